@@ -1,0 +1,10 @@
+// Core vocabulary: bytes, reader/writer, result and errors, fixed containers.
+#pragma once
+
+#include <l2sec/core/bytes.hpp>
+#include <l2sec/core/clock.hpp>
+#include <l2sec/core/error.hpp>
+#include <l2sec/core/reader.hpp>
+#include <l2sec/core/result.hpp>
+#include <l2sec/core/static_vector.hpp>
+#include <l2sec/core/writer.hpp>

@@ -1,0 +1,59 @@
+// Byte spans and big-endian loads/stores: the vocabulary of every codec.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+namespace l2sec {
+
+using bytes_view = std::span<const std::byte>;   ///< read-only bytes, never owned
+using mutable_bytes = std::span<std::byte>;      ///< writable bytes, never owned
+
+constexpr std::uint16_t load_be16(const std::byte* p) noexcept {
+    return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) |
+                                      std::to_integer<unsigned>(p[1]));
+}
+constexpr std::uint32_t load_be32(const std::byte* p) noexcept {
+    return (std::uint32_t{load_be16(p)} << 16) | load_be16(p + 2);
+}
+constexpr std::uint64_t load_be64(const std::byte* p) noexcept {
+    return (std::uint64_t{load_be32(p)} << 32) | load_be32(p + 4);
+}
+constexpr void store_be16(std::byte* p, std::uint16_t v) noexcept {
+    p[0] = static_cast<std::byte>(v >> 8);
+    p[1] = static_cast<std::byte>(v);
+}
+constexpr void store_be32(std::byte* p, std::uint32_t v) noexcept {
+    store_be16(p, static_cast<std::uint16_t>(v >> 16));
+    store_be16(p + 2, static_cast<std::uint16_t>(v));
+}
+constexpr void store_be64(std::byte* p, std::uint64_t v) noexcept {
+    store_be32(p, static_cast<std::uint32_t>(v >> 32));
+    store_be32(p + 4, static_cast<std::uint32_t>(v));
+}
+
+/// View the characters of a string as bytes (no copy).
+inline bytes_view as_bytes(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+/// View bytes as characters (no copy, no validation).
+inline std::string_view as_chars(bytes_view b) noexcept {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+/// Byte-wise equality; not constant time (see crypto for that).
+constexpr bool equal(bytes_view a, bytes_view b) noexcept {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+/// Copy `src` to the start of `dst`; precondition dst.size() >= src.size().
+inline void copy_to(mutable_bytes dst, bytes_view src) noexcept {
+    if (!src.empty()) std::memmove(dst.data(), src.data(), src.size());
+}
+
+}  // namespace l2sec

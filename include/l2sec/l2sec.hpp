@@ -1,0 +1,6 @@
+// Everything l2sec offers. Prefer a single protocol's header (<l2sec/l2tp.hpp>,
+// <l2sec/ppp.hpp>, ...) when you need only one.
+#pragma once
+
+#include <l2sec/core.hpp>
+#include <l2sec/crypto/hash.hpp>

@@ -1,0 +1,136 @@
+#include <doctest/doctest.h>
+
+#include <l2sec/core.hpp>
+#include <l2sec/crypto/hash.hpp>
+
+#include "support/alloc_counter.hpp"
+#include "support/hex.hpp"
+
+#include <string>
+
+using namespace l2sec;
+using l2sec::test::hex;
+using l2sec::test::to_hex;
+
+TEST_CASE("reader reads big-endian fields and fails sticky at the first short read") {
+    auto buf = hex("01 0203 040506 0708090a 0b0c0d0e0f101112");
+    reader r(buf, 100);
+    CHECK(r.u8() == 0x01);
+    CHECK(r.u16() == 0x0203);
+    CHECK(r.u24() == 0x040506);
+    CHECK(r.u32() == 0x0708090a);
+    CHECK(r.u64() == 0x0b0c0d0e0f101112ULL);
+    CHECK(r.empty());
+    CHECK(r.offset() == 118);
+    CHECK(r.u16() == 0);  // short read
+    CHECK(r.failed());
+    CHECK(r.fail_offset() == 118);
+    CHECK(r.u8() == 0);  // stays failed
+    auto e = r.fail(errc::truncated, "test field");
+    CHECK(e == errc::truncated);
+    CHECK(e.offset == 118);
+    CHECK(e.message() == "l2sec: input truncated (test field) at offset 118");
+}
+
+TEST_CASE("reader::sub keeps absolute offsets and fails when the length overruns") {
+    auto buf = hex("00 11 22 33 44");
+    reader r(buf);
+    r.skip(1);
+    auto s = r.sub(3);
+    CHECK(s.offset() == 1);
+    CHECK(s.u16() == 0x1122);
+    CHECK(s.offset() == 3);
+    CHECK(s.u16() == 0);
+    CHECK(s.fail_offset() == 3);
+    CHECK(r.u8() == 0x44);
+    auto bad = r.sub(1);
+    CHECK(r.failed());
+    CHECK(bad.failed());
+}
+
+TEST_CASE("writer never writes past its buffer and reports where it ran out") {
+    std::array<std::byte, 5> buf{};
+    writer w(buf);
+    w.u16(0xC802);
+    auto len_at = w.reserve(2);
+    w.u8(7);
+    w.patch_u16(len_at, 0x1234);
+    REQUIRE(w.finish().has_value());
+    CHECK(*w.finish() == 5);
+    CHECK(to_hex(w.written()) == "c802123407");
+    w.u32(1);
+    auto r = w.finish("tail");
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::buffer_too_small);
+    CHECK(r.error().offset == 5);
+    CHECK(to_hex(buf) == "c802123407");
+}
+
+TEST_CASE("result carries a value or an error; value() throws only on misuse") {
+    result<int> ok = 5;
+    CHECK(ok);
+    CHECK(*ok == 5);
+    result<int> bad = error(errc::length_mismatch, 3, "len");
+    CHECK_FALSE(bad);
+    CHECK(bad.error().offset == 3);
+    CHECK(bad.value_or(9) == 9);
+    CHECK_THROWS_AS(bad.value(), bad_result_access);
+    result<std::string> s = std::string("abc");
+    result<std::string> s2 = s;
+    CHECK(*s2 == "abc");
+    result<void> v;
+    CHECK(v);
+    result<void> ve = errc::truncated;
+    CHECK_FALSE(ve);
+    std::error_code ec = make_error_code(errc::truncated);
+    CHECK(std::string(ec.category().name()) == "l2sec");
+}
+
+TEST_CASE("static_vector refuses to grow past its capacity") {
+    static_vector<int, 3> v;
+    CHECK(v.push_back(1));
+    CHECK(v.push_back(2));
+    CHECK(v.push_back(3));
+    CHECK_FALSE(v.push_back(4));
+    CHECK(v.size() == 3);
+    v.erase(0);
+    CHECK(v[0] == 2);
+    CHECK(v[1] == 3);
+}
+
+TEST_CASE("md5 matches the RFC 1321 appendix A.5 test suite") {
+    auto md5hex = [](std::string_view s) { return to_hex(crypto::hash_of<crypto::md5>(as_bytes(s))); };
+    CHECK(md5hex("") == "d41d8cd98f00b204e9800998ecf8427e");
+    CHECK(md5hex("a") == "0cc175b9c0f1b6a831c399e269772661");
+    CHECK(md5hex("abc") == "900150983cd24fb0d6963f7d28e17f72");
+    CHECK(md5hex("message digest") == "f96b697d7cb7938d525a2f31aaf161d0");
+    CHECK(md5hex("abcdefghijklmnopqrstuvwxyz") == "c3fcd3d76192e4007dfb496cca67e13b");
+    CHECK(md5hex("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+          "d174ab98d277d9f5a5611c2c9f419d9f");
+    CHECK(md5hex("12345678901234567890123456789012345678901234567890123456789012345678901234567890") ==
+          "57edf4a22be3c955ac49da2e2107b67a");
+    // Incremental updates across block boundaries give the same digest.
+    crypto::md5 h;
+    std::string s(200, 'x');
+    for (std::size_t i = 0; i < s.size(); i += 7) h.update(as_bytes(std::string_view(s).substr(i, 7)));
+    crypto::digest<crypto::md5> d;
+    h.final(d);
+    CHECK(to_hex(d) == md5hex(s));
+}
+
+TEST_CASE("reader, writer and md5 never allocate") {
+    auto buf = hex("0102030405060708");
+    std::array<std::byte, 16> out{};
+    auto n = l2sec::test::allocations_in([&] {
+        reader r(buf);
+        (void)r.u64();
+        writer w(out);
+        w.u64(1);
+        (void)w.finish();
+        crypto::md5 h;
+        h.update(buf);
+        crypto::digest<crypto::md5> d;
+        h.final(d);
+    });
+    CHECK(n == 0);
+}
