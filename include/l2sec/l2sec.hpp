@@ -4,3 +4,4 @@
 
 #include <l2sec/core.hpp>
 #include <l2sec/crypto/hash.hpp>
+#include <l2sec/transport.hpp>
