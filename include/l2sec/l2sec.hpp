@@ -4,4 +4,5 @@
 
 #include <l2sec/core.hpp>
 #include <l2sec/crypto/hash.hpp>
+#include <l2sec/pcap.hpp>
 #include <l2sec/transport.hpp>
