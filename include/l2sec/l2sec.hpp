@@ -3,6 +3,6 @@
 #pragma once
 
 #include <l2sec/core.hpp>
-#include <l2sec/crypto/hash.hpp>
+#include <l2sec/crypto.hpp>
 #include <l2sec/pcap.hpp>
 #include <l2sec/transport.hpp>

@@ -1,0 +1,9 @@
+// The Botan backend and everything of the seam it implements (link l2sec::botan).
+#pragma once
+
+#include <l2sec/crypto.hpp>
+#include <l2sec/crypto/botan/backend.hpp>
+
+#if __has_include(<l2sec/crypto/botan/dh.hpp>)
+#include <l2sec/crypto/botan/dh.hpp>
+#endif

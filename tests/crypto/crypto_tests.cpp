@@ -1,0 +1,319 @@
+// Known-answer tests for the crypto seam: the portable digests and HMAC, and
+// every primitive of the Botan backend. Vectors come from the standards:
+// FIPS 180-4 examples, RFC 1320 (MD4), RFC 2202 / RFC 4231 / RFC 4868 (HMAC),
+// RFC 3602 (AES-CBC), the GCM specification (McGrew-Viega) test cases,
+// RFC 8439 section 2.8.2 (ChaCha20-Poly1305) and RFC 2759 section 9.2 (DES in
+// MS-CHAPv2).
+#include <doctest/doctest.h>
+
+#include <l2sec/crypto.hpp>
+#include <l2sec/crypto/botan.hpp>
+
+#include "support/alloc_counter.hpp"
+#include "support/hex.hpp"
+
+#include <string>
+#include <vector>
+
+using namespace l2sec;
+using l2sec::test::hex;
+using l2sec::test::to_hex;
+using B = crypto::botan;
+
+namespace {
+
+std::vector<std::byte> rep(std::size_t n, unsigned v) {
+    return std::vector<std::byte>(n, static_cast<std::byte>(v));
+}
+
+template <class H>
+std::string digest_hex(bytes_view in) {
+    auto d = crypto::hash_of<H>(in);
+    return to_hex(d);
+}
+
+std::string mac_hex(crypto::mac_id id, bytes_view key, bytes_view data) {
+    auto m = B::make_mac(id, key);
+    REQUIRE(m);
+    std::vector<std::byte> out(m->output_size());
+    m->update(data);
+    m->final(out);
+    return to_hex(out);
+}
+
+const std::string abc = "abc";
+const std::string abc448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+
+}  // namespace
+
+TEST_CASE("portable SHA-1 and SHA-256: FIPS 180 examples") {
+    CHECK(digest_hex<crypto::sha1>(as_bytes(abc)) == "a9993e364706816aba3e25717850c26c9cd0d89d");
+    CHECK(digest_hex<crypto::sha1>(as_bytes(abc448)) == "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+    CHECK(digest_hex<crypto::sha256>(as_bytes(abc)) ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(digest_hex<crypto::sha256>(as_bytes(abc448)) ==
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    // One million 'a' (FIPS 180 long message), fed in uneven pieces.
+    crypto::sha1 h;
+    std::string a(1000, 'a');
+    for (int i = 0; i < 1000; ++i)
+        h.update(as_bytes(std::string_view(a).substr(0, 1000)));
+    crypto::digest<crypto::sha1> d;
+    h.final(d);
+    CHECK(to_hex(d) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+
+TEST_CASE("portable HMAC: RFC 2202 and RFC 4231") {
+    auto key = rep(20, 0x0b);
+    auto data = as_bytes("Hi There");
+    std::array<std::byte, 32> out{};
+    crypto::hmac<crypto::sha1> h1(key);
+    h1.update(data);
+    h1.final(out);
+    CHECK(to_hex(bytes_view(out).first(20)) == "b617318655057264e28bc0b6fb378c8ef146be00");
+    // Reused for a second message: the context rearms itself.
+    h1.update(data);
+    h1.final(out);
+    CHECK(to_hex(bytes_view(out).first(20)) == "b617318655057264e28bc0b6fb378c8ef146be00");
+
+    crypto::hmac<crypto::sha1> jefe(as_bytes("Jefe"));
+    jefe.update(as_bytes("what do ya want for nothing?"));
+    jefe.final(out);
+    CHECK(to_hex(bytes_view(out).first(20)) == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+
+    crypto::hmac<crypto::sha256> h256(key);
+    h256.update(data);
+    h256.final(out);
+    CHECK(to_hex(out) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+
+    crypto::hmac<crypto::md5> hm(rep(16, 0x0b));
+    hm.update(data);
+    hm.final(out);
+    CHECK(to_hex(bytes_view(out).first(16)) == "9294727a3638bb1c13f48ef8158bfc9d");
+    // Truncation (HMAC-SHA-256-128): the first 16 bytes.
+    std::array<std::byte, 16> t{};
+    h256.update(data);
+    h256.final(t);
+    CHECK(to_hex(t) == "b0344c61d8db38535ca8afceaf0bf12b");
+}
+
+TEST_CASE("Botan digests: RFC 1320 MD4, FIPS 180 SHA-1/SHA-2") {
+    CHECK(digest_hex<B::md4>(as_bytes("")) == "31d6cfe0d16ae931b73c59d7e0c089c0");
+    CHECK(digest_hex<B::md4>(as_bytes(abc)) == "a448017aaf21d8525fc10ae87aa6729d");
+    CHECK(digest_hex<B::md4>(as_bytes("message digest")) == "d9130a8164549fe818874806e1c7014b");
+    CHECK(digest_hex<B::md5>(as_bytes(abc)) == "900150983cd24fb0d6963f7d28e17f72");
+    CHECK(digest_hex<B::sha1>(as_bytes(abc)) == "a9993e364706816aba3e25717850c26c9cd0d89d");
+    CHECK(digest_hex<B::sha256>(as_bytes(abc)) ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(digest_hex<B::sha384>(as_bytes(abc)) ==
+          "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca1"
+          "34c825a7");
+    CHECK(digest_hex<B::sha512>(as_bytes(abc)) ==
+          "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23"
+          "a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+
+    auto h = B::make_hash(crypto::hash_id::sha256);
+    REQUIRE(h);
+    std::array<std::byte, 32> out{};
+    CHECK(test::allocations_in([&] {
+              h->update(as_bytes(abc));
+              h->final(out);
+          }) == 0);
+    CHECK(to_hex(out) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("Botan HMAC: RFC 2202, RFC 4231, RFC 4868") {
+    auto hi = as_bytes("Hi There");
+    CHECK(mac_hex(crypto::mac_id::hmac_md5, rep(16, 0x0b), hi) ==
+          "9294727a3638bb1c13f48ef8158bfc9d");
+    CHECK(mac_hex(crypto::mac_id::hmac_sha1, rep(20, 0x0b), hi) ==
+          "b617318655057264e28bc0b6fb378c8ef146be00");
+    CHECK(mac_hex(crypto::mac_id::hmac_sha256, rep(20, 0x0b), hi) ==
+          "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    CHECK(mac_hex(crypto::mac_id::hmac_sha384, rep(20, 0x0b), hi) ==
+          "afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59cfaea9ea9076ede7f4af152e8"
+          "b2fa9cb6");
+    CHECK(mac_hex(crypto::mac_id::hmac_sha512, rep(20, 0x0b), hi) ==
+          "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274e"
+          "aea3f4e4be9d914eeb61f1702e696c203a126854");
+    // RFC 4868 2.7.2.1 test case 1 (32-byte key, as ESP uses it).
+    CHECK(mac_hex(crypto::mac_id::hmac_sha256, rep(32, 0x0b), hi) ==
+          "198a607eb44bfbc69903a0f1cf2bbdc5ba0aa3f3d9ae3c1c7a3b1696a0b68cf7");
+    // Truncated to 128 bits (HMAC-SHA-256-128), reusing the keyed context, no allocation.
+    auto m = B::make_mac(crypto::mac_id::hmac_sha256, rep(32, 0x0b));
+    REQUIRE(m);
+    std::array<std::byte, 16> t{};
+    CHECK(test::allocations_in([&] {
+              m->update(hi);
+              m->final(t);
+          }) == 0);
+    CHECK(to_hex(t) == "198a607eb44bfbc69903a0f1cf2bbdc5");
+}
+
+TEST_CASE("Botan AES-CBC: RFC 3602 test cases 1 and 2") {
+    auto c = B::make_cipher(crypto::cipher_id::aes128_cbc, hex("06a9214036b8a15b512e03d534120006"));
+    REQUIRE(c);
+    auto iv = hex("3dafba429d9eb430b422da802c9fac41");
+    std::string msg = "Single block msg";
+    std::vector<std::byte> data(as_bytes(msg).begin(), as_bytes(msg).end());
+    CHECK(test::allocations_in([&] { CHECK(c->encrypt(iv, data)); }) == 0);
+    CHECK(to_hex(data) == "e353779c1079aeb82708942dbe77181a");
+    CHECK(c->decrypt(iv, data));
+    CHECK(as_chars(data) == msg);
+
+    auto c2 =
+        B::make_cipher(crypto::cipher_id::aes128_cbc, hex("c286696d887c9aa0611bbb3e2025a45a"));
+    REQUIRE(c2);
+    auto iv2 = hex("562e17996d093d28ddb3ba695a2e6f58");
+    auto p2 = hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+    auto d2 = p2;
+    CHECK(c2->encrypt(iv2, d2));
+    CHECK(to_hex(d2) == "d296cd94c2cccf8a3a863028b5e1dc0a7586602d253cfff91b8266bea6d61ab1");
+    CHECK(test::allocations_in([&] { CHECK(c2->decrypt(iv2, d2)); }) == 0);
+    CHECK(d2 == p2);
+
+    std::vector<std::byte> odd(15);
+    CHECK_FALSE(c2->encrypt(iv2, odd));
+    CHECK(B::make_cipher(crypto::cipher_id::aes256_cbc, iv2).error() ==
+          crypto::errc::invalid_key_length);
+}
+
+TEST_CASE("Botan AES-GCM: GCM specification test cases 2, 3, 4, 16") {
+    std::array<std::byte, 16> tag{};
+    {
+        auto g = B::make_aead(crypto::aead_id::aes128_gcm, rep(16, 0));
+        REQUIRE(g);
+        auto data = rep(16, 0);
+        CHECK(g->seal(rep(12, 0), {}, data, tag));
+        CHECK(to_hex(data) == "0388dace60b6a392f328c2b971b2fe78");
+        CHECK(to_hex(tag) == "ab6e47d42cec13bdf53a67b21257bddf");
+    }
+    auto key = hex("feffe9928665731c6d6a8f9467308308");
+    auto iv = hex("cafebabefacedbaddecaf888");
+    auto p =
+        hex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e"
+            "2449a6b525"
+            "b16aedf5aa0de657ba637b391aafd255");
+    auto g = B::make_aead(crypto::aead_id::aes128_gcm, key);
+    REQUIRE(g);
+    {
+        auto data = p;
+        CHECK(g->seal(iv, {}, data, tag));
+        CHECK(to_hex(data) ==
+              "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f"
+              "6a5aac84"
+              "aa051ba30b396a0aac973d58e091473f5985");
+        CHECK(to_hex(tag) == "4d5c2af327cd64a62cf35abd2ba6fab4");
+    }
+    auto aad = hex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
+    {
+        std::vector<std::byte> data(p.begin(), p.begin() + 60);
+        std::size_t n = test::allocations_in([&] { CHECK(g->seal(iv, aad, data, tag)); });
+        CHECK(n == 0);
+        CHECK(to_hex(data) ==
+              "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f"
+              "6a5aac84"
+              "aa051ba30b396a0aac973d58e091");
+        CHECK(to_hex(tag) == "5bc94fbc3221a5db94fae95ae7121a47");
+        n = test::allocations_in([&] { CHECK(g->open(iv, aad, data, tag)); });
+        CHECK(n == 0);
+        CHECK(std::equal(data.begin(), data.end(), p.begin()));
+        // A flipped tag bit fails, and the context keeps working afterwards.
+        CHECK(g->seal(iv, aad, data, tag));
+        tag[3] ^= std::byte{1};
+        CHECK_FALSE(g->open(iv, aad, data, tag));
+        tag[3] ^= std::byte{1};
+        data.assign(p.begin(), p.begin() + 60);
+        CHECK(g->seal(iv, aad, data, tag));
+        CHECK(g->open(iv, aad, data, tag));
+        CHECK(std::equal(data.begin(), data.end(), p.begin()));
+    }
+    {
+        auto g256 =
+            B::make_aead(crypto::aead_id::aes256_gcm,
+                         hex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308"));
+        REQUIRE(g256);
+        std::vector<std::byte> data(p.begin(), p.begin() + 60);
+        CHECK(g256->seal(iv, aad, data, tag));
+        CHECK(to_hex(data) ==
+              "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b0"
+              "8b1056"
+              "828838c5f61e6393ba7a0abcc9f662");
+        CHECK(to_hex(tag) == "76fc6ece0f4e1768cddf8853bb2d551b");
+    }
+    CHECK(B::make_aead(crypto::aead_id::aes128_gcm, rep(15, 0)).error() ==
+          crypto::errc::invalid_key_length);
+}
+
+TEST_CASE("Botan ChaCha20-Poly1305: RFC 8439 section 2.8.2") {
+    std::vector<std::byte> key;
+    for (unsigned i = 0x80; i < 0xa0; ++i)
+        key.push_back(static_cast<std::byte>(i));
+    auto c = B::make_aead(crypto::aead_id::chacha20_poly1305, key);
+    REQUIRE(c);
+    std::string text =
+        "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the "
+        "future, "
+        "sunscreen would be it.";
+    std::vector<std::byte> data(as_bytes(text).begin(), as_bytes(text).end());
+    auto nonce = hex("070000004041424344454647");
+    auto aad = hex("50515253c0c1c2c3c4c5c6c7");
+    std::array<std::byte, 16> tag{};
+    CHECK(test::allocations_in([&] { CHECK(c->seal(nonce, aad, data, tag)); }) == 0);
+    CHECK(to_hex(data) ==
+          "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69"
+          "da9272"
+          "8b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad67594558580"
+          "8b4831"
+          "d7bc3ff4def08e4b7a9de576d26586cec64b6116");
+    CHECK(to_hex(tag) == "1ae10b594f09e26a7e902ecbd0600691");
+    CHECK(test::allocations_in([&] { CHECK(c->open(nonce, aad, data, tag)); }) == 0);
+    CHECK(as_chars(data) == text);
+}
+
+TEST_CASE("Botan DES and MD4: RFC 2759 section 9.2 (MS-CHAPv2 NT-Response)") {
+    // NT password hash of "clientPass" = MD4(UTF-16LE password).
+    std::string pw = "clientPass";
+    std::vector<std::byte> unicode;
+    for (char ch : pw) {
+        unicode.push_back(static_cast<std::byte>(ch));
+        unicode.push_back(std::byte{0});
+    }
+    auto pwhash = crypto::hash_of<B::md4>(unicode);
+    CHECK(to_hex(pwhash) == "44ebba8d5312b8d611474411f56989ae");
+    // ChallengeResponse: DES of the challenge hash under the three 7-byte slices.
+    std::array<std::byte, 21> z{};
+    std::copy(pwhash.begin(), pwhash.end(), z.begin());
+    auto challenge = hex("d02e4386bce91226");
+    std::string response;
+    for (std::size_t i = 0; i < 3; ++i) {
+        auto k = crypto::des_key_from_56(std::span<const std::byte, 7>(z.data() + 7 * i, 7));
+        auto des = B::make_block_cipher(crypto::block_cipher_id::des, k);
+        REQUIRE(des);
+        std::array<std::byte, 8> out{};
+        CHECK(des->encrypt_block(challenge, out));
+        response += to_hex(out);
+        std::array<std::byte, 8> back{};
+        CHECK(des->decrypt_block(out, back));
+        CHECK(to_hex(back) == to_hex(challenge));
+    }
+    CHECK(response == "82309ecd8d708b5ea08faa3981cd83544233114a3d85d6df");
+}
+
+TEST_CASE("crypto seam: concepts, descriptors, errors, constant-time compare") {
+    static_assert(crypto::backend<B>);
+    static_assert(crypto::datapath_backend<B>);
+    static_assert(crypto::info(crypto::aead_id::aes256_gcm).key_size == 32);
+    static_assert(crypto::info(crypto::mac_id::hmac_sha384).output_size == 48);
+    CHECK(crypto::constant_time_equal(hex("0102"), hex("0102")));
+    CHECK_FALSE(crypto::constant_time_equal(hex("0102"), hex("0103")));
+    CHECK_FALSE(crypto::constant_time_equal(hex("0102"), hex("01")));
+    std::error_code ec = crypto::errc::authentication_failed;
+    CHECK(std::string(ec.category().name()) == "l2sec.crypto");
+    CHECK(ec.message() == "authentication failed");
+    B::random rng;
+    std::array<std::byte, 16> a{}, b{};
+    CHECK(test::allocations_in([&] { CHECK(rng.fill(a)); }) == 0);
+    CHECK(rng.fill(b));
+    CHECK(a != b);
+}
