@@ -318,6 +318,8 @@ TEST_CASE("link and network layer errors carry code and offset") {
         {"ethernet 13 bytes", 1, hex("02000000000202000000000108"), pc::errc::truncated_link_header,
          0, false},
         {"arp", 1, hex("020000000002 020000000001 0806 0001"), pc::errc::not_ip, 12, false},
+        {"vlan tag missing entirely (fuzz)", 1, hex("020000000002 020000000001 8100"),
+         pc::errc::truncated_link_header, 14, false},
         {"vlan cut", 1, hex("020000000002 020000000001 8100 00"), pc::errc::truncated_link_header,
          16, false},
         {"sll short", 113, hex("0000 0304 0006 000000000000 0000 08"),

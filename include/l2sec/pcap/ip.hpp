@@ -73,7 +73,8 @@ inline result<link_payload> decode_link(std::uint32_t link, bytes_view frame) no
             while (type == 0x8100 || type == 0x88A8 || type == 0x9100) {
                 off += 4;
                 if (frame.size() < off + 2)
-                    return error(errc::truncated_link_header, off, "vlan tag");
+                    return error(errc::truncated_link_header,
+                                 off > frame.size() ? frame.size() : off, "vlan tag");
                 type = load_be16(frame.data() + off);
             }
             out.ethertype = type;
