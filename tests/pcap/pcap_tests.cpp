@@ -321,7 +321,7 @@ TEST_CASE("link and network layer errors carry code and offset") {
         {"vlan tag missing entirely (fuzz)", 1, hex("020000000002 020000000001 8100"),
          pc::errc::truncated_link_header, 14, false},
         {"vlan cut", 1, hex("020000000002 020000000001 8100 00"), pc::errc::truncated_link_header,
-         16, false},
+         15, false},
         {"sll short", 113, hex("0000 0304 0006 000000000000 0000 08"),
          pc::errc::truncated_link_header, 0, false},
         {"sll2 short", 276, hex("0800 0000 00000001 0304 00 06 00000000000000"),
