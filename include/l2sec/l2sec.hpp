@@ -6,4 +6,5 @@
 #include <l2sec/crypto.hpp>
 #include <l2sec/l2tp.hpp>
 #include <l2sec/pcap.hpp>
+#include <l2sec/ppp.hpp>
 #include <l2sec/transport.hpp>
