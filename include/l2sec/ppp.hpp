@@ -8,7 +8,9 @@
 #include <l2sec/ppp/control.hpp>
 #include <l2sec/ppp/error.hpp>
 #include <l2sec/ppp/frame.hpp>
+#include <l2sec/ppp/hdlc.hpp>
 #include <l2sec/ppp/ipcp.hpp>
 #include <l2sec/ppp/ipv6cp.hpp>
 #include <l2sec/ppp/lcp.hpp>
+#include <l2sec/ppp/mtu.hpp>
 #include <l2sec/ppp/pap.hpp>
