@@ -1,0 +1,259 @@
+// IKEv1 / ISAKMP payload bodies (RFC 2408 §3, RFC 2407 §4.6, RFC 3947 §3-5).
+// Each view has parse(payload) (the generic payload from a chain; offsets in
+// errors are absolute) and encode(writer&) writing the body back, so a decoded
+// message re-encodes byte for byte.
+#pragma once
+
+#include <l2sec/core/reader.hpp>
+#include <l2sec/core/result.hpp>
+#include <l2sec/core/writer.hpp>
+#include <l2sec/ike/error.hpp>
+#include <l2sec/ike/payload.hpp>
+#include <l2sec/ike/proposal.hpp>
+#include <l2sec/ike/registry.hpp>
+
+#include <array>
+#include <cstdint>
+
+namespace l2sec::ike::v1 {
+
+/// SA (RFC 2408 §3.4, RFC 2407 §4.6.1): DOI, situation, proposals.
+struct sa {
+    std::uint32_t doi = doi_ipsec;
+    std::uint32_t situation = sit_identity_only;
+    bytes_view proposals_data;
+    std::size_t proposals_offset = 0;
+
+    constexpr payload_range proposals() const noexcept {
+        return proposal_chain(proposals_data, proposals_offset);
+    }
+    static result<sa> parse(const payload& p) noexcept {
+        reader r(p.body, p.body_offset());
+        sa v;
+        v.doi = r.u32();
+        v.situation = r.u32();
+        if (r.failed()) return r.fail(errc::truncated, "SA");
+        v.proposals_offset = r.offset();
+        v.proposals_data = r.rest();
+        auto ps = v.proposals();
+        for (auto it = ps.begin(); it != ps.end(); ++it) {
+            auto pr = proposal::parse(*it);
+            if (!pr) return pr.error();
+            auto ts = pr->transforms();
+            for (auto t = ts.begin(); t != ts.end(); ++t)
+                if (auto tr = transform_v1::parse(*t); !tr) return tr.error();
+        }
+        if (!ps.ok()) return ps.last_error();
+        return v;
+    }
+    constexpr void encode(writer& w) const noexcept {
+        w.u32(doi);
+        w.u32(situation);
+        w.bytes(proposals_data);
+    }
+};
+
+/// KE (§3.7), HASH (§3.11), SIG (§3.12), Nonce (§3.13), Vendor ID (§3.16),
+/// NAT-D (RFC 3947 §3.2): the body is the data.
+struct opaque {
+    bytes_view data;
+    static result<opaque> parse(const payload& p) noexcept { return opaque{p.body}; }
+    constexpr void encode(writer& w) const noexcept { w.bytes(data); }
+};
+
+/// Identification (RFC 2407 §4.6.2): type, protocol, port, data. L2TP/IPsec
+/// uses protocol 17 (UDP), port 1701 in Quick Mode IDs.
+struct id {
+    std::uint8_t type = 0;  ///< id_type
+    std::uint8_t protocol = 0;
+    std::uint16_t port = 0;
+    bytes_view data;
+
+    static result<id> parse(const payload& p) noexcept {
+        reader r(p.body, p.body_offset());
+        id v;
+        v.type = r.u8();
+        v.protocol = r.u8();
+        v.port = r.u16();
+        if (r.failed()) return r.fail(errc::truncated, "ID");
+        v.data = r.rest();
+        std::size_t need = 0;
+        switch (id_type{v.type}) {
+            case id_type::ipv4_addr:
+                need = 4;
+                break;
+            case id_type::ipv6_addr:
+                need = 16;
+                break;
+            case id_type::ipv4_addr_subnet:
+            case id_type::ipv4_addr_range:
+                need = 8;
+                break;
+            case id_type::ipv6_addr_subnet:
+            case id_type::ipv6_addr_range:
+                need = 32;
+                break;
+            default:
+                break;
+        }
+        if (need && v.data.size() != need)
+            return error(errc::bad_field, p.body_offset() + 4, "ID address length");
+        return v;
+    }
+    constexpr void encode(writer& w) const noexcept {
+        w.u8(type);
+        w.u8(protocol);
+        w.u16(port);
+        w.bytes(data);
+    }
+};
+
+/// CERT (§3.9) and CR (§3.10): encoding + data.
+struct cert {
+    std::uint8_t encoding = 0;
+    bytes_view data;
+    static result<cert> parse(const payload& p) noexcept {
+        reader r(p.body, p.body_offset());
+        cert v;
+        v.encoding = r.u8();
+        if (r.failed()) return r.fail(errc::truncated, "CERT encoding");
+        v.data = r.rest();
+        return v;
+    }
+    constexpr void encode(writer& w) const noexcept {
+        w.u8(encoding);
+        w.bytes(data);
+    }
+};
+
+/// Notification (§3.14): DOI, protocol, SPI size, type, SPI, data.
+struct notification {
+    std::uint32_t doi = doi_ipsec;
+    std::uint8_t protocol = 0;
+    std::uint16_t type = 0;  ///< notify_type
+    bytes_view spi;
+    bytes_view data;
+
+    constexpr notify_type kind() const noexcept { return notify_type{type}; }
+    static result<notification> parse(const payload& p) noexcept {
+        reader r(p.body, p.body_offset());
+        notification v;
+        v.doi = r.u32();
+        v.protocol = r.u8();
+        std::uint8_t spi_size = r.u8();
+        v.type = r.u16();
+        if (r.failed()) return r.fail(errc::truncated, "notification");
+        v.spi = r.bytes(spi_size);
+        if (r.failed())
+            return error(errc::bad_spi_size, p.body_offset() + 5, "notification SPI size");
+        v.data = r.rest();
+        return v;
+    }
+    constexpr void encode(writer& w) const noexcept {
+        w.u32(doi);
+        w.u8(protocol);
+        w.u8(static_cast<std::uint8_t>(spi.size()));
+        w.u16(type);
+        w.bytes(spi);
+        w.bytes(data);
+    }
+};
+
+/// Delete (§3.15): DOI, protocol, SPI size, count, SPIs.
+struct delete_ {
+    std::uint32_t doi = doi_ipsec;
+    std::uint8_t protocol = 0;
+    std::uint8_t spi_size = 0;
+    std::uint16_t count = 0;
+    bytes_view spis;
+
+    constexpr bytes_view spi(std::size_t i) const noexcept {
+        return spis.subspan(i * spi_size, spi_size);
+    }
+    static result<delete_> parse(const payload& p) noexcept {
+        reader r(p.body, p.body_offset());
+        delete_ v;
+        v.doi = r.u32();
+        v.protocol = r.u8();
+        v.spi_size = r.u8();
+        v.count = r.u16();
+        if (r.failed()) return r.fail(errc::truncated, "delete");
+        v.spis = r.rest();
+        if (v.spis.size() != std::size_t{v.spi_size} * v.count)
+            return error(errc::bad_field, p.body_offset() + 6, "delete SPI count");
+        return v;
+    }
+    constexpr void encode(writer& w) const noexcept {
+        w.u32(doi);
+        w.u8(protocol);
+        w.u8(spi_size);
+        w.u16(count);
+        w.bytes(spis);
+    }
+};
+
+/// NAT-OA (RFC 3947 §5.2): ID type (IPv4/IPv6 address), 3 reserved, address.
+struct nat_oa {
+    std::uint8_t type = 1;
+    bytes_view address;
+    std::array<std::byte, 3> reserved{};
+    static result<nat_oa> parse(const payload& p) noexcept {
+        reader r(p.body, p.body_offset());
+        nat_oa v;
+        v.type = r.u8();
+        v.reserved = r.array<3>();
+        if (r.failed()) return r.fail(errc::truncated, "NAT-OA");
+        v.address = r.rest();
+        std::size_t need = v.type == 1 ? 4 : v.type == 5 ? 16 : 0;
+        if (need == 0) return error(errc::bad_field, p.body_offset(), "NAT-OA ID type");
+        if (v.address.size() != need)
+            return error(errc::bad_field, p.body_offset() + 4, "NAT-OA address length");
+        return v;
+    }
+    constexpr void encode(writer& w) const noexcept {
+        w.u8(type);
+        w.bytes(reserved);
+        w.bytes(address);
+    }
+};
+
+/// Validate and re-encode the body of any IKEv1 payload (unknown types are
+/// copied as they are). Returns the first decoding error.
+inline result<void> reencode_body(const payload& p, writer& w) noexcept {
+    auto go = [&](auto r) -> result<void> {
+        if (!r) return r.error();
+        r->encode(w);
+        return {};
+    };
+    switch (p.kind()) {
+        case payload_type::sa_v1:
+            return go(sa::parse(p));
+        case payload_type::id_v1:
+            return go(id::parse(p));
+        case payload_type::cert_v1:
+        case payload_type::cr_v1:
+            return go(cert::parse(p));
+        case payload_type::notification:
+            return go(notification::parse(p));
+        case payload_type::delete_v1:
+            return go(delete_::parse(p));
+        case payload_type::nat_oa:
+        case payload_type::nat_oa_draft:
+            return go(nat_oa::parse(p));
+        default:
+            return go(opaque::parse(p));
+    }
+}
+
+/// Check every payload body of an IKEv1 chain; the first error.
+inline result<void> validate(const payload_range& chain) noexcept {
+    std::array<std::byte, 0> none{};
+    for (auto it = chain.begin(); it != chain.end(); ++it) {
+        writer sink{mutable_bytes(none)};
+        if (auto ok = reencode_body(*it, sink); !ok) return ok;
+    }
+    if (!chain.ok()) return chain.last_error();
+    return {};
+}
+
+}  // namespace l2sec::ike::v1

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Captures real IKE exchanges between two strongSwan charons, each in its own
+# network namespace (and mount namespace, for its own /run), with PSK auth:
+#   v2cbc : IKEv2 IKE_SA_INIT + IKE_AUTH, aes128-sha256-modp2048 (AES-CBC + HMAC)
+#   v2gcm : IKEv2 IKE_SA_INIT + IKE_AUTH, aes256gcm16-prfsha384-ecp384
+#   v1    : IKEv1 Main Mode + Quick Mode, aes128-sha1-modp2048, transport mode
+#           with the L2TP/IPsec selectors (udp/1701)
+# charon logs at "ike 4" (DH secret, SKEYSEED/SKEYID, SK_* keys).
+# Passes when every exchange reaches ESTABLISHED and the capture holds the
+# expected number of IKE messages, and l2sec's test suite (if built) decodes it.
+# With L2SEC_IKE_CAPTURE_OUT=<dir> the pcaps and logs are copied there (this
+# is how tests/data/ike_*.pcap were made).
+set -u
+tag=l2ike$$
+ns1=${tag}a
+ns2=${tag}b
+work=$(mktemp -d /tmp/l2sec-ike-XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    sleep 0.3
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    ip netns del "$ns1" 2>/dev/null
+    ip netns del "$ns2" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+skip() { echo "SKIP: $*"; exit 77; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+charon=/usr/lib/ipsec/charon
+[ -x "$charon" ] || skip "strongSwan charon not installed ($charon): apt-get install strongswan-charon"
+command -v swanctl >/dev/null || skip "swanctl not installed (strongswan-swanctl)"
+command -v dumpcap >/dev/null || skip "dumpcap not installed (tshark)"
+[ -e /usr/lib/ipsec/plugins/libstrongswan-openssl.so ] || skip "strongSwan openssl plugin missing (libstrongswan-standard-plugins)"
+ip netns add "$ns1" 2>/dev/null || skip "cannot create network namespaces here"
+ip netns add "$ns2" || skip "cannot create a second network namespace"
+ip link add v${tag} netns "$ns1" type veth peer name w${tag} netns "$ns2" || skip "cannot create veth pair"
+ip -n "$ns1" addr add 10.99.0.1/24 dev v${tag}
+ip -n "$ns2" addr add 10.99.0.2/24 dev w${tag}
+ip -n "$ns1" link set v${tag} up
+ip -n "$ns2" link set w${tag} up
+ip -n "$ns1" link set lo up
+ip -n "$ns2" link set lo up
+
+# conf <dir> <local> <remote>
+conf() {
+    local d=$1 me=$2 peer=$3
+    mkdir -p "$d"
+    cat >"$d/strongswan.conf" <<CONF
+charon {
+  load = random nonce aes sha1 sha2 hmac gcm openssl pem pkcs1 x509 kdf kernel-netlink socket-default vici
+  install_routes = no
+  install_virtual_ip = no
+  retransmit_tries = 2
+  filelog {
+    log {
+      path = $d/charon.log
+      time_format = %s
+      default = 1
+      ike = 4
+      cfg = 2
+      chd = 4
+      enc = 2
+      lib = 1
+    }
+  }
+  plugins {
+    vici {
+      socket = unix://$d/charon.vici
+    }
+  }
+}
+CONF
+    cat >"$d/swanctl.conf" <<CONF
+connections {
+  v2cbc {
+    version = 2
+    local_addrs = $me
+    remote_addrs = $peer
+    proposals = aes128-sha256-modp2048
+    local { auth = psk
+      id = $me }
+    remote { auth = psk
+      id = $peer }
+    children { c2cbc { mode = transport
+      local_ts = dynamic[udp/1701]
+      remote_ts = dynamic[udp/1701]
+      esp_proposals = aes128-sha256 } }
+  }
+  v2gcm {
+    version = 2
+    local_addrs = $me
+    remote_addrs = $peer
+    proposals = aes256gcm16-prfsha384-ecp384
+    local { auth = psk
+      id = $me }
+    remote { auth = psk
+      id = $peer }
+    children { c2gcm { mode = transport
+      local_ts = dynamic[udp/1701]
+      remote_ts = dynamic[udp/1701]
+      esp_proposals = aes256gcm16 } }
+  }
+  v1 {
+    version = 1
+    local_addrs = $me
+    remote_addrs = $peer
+    proposals = aes128-sha1-modp2048
+    local { auth = psk
+      id = $me }
+    remote { auth = psk
+      id = $peer }
+    children { c1 { mode = transport
+      local_ts = dynamic[udp/1701]
+      remote_ts = dynamic[udp/1701]
+      esp_proposals = aes128-sha1 } }
+  }
+}
+secrets {
+  ike-1 {
+    id-1 = 10.99.0.1
+    id-2 = 10.99.0.2
+    secret = "l2sec-ike-test-psk"
+  }
+}
+CONF
+}
+
+# start <ns> <dir>: charon in its namespace with a private /run
+start() {
+    local ns=$1 d=$2
+    ip netns exec "$ns" unshare -m sh -c "mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$d/strongswan.conf exec $charon" \
+        >"$d/stdout" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 50); do
+        [ -S "$d/charon.vici" ] && return 0
+        sleep 0.1
+    done
+    echo "charon did not start in $ns:"; cat "$d/stdout"; tail -20 "$d/charon.log" 2>/dev/null
+    return 1
+}
+
+# run <conn> <child>: a fresh pair of charons, one exchange, one pcap
+run() {
+    local conn=$1 child=$2 d1=$work/$1/i d2=$work/$1/r
+    conf "$d1" 10.99.0.1 10.99.0.2
+    conf "$d2" 10.99.0.2 10.99.0.1
+    ip netns exec "$ns1" dumpcap -q -P -i v${tag} -f "udp port 500 or udp port 4500" -w "$work/$conn.pcap" >/dev/null 2>&1 &
+    local cap=$!
+    pids+=($cap)
+    start "$ns1" "$d1" || return 2
+    start "$ns2" "$d2" || return 2
+    sleep 0.5
+    for d in "$d1" "$d2"; do
+        STRONGSWAN_CONF=$d/strongswan.conf swanctl --load-all --file "$d/swanctl.conf" --uri "unix://$d/charon.vici" >"$d/load.log" 2>&1 ||
+            { cat "$d/load.log"; return 1; }
+    done
+    STRONGSWAN_CONF=$d1/strongswan.conf timeout 20 swanctl --initiate --ike "$conn" --child "$child" --timeout 15 \
+        --uri "unix://$d1/charon.vici" >"$d1/initiate.log" 2>&1
+    sleep 1
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    pids=()
+    if ! grep -q "IKE_SA $conn\[1\] established" "$d1/charon.log"; then
+        echo "FAIL: $conn did not reach ESTABLISHED"; cat "$d1/initiate.log"; tail -30 "$d1/charon.log"; return 1
+    fi
+    echo "$conn: established"
+    if [ -n "${L2SEC_IKE_CAPTURE_OUT:-}" ]; then
+        mkdir -p "$L2SEC_IKE_CAPTURE_OUT"
+        cp "$work/$conn.pcap" "$L2SEC_IKE_CAPTURE_OUT/ike_$conn.pcap"
+        cp "$d1/charon.log" "$L2SEC_IKE_CAPTURE_OUT/ike_$conn.initiator.log"
+        cp "$d2/charon.log" "$L2SEC_IKE_CAPTURE_OUT/ike_$conn.responder.log"
+    fi
+    local n
+    n=$(tshark -r "$work/$conn.pcap" -Y isakmp 2>/dev/null | wc -l)
+    echo "$conn: $n IKE messages captured"
+    [ "$n" -ge 4 ] || { echo "FAIL: too few IKE messages"; return 1; }
+    if command -v tshark >/dev/null && [ -n "$(tshark -r "$work/$conn.pcap" -Y _ws.malformed 2>/dev/null)" ]; then
+        echo "FAIL: tshark flags a malformed packet in $conn"; return 1
+    fi
+    return 0
+}
+
+rc=0
+for c in "v2cbc c2cbc" "v2gcm c2gcm" "v1 c1"; do
+    run $c
+    r=$?
+    [ $r -eq 2 ] && skip "charon cannot start here"
+    [ $r -ne 0 ] && rc=1
+done
+exit $rc
