@@ -69,10 +69,10 @@ pids+=($!)
 for _ in $(seq 50); do [ -s "$work/cap.pcap" ] && break; sleep 0.1; done
 sleep 0.5
 
-xl2tpd -D -c "$work/lns.conf" -s "$work/secrets" -p "$work/lns.pid" -C "$work/lns.ctl" >"$work/lns.log" 2>&1 &
+setsid xl2tpd -D -c "$work/lns.conf" -s "$work/secrets" -p "$work/lns.pid" -C "$work/lns.ctl" >"$work/lns.log" 2>&1 &
 pids+=($!)
 sleep 0.5
-xl2tpd -D -c "$work/lac.conf" -s "$work/secrets" -p "$work/lac.pid" -C "$work/lac.ctl" >"$work/lac.log" 2>&1 &
+setsid xl2tpd -D -c "$work/lac.conf" -s "$work/secrets" -p "$work/lac.pid" -C "$work/lac.ctl" >"$work/lac.log" 2>&1 &
 lac=$!
 pids+=($lac)
 
@@ -92,7 +92,7 @@ for _ in $(seq 40); do
     [ $missing -eq 0 ] && { ok=1; break; }
 done
 if [ $ok -ne 1 ]; then
-    echo "FAIL: did not see $want; LNS log:"; tail -20 "$work/lns.log"; echo "LAC log:"; tail -20 "$work/lac.log"
+    echo "FAIL: did not see $want; LNS log:"; tail -n 20 "$work/lns.log"; echo "LAC log:"; tail -n 20 "$work/lac.log"
     exit 1
 fi
 # "d test" on the control pipe disconnects the LAC's tunnel: StopCCN
