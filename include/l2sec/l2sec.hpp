@@ -4,6 +4,7 @@
 
 #include <l2sec/core.hpp>
 #include <l2sec/crypto.hpp>
+#include <l2sec/esp.hpp>
 #include <l2sec/ike.hpp>
 #include <l2sec/l2tp.hpp>
 #include <l2sec/pcap.hpp>
