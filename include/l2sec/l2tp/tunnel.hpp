@@ -1,0 +1,94 @@
+// Tunnel (control connection) state of the L2TP engine, RFC 2661 section 7.2.
+#pragma once
+
+#include <l2sec/core/clock.hpp>
+#include <l2sec/transport/endpoint.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace l2sec::l2tp {
+
+enum class tunnel_state : std::uint8_t {
+    idle,            ///< slot free
+    wait_ctl_reply,  ///< initiator: SCCRQ sent
+    wait_ctl_conn,   ///< responder: SCCRP sent
+    established,
+    closing,      ///< we sent StopCCN; waiting for its acknowledgement
+    closed_wait,  ///< peer sent StopCCN; kept a while to acknowledge retransmissions
+};
+
+constexpr const char* to_string(tunnel_state s) noexcept {
+    switch (s) {
+        case tunnel_state::idle:
+            return "idle";
+        case tunnel_state::wait_ctl_reply:
+            return "wait-ctl-reply";
+        case tunnel_state::wait_ctl_conn:
+            return "wait-ctl-conn";
+        case tunnel_state::established:
+            return "established";
+        case tunnel_state::closing:
+            return "closing";
+        case tunnel_state::closed_wait:
+            return "closed-wait";
+    }
+    return "?";
+}
+
+/// StopCCN Result Codes (RFC 2661 4.4.2).
+namespace stopccn_result {
+inline constexpr std::uint16_t general_request = 1;
+inline constexpr std::uint16_t general_error = 2;
+inline constexpr std::uint16_t already_exists = 3;
+inline constexpr std::uint16_t not_authorized = 4;
+inline constexpr std::uint16_t bad_protocol_version = 5;
+inline constexpr std::uint16_t shutting_down = 6;
+inline constexpr std::uint16_t fsm_error = 7;
+}  // namespace stopccn_result
+
+/// CDN Result Codes (RFC 2661 4.4.2).
+namespace cdn_result {
+inline constexpr std::uint16_t lost_carrier = 1;
+inline constexpr std::uint16_t general_error = 2;
+inline constexpr std::uint16_t admin = 3;
+inline constexpr std::uint16_t temporary_lack_of_resources = 4;
+inline constexpr std::uint16_t permanent_lack_of_resources = 5;
+inline constexpr std::uint16_t invalid_destination = 6;
+inline constexpr std::uint16_t timeout = 10;
+}  // namespace cdn_result
+
+/// General Error Codes (RFC 2661 4.4.2).
+namespace general_error {
+inline constexpr std::uint16_t none = 0;
+inline constexpr std::uint16_t no_control_connection = 1;
+inline constexpr std::uint16_t length_wrong = 2;
+inline constexpr std::uint16_t value_out_of_range = 3;
+inline constexpr std::uint16_t insufficient_resources = 4;
+inline constexpr std::uint16_t invalid_session_id = 5;
+inline constexpr std::uint16_t unknown_mandatory_avp = 8;
+}  // namespace general_error
+
+/// One control connection. `Channel` is the reliable control channel type.
+template <class Channel>
+struct tunnel {
+    tunnel_state state = tunnel_state::idle;
+    bool initiator = false;
+    bool challenged = false;  ///< we sent a Challenge and expect a response
+    bool answer_ready = false;
+    std::uint16_t local_id = 0;
+    std::uint16_t peer_id = 0;
+    std::uint16_t sessions = 0;
+    std::uint16_t result_code = 0;
+    std::uint64_t tie_breaker = 0;
+    transport::endpoint peer{};
+    std::array<std::byte, 16> challenge{};  ///< the Challenge we sent
+    std::array<std::byte, 16> answer{};     ///< our Challenge Response to the peer's Challenge
+    std::array<char, 32> peer_host{};       ///< the peer's Host Name (truncated)
+    time_point last_rx{};
+    time_point hold_until{};
+    Channel channel{};
+};
+
+}  // namespace l2sec::l2tp
