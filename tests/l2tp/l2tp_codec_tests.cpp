@@ -7,7 +7,9 @@
 #include "support/alloc_counter.hpp"
 #include "support/hex.hpp"
 
+#include <algorithm>
 #include <array>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -370,4 +372,46 @@ TEST_CASE("builder reports buffer_too_small and oversize AVPs") {
     auto m = l2tp::parse(*r2);
     REQUIRE(m);
     CHECK(m->get<avps::vendor_name>()->value.size() == 1017);
+}
+
+TEST_CASE("truncation at every octet of a hand-assembled SCCRQ") {
+    const auto full = hex(sccrq_hex);
+    const std::size_t avp_starts[] = {12, 20, 28, 37, 47, 55};
+    for (std::size_t cut = 0; cut < full.size(); ++cut) {
+        CAPTURE(cut);
+        // The datagram is cut but Length still says 55.
+        auto e = err_of(bytes_view(full).first(cut));
+        if (cut < 2) {
+            CHECK(e == l2tp::errc::truncated);
+            CHECK(e.offset == 0);
+        } else if (cut < 12) {
+            CHECK(e == l2tp::errc::truncated);
+            CHECK(e.offset == (cut & ~std::size_t{1}));  // the 16-bit field that was cut
+        } else {
+            CHECK(e == l2tp::errc::length_exceeds_buffer);
+            CHECK(e.offset == 2);
+        }
+        if (cut < 12) continue;
+        // Length patched to the cut: AVP-level truncation.
+        std::vector<std::byte> b(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(cut));
+        store_be16(b.data() + 2, static_cast<std::uint16_t>(cut));
+        std::size_t start = 12;
+        bool boundary = false;
+        for (std::size_t s : avp_starts) {
+            if (s == cut) boundary = true;
+            if (s <= cut) start = s;
+        }
+        auto m = l2tp::parse(b);
+        if (boundary) {
+            REQUIRE(m);
+            CHECK(static_cast<std::size_t>(std::distance(m->avps().begin(), m->avps().end())) ==
+                  static_cast<std::size_t>(
+                      std::find(std::begin(avp_starts), std::end(avp_starts), cut) -
+                      std::begin(avp_starts)));
+        } else {
+            REQUIRE_FALSE(m);
+            CHECK(m.error() == (cut - start < 6 ? l2tp::errc::truncated : l2tp::errc::avp_overrun));
+            CHECK(m.error().offset == start);
+        }
+    }
 }
