@@ -11,7 +11,10 @@
 #include "support/hex.hpp"
 
 #include <array>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <variant>
 #include <vector>
@@ -790,4 +793,55 @@ TEST_CASE("every decode and encode path allocates nothing") {
     });
     CHECK(allocs == 0);
     CHECK(sum > 0);
+}
+
+// ------------------------------------------------------------------ real capture
+
+// l2tpns's LCP Configure-Request from tests/data/l2tpns.pcap (frame 9, after
+// the 6-byte L2TP data header 0002 e260 7378): MRU 1462, auth PAP, magic,
+// MRRU 1614, Endpoint Discriminator class 2 (IP) 127.0.0.1.
+constexpr const char* l2tpns_real =
+    "ff03c0210101001d010405b60304c02305066b08dfa61104064e1307027f000001";
+
+TEST_CASE("LCP: the real l2tpns Configure-Request decodes and re-encodes byte for byte") {
+    auto b = hex(l2tpns_real);
+    // It is the one in the capture file.
+    std::ifstream in(std::string(L2SEC_TEST_DATA) + "/l2tpns.pcap", std::ios::binary);
+    REQUIRE(in);
+    std::vector<char> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto needle = as_chars(b);
+    CHECK(std::string_view(file.data(), file.size()).find(needle) != std::string_view::npos);
+
+    auto f = decode_frame(b);
+    REQUIRE(f);
+    CHECK(f->protocol == protocol::lcp);
+    auto p = lcp::decode(f->information, 4);
+    REQUIRE(p);
+    CHECK(p->code == code::configure_request);
+    CHECK(p->length == 29);
+    std::vector<std::string> names;
+    std::array<std::byte, 64> out{};
+    writer hw(out);
+    REQUIRE(encode_frame_header(hw, protocol::lcp));
+    auto tail = std::span(out).subspan(4);
+    packet_writer pw(tail, p->code, p->identifier);
+    for (auto raw : p->options()) {
+        names.push_back(lcp::option_name(raw.type));
+        auto r = visit_option(protocol::lcp, raw, [&](const auto& o) { pw.option(o); });
+        REQUIRE(r);
+        auto o = *lcp::parse_option(raw);
+        if (auto* m = std::get_if<lcp::mru>(&o)) CHECK(m->value == 1462);
+        if (auto* a = std::get_if<lcp::auth_protocol>(&o)) CHECK(*a == lcp::auth_protocol::pap());
+        if (auto* m = std::get_if<lcp::magic_number>(&o)) CHECK(m->value == 0x6b08dfa6);
+        if (auto* m = std::get_if<lcp::mrru>(&o)) CHECK(m->value == 1614);
+        if (auto* e = std::get_if<lcp::endpoint_discriminator>(&o)) {
+            CHECK(e->cls == lcp::endpoint_discriminator::class_type::ip_address);
+            CHECK(to_hex(e->address) == "7f000001");
+        }
+    }
+    CHECK(names == std::vector<std::string>{"mru", "auth_protocol", "magic_number", "mrru",
+                                            "endpoint_discriminator"});
+    auto n = pw.finish();
+    REQUIRE(n);
+    CHECK(to_hex(std::span(out).first(4 + *n)) == l2tpns_real);
 }
