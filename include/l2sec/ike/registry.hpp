@@ -253,6 +253,8 @@ enum class notify_type : std::uint16_t {
     redirected_from = 16408,
     eap_only_authentication = 16417,
     childless_ikev2_supported = 16418,
+    quick_crash_detection = 16419,
+    ikev2_message_id_sync_supported = 16420,
     ikev2_fragmentation_supported = 16430,
     signature_hash_algorithms = 16431,
     // IKEv1 status values (RFC 2407 §4.6.3, RFC 3706)
@@ -352,6 +354,10 @@ constexpr const char* name(notify_type n) noexcept {
             return "EAP_ONLY_AUTHENTICATION";
         case notify_type::childless_ikev2_supported:
             return "CHILDLESS_IKEV2_SUPPORTED";
+        case notify_type::quick_crash_detection:
+            return "QUICK_CRASH_DETECTION";
+        case notify_type::ikev2_message_id_sync_supported:
+            return "IKEV2_MESSAGE_ID_SYNC_SUPPORTED";
         case notify_type::ikev2_fragmentation_supported:
             return "IKEV2_FRAGMENTATION_SUPPORTED";
         case notify_type::signature_hash_algorithms:
