@@ -11,6 +11,7 @@
 #include "support/hex.hpp"
 
 #include <array>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -22,6 +23,8 @@
 using l2sec::as_bytes;
 using l2sec::as_chars;
 using l2sec::bytes_view;
+using l2sec::mutable_bytes;
+using l2sec::result;
 using l2sec::writer;
 using namespace l2sec::ppp;
 using l2sec::test::hex;
@@ -844,4 +847,168 @@ TEST_CASE("LCP: the real l2tpns Configure-Request decodes and re-encodes byte fo
     auto n = pw.finish();
     REQUIRE(n);
     CHECK(to_hex(std::span(out).first(4 + *n)) == l2tpns_real);
+}
+
+// ------------------------------------------------------------------ tshark sample
+
+namespace {
+
+// A classic little-endian pcap file, one record per frame.
+std::vector<std::byte> pcap_file(std::uint32_t linktype,
+                                 const std::vector<std::vector<std::byte>>& frames) {
+    std::vector<std::byte> f;
+    auto u32 = [&](std::uint32_t v) {
+        for (int i = 0; i < 4; ++i)
+            f.push_back(static_cast<std::byte>(v >> (8 * i)));
+    };
+    auto u16 = [&](std::uint16_t v) {
+        f.push_back(static_cast<std::byte>(v));
+        f.push_back(static_cast<std::byte>(v >> 8));
+    };
+    u32(0xa1b2c3d4);
+    u16(2);
+    u16(4);
+    u32(0);
+    u32(0);
+    u32(65535);
+    u32(linktype);
+    std::uint32_t t = 0;
+    for (auto& fr : frames) {
+        u32(1700000000u + t++);
+        u32(0);
+        u32(static_cast<std::uint32_t>(fr.size()));
+        u32(static_cast<std::uint32_t>(fr.size()));
+        f.insert(f.end(), fr.begin(), fr.end());
+    }
+    return f;
+}
+
+std::vector<std::byte> framed(protocol proto, bytes_view packet, frame_options o = {}) {
+    std::vector<std::byte> out(packet.size() + 4);
+    auto n = encode_frame(out, proto, packet, o);
+    REQUIRE(n);
+    out.resize(*n);
+    return out;
+}
+
+template <class F>
+std::vector<std::byte> built(F&& f) {
+    std::vector<std::byte> out(512);
+    result<std::size_t> n = f(mutable_bytes(out));
+    REQUIRE(n);
+    out.resize(*n);
+    return out;
+}
+
+}  // namespace
+
+// Writes what our encoders produce to a pcap for tests/interop/ppp_tshark.sh,
+// which checks every field as tshark reads it. Does nothing unless
+// L2SEC_PPP_PCAP_OUT names the file (DLT_PPP) and L2SEC_PPP_HDLC_OUT the
+// async-HDLC byte streams (one record each, for tshark's ppp_raw_hdlc).
+TEST_CASE("tshark sample: every packet kind, as our encoders write it") {
+    const char* out_path = std::getenv("L2SEC_PPP_PCAP_OUT");
+    const char* hdlc_path = std::getenv("L2SEC_PPP_HDLC_OUT");
+    if (!out_path || !hdlc_path) return;
+    std::vector<std::vector<std::byte>> frames;
+    auto confreq = [](auto... opts) {
+        return built([&](mutable_bytes b) {
+            packet_writer pw(b, code::configure_request, 1);
+            (pw.option(opts), ...);
+            return pw.finish();
+        });
+    };
+    // 1: l2tpns-style LCP ConfReq.
+    std::array<std::byte, 4> ed_addr{std::byte{127}, std::byte{0}, std::byte{0}, std::byte{1}};
+    frames.push_back(framed(
+        protocol::lcp, confreq(lcp::mru{1462}, lcp::auth_protocol::pap(),
+                               lcp::magic_number{0x6b08dfa6}, lcp::mrru{1614},
+                               lcp::endpoint_discriminator{
+                                   lcp::endpoint_discriminator::class_type::ip_address, ed_addr})));
+    // 2: MRU, ACCM, CHAP-MD5, magic, PFC, ACFC.
+    frames.push_back(
+        framed(protocol::lcp,
+               confreq(lcp::mru{1400}, lcp::accm{0x000a0000}, lcp::auth_protocol::chap_md5(),
+                       lcp::magic_number{0x01020304}, lcp::pfc{}, lcp::acfc{})));
+    // 3: MS-CHAPv2 auth.
+    frames.push_back(framed(protocol::lcp, confreq(lcp::auth_protocol::ms_chap_v2())));
+    // 4-8: Echo-Request, Protocol-Reject, Code-Reject, Terminate-Request, Discard.
+    frames.push_back(framed(protocol::lcp, built([](mutable_bytes b) {
+                                return encode_echo(b, code::echo_request, 9, 0xcafebabe,
+                                                   as_bytes("ping"));
+                            })));
+    frames.push_back(framed(protocol::lcp, built([](mutable_bytes b) {
+                                return encode_protocol_reject(b, 10, protocol{0x8281},
+                                                              as_bytes("\x01\x02"));
+                            })));
+    frames.push_back(framed(protocol::lcp, built([](mutable_bytes b) {
+                                auto bad = hex("20 05 00 06 aa bb");
+                                return encode_code_reject(b, 11, bad);
+                            })));
+    frames.push_back(framed(protocol::lcp, built([](mutable_bytes b) {
+                                return encode_terminate(b, code::terminate_request, 12,
+                                                        as_bytes("bye"));
+                            })));
+    frames.push_back(framed(protocol::lcp, built([](mutable_bytes b) {
+                                return encode_echo(b, code::discard_request, 13, 0x11223344);
+                            })));
+    // 9: IPCP ConfReq, sent without address/control (ACFC).
+    frames.push_back(
+        framed(protocol::ipcp,
+               confreq(ipcp::ip_compression_protocol{}, ipcp::ip_address{0xc0a80002},
+                       ipcp::primary_dns{0x08080808}, ipcp::secondary_dns{0x08080404},
+                       ipcp::primary_nbns{0x0a000001}, ipcp::secondary_nbns{0x0a000002}),
+               {.address_control = false}));
+    // 10: IPV6CP ConfReq.
+    frames.push_back(
+        framed(protocol::ipv6cp, confreq(ipv6cp::interface_identifier{0x021122fffe334455ULL})));
+    // 11-12: PAP request, ack.
+    frames.push_back(framed(protocol::pap, built([](mutable_bytes b) {
+                                return pap::encode_request(b, 20, as_bytes("user"),
+                                                           as_bytes("secret"));
+                            })));
+    frames.push_back(framed(protocol::pap, built([](mutable_bytes b) {
+                                return pap::encode_reply(b, pap::code::authenticate_ack, 20,
+                                                         as_bytes("welcome"));
+                            })));
+    // 13-15: CHAP challenge, response, success.
+    frames.push_back(framed(protocol::chap, built([](mutable_bytes b) {
+                                auto v = hex("00112233445566778899aabbccddeeff");
+                                return chap::encode_value(b, chap::code::challenge, 30, v,
+                                                          as_bytes("lns"));
+                            })));
+    frames.push_back(framed(protocol::chap, built([](mutable_bytes b) {
+                                auto v = hex("0f0e0d0c0b0a09080706050403020100");
+                                return chap::encode_value(b, chap::code::response, 30, v,
+                                                          as_bytes("user"));
+                            })));
+    frames.push_back(framed(protocol::chap, built([](mutable_bytes b) {
+                                return chap::encode_result(b, chap::code::success, 30,
+                                                           as_bytes("Welcome"));
+                            })));
+    // 16: IPv4 with ACFC + PFC.
+    frames.push_back(framed(protocol::ip,
+                            hex("45 00 00 14 00 00 00 00 40 11 00 00 0a 00 00 01 0a 00 00 02"),
+                            {.address_control = false, .compress_protocol = true}));
+    {
+        auto file = pcap_file(9, frames);  // LINKTYPE_PPP
+        std::ofstream o(out_path, std::ios::binary);
+        o.write(reinterpret_cast<const char*>(file.data()),
+                static_cast<std::streamsize>(file.size()));
+        REQUIRE(o);
+    }
+    // The same frames in async HDLC framing: FCS-16 / default ACCM, then FCS-32.
+    std::vector<std::vector<std::byte>> streams;
+    for (auto k : {hdlc::fcs_kind::fcs16, hdlc::fcs_kind::fcs32})
+        for (std::size_t i : {0u, 1u, 10u}) {
+            std::vector<std::byte> s(hdlc::max_encoded_size(frames[i].size(), k));
+            auto n = hdlc::encode(s, frames[i], {.accm = 0xffffffff, .fcs = k});
+            REQUIRE(n);
+            s.resize(*n);
+            streams.push_back(s);
+        }
+    auto file = pcap_file(147, streams);  // LINKTYPE_USER0, mapped to ppp_raw_hdlc by the script
+    std::ofstream o(hdlc_path, std::ios::binary);
+    o.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+    REQUIRE(o);
 }
