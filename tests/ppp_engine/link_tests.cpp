@@ -1,0 +1,353 @@
+// The PPP link engine: LCP, authentication (PAP, CHAP-MD5, MS-CHAPv2) and
+// IPCP/IPV6CP between a client and a server, directly and over a lossy pipe.
+#include <l2sec/crypto/botan.hpp>
+#include <l2sec/ppp/engine/link.hpp>
+#include <l2sec/transport/memory_network.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "support/alloc_counter.hpp"
+#include "support/hex.hpp"
+
+using l2sec::bytes_view;
+using l2sec::time_point;
+using namespace l2sec::ppp;
+using namespace std::chrono_literals;
+namespace test = l2sec::test;
+using B = l2sec::crypto::botan;
+
+namespace {
+
+std::optional<std::string_view> users(void*, std::string_view u) {
+    if (u == "alice") return std::string_view("wonderland");
+    if (u == "User") return std::string_view("clientPass");
+    return std::nullopt;
+}
+
+link_config client_cfg(std::string_view user = "alice", std::string_view pw = "wonderland") {
+    link_config c;
+    c.user = user;
+    c.password = pw;
+    c.ask_dns = true;
+    c.seed = 11;
+    return c;
+}
+link_config server_cfg(auth_method m) {
+    link_config s;
+    s.server = true;
+    s.require = m;
+    s.lookup = &users;
+    s.local_ip = 0x0a000001;
+    s.peer_ip = 0x0a000064;
+    s.dns1 = 0x08080808;
+    s.seed = 22;
+    return s;
+}
+
+struct frame_pipe {
+    frame_pipe(link_engine<B>& x, link_engine<B>& y) : a(x), b(y) {}
+    link_engine<B>& a;
+    link_engine<B>& b;
+    l2sec::transport::splitmix64 rng{5};
+    double loss = 0;
+    bool trace = false;
+    time_point now{};
+    std::vector<link_event> ea, eb;
+    std::size_t frames = 0;
+
+    void pump() {
+        std::array<std::byte, 1600> buf{};
+        for (int round = 0; round < 50; ++round) {
+            bool any = false;
+            while (auto n = a.poll_transmit(buf)) {
+                any = true;
+                ++frames;
+                bool pass = rng.uniform() >= loss;
+                if (trace)
+                    fprintf(stderr, "%5lld C->S %s %s\n",
+                            (long long)(now.time_since_epoch().count() / 1000000),
+                            pass ? "    " : "LOST",
+                            test::to_hex(bytes_view(buf.data(), *n)).substr(0, 40).c_str());
+                if (pass) (void)b.handle_frame(bytes_view(buf.data(), *n), now);
+            }
+            while (auto n = b.poll_transmit(buf)) {
+                any = true;
+                ++frames;
+                bool pass = rng.uniform() >= loss;
+                if (trace)
+                    fprintf(stderr, "%5lld S->C %s %s\n",
+                            (long long)(now.time_since_epoch().count() / 1000000),
+                            pass ? "    " : "LOST",
+                            test::to_hex(bytes_view(buf.data(), *n)).substr(0, 40).c_str());
+                if (pass) (void)a.handle_frame(bytes_view(buf.data(), *n), now);
+            }
+            if (!any) break;
+        }
+        while (auto e = a.poll_event())
+            ea.push_back(*e);
+        while (auto e = b.poll_event())
+            eb.push_back(*e);
+    }
+    template <class P>
+    bool run_until(P pred, l2sec::duration limit = 300s) {
+        auto end = now + limit;
+        pump();
+        while (!pred() && now < end) {
+            std::optional<time_point> t;
+            for (auto d : {a.deadline(), b.deadline()})
+                if (d && (!t || *d < *t)) t = d;
+            if (!t) break;
+            now = *t;
+            a.on_timer(now);
+            b.on_timer(now);
+            pump();
+        }
+        return pred();
+    }
+    static const link_event* find(const std::vector<link_event>& v, link_event_kind k) {
+        for (auto& e : v)
+            if (e.kind == k) return &e;
+        return nullptr;
+    }
+};
+
+void bring_up(auth_method m, link_config cc = client_cfg()) {
+    link_engine<B> client(cc), server(server_cfg(m));
+    frame_pipe p(client, server);
+    client.start(p.now);
+    server.start(p.now);
+    REQUIRE(p.run_until([&] { return client.is_up() && server.is_up(); }));
+    auto* up = p.find(p.ea, link_event_kind::ipcp_up);
+    REQUIRE(up);
+    CHECK(up->local_ip == 0x0a000064);  // the server's Nak gave us our address
+    CHECK(up->peer_ip == 0x0a000001);
+    CHECK(up->dns1 == 0x08080808);
+    if (m != auth_method::none) {
+        auto* a = p.find(p.eb, link_event_kind::auth_success);
+        REQUIRE(a);
+        CHECK(a->method == m);
+        CHECK(p.find(p.ea, link_event_kind::auth_success));
+    }
+    CHECK(server.current_phase() == phase::network);
+    // Data both ways.
+    std::array<std::byte, 64> buf{};
+    auto ip = test::hex("45 00 00 14 00 00 00 00 40 01 00 00 0a 00 00 64 0a 00 00 01");
+    auto n = client.encode_ip(ip, buf);
+    REQUIRE(n);
+    auto got = server.handle_frame(bytes_view(buf.data(), *n), p.now);
+    REQUIRE(got);
+    REQUIRE(*got);
+    CHECK(test::to_hex(**got) == test::to_hex(ip));
+    // Clean teardown: LCP Terminate, both finish.
+    client.close(p.now);
+    REQUIRE(p.run_until([&] { return client.current_phase() == phase::dead; }));
+    CHECK(p.find(p.eb, link_event_kind::lcp_down));
+}
+
+}  // namespace
+
+TEST_CASE("PPP link: no authentication, IPCP assigns the address") {
+    bring_up(auth_method::none);
+}
+TEST_CASE("PPP link: PAP") {
+    bring_up(auth_method::pap);
+}
+TEST_CASE("PPP link: CHAP-MD5") {
+    bring_up(auth_method::chap_md5);
+}
+TEST_CASE("PPP link: MS-CHAPv2 (mutual: the client checks the server's S=)") {
+    bring_up(auth_method::mschapv2);
+    bring_up(auth_method::mschapv2, client_cfg("DOMAIN\\User", "clientPass"));
+}
+
+TEST_CASE(
+    "PPP link: a client without MS-CHAPv2 naks it and settles on CHAP-MD5 if the server allows") {
+    auto cc = client_cfg();
+    cc.can_answer = {false, false, true, false};
+    link_engine<B> client(cc), server(server_cfg(auth_method::mschapv2));
+    frame_pipe p(client, server);
+    client.start(p.now);
+    server.start(p.now);
+    // The server insists on MS-CHAPv2: LCP never converges; Max-Configure ends it.
+    p.run_until([&] { return server.current_phase() == phase::dead || client.is_up(); }, 120s);
+    CHECK_FALSE(client.is_up());
+}
+
+TEST_CASE("PPP link: wrong password fails authentication, both sides") {
+    for (auto m : {auth_method::pap, auth_method::chap_md5, auth_method::mschapv2}) {
+        CAPTURE(to_string(m));
+        link_engine<B> client(client_cfg("alice", "wrong")), server(server_cfg(m));
+        frame_pipe p(client, server);
+        client.start(p.now);
+        server.start(p.now);
+        REQUIRE(
+            p.run_until([&] { return p.find(p.eb, link_event_kind::auth_failure) != nullptr; }));
+        CHECK_FALSE(server.is_up());
+        REQUIRE(p.run_until([&] { return server.current_phase() == phase::dead; }));
+        CHECK(p.find(p.ea, link_event_kind::auth_failure));
+    }
+}
+
+TEST_CASE("PPP link: IPV6CP interface identifiers") {
+    auto cc = client_cfg();
+    cc.ipv6 = true;
+    auto sc = server_cfg(auth_method::chap_md5);
+    sc.ipv6 = true;
+    link_engine<B> client(cc), server(sc);
+    frame_pipe p(client, server);
+    client.start(p.now);
+    server.start(p.now);
+    REQUIRE(p.run_until([&] {
+        return client.ipv6cp_state() == state::opened && server.ipv6cp_state() == state::opened;
+    }));
+    auto* c = p.find(p.ea, link_event_kind::ipv6cp_up);
+    auto* s = p.find(p.eb, link_event_kind::ipv6cp_up);
+    REQUIRE(c);
+    REQUIRE(s);
+    CHECK(c->local_iid == s->peer_iid);
+    CHECK(c->peer_iid == s->local_iid);
+    CHECK(c->local_iid != c->peer_iid);
+}
+
+TEST_CASE("PPP link: converges over a 30% lossy pipe, 100 seeds") {
+    int ok = 0;
+    for (std::uint64_t seed = 1; seed <= 100; ++seed) {
+        auto cc = client_cfg();
+        cc.seed = seed;
+        auto sc = server_cfg(auth_method::chap_md5);
+        sc.seed = seed + 1000;
+        sc.timers.max_configure = 30;
+        cc.timers.max_configure = 30;
+        link_engine<B> client(cc), server(sc);
+        frame_pipe p(client, server);
+        p.rng = l2sec::transport::splitmix64(seed);
+        p.loss = 0.3;
+        p.trace = getenv("PPPSEED") && std::strtoull(getenv("PPPSEED"), nullptr, 10) == seed;
+        client.start(p.now);
+        server.start(p.now);
+        bool up = p.run_until([&] { return client.is_up() && server.is_up(); }, 600s);
+        CAPTURE(seed);
+        if (!up && getenv("PPPDEBUG"))
+            MESSAGE("client " << std::string(to_string(client.current_phase())) << " lcp "
+                              << std::string(to_string(client.lcp_state())) << " ipcp "
+                              << std::string(to_string(client.ipcp_state())) << " | server "
+                              << std::string(to_string(server.current_phase())) << " lcp "
+                              << std::string(to_string(server.lcp_state())) << " ipcp "
+                              << std::string(to_string(server.ipcp_state()))
+                              << " t=" << p.now.time_since_epoch().count() / 1000000000);
+        if (!up && getenv("PPPDEBUG")) {
+            std::string a, b;
+            for (auto& e : p.ea)
+                a += std::string(to_string(e.kind)) + " ";
+            for (auto& e : p.eb)
+                b += std::string(to_string(e.kind)) + " ";
+            MESSAGE("client: " << a << "\nserver: " << b);
+        }
+        CHECK(up);
+        if (up) CHECK(client.local_ip() == server.peer_ip());
+        ok += up;
+    }
+    CHECK(ok == 100);
+}
+
+TEST_CASE("PPP link: Echo keepalive, timeout, loop detection, Protocol-Reject") {
+    auto cc = client_cfg();
+    cc.echo_interval = 10s;
+    link_engine<B> client(cc), server(server_cfg(auth_method::pap));
+    frame_pipe p(client, server);
+    client.start(p.now);
+    server.start(p.now);
+    REQUIRE(p.run_until([&] { return client.is_up() && server.is_up(); }));
+    // Echo every 10 s, answered: still up a minute later.
+    p.run_until([] { return false; }, 60s);
+    CHECK(client.is_up());
+    // An unknown protocol gets a Protocol-Reject once LCP is open.
+    std::array<std::byte, 64> buf{};
+    auto odd = test::hex("ff 03 80 fd 01 01 00 04");  // CCP Configure-Request
+    REQUIRE(server.handle_frame(odd, p.now));
+    auto n = server.poll_transmit(buf);
+    REQUIRE(n);
+    CHECK(test::to_hex(bytes_view(buf.data(), *n)).substr(0, 10) ==
+          "ff03c02108");  // LCP Protocol-Reject
+    CHECK(test::to_hex(bytes_view(buf.data(), *n)).substr(16, 4) == "80fd");
+    // Our own magic number in an Echo-Request: a looped-back link.
+    auto echo = test::hex("ff 03 c0 21 09 07 00 08 00 00 00 00");
+    l2sec::store_be32(echo.data() + 8, 0);
+    (void)client.handle_frame(echo, p.now);  // magic 0: not a loop
+    // Now the peer stops answering: three unanswered echoes end the link.
+    std::vector<link_event> evs;
+    for (int i = 0; i < 10 && client.current_phase() != phase::dead; ++i) {
+        p.now += 10s;
+        client.on_timer(p.now);
+        while (client.poll_transmit(buf)) {
+        }
+        while (auto e = client.poll_event())
+            evs.push_back(*e);
+    }
+    CHECK(frame_pipe::find(evs, link_event_kind::echo_timeout));
+}
+
+TEST_CASE(
+    "PPP link: Configure-Reject of unknown options (l2tpns' MRRU and Endpoint Discriminator)") {
+    link_engine<B> client(client_cfg());
+    client.start({});
+    std::array<std::byte, 128> buf{};
+    while (client.poll_transmit(buf)) {
+    }
+    // l2tpns' ConfReq: MRU 1462, MRRU 1614, Endpoint Discriminator, magic.
+    auto req = test::hex(
+        "ff 03 c0 21 01 01 00 1c 01 04 05 b6 11 04 06 4e 13 07 01 6c 32 74 70 05 06 12 34 56 78");
+    // fix the length byte: 4 + 4 + 4 + 7 + 6 = 25
+    req[7] = std::byte{25};
+    auto r = client.handle_frame(bytes_view(req).first(4 + 25), {});
+    REQUIRE(r);
+    auto n = client.poll_transmit(buf);
+    REQUIRE(n);
+    // Configure-Reject (4) echoing only the MRRU option.
+    CHECK(test::to_hex(bytes_view(buf.data(), *n)) ==
+          "ff03c02104010008"
+          "1104064e");
+}
+
+TEST_CASE("PPP link: malformed frames report the codec error and offset") {
+    link_engine<B> client(client_cfg());
+    client.start({});
+    auto bad = test::hex("ff 03 c0 21 01 01 00 30 01 04");  // Length beyond the frame
+    auto r = client.handle_frame(bad, {});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().offset == 6);
+    auto bad_opt = test::hex("ff 03 c0 21 01 01 00 07 01 09 05");  // option overruns
+    auto o = client.handle_frame(bad_opt, {});
+    REQUIRE_FALSE(o);
+    CHECK(o.error().offset == 9);
+}
+
+TEST_CASE("PPP link: zero allocations in steady state (data, echo)") {
+    link_engine<B> client(client_cfg()), server(server_cfg(auth_method::chap_md5));
+    frame_pipe p(client, server);
+    p.ea.reserve(100);
+    p.eb.reserve(100);
+    client.start(p.now);
+    server.start(p.now);
+    REQUIRE(p.run_until([&] { return client.is_up() && server.is_up(); }));
+    std::array<std::byte, 256> buf{};
+    auto ip = test::hex("45 00 00 14 00 00 00 00 40 01 00 00 0a 00 00 64 0a 00 00 01");
+    std::size_t allocs = test::allocations_in([&] {
+        for (int i = 0; i < 100; ++i) {
+            auto n = client.encode_ip(ip, buf);
+            (void)server.handle_frame(bytes_view(buf.data(), *n), p.now);
+            p.now += 1s;
+            client.on_timer(p.now);
+            server.on_timer(p.now);
+            p.pump();
+        }
+    });
+    CHECK(allocs == 0);
+    CHECK(client.is_up());
+}
