@@ -22,8 +22,8 @@
 #include "json.hpp"
 #include "l2tp_json.hpp"
 #include "ppp_json.hpp"
-// #include "esp_json.hpp"   <- the ESP printer goes here
-// #include "ike_json.hpp"   <- the IKE printer goes here
+#include "esp_json.hpp"
+#include "ike_json.hpp"
 
 #include <l2sec/pcap.hpp>
 
@@ -31,6 +31,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -68,8 +69,10 @@ const option_handler options[] = {
          s.show_skipped = false;
          return nullptr;
      }},
-    // {"--esp-sa", "SPEC", "...", [](settings& s, std::string_view a) -> const char* {...}},
-    // {"--ikev2-sa", "SPEC", "...", ...},
+    {"--esp-sa", "SPEC", "SPI:ALG:KEYHEX[:INTEGKEYHEX] decrypts ESP (repeatable)",
+     [](settings&, std::string_view a) -> const char* { return add_esp_sa(a); }},
+    {"--ikev2-sa", "SPEC", "SPIi:SPIr:SK_ei:SK_er:SK_ai:SK_ar:ENC:INTEG decrypts IKEv2 SK (repeatable)",
+     [](settings&, std::string_view a) -> const char* { return add_ikev2_sa(a); }},
 };
 
 // ---------------------------------------------------------------- layers
@@ -84,9 +87,8 @@ const udp_layer udp_layers[] = {
          return u.src_port == s.l2tp_port || u.dst_port == s.l2tp_port;
      },
      print_l2tp},
-    // IKE: {[](const settings&, const pcap::udp_datagram& u) { return u.dst_port == 500 || ...; },
-    //       print_ike},
-    // ESP in UDP (RFC 3948, port 4500, non-ESP marker 0 = IKE): same place.
+    {[](const settings&, const pcap::udp_datagram& u) { return is_ike(u); }, print_ike},
+    {[](const settings&, const pcap::udp_datagram& u) { return is_esp_in_udp(u); }, print_esp_in_udp},
 };
 
 /// A protocol directly over IP, chosen by protocol number (e.g. ESP = 50).
@@ -95,9 +97,11 @@ struct ip_layer {
     void (*print)(packet_context&, bytes_view payload, std::size_t base);
 };
 
-// Empty for now: `{pcap::ip_proto_esp, print_esp},` goes here.
-const ip_layer* ip_layers_begin = nullptr;
-const ip_layer* ip_layers_end = nullptr;
+const ip_layer ip_layers[] = {
+    {pcap::ip_proto_esp, print_esp},
+};
+const ip_layer* ip_layers_begin = std::begin(ip_layers);
+const ip_layer* ip_layers_end = std::end(ip_layers);
 
 // ---------------------------------------------------------------- one frame
 /// Returns false when nothing was printed for the frame.

@@ -85,17 +85,23 @@ TEST_CASE("interop: write l2sec-protected ESP packets to a pcap") {
                  << (ek.empty() ? "-" : to_hex(ek)) << ' ' << (ik.empty() ? "-" : to_hex(ik)) << ' '
                  << (udp ? 1 : 0) << '\n';
             for (std::size_t n : {1u, 20u, 333u}) {
-                // Inner IPv4/UDP 10.1.0.1:1701 -> 10.2.0.1:1701 (L2TP port), n bytes.
+                // Inner IPv4/UDP 10.1.0.1 -> 10.2.0.1: the 20-byte packet is an
+                // L2TP Hello (RFC 2661) on port 1701, the others filler to port 9.
+                std::vector<std::byte> body = pattern(n, static_cast<unsigned>(n));
+                std::uint16_t port = 9;
+                if (n == 20) {
+                    body = hex("c802 0014 0001 0000 0000 0000 8008 0000 0000 0006");
+                    port = 1701;
+                }
                 std::vector<std::byte> buf(128 + 28 + n + 64);
                 auto inner = mutable_bytes(buf).subspan(128, 28 + n);
                 auto h = esp::write_ip_header(inner, hex("0a010001"), hex("0a020001"), 17, 8 + n);
                 REQUIRE(h);
-                store_be16(inner.data() + 20, 1701);
-                store_be16(inner.data() + 22, 1701);
+                store_be16(inner.data() + 20, port);
+                store_be16(inner.data() + 22, port);
                 store_be16(inner.data() + 24, static_cast<std::uint16_t>(8 + n));
                 store_be16(inner.data() + 26, 0);
-                auto p = pattern(n, static_cast<unsigned>(n));
-                std::copy(p.begin(), p.end(), inner.begin() + 28);
+                std::copy(body.begin(), body.end(), inner.begin() + 28);
                 auto e = out->protect(buf, 128, inner.size(), esp::proto::ipv4);
                 REQUIRE(e);
                 std::size_t esp_off = static_cast<std::size_t>(e->data() - buf.data());

@@ -126,6 +126,8 @@ class sa {
             auto ci = Crypto::make_cipher(id, c.enc_key);
             if (!ci) return error(errc::invalid_config, 0, "encryption key");
             x.cipher_.emplace(std::move(*ci));
+            typename Crypto::random rng;
+            if (!rng.fill(x.iv_prefix_)) return error(errc::crypto_failure, 0, "IV prefix");
         } else if (s.enc != encryption::null) {
             return error(errc::invalid_config, 0, "encryption algorithm");
         }
@@ -184,8 +186,14 @@ class sa {
             if (!aead_->seal(nonce, a, ct, icv)) return error(errc::crypto_failure, 0, "AEAD");
         } else {
             if (cipher_) {
+                // Unpredictable IV without a DRBG call per packet (NIST SP
+                // 800-38A appendix C): the block cipher under the SA key applied
+                // to a unique nonce, a per-SA random prefix and the sequence number.
                 auto iv = pkt.subspan(header_size, iv_);
-                if (!rng_.fill(iv)) return error(errc::crypto_failure, 0, "IV");
+                std::copy(iv_prefix_.begin(), iv_prefix_.end(), iv.begin());
+                store_be64(iv.data() + 8, seq);
+                std::array<std::byte, 16> zero{};
+                if (!cipher_->encrypt(zero, iv)) return error(errc::crypto_failure, 0, "IV");
                 if (!cipher_->encrypt(iv, ct)) return error(errc::crypto_failure, 0, "cipher");
             }
             compute_icv(pkt.first(headroom() + ct_len), seq, icv);
@@ -283,8 +291,8 @@ class sa {
     std::optional<typename Crypto::aead> aead_;
     std::optional<typename Crypto::cipher> cipher_;
     std::optional<typename Crypto::mac> mac_;
-    typename Crypto::random rng_{};
     std::array<std::byte, 4> salt_{};
+    std::array<std::byte, 8> iv_prefix_{};
     replay_window<MaxWindow> window_{};
     std::uint64_t seq_ = 0;
     suite suite_{};
