@@ -437,13 +437,17 @@ TEST_CASE(
     CHECK(n == 0);
 }
 
-TEST_CASE(
-    "real capture: every L2TP message of xl2tpd LAC <-> LNS parses, validates and re-encodes") {
-    auto file = pcap::load_file(std::string(L2SEC_TEST_DATA) + "/xl2tpd_lns.pcap");
+namespace {
+
+// Parse every L2TP message of a real capture; control messages validate and
+// re-encode byte for byte, data messages give back their PPP frame.
+std::vector<std::string> check_capture(const char* name,
+                                       std::vector<std::string>* payloads = nullptr) {
+    std::vector<std::string> names;
+    auto file = pcap::load_file(std::string(L2SEC_TEST_DATA) + "/" + name);
     REQUIRE(file);
     auto pf = pcap::file_view::parse(*file);
     REQUIRE(pf);
-    std::vector<std::string> names;
     for (const auto& rec : pf->records()) {
         REQUIRE(rec);
         auto ip = pcap::decode_ip_frame(pf->linktype(), rec->data);
@@ -453,11 +457,22 @@ TEST_CASE(
         auto m = l2tp::parse(udp->payload);
         REQUIRE(m);
         names.emplace_back(m->type_name());
+        std::array<std::byte, 1500> buf{};
+        const auto& h = m->hdr();
+        if (!m->is_control()) {
+            auto d = l2tp::parse_data(udp->payload);
+            REQUIRE(d);
+            CHECK(d->payload.data() == m->payload().data());
+            if (payloads) payloads->push_back(to_hex(d->payload));
+            auto n = l2tp::write_data_header(buf, h, d->payload.size());
+            REQUIRE(n);
+            CHECK(to_hex(bytes_view(buf).first(*n)) ==
+                  to_hex(udp->payload.first(d->payload_offset)));
+            continue;
+        }
         CHECK(l2tp::validate(*m));
         CHECK(l2tp::check_mandatory(m->avps()));
         // Re-encode from the parsed view: the same bytes.
-        std::array<std::byte, 1500> buf{};
-        const auto& h = m->hdr();
         l2tp::message_builder b(buf, h.tunnel_id, h.session_id, h.ns, h.nr);
         for (auto a : m->avps()) {
             CHECK(l2tp::visit_avp(a, [](const auto&) {}));
@@ -467,6 +482,22 @@ TEST_CASE(
         REQUIRE(re);
         CHECK(to_hex(*re) == to_hex(m->bytes()));
     }
-    CHECK(names == std::vector<std::string>{"SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ZLB", "ICRP", "ZLB",
-                                            "ICCN", "ZLB", "CDN", "ZLB", "StopCCN", "ZLB"});
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("real capture: xl2tpd LAC <-> xl2tpd LNS parses, validates and re-encodes") {
+    CHECK(check_capture("xl2tpd_lns.pcap") ==
+          std::vector<std::string>{"SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ZLB", "ICRP", "ZLB", "ICCN",
+                                   "ZLB", "CDN", "ZLB", "StopCCN", "ZLB"});
+}
+
+TEST_CASE("real capture: xl2tpd LAC <-> l2tpns LNS, including a data message carrying LCP") {
+    std::vector<std::string> payloads;
+    CHECK(check_capture("l2tpns.pcap", &payloads) ==
+          std::vector<std::string>{"SCCRQ", "SCCRP", "SCCCN", "ZLB", "ICRQ", "ICRP", "ICCN", "ZLB",
+                                   "DATA", "CDN", "ZLB", "StopCCN", "ZLB"});
+    REQUIRE(payloads.size() == 1);
+    CHECK(payloads[0].rfind("ff03c021", 0) == 0);  // PPP LCP, as tshark shows it
 }
