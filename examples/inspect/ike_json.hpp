@@ -1,0 +1,209 @@
+// IKE (IKEv1/ISAKMP and IKEv2) for l2sec-inspect, UDP 500 and 4500 (after the
+// non-ESP marker), with optional decryption of IKEv2 SK payloads:
+//
+//   --ikev2-sa SPIi:SPIr:SK_ei:SK_er:SK_ai:SK_ar:ENC:INTEG   (repeatable, hex)
+//     ENC: aes128-cbc, aes192-cbc, aes256-cbc, aes128-gcm, aes256-gcm
+//     INTEG: hmac-sha1-96, hmac-sha256-128, hmac-sha384-192, hmac-sha512-256
+//     (for GCM leave SK_ai/SK_ar empty and INTEG "none"; SK_e includes the salt)
+//
+//   "ike":{"version":2,"exchange":"IKE_AUTH","initiator":true,"response":false,
+//          "message_id":1,"spi_i":"hex","spi_r":"hex","payloads":["SK"],
+//          "inner_payloads":["IDi","N(INITIAL_CONTACT)","AUTH",...]}
+//
+// IKEv1 has no I/R flags: its object carries "encrypted" instead of
+// "initiator"/"response". Notify payloads print as N(TYPE) (the number when
+// l2sec has no name for it). SKF fragments print "fragment":{"number","total"}
+// and their inner payloads only when total is 1.
+#pragma once
+
+#include "context.hpp"
+
+#include <l2sec/crypto/botan.hpp>
+#include <l2sec/ike.hpp>
+#include <l2sec/pcap.hpp>
+
+#include <array>
+#include <charconv>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace l2sec::inspect {
+
+namespace ike_detail {
+
+struct ikev2_sa_entry {
+    std::uint64_t spi_i = 0, spi_r = 0;
+    std::optional<ike::v2::sk_protect<crypto::botan>> from_i, from_r;
+};
+
+inline std::vector<ikev2_sa_entry>& ikev2_sa_table() {
+    static std::vector<ikev2_sa_entry> t;
+    return t;
+}
+
+inline bool hex_bytes(std::string_view s, std::vector<std::byte>& out) {
+    if (s.size() % 2) return false;
+    out.clear();
+    for (std::size_t i = 0; i < s.size(); i += 2) {
+        unsigned v = 0;
+        auto [p, ec] = std::from_chars(s.data() + i, s.data() + i + 2, v, 16);
+        if (ec != std::errc{} || p != s.data() + i + 2) return false;
+        out.push_back(static_cast<std::byte>(v));
+    }
+    return true;
+}
+
+inline bool hex_u64(std::string_view s, std::uint64_t& v) {
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
+    return ec == std::errc{} && p == s.data() + s.size() && !s.empty();
+}
+
+inline std::string payload_label(const ike::payload& p, bool v2) {
+    const char* n = ike::name(p.kind());
+    std::string s = n ? n : std::to_string(p.type);
+    if (p.kind() == ike::payload_type::notify && v2) {
+        auto nv = ike::v2::notify::parse(p);
+        if (nv) {
+            const char* nn = ike::name(nv->kind());
+            s += "(" + (nn ? std::string(nn) : std::to_string(nv->type)) + ")";
+        }
+    } else if (p.kind() == ike::payload_type::notification && !v2) {
+        auto nv = ike::v1::notification::parse(p);
+        if (nv) {
+            const char* nn = ike::name(nv->kind());
+            s += "(" + (nn ? std::string(nn) : std::to_string(nv->type)) + ")";
+        }
+    }
+    return s;
+}
+
+/// Writes the labels of a chain; false (and the error recorded) if it breaks.
+inline bool write_chain(packet_context& c, const ike::payload_range& chain, bool v2,
+                        std::size_t base) {
+    for (const auto& p : chain)
+        c.j.value(payload_label(p, v2));
+    if (!chain.ok()) {
+        c.fail("ike", chain.last_error(), base);
+        return false;
+    }
+    return true;
+}
+
+inline std::string hex64(std::uint64_t v) {
+    static constexpr char d[] = "0123456789abcdef";
+    std::string s(16, '0');
+    for (int i = 15; i >= 0; --i, v >>= 4)
+        s[static_cast<std::size_t>(i)] = d[v & 15];
+    return s;
+}
+
+}  // namespace ike_detail
+
+/// Applies one --ikev2-sa SPEC; returns an error message or nullptr.
+inline const char* add_ikev2_sa(std::string_view spec) {
+    using namespace ike_detail;
+    std::vector<std::string_view> parts;
+    for (std::size_t pos = 0;;) {
+        auto c = spec.find(':', pos);
+        parts.push_back(
+            spec.substr(pos, c == std::string_view::npos ? std::string_view::npos : c - pos));
+        if (c == std::string_view::npos) break;
+        pos = c + 1;
+    }
+    if (parts.size() != 8) return "--ikev2-sa needs SPIi:SPIr:SK_ei:SK_er:SK_ai:SK_ar:ENC:INTEG";
+    ikev2_sa_entry e;
+    if (!hex_u64(parts[0], e.spi_i) || !hex_u64(parts[1], e.spi_r)) return "--ikev2-sa: bad SPI";
+    std::vector<std::byte> ei, er, ai, ar;
+    if (!hex_bytes(parts[2], ei) || !hex_bytes(parts[3], er) || !hex_bytes(parts[4], ai) ||
+        !hex_bytes(parts[5], ar))
+        return "--ikev2-sa: bad key hex";
+    ike::v2::suite s;
+    if (!ike::v2::parse_suite(parts[6], parts[7], s)) return "--ikev2-sa: unknown ENC or INTEG";
+    auto info = ike::v2::describe(s);
+    if (!info) return "--ikev2-sa: unsupported algorithm";
+    auto fi = ike::v2::sk_protect<crypto::botan>::make(*info, ei, ai);
+    auto fr = ike::v2::sk_protect<crypto::botan>::make(*info, er, ar);
+    if (!fi || !fr) return "--ikev2-sa: key sizes do not match the algorithms";
+    e.from_i.emplace(std::move(*fi));
+    e.from_r.emplace(std::move(*fr));
+    ikev2_sa_table().push_back(std::move(e));
+    return nullptr;
+}
+
+/// UDP 500, or 4500 when the datagram starts with the non-ESP marker.
+inline bool is_ike(const pcap::udp_datagram& u) {
+    if (u.src_port == 500 || u.dst_port == 500) return true;
+    if (u.src_port != 4500 && u.dst_port != 4500) return false;
+    return u.payload.size() >= 8 && ike::strip_non_esp_marker(u.payload).has_value();
+}
+
+inline void print_ike(packet_context& c, bytes_view payload, std::size_t base) {
+    using namespace ike_detail;
+    bytes_view msg = payload;
+    // On 4500, the marker (an IKE SPIi is never zero, so four zero bytes are the marker).
+    if (payload.size() >= 4 && load_be32(payload.data()) == 0) {
+        msg = payload.subspan(4);
+        base += 4;
+    }
+    auto m = ike::parse(msg);
+    if (!m) {
+        c.fail("ike", m.error(), base);
+        return;
+    }
+    const auto& h = m->header();
+    const bool v2 = h.is_v2();
+    c.j.begin_object("ike").field("version", static_cast<unsigned>(h.major));
+    if (const char* n = ike::name(h.exchange_type))
+        c.j.field("exchange", n);
+    else
+        c.j.field("exchange", static_cast<unsigned>(h.exchange_type));
+    if (v2)
+        c.j.field("initiator", h.initiator()).field("response", h.response());
+    else
+        c.j.field("encrypted", h.encrypted());
+    c.j.field("message_id", h.message_id)
+        .field("spi_i", std::string_view(hex64(h.spi_i)))
+        .field("spi_r", std::string_view(hex64(h.spi_r)));
+    c.j.begin_array("payloads");
+    write_chain(c, m->payloads(), v2, base);
+    c.j.end_array();
+    if (auto ok = ike::validate(*m); !ok && !c.err) c.fail("ike", ok.error(), base);
+
+    ike::payload last{};
+    for (const auto& p : m->payloads())
+        last = p;
+    if (v2 && (last.kind() == ike::payload_type::sk || last.kind() == ike::payload_type::skf)) {
+        if (last.kind() == ike::payload_type::skf) {
+            if (auto f = ike::v2::skf::parse(last))
+                c.j.begin_object("fragment")
+                    .field("number", f->number)
+                    .field("total", f->total)
+                    .end_object();
+        }
+        for (auto& e : ikev2_sa_table()) {
+            if (e.spi_i != h.spi_i || e.spi_r != h.spi_r) continue;
+            std::array<std::byte, 65536> buf;
+            copy_to(buf, msg);
+            auto& ctx = h.initiator() ? e.from_i : e.from_r;
+            auto pt = ctx->open(mutable_bytes(buf.data(), msg.size()), base);
+            if (!pt) {
+                c.fail("ike", pt.error());
+                break;
+            }
+            if (pt->total <= 1) {
+                c.j.begin_array("inner_payloads");
+                if (write_chain(c, pt->payloads(), true, 0)) {
+                    if (auto ok = ike::v2::validate(pt->payloads()); !ok) c.fail("ike", ok.error());
+                }
+                c.j.end_array();
+            }
+            break;
+        }
+    }
+    c.j.end_object();
+}
+
+}  // namespace l2sec::inspect
