@@ -101,20 +101,19 @@ constexpr std::size_t max_encoded_size(std::size_t frame_size,
     return 2 + 2 * (frame_size + fcs_size(k));
 }
 
-/// Encode one frame: [7E] escaped(frame + FCS little-endian) 7E. Returns the
-/// encoded size or buffer_too_small (at the offset where it ran out).
-inline result<std::size_t> encode(mutable_bytes out, bytes_view frame,
-                                  encode_options o = {}) noexcept {
-    writer w(out);
+namespace detail {
+// Escapes and FCS for one frame; `emit(b)` writes one raw byte.
+template <class Emit>
+constexpr void encode_body(bytes_view frame, const encode_options& o, Emit&& emit) noexcept {
     auto put = [&](std::uint8_t b) {
         if (needs_escape(b, o.accm)) {
-            w.u8(control_escape);
-            w.u8(static_cast<std::uint8_t>(b ^ escape_xor));
+            emit(control_escape);
+            emit(static_cast<std::uint8_t>(b ^ escape_xor));
         } else {
-            w.u8(b);
+            emit(b);
         }
     };
-    if (o.leading_flag) w.u8(flag);
+    if (o.leading_flag) emit(flag);
     if (o.fcs == fcs_kind::fcs16) {
         std::uint16_t f = fcs16_init;
         for (auto x : frame) {
@@ -136,7 +135,22 @@ inline result<std::size_t> encode(mutable_bytes out, bytes_view frame,
         for (int i = 0; i < 4; ++i)
             put(static_cast<std::uint8_t>(f >> (8 * i)));
     }
-    w.u8(flag);
+    emit(flag);
+}
+}  // namespace detail
+
+/// Encode one frame: [7E] escaped(frame + FCS little-endian) 7E. Returns the
+/// encoded size or buffer_too_small (at the offset where it ran out).
+inline result<std::size_t> encode(mutable_bytes out, bytes_view frame,
+                                  encode_options o = {}) noexcept {
+    if (out.size() >= max_encoded_size(frame.size(), o.fcs)) {
+        // Fast path: the worst case fits, no per-byte bounds checks.
+        std::byte* p = out.data();
+        detail::encode_body(frame, o, [&](std::uint8_t b) { *p++ = std::byte{b}; });
+        return static_cast<std::size_t>(p - out.data());
+    }
+    writer w(out);
+    detail::encode_body(frame, o, [&](std::uint8_t b) { w.u8(b); });
     return w.finish("HDLC frame");
 }
 
