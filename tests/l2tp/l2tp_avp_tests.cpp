@@ -261,6 +261,30 @@ TEST_CASE("hidden AVPs: known answers computed independently (RFC 2661 4.3)") {
           l2tp::errc::hidden_without_random_vector);
 }
 
+TEST_CASE(
+    "hidden AVPs: add_hidden_raw gives the same known answer; hiding Message Type is refused") {
+    const auto secret = as_bytes("secret");
+    const std::array<std::byte, 2> sid{std::byte{0x12}, std::byte{0x34}};
+    auto bytes = build(message_type::icrq, [&](auto& b) {
+        b.add(avps::random_vector{rv16}).add_hidden_raw(14, sid, secret);
+    });
+    auto m = l2tp::parse(bytes);
+    REQUIRE(m);
+    auto a = m->find(avp_type::assigned_session_id);
+    REQUIRE(a);
+    CHECK(a->hidden());
+    CHECK(to_hex(a->value()) == "3b5bf16b");  // as in the hashlib vector above
+    std::array<std::byte, 64> buf{};
+    l2tp::message_builder b(buf, 1, 0, 0, 0);
+    b.add(avps::message_type{message_type::icrq})
+        .add(avps::random_vector{rv16})
+        .add_hidden(avps::message_type{message_type::icrq}, secret);
+    auto r = b.finish();
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == l2tp::errc::must_not_be_hidden);
+    CHECK(r.error().offset == 42);
+}
+
 TEST_CASE("hidden AVPs: builder errors and in-place unhide; later Random Vector takes over") {
     std::array<std::byte, 128> buf{};
     l2tp::message_builder b(buf, 1, 0, 0, 0);

@@ -152,26 +152,16 @@ class message_builder {
     template <class V, crypto::hash_function H = crypto::md5>
     message_builder& add_hidden(const V& v, bytes_view secret, bytes_view padding,
                                 bool mandatory) noexcept {
-        const auto type = static_cast<std::uint16_t>(V::type);
-        if (ok() && (rv_size_ == 0 || must_not_hide(ietf_vendor, type))) {
-            fail(
-                error(rv_size_ == 0 ? errc::hidden_without_random_vector : errc::must_not_be_hidden,
-                      w_.size(), to_string(V::type)));
-            return *this;
-        }
-        const std::size_t at = begin_avp(mandatory, true, ietf_vendor, type);
-        const std::size_t sub = w_.size();
-        const std::size_t n = v.size();
-        if (n > 0xFFFF) fail(error(l2sec::errc::invalid_argument, at, to_string(V::type)));
-        w_.u16(static_cast<std::uint16_t>(n));
-        v.encode(w_);
-        w_.bytes(padding);
-        if (ok() && w_) {
-            mutable_bytes all = w_.written();
-            hide_in_place<H>(type, secret, all.subspan(rv_at_, rv_size_), all.subspan(sub));
-        }
-        end_avp(at);
-        return *this;
+        return hidden_avp<H>(static_cast<std::uint16_t>(V::type), mandatory, secret, padding,
+                             v.size(), [&](writer& w) { v.encode(w); });
+    }
+    /// Hide raw plain octets as IETF attribute `type` (for attributes whose value
+    /// the caller already holds encoded). Same rules as add_hidden.
+    template <crypto::hash_function H = crypto::md5>
+    message_builder& add_hidden_raw(std::uint16_t type, bytes_view plain, bytes_view secret,
+                                    bytes_view padding = {}, bool mandatory = true) noexcept {
+        return hidden_avp<H>(type, mandatory, secret, padding, plain.size(),
+                             [&](writer& w) { w.bytes(plain); });
     }
     /// Add an AVP given as raw octets (vendor-specific or unknown attributes,
     /// or a value already hidden). A raw IETF Random Vector is remembered too.
@@ -200,6 +190,31 @@ class message_builder {
     }
 
   private:
+    template <crypto::hash_function H, class Write>
+    message_builder& hidden_avp(std::uint16_t type, bool mandatory, bytes_view secret,
+                                bytes_view padding, std::size_t plain_size,
+                                Write&& write) noexcept {
+        const char* name = avp_name(ietf_vendor, type);
+        if (ok() && (rv_size_ == 0 || must_not_hide(ietf_vendor, type))) {
+            fail(
+                error(rv_size_ == 0 ? errc::hidden_without_random_vector : errc::must_not_be_hidden,
+                      w_.size(), name));
+            return *this;
+        }
+        const std::size_t at = begin_avp(mandatory, true, ietf_vendor, type);
+        const std::size_t sub = w_.size();
+        if (plain_size > 0xFFFF) fail(error(l2sec::errc::invalid_argument, at, name));
+        w_.u16(static_cast<std::uint16_t>(plain_size));
+        write(w_);
+        w_.bytes(padding);
+        if (ok() && w_) {
+            mutable_bytes all = w_.written();
+            hide_in_place<H>(type, secret, all.subspan(rv_at_, rv_size_), all.subspan(sub));
+        }
+        end_avp(at);
+        return *this;
+    }
+
     std::size_t begin_avp(bool mandatory, bool hidden, std::uint16_t vendor,
                           std::uint16_t type) noexcept {
         const std::size_t at = w_.size();
