@@ -8,6 +8,11 @@
 # The capture goes to $L2SEC_BUILD/captures/l2tpns.pcap (never over the
 # committed tests/data/l2tpns.pcap; copy it there by hand to refresh it).
 #   L2SEC_BUILD=build-inspect bash tests/interop/capture_l2tpns.sh
+# With L2SEC_L2TPNS_PPP=1 (capture_l2tpns_ppp.sh) the LAC's pppd is replaced,
+# in a private mount namespace, by fake_pppd.py, a minimal PPP client: the
+# capture (l2tpns_ppp.pcap) then holds a whole PPP session with l2tpns: LCP
+# negotiation with Configure-Reject, PAP through RADIUS, IPCP with DNS, Echo,
+# Terminate.
 # Exit 0 = captured and checked, 77 = a peer or tool is missing (reason printed).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +25,10 @@ if [ "${1:-}" != "--in-netns" ]; then
     [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
     [ -c /dev/net/tun ] || { echo "SKIP: l2tpns needs /dev/net/tun"; exit 77; }
     unshare -n true 2>/dev/null || { echo "SKIP: cannot create a network namespace (unshare -n)"; exit 77; }
+    if [ -n "${L2SEC_L2TPNS_PPP:-}" ]; then
+        unshare -m true 2>/dev/null || { echo "SKIP: cannot create a mount namespace (unshare -m)"; exit 77; }
+        exec timeout -k 5 110 unshare -n -m bash "$0" --in-netns
+    fi
     exec timeout -k 5 110 unshare -n bash "$0" --in-netns
 fi
 
@@ -27,6 +36,7 @@ build=${L2SEC_BUILD:-$(pwd)/build}
 out_dir=$build/captures
 mkdir -p "$out_dir"
 out=$out_dir/l2tpns.pcap
+[ -n "${L2SEC_L2TPNS_PPP:-}" ] && out=$out_dir/l2tpns_ppp.pcap
 work=$(mktemp -d /tmp/l2sec-l2tpns.XXXXXX)
 pids=()
 cleanup() {
@@ -39,6 +49,11 @@ cleanup() {
 trap cleanup EXIT
 
 ip link set lo up
+if [ -n "${L2SEC_L2TPNS_PPP:-}" ]; then
+    mount --make-rprivate / && mount --bind "$here/fake_pppd.py" /usr/sbin/pppd ||
+        { echo "SKIP: cannot bind-mount fake_pppd.py over /usr/sbin/pppd"; exit 77; }
+    export L2SEC_FAKEPPP_LOG=$work/fake_pppd.log
+fi
 # l2tpns's cluster heartbeat needs an interface with an address: a veth pair.
 ip link add l2s0 type veth peer name l2s1 || { echo "SKIP: cannot create a veth pair"; exit 77; }
 ip addr add 10.77.0.1/24 dev l2s0
@@ -100,13 +115,14 @@ pids+=($!)
 
 has() { tshark -r "$work/cap.pcap" -Y "$1" 2>/dev/null | grep -q .; }
 ok=0
-for _ in $(seq 40); do
+for _ in $(seq 60); do
     sleep 0.5
     # CDN (14) and l2tpns's LCP Configure-Request
     if has 'l2tp.avp.message_type == 14' && has 'lcp && ppp.code == 1'; then ok=1; break; fi
 done
 if [ $ok -ne 1 ]; then
     echo "FAIL: no LCP Configure-Request + CDN seen"; tail -n 20 "$work/l2tpns.log" "$work/lac.log"
+    [ -f "$work/fake_pppd.log" ] && tail -n 30 "$work/fake_pppd.log"
     exit 1
 fi
 echo "d test" >"$work/lac.ctl"   # close the tunnel: StopCCN
@@ -121,5 +137,12 @@ tshark -r "$out" 2>/dev/null
 for t in 1 2 3 4 10 11 12 14; do
     has "l2tp.avp.message_type == $t" || { echo "FAIL: message type $t missing"; exit 1; }
 done
+if [ -n "${L2SEC_L2TPNS_PPP:-}" ]; then
+    # LCP Ack both ways, PAP Ack (RADIUS accepted), IPCP Ack, LCP Terminate-Ack
+    for f in 'lcp && ppp.code == 2' 'lcp && ppp.code == 4' 'pap.code == 2' 'ipcp && ppp.code == 3' \
+        'ipcp && ppp.code == 2' 'lcp && ppp.code == 6'; do
+        has "$f" || { echo "FAIL: no '$f' in the PPP session"; tail -n 30 "$work/fake_pppd.log"; exit 1; }
+    done
+fi
 echo "OK: captured $(tshark -r "$out" 2>/dev/null | wc -l) frames into $out"
 exit 0
