@@ -1012,3 +1012,40 @@ TEST_CASE("tshark sample: every packet kind, as our encoders write it") {
     o.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
     REQUIRE(o);
 }
+
+TEST_CASE("encode_option and validate_options outside a packet") {
+    std::array<std::byte, 32> out{};
+    writer w(out);
+    encode_option(w, lcp::mru{1492});
+    encode_option(w, ipcp::ip_address{0x0a000001});
+    encode_option(w, unknown_option{0x42, as_bytes("xy")});
+    encode_option(w, lcp::pfc{});
+    auto n = w.finish();
+    REQUIRE(n);
+    CHECK(to_hex(std::span(out).first(*n)) ==
+          "010405d403060a00000142047879"
+          "0702");
+    CHECK(validate_options(std::span(out).first(*n), 10));
+    check_error(validate_options(hex("01 04 05"), 10).error(), errc::option_overrun, 11);
+    check_error(validate_options(hex("01 04 05 d4 07"), 10).error(), errc::option_overrun, 14);
+    check_error(validate_options(hex("07 00"), 10).error(), errc::option_length_too_short, 11);
+    // The range stops at the first malformed option when used unvalidated.
+    auto raw = hex("01 04 05 d4 07 00 08 02");
+    std::size_t count = 0;
+    for (auto o : option_range(raw)) {
+        (void)o;
+        ++count;
+    }
+    CHECK(count == 1);
+    auto allocs = l2sec::test::allocations_in([&] {
+        writer w2(out);
+        encode_option(w2, lcp::accm{0});
+        (void)validate_options(raw);
+        (void)chap::parse_ms_chap_v2_success(
+            as_bytes("S=407A5589115FD0D6209F510FE9C04566932CDA56"));
+        std::array<std::byte, 49> v{};
+        (void)chap::parse_ms_chap_v2_response(v);
+        (void)ipv6cp::parse_option(option_view{1, bytes_view(v).first(8), 0, {}});
+    });
+    CHECK(allocs == 0);
+}
