@@ -321,6 +321,12 @@ TEST_CASE("MRU for L2TP/IPsec: worked examples") {
     q.link_mtu = 90;
     CHECK(max_mru(q) == 0);
     static_assert(max_mru(link_params{}) == 1420);
+    // ESP tunnel mode adds the inner IPv4 header: 1424 - 2 - (20 + 8 + 6 + 4) = 1384.
+    link_params t;
+    t.nat_traversal = true;
+    t.tunnel_mode = true;
+    CHECK(max_mru(t) == 1384);
+    CHECK(wire_size(1384, t) == 1488);
 }
 
 TEST_CASE("max_mru is the largest size that fits, for many links and ciphers") {

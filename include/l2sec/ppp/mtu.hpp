@@ -1,5 +1,5 @@
 // MTU/MRU arithmetic for PPP over L2TP over IPsec (transport mode, the
-// L2TP/IPsec of RFC 3193): what a PPP packet really costs on the wire, and
+// L2TP/IPsec of RFC 3193, or tunnel mode): what a PPP packet really costs on the wire, and
 // the largest MRU to offer so nothing fragments. The classic symptom of
 // getting this wrong is "PPP MTU must be 1200-1450 on L2TP/IPsec".
 //
@@ -39,6 +39,8 @@ struct link_params {
     bool outer_ipv6 = false;     ///< outer IP header 40 instead of 20
     bool nat_traversal = false;  ///< ESP in UDP port 4500 (+8)
     esp_params esp = esp_params::aes_cbc_hmac_sha1_96();
+    bool tunnel_mode =
+        false;  ///< ESP tunnel mode (e.g. strongSwan's libipsec): inner IP header too
     bool l2tp_length = false;              ///< L bit set on data messages (+2)
     bool l2tp_sequence = false;            ///< S bit: Ns/Nr on data messages (+4)
     std::size_t l2tp_offset = 0;           ///< O bit: Offset Size field (+2) plus this padding
@@ -57,9 +59,11 @@ constexpr std::size_t l2tp_header_size(const link_params& p) noexcept {
 constexpr std::size_t ppp_header_size(const link_params& p) noexcept {
     return (p.ppp_address_control ? 2 : 0) + (p.ppp_protocol_compressed ? 1 : 2);
 }
-/// Size of the ESP payload before padding: UDP + L2TP + PPP + information.
+/// Size of the ESP payload before padding: [inner IP in tunnel mode] + UDP +
+/// L2TP + PPP + information.
 constexpr std::size_t inner_size(std::size_t information, const link_params& p) noexcept {
-    return 8 + l2tp_header_size(p) + ppp_header_size(p) + information;
+    return (p.tunnel_mode ? (p.outer_ipv6 ? 40 : 20) : 0) + 8 + l2tp_header_size(p) +
+           ppp_header_size(p) + information;
 }
 /// Fixed per-packet bytes outside the padded ESP payload.
 constexpr std::size_t outer_fixed_size(const link_params& p) noexcept {
