@@ -55,6 +55,8 @@ TEST_CASE("l2tp error category, names") {
     CHECK(ec.message() == "AVP is incorrect size");
     CHECK(error(l2tp::errc::avp_too_short, 20, "AVP Length").message() ==
           "l2sec.l2tp: AVP length below 6 (AVP header) (AVP Length) at offset 20");
+    for (int i = 1; i <= static_cast<int>(l2tp::errc::missing_avp); ++i)
+        CHECK(std::string(l2tp::to_string(static_cast<l2tp::errc>(i))) != "unknown error");
     CHECK(std::string(l2tp::to_string(message_type::sccrq)) == "SCCRQ");
     CHECK(std::string(l2tp::to_string(message_type::stopccn)) == "StopCCN");
     CHECK(std::string(l2tp::to_string(message_type::hello)) == "HELLO");

@@ -29,7 +29,6 @@ enum class errc : int {
     avp_overrun,                 ///< AVP Length runs past the end of the message
     first_avp_not_message_type,  ///< RFC 2661 4.1: Message Type MUST be the first AVP
     bad_avp_size,                ///< value size wrong for this attribute ("AVP is incorrect size")
-    bad_avp_value,               ///< a value outside what the attribute allows
     avp_is_hidden,               ///< typed decode of a hidden AVP: unhide it first
     must_not_be_hidden,  ///< H set on an AVP that may not be hidden (Message Type, Random Vector)
     hidden_without_random_vector,  ///< H set but no Random Vector AVP precedes it
@@ -37,8 +36,7 @@ enum class errc : int {
     hidden_bad_length,             ///< decrypted original length exceeds the value (wrong secret?)
     unknown_mandatory_avp,         ///< unrecognised AVP with M set (RFC 2661 4.1)
     unknown_message_type,          ///< Message Type value not defined by RFC 2661
-    missing_avp,    ///< an AVP RFC 2661 section 6 requires is absent (field names it)
-    duplicate_avp,  ///< an AVP that may appear once appears twice
+    missing_avp,  ///< an AVP RFC 2661 section 6 requires is absent (field names it)
 };
 
 constexpr const char* to_string(errc e) noexcept {
@@ -77,7 +75,6 @@ constexpr const char* to_string(errc e) noexcept {
             return "first AVP is not Message Type";
         case errc::bad_avp_size:
             return "AVP is incorrect size";
-        case errc::bad_avp_value:
             return "AVP value out of range";
         case errc::avp_is_hidden:
             return "AVP is hidden";
@@ -95,7 +92,6 @@ constexpr const char* to_string(errc e) noexcept {
             return "unknown message type";
         case errc::missing_avp:
             return "required AVP missing";
-        case errc::duplicate_avp:
             return "duplicate AVP";
     }
     return "unknown error";
