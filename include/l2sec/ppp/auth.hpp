@@ -268,7 +268,16 @@ class auth_peer {
             outcome_ = auth_outcome::failure;
             return;
         }
-        if (method == auth_method::pap) send_pap(q);  // CHAP: the authenticator retransmits
+        if (method == auth_method::pap) send_pap(q);
+        // CHAP: repeat our Response (RFC 1994 4.2: the authenticator answers
+        // repeated Responses with its Success/Failure, which may have been lost).
+        if (method != auth_method::pap && resp_size_ > 0) {
+            auto buf = q.begin(protocol::chap);
+            if (buf.size() >= resp_size_) {
+                copy_to(buf, bytes_view(resp_.data(), resp_size_));
+                q.commit(resp_size_);
+            }
+        }
         due_ = now + timing.retry;
     }
 
@@ -308,14 +317,27 @@ class auth_peer {
             q.commit(*n);
     }
     void on_challenge(const chap::packet_view& p, Queue& q, time_point now) noexcept {
+        due_ = now + timing.retry;
+        // A retransmitted Challenge gets the same Response (MS-CHAPv2's peer
+        // challenge, and so the server's S=, must not change under it).
+        if (responded_ && p.identifier == id_ && resp_size_ > 0 &&
+            equal(p.value, bytes_view(last_challenge_.data(), last_challenge_size_))) {
+            auto buf = q.begin(protocol::chap);
+            if (buf.size() >= resp_size_) {
+                copy_to(buf, bytes_view(resp_.data(), resp_size_));
+                q.commit(resp_size_);
+            }
+            return;
+        }
         id_ = p.identifier;
         responded_ = true;
-        due_ = now + timing.retry * timing.max_tries;
+        last_challenge_size_ = std::min(p.value.size(), last_challenge_.size());
+        copy_to(last_challenge_, p.value.first(last_challenge_size_));
         auto buf = q.begin(protocol::chap);
         if (method == auth_method::chap_md5) {
             auto r = detail::chap_md5(p.identifier, as_bytes(password), p.value);
             if (auto n = chap::encode_value(buf, chap::code::response, id_, r, as_bytes(user)))
-                q.commit(*n);
+                keep(buf, *n, q);
             return;
         }
         if constexpr (!std::is_void_v<Crypto>) {
@@ -337,8 +359,13 @@ class auth_peer {
             copy_to(value, peer);
             copy_to(mutable_bytes(value).subspan(24), *nt);
             if (auto n = chap::encode_value(buf, chap::code::response, id_, value, as_bytes(user)))
-                q.commit(*n);
+                keep(buf, *n, q);
         }
+    }
+    void keep(mutable_bytes buf, std::size_t n, Queue& q) noexcept {
+        resp_size_ = n <= resp_.size() ? n : 0;
+        if (resp_size_) copy_to(resp_, bytes_view(buf.data(), n));
+        q.commit(n);
     }
 
     auth_outcome outcome_ = auth_outcome::pending;
@@ -347,6 +374,10 @@ class auth_peer {
     mschapv2::authenticator_response expected_{};
     mschapv2::mppe_keys keys_{};
     bool responded_ = false;
+    std::array<std::byte, 320> resp_{};
+    std::size_t resp_size_ = 0;
+    std::array<std::byte, 64> last_challenge_{};
+    std::size_t last_challenge_size_ = 0;
 };
 
 }  // namespace l2sec::ppp
