@@ -239,6 +239,15 @@ TEST_CASE("hidden AVPs: known answers computed independently (RFC 2661 4.3)") {
             sid = x.value;
     }));
     CHECK(sid == 0x1234);
+    // message_view::get with a secret unhides when needed.
+    auto got = m->get<avps::assigned_session_id>(secret, out);
+    REQUIRE(got);
+    CHECK(got->value == 0x1234);
+    CHECK(m->get<avps::calling_number>(secret, out)->text() == "5551234567890123456789");
+    CHECK(m->get<avps::random_vector>(secret, out)->value.size() == 16);
+    CHECK(m->get<avps::assigned_session_id>(as_bytes("wrong"), out).error() ==
+          l2tp::errc::hidden_bad_length);
+    CHECK(m->get<avps::host_name>(secret, out).error() == l2tp::errc::missing_avp);
     auto p2 = l2tp::unhide(v[3], secret, out);
     REQUIRE(p2);
     CHECK(as_chars(*p2) == "5551234567890123456789");

@@ -73,6 +73,17 @@ class message_view {
         if (!a) return error(errc::missing_avp, bytes_.size(), to_string(V::type));
         return decode<V>(*a);
     }
+    /// As get<V>(), unhiding the AVP first when its H bit is set (RFC 2661
+    /// 4.3) with `secret` into `scratch` (which must outlive byte/string
+    /// values taken from the result). Errors of unhide() are returned as is.
+    template <class V, crypto::hash_function H = crypto::md5>
+    result<V> get(bytes_view secret, mutable_bytes scratch) const noexcept {
+        auto a = avps_.find(V::type);
+        if (!a) return error(errc::missing_avp, bytes_.size(), to_string(V::type));
+        auto p = unhide<H>(*a, secret, scratch);
+        if (!p) return p.error();
+        return V::decode(*p, a->offset());
+    }
 
   private:
     l2tp::header hdr_{};
