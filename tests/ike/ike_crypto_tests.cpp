@@ -458,6 +458,33 @@ TEST_CASE("DH/ECDH through the seam: RFC 5903 (ECP-256), RFC 7748 (X25519), MODP
     }
 }
 
+TEST_CASE("IKEv2 CHILD_SA KEYMAT equals the keys charon derived (responder log)") {
+    {
+        auto v = load_v2("v2cbc", {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256,
+                                   ike::integ_id::hmac_sha2_256_128});
+        auto child = *ike::v2::describe({ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256,
+                                         ike::integ_id::hmac_sha2_256_128});
+        auto c = ike::v2::derive_child_sa_keys<B>(v.info, child, v.sa.d, v.ni, v.nr);
+        REQUIRE(c.has_value());
+        CHECK(to_hex(c->ei) == to_hex(v.keys.at("responder_encryption_initiator_key")));
+        CHECK(to_hex(c->ai) == to_hex(v.keys.at("responder_integrity_initiator_key")));
+        CHECK(to_hex(c->er) == to_hex(v.keys.at("responder_encryption_responder_key")));
+        CHECK(to_hex(c->ar) == to_hex(v.keys.at("responder_integrity_responder_key")));
+    }
+    {
+        auto v = load_v2("v2gcm", {ike::encr_id::aes_gcm_16, 256, ike::prf_id::hmac_sha2_384,
+                                   ike::integ_id::none});
+        auto child = *ike::v2::describe(
+            {ike::encr_id::aes_gcm_16, 256, ike::prf_id::hmac_sha2_384, ike::integ_id::none});
+        auto c = ike::v2::derive_child_sa_keys<B>(v.info, child, v.sa.d, v.ni, v.nr);
+        REQUIRE(c.has_value());
+        CHECK(c->ei.size == 36);
+        CHECK(to_hex(c->ei) == to_hex(v.keys.at("responder_encryption_initiator_key")));
+        CHECK(to_hex(c->er) == to_hex(v.keys.at("responder_encryption_responder_key")));
+        CHECK(c->ai.size == 0);
+    }
+}
+
 TEST_CASE("CHILD_SA KEYMAT splits prf+(SK_d, Ni | Nr) as RFC 7296 §2.17 orders it") {
     auto info = *ike::v2::describe(
         {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256, ike::integ_id::hmac_sha2_256_128});

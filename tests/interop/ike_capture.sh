@@ -171,6 +171,14 @@ run() {
         cp "$work/$conn.pcap" "$L2SEC_IKE_CAPTURE_OUT/ike_$conn.pcap"
         cp "$d1/charon.log" "$L2SEC_IKE_CAPTURE_OUT/ike_$conn.initiator.log"
         cp "$d2/charon.log" "$L2SEC_IKE_CAPTURE_OUT/ike_$conn.responder.log"
+        # The secrets as tests/data/ike_<conn>.keys holds them: the initiator's, then the
+        # CHILD_SA keys the responder derived (prefixed responder_).
+        local here
+        here=$(dirname "$0")
+        { /usr/bin/python3 "$here/ike_keys.py" "$d1/charon.log"
+          /usr/bin/python3 "$here/ike_keys.py" "$d2/charon.log" |
+              grep -E '^(seed|encryption_|integrity_)' | sed 's/^/responder_/'
+        } >"$L2SEC_IKE_CAPTURE_OUT/ike_$conn.keys"
     fi
     local n
     n=$(tshark -r "$work/$conn.pcap" -Y isakmp 2>/dev/null | wc -l)
