@@ -304,6 +304,28 @@ TEST_CASE("AVP errors: too short, overrun, truncated header, reserved bits, firs
     }
 }
 
+TEST_CASE("lenient reserved bits cover AVPs too; data header encoder limits") {
+    auto b = hex("c802 0014 0000 0000 0000 0000 8408 0000 0000 0006");
+    auto m = l2tp::parse(b, {.ignore_reserved_bits = true});
+    REQUIRE(m);
+    CHECK(m->type() == message_type::hello);
+    CHECK((*m->avps().begin()).reserved_bits() == 0x0400);
+
+    std::array<std::byte, 5> small{};
+    auto n = l2tp::write_data_header(small, l2tp::data_header(1, 2), 0);
+    REQUIRE_FALSE(n);
+    CHECK(n.error() == l2sec::errc::buffer_too_small);
+    CHECK(n.error().offset == 4);
+    std::array<std::byte, 16> buf{};
+    l2tp::header h = l2tp::data_header(1, 2);
+    h.has_length = true;
+    auto big = l2tp::write_data_header(buf, h, 65535 - 7);
+    REQUIRE_FALSE(big);
+    CHECK(big.error() == l2sec::errc::invalid_argument);
+    CHECK(l2tp::write_data_header(buf, h, 65535 - 8));
+    CHECK(load_be16(buf.data() + 2) == 65535);
+}
+
 TEST_CASE("vendor AVPs keyed on (vendor, type); unknown mandatory AVPs reported") {
     // HELLO + vendor 3561 (Broadband Forum) type 7 (not a Host Name) + unknown
     // IETF type 200 without M, kept raw.
