@@ -1,12 +1,23 @@
 // l2sec-lac: an L2TP LAC over a real UDP socket. Connects to an LNS, brings
-// up a tunnel and an incoming call, and tears both down cleanly.
+// up a tunnel and an incoming call, optionally PPP through IPCP (printing the
+// addresses it got and pinging the LNS), and tears everything down cleanly.
 //
 //   l2sec-lac --lns 127.0.0.1:1701 [--bind 127.0.0.2:0] [--secret S] [--hold 2]
+//             [--ppp --user U --password P [--auth pap|chap|mschapv2|any] [--pings 3] [--ping
+//             A.B.C.D]]
 //
-// Exit status: 0 when the tunnel and session came up and everything was torn
-// down (a CDN from the LNS is handled and reported), 1 otherwise.
+// Exit status: 0 when the tunnel and session (and with --ppp, IPCP) came up
+// and everything was torn down (a CDN from the LNS is handled and reported),
+// 1 otherwise.
 #include <l2sec/l2tp/engine.hpp>
+#include <l2sec/ppp/engine/link.hpp>
 #include <l2sec/transport/posix_udp.hpp>
+#ifdef L2SEC_HAVE_BOTAN
+#include <l2sec/crypto/botan.hpp>
+using crypto_backend = l2sec::crypto::botan;
+#else
+using crypto_backend = void;
+#endif
 
 #include <cstdio>
 #include <memory>
@@ -19,9 +30,21 @@ using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
     std::string lns_arg = "127.0.0.1:1701", bind_arg = "0.0.0.0:0", secret, host = "l2sec-lac";
-    int hold = 2, limit = 60;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        std::string k = argv[i], v = argv[i + 1];
+    std::string user, password, auth = "any";
+    std::optional<transport::endpoint> ping_target;  // default: the LNS's IPCP address
+    int hold = 2, limit = 60, pings = 3;
+    bool with_ppp = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string k = argv[i];
+        if (k == "--ppp") {
+            with_ppp = true;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            std::fprintf(stderr, "missing value for %s\n", k.c_str());
+            return 1;
+        }
+        std::string v = argv[++i];
         if (k == "--lns")
             lns_arg = v;
         else if (k == "--bind")
@@ -34,6 +57,16 @@ int main(int argc, char** argv) {
             hold = std::atoi(v.c_str());
         else if (k == "--timeout")
             limit = std::atoi(v.c_str());
+        else if (k == "--user")
+            user = v;
+        else if (k == "--password")
+            password = v;
+        else if (k == "--pings")
+            pings = std::atoi(v.c_str());
+        else if (k == "--auth")
+            auth = v;
+        else if (k == "--ping")
+            ping_target = examples::parse_endpoint(v, 0);
         else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 1;
@@ -74,9 +107,38 @@ int main(int argc, char** argv) {
     std::printf("l2tp: SCCRQ to %s from %s (local tunnel %u)\n", examples::to_text(*lns).c_str(),
                 examples::to_text(sock->local_endpoint()).c_str(), *tid);
 
-    bool tunnel_up = false, session_up = false, finished = false, ok = false;
+    bool tunnel_up = false, session_up = false, finished = false, ok = false, ipcp_up = false;
     std::uint16_t sid = 0;
     time_point hang_up_at = time_point::max();
+    std::unique_ptr<ppp::link_engine<crypto_backend>> link;
+    ppp::link_config pcfg;
+    pcfg.user = user;
+    pcfg.password = password;
+    pcfg.ask_dns = true;
+    // --auth restricts what we answer: pap, chap (MD5), mschapv2, or any.
+    if (auth == "pap")
+        pcfg.can_answer = {false, true, false, false};
+    else if (auth == "chap")
+        pcfg.can_answer = {false, false, true, false};
+    else if (auth == "mschapv2")
+        pcfg.can_answer = {false, false, false, true};
+    pcfg.seed = load_be64(seed.data()) ^ 0x9e3779b97f4a7c15ull;
+    int sent_pings = 0, replies = 0;
+    time_point next_ping = time_point::max();
+    std::array<std::byte, 2048> frame{}, dgram{};
+    auto send_frames = [&](transport::posix_udp& s) {
+        if (!link || !sid) return;
+        while (auto n = link->poll_transmit(frame)) {
+            if (auto o = e->encode_data(sid, bytes_view(frame.data(), *n), dgram))
+                (void)s.send_to(o->to, bytes_view(dgram.data(), o->size));
+        }
+    };
+    auto ip_text = [](std::uint32_t a) {
+        char b[20];
+        std::snprintf(b, sizeof b, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+                      a & 255);
+        return std::string(b);
+    };
     auto on_event = [&](const l2tp::engine_event& ev, time_point now) {
         switch (ev.kind) {
             case l2tp::event_kind::tunnel_up: {
@@ -99,19 +161,29 @@ int main(int argc, char** argv) {
                 auto* s = e->find_session(ev.session);
                 std::printf("l2tp: session up: local %u, peer %u\n", ev.session,
                             s ? s->peer_id : 0);
-                hang_up_at = now + std::chrono::seconds(hold);
+                if (with_ppp) {
+                    link = std::make_unique<ppp::link_engine<crypto_backend>>(pcfg);
+                    link->start(now);
+                    std::printf("ppp: LCP started (user %s)\n", user.c_str());
+                    send_frames(*sock);
+                    hang_up_at =
+                        now + std::chrono::seconds(limit / 2);  // a bound, in case PPP stalls
+                } else {
+                    hang_up_at = now + std::chrono::seconds(hold);
+                }
                 break;
             }
             case l2tp::event_kind::session_down:
                 std::printf("l2tp: session %u down: result code %u, error code %u\n", ev.session,
                             ev.result_code, ev.error_code);
                 sid = 0;
+                if (link) link->lower_down(now);
                 (void)e->close_tunnel(*tid, now);
                 break;
             case l2tp::event_kind::tunnel_down:
                 std::printf("l2tp: tunnel %u down: result code %u\n", ev.tunnel, ev.result_code);
                 finished = true;
-                ok = tunnel_up && session_up;
+                ok = tunnel_up && session_up && (!with_ppp || ipcp_up);
                 break;
             case l2tp::event_kind::protocol_error:
                 std::printf("l2tp: protocol error: %s\n", ev.error.message().c_str());
@@ -121,10 +193,88 @@ int main(int argc, char** argv) {
                 break;
         }
     };
-    auto on_data = [&](std::uint16_t, bytes_view payload, time_point) {
-        std::printf("l2tp: data, %zu bytes\n", payload.size());
+    auto on_data = [&](std::uint16_t, bytes_view payload, time_point now) {
+        if (!link) {
+            std::printf("l2tp: data, %zu bytes\n", payload.size());
+            return;
+        }
+        auto ip = link->handle_frame(payload, now);
+        if (!ip) {
+            std::printf("ppp: bad frame: %s\n", ip.error().message().c_str());
+        } else if (*ip && (*ip)->size() >= 21 && std::to_integer<int>((**ip)[9]) == 1 &&
+                   std::to_integer<int>((**ip)[20]) == 0) {
+            ++replies;
+            std::printf("ip: echo reply %d from %s\n", replies,
+                        ip_text(load_be32((*ip)->data() + 12)).c_str());
+        } else if (*ip) {
+            std::printf("ip: %zu bytes\n", (*ip)->size());
+        }
     };
     auto tick = [&](time_point now) {
+        if (link) {
+            link->on_timer(now);
+            while (auto ev = link->poll_event()) {
+                std::string what = std::string("ppp: ") + ppp::to_string(ev->kind);
+                if (ev->kind == ppp::link_event_kind::auth_success ||
+                    ev->kind == ppp::link_event_kind::auth_failure)
+                    what += std::string(" (") + ppp::to_string(ev->method) + ")";
+                if (ev->kind == ppp::link_event_kind::ipcp_up) {
+                    ipcp_up = true;
+                    what += ": local address " + ip_text(ev->local_ip) + ", peer address " +
+                            ip_text(ev->peer_ip);
+                    if (ev->dns1) what += ", DNS " + ip_text(ev->dns1);
+                    if (ev->dns2) what += " " + ip_text(ev->dns2);
+                    next_ping = now;
+                    hang_up_at = now + std::chrono::seconds(hold + pings);
+                }
+                std::printf("%s\n", what.c_str());
+                if (ev->kind == ppp::link_event_kind::finished && sid) {
+                    std::printf("l2tp: CDN (local session %u)\n", sid);
+                    (void)e->close_session(sid, now);
+                    sid = 0;
+                    (void)e->close_tunnel(*tid, now);
+                }
+            }
+            if (ipcp_up && sent_pings < pings && now >= next_ping && link->is_up()) {
+                // ICMP echo request to the LNS's address (checksums computed).
+                std::array<std::byte, 28> p{};
+                p[0] = std::byte{0x45};
+                store_be16(p.data() + 2, 28);
+                p[8] = std::byte{64};
+                p[9] = std::byte{1};
+                store_be32(p.data() + 12, link->local_ip());
+                std::uint32_t dst = ping_target ? ping_target->v4_host_order() : link->peer_ip();
+                store_be32(p.data() + 16, dst);
+                p[20] = std::byte{8};
+                store_be16(p.data() + 24, 0x1234);
+                store_be16(p.data() + 26, static_cast<std::uint16_t>(++sent_pings));
+                auto csum = [&](std::size_t from, std::size_t to, std::size_t at) {
+                    std::uint32_t sum = 0;
+                    for (std::size_t i = from; i < to; i += 2)
+                        sum += load_be16(p.data() + i);
+                    while (sum >> 16)
+                        sum = (sum & 0xffff) + (sum >> 16);
+                    store_be16(p.data() + at, static_cast<std::uint16_t>(~sum));
+                };
+                csum(0, 20, 10);
+                csum(20, 28, 22);
+                std::array<std::byte, 64> f{};
+                if (auto n = link->encode_ip(p, f)) {
+                    if (auto o = e->encode_data(sid, bytes_view(f.data(), *n), dgram))
+                        (void)sock->send_to(o->to, bytes_view(dgram.data(), o->size));
+                    std::printf("ip: echo request %d to %s\n", sent_pings, ip_text(dst).c_str());
+                }
+                next_ping = now + std::chrono::seconds(1);
+            }
+            send_frames(*sock);
+        }
+        if (now >= hang_up_at && link && link->current_phase() != ppp::phase::dead) {
+            hang_up_at = now + std::chrono::seconds(10);  // then hang up regardless
+            std::printf("ppp: closing (LCP Terminate-Request)\n");
+            link->close(now);
+            send_frames(*sock);
+            return;
+        }
         if (now >= hang_up_at) {
             hang_up_at = time_point::max();
             if (sid) {
@@ -138,6 +288,11 @@ int main(int argc, char** argv) {
     int rc = examples::run(
         *e, *sock, on_event, on_data, tick, [&] { return finished; }, std::chrono::seconds(limit));
     if (rc != 0) return 1;
-    std::printf("%s\n", ok ? "OK: tunnel and session were up and are torn down" : "FAILED");
+    if (with_ppp) std::printf("ip: %d of %d echo requests answered\n", replies, sent_pings);
+    std::printf(
+        "%s\n",
+        ok ? (with_ppp ? "OK: tunnel, session and PPP through IPCP were up and are torn down"
+                       : "OK: tunnel and session were up and are torn down")
+           : "FAILED");
     return ok ? 0 : 1;
 }
