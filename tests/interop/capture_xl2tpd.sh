@@ -5,6 +5,11 @@
 # $L2SEC_BUILD/captures/xl2tpd_lns.pcap (never over the committed
 # tests/data/xl2tpd_lns.pcap; copy it there by hand to refresh it).
 #   L2SEC_BUILD=build-inspect bash tests/interop/capture_xl2tpd.sh
+# With L2SEC_XL2TPD_AUTH=1 (capture_xl2tpd_auth.sh) both sides use RFC 2661
+# tunnel authentication (Challenge / Challenge Response, secret "l2sec-tunnel")
+# with "hidden bit = yes": xl2tpd_auth.pcap. xl2tpd 1.3.18 then adds a Random
+# Vector AVP to every message but sets the H bit on no AVP (it can unhide
+# received AVPs, not hide its own), so real hidden AVPs are not in it.
 # Exit 0 = captured and checked, 77 = a peer or tool is missing (reason printed).
 set -uo pipefail
 
@@ -21,6 +26,11 @@ build=${L2SEC_BUILD:-$(pwd)/build}
 out_dir=$build/captures
 mkdir -p "$out_dir"
 out=$out_dir/xl2tpd_lns.pcap
+auth=""
+if [ -n "${L2SEC_XL2TPD_AUTH:-}" ]; then
+    out=$out_dir/xl2tpd_auth.pcap
+    auth=$'challenge = yes\nhidden bit = yes'
+fi
 work=$(mktemp -d /tmp/l2sec-xl2tpd.XXXXXX)
 pids=()
 cleanup() {
@@ -49,6 +59,7 @@ local ip = 10.99.0.1
 require authentication = no
 name = l2sec-lns
 pppoptfile = $work/ppp.options
+$auth
 CONF
 cat >"$work/lac.conf" <<CONF
 [global]
@@ -61,8 +72,10 @@ redial = no
 require authentication = no
 name = l2sec-lac
 pppoptfile = $work/ppp.options
+$auth
 CONF
-: >"$work/secrets"
+# l2tp-secrets: our host name, the peer's host name, the tunnel secret
+printf '* * l2sec-tunnel\n' >"$work/secrets"
 
 dumpcap -P -q -i lo -f 'udp port 1701' -w "$work/cap.pcap" >"$work/dumpcap.log" 2>&1 &
 pids+=($!)
@@ -108,6 +121,11 @@ echo "captured $(tshark -r "$out" 2>/dev/null | wc -l) frames into $out"
 tshark -r "$out" -T fields -e frame.number -e ip.src -e ip.dst -e l2tp.tunnel -e l2tp.session -e l2tp.avp.message_type 2>/dev/null
 if ! tshark -r "$out" -Y 'l2tp.avp.message_type == 4' 2>/dev/null | grep -q .; then
     echo "FAIL: no StopCCN in the capture"; exit 1
+fi
+if [ -n "${L2SEC_XL2TPD_AUTH:-}" ]; then
+    for f in 'l2tp.avp.type == 11' 'l2tp.avp.type == 13' 'l2tp.avp.type == 36'; do
+        tshark -r "$out" -Y "$f" 2>/dev/null | grep -q . || { echo "FAIL: no '$f' in the capture"; exit 1; }
+    done
 fi
 echo "OK: $want StopCCN"
 exit 0
