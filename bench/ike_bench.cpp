@@ -92,7 +92,7 @@ void decode(benchmark::State& st, const char* file, std::size_t index, int depth
         }
         benchmark::DoNotOptimize(n);
     }
-    st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * m.size()));
+    st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(m.size()));
     st.SetLabel(std::to_string(m.size()) + " bytes");
 }
 
@@ -179,7 +179,7 @@ void ike_sk_open(benchmark::State& st, const char* file, const char* keyfile, ik
         if (!pt) st.SkipWithError("open");
         benchmark::DoNotOptimize(pt);
     }
-    st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * m.size()));
+    st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(m.size()));
 }
 
 void ike_dh(benchmark::State& st, crypto::dh_id g) {
