@@ -5,6 +5,8 @@
 // Discriminator); none of them is our own encoder's output.
 #include <doctest/doctest.h>
 
+#include <l2sec/l2tp.hpp>
+#include <l2sec/pcap.hpp>
 #include <l2sec/ppp.hpp>
 
 #include "support/alloc_counter.hpp"
@@ -1048,4 +1050,89 @@ TEST_CASE("encode_option and validate_options outside a packet") {
         (void)ipv6cp::parse_option(option_view{1, bytes_view(v).first(8), 0, {}});
     });
     CHECK(allocs == 0);
+}
+
+// ------------------------------------------------------------------ real session
+
+// tests/data/l2tpns_ppp.pcap: a whole PPP session with the real l2tpns LNS
+// (LCP with Configure-Reject, PAP, IPCP with a DNS Nak, Terminate). Every
+// PPP frame decodes, every option types, and each re-encodes byte for byte.
+TEST_CASE("real l2tpns PPP session: every frame decodes and re-encodes byte for byte") {
+    std::ifstream in(std::string(L2SEC_TEST_DATA) + "/l2tpns_ppp.pcap", std::ios::binary);
+    REQUIRE(in);
+    std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    bytes_view file(reinterpret_cast<const std::byte*>(chars.data()), chars.size());
+    auto pc = l2sec::pcap::file_view::parse(file);
+    REQUIRE(pc);
+    std::vector<std::string> seen;  // "proto code" per PPP frame, in order
+    std::array<std::byte, 1600> out{};
+    for (const auto& rec : pc->records()) {
+        REQUIRE(rec);
+        auto ip = l2sec::pcap::decode_ip_frame(pc->header().link, rec->data);
+        if (!ip) continue;
+        auto udp = l2sec::pcap::decode_udp(*ip);
+        if (!udp || udp->dst_port != 1701) continue;
+        auto data = l2sec::l2tp::parse_data(udp->payload);
+        if (!data) continue;  // control message
+        const std::size_t base = udp->payload_offset + data->payload_offset;
+        auto f = decode_frame(data->payload, base);
+        REQUIRE(f);
+        CHECK(f->has_address_control);
+        const std::size_t info_at = base + f->header_size;
+        std::string what = protocol_name(f->protocol);
+        writer hw(out);
+        REQUIRE(encode_frame_header(hw, f->protocol));
+        auto tail = std::span(out).subspan(*hw.finish());
+        result<std::size_t> n = std::size_t{0};
+        if (f->protocol == protocol::pap) {
+            auto p = pap::decode(f->information, info_at);
+            REQUIRE(p);
+            what += std::string(" ") + pap::code_name(p->code);
+            if (p->code == pap::code::authenticate_request) {
+                CHECK(as_chars(p->peer_id) == "l2sec");
+                CHECK(as_chars(p->password) == "secret");
+                n = pap::encode_request(tail, p->identifier, p->peer_id, p->password);
+            } else {
+                CHECK(p->message.empty());  // l2tpns: Msg-Length 0
+                n = pap::encode_reply(tail, p->code, p->identifier, p->message);
+            }
+        } else {
+            auto p = decode_control(f->protocol, f->information, info_at);
+            REQUIRE(p);
+            what += std::string(" ") + code_name(f->protocol, p->code);
+            packet_writer pw(tail, p->code, p->identifier);
+            if (p->is_configure()) {
+                for (auto raw : p->options()) {
+                    auto ok = visit_option(f->protocol, raw, [&](const auto& o) { pw.option(o); });
+                    REQUIRE(ok);
+                }
+            } else {
+                pw.bytes(p->data);
+            }
+            n = pw.finish();
+            if (f->protocol == protocol::ipcp && p->code == code::configure_nak) {
+                // l2tpns assigns the address and both DNS servers.
+                std::vector<std::uint32_t> v;
+                for (auto raw : p->options())
+                    (void)visit_option(f->protocol, raw, [&](const auto& o) {
+                        using T = std::decay_t<decltype(o)>;
+                        if constexpr (std::is_same_v<T, ipcp::ip_address> ||
+                                      std::is_same_v<T, ipcp::primary_dns> ||
+                                      std::is_same_v<T, ipcp::secondary_dns>)
+                            v.push_back(o.address);
+                    });
+                CHECK(v == std::vector<std::uint32_t>{0x0a0a0a01, 0x0a000001, 0x0a000002});
+            }
+        }
+        REQUIRE(n);
+        CHECK(to_hex(std::span(out).first(f->header_size + *n)) == to_hex(data->payload));
+        seen.push_back(what);
+    }
+    CHECK(seen == std::vector<std::string>{
+                      "lcp configure_request", "lcp configure_request", "lcp configure_ack",
+                      "lcp configure_request", "lcp configure_reject", "lcp configure_request",
+                      "lcp configure_ack", "pap authenticate_request", "pap authenticate_ack",
+                      "ipcp configure_request", "ipcp configure_ack", "ipcp configure_request",
+                      "ipcp configure_nak", "ipcp configure_request", "ipcp configure_ack",
+                      "lcp terminate_request", "lcp terminate_ack"});
 }
