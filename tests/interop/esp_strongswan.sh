@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Interop with a real ESP implementation: strongSwan's userspace ESP
+# (kernel-libipsec, tunnel mode, ESP in UDP 4500) between two charons, each in
+# its own network and mount namespace. After IKEv2 sets up the CHILD_SA, UDP
+# datagrams carrying an L2TP Hello go through the tunnel (and ICMP errors come
+# back). charon logs the CHILD_SA keys ("chd 4"); l2sec-inspect --esp-sa must
+# then decrypt every captured ESP packet of both directions with a good ICV
+# and find the inner L2TP Hello. Repeated for each ESP proposal.
+set -u
+BUILD=${L2SEC_BUILD:-$(dirname "$0")/../../build}
+INSPECT="$BUILD/examples/inspect/l2sec-inspect"
+tag=l2esp$$
+ns1=${tag}a
+ns2=${tag}b
+work=$(mktemp -d /tmp/l2sec-esp-ssw-XXXXXX)
+pids=()
+stop_all() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    sleep 0.3
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    pids=()
+}
+cleanup() {
+    stop_all
+    ip netns del "$ns1" 2>/dev/null
+    ip netns del "$ns2" 2>/dev/null
+    [ -n "${KEEP:-}" ] && cp -r "$work" /tmp/ssw/last2; rm -rf "$work"
+}
+trap cleanup EXIT
+skip() { echo "SKIP: $*"; exit 77; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+charon=/usr/lib/ipsec/charon
+[ -x "$charon" ] || skip "strongSwan charon not installed ($charon): apt-get install strongswan-charon"
+command -v swanctl >/dev/null || skip "swanctl not installed (strongswan-swanctl)"
+[ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] ||
+    skip "strongSwan kernel-libipsec plugin missing (libcharon-extra-plugins)"
+[ -e /usr/lib/ipsec/plugins/libstrongswan-openssl.so ] || skip "strongSwan openssl plugin missing"
+command -v dumpcap >/dev/null || skip "dumpcap not installed (tshark)"
+[ -c /dev/net/tun ] || skip "/dev/net/tun missing (kernel-libipsec needs a TUN device)"
+[ -x "$INSPECT" ] || skip "$INSPECT not built"
+ip netns add "$ns1" 2>/dev/null || skip "cannot create network namespaces here"
+ip netns add "$ns2" || skip "cannot create a second network namespace"
+ip link add v${tag} netns "$ns1" type veth peer name w${tag} netns "$ns2" || skip "cannot create veth pair"
+ip -n "$ns1" addr add 10.97.0.1/24 dev v${tag}
+ip -n "$ns2" addr add 10.97.0.2/24 dev w${tag}
+for n in "$ns1" "$ns2"; do ip -n "$n" link set lo up; done
+ip -n "$ns1" link set v${tag} up
+ip -n "$ns2" link set w${tag} up
+ip -n "$ns1" addr add 10.98.1.1/32 dev lo
+ip -n "$ns2" addr add 10.98.2.1/32 dev lo
+
+# conf <dir> <local> <remote> <local ts> <remote ts> <esp proposal>
+conf() {
+    local d=$1 me=$2 peer=$3 lts=$4 rts=$5 esp=$6
+    mkdir -p "$d"
+    cat >"$d/strongswan.conf" <<CONF
+charon {
+  load = random nonce aes sha1 sha2 hmac gcm openssl pem pkcs1 x509 kdf kernel-libipsec kernel-netlink socket-default vici
+  retransmit_tries = 2
+  filelog {
+    log {
+      path = $d/charon.log
+      flush_line = yes
+      default = 1
+      chd = 4
+    }
+  }
+  plugins {
+    vici {
+      socket = unix://$d/charon.vici
+    }
+  }
+}
+CONF
+    cat >"$d/swanctl.conf" <<CONF
+connections {
+  t {
+    version = 2
+    local_addrs = $me
+    remote_addrs = $peer
+    proposals = aes256-sha256-modp2048
+    local { auth = psk
+      id = $me }
+    remote { auth = psk
+      id = $peer }
+    children { c { mode = tunnel
+      local_ts = $lts
+      remote_ts = $rts
+      esp_proposals = $esp } }
+  }
+}
+secrets {
+  ike-1 {
+    id-1 = 10.97.0.1
+    id-2 = 10.97.0.2
+    secret = "l2sec-esp-test-psk"
+  }
+}
+CONF
+}
+
+start() {
+    local ns=$1 d=$2
+    ip netns exec "$ns" unshare -m sh -c "mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$d/strongswan.conf exec $charon" \
+        >"$d/stdout" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 50); do
+        [ -S "$d/charon.vici" ] && return 0
+        sleep 0.1
+    done
+    echo "charon did not start in $ns:"; cat "$d/stdout"
+    return 1
+}
+
+# run <esp proposal> <l2sec suite>
+run() {
+    local esp=$1 suite=$2 d1=$work/$1/i d2=$work/$1/r
+    conf "$d1" 10.97.0.1 10.97.0.2 10.98.1.1/32 10.98.2.1/32 "$esp"
+    conf "$d2" 10.97.0.2 10.97.0.1 10.98.2.1/32 10.98.1.1/32 "$esp"
+    ip netns exec "$ns1" dumpcap -q -P -i v${tag} -f "udp port 4500 or esp" -w "$work/$esp.pcap" >/dev/null 2>&1 &
+    pids+=($!)
+    start "$ns1" "$d1" || return 2
+    start "$ns2" "$d2" || return 2
+    sleep 0.5
+    for d in "$d1" "$d2"; do
+        STRONGSWAN_CONF=$d/strongswan.conf swanctl --load-all --file "$d/swanctl.conf" --uri "unix://$d/charon.vici" \
+            >"$d/load.log" 2>&1 || { cat "$d/load.log"; return 1; }
+    done
+    STRONGSWAN_CONF=$d1/strongswan.conf timeout 20 swanctl --initiate --ike t --child c --timeout 15 \
+        --uri "unix://$d1/charon.vici" >"$d1/initiate.log" 2>&1
+    if ! grep -qF "CHILD_SA c{1} established" "$d1/initiate.log"; then
+        echo "FAIL: $esp: no CHILD_SA"; tail -20 "$d1/initiate.log"; return 1
+    fi
+    # Three L2TP Hellos 10.98.1.1:1701 -> 10.98.2.1:1701 through the tunnel.
+    ip netns exec "$ns1" timeout 10 /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.98.1.1", 1701))
+hello = bytes.fromhex("c8020014000100000000000080080000000000 06".replace(" ", ""))
+for _ in range(3):
+    s.sendto(hello, ("10.98.2.1", 1701)); time.sleep(0.2)
+'
+    sleep 1
+    stop_all
+    local specs
+    specs=$(/usr/bin/python3 - "$d1/charon.log" "$suite" <<'PY'
+import re, sys
+log, suite = open(sys.argv[1], errors="replace").read().splitlines(), sys.argv[2]
+keys, cur = {}, None
+for line in log:
+    m = re.search(r"\[CHD\] (\w+) (initiator|responder) key => (\d+) bytes", line)
+    if m:
+        cur = (m.group(1), m.group(2)); keys[cur] = ""; continue
+    m = re.search(r"\[CHD\]\s+\d+: ((?:[0-9A-F]{2} )+)", line)
+    if m and cur:
+        keys[cur] += m.group(1).replace(" ", "").lower(); continue
+    cur = None
+spi = re.search(r"established with SPIs ([0-9a-f]{8})_i ([0-9a-f]{8})_o", "\n".join(log))
+spi_in, spi_out = spi.group(1), spi.group(2)
+def spec(spi, who):
+    s = f"0x{spi}:{suite}:{keys[('encryption', who)]}"
+    if ("integrity", who) in keys: s += ":" + keys[("integrity", who)]
+    return s
+print(spec(spi_out, "initiator"), spec(spi_in, "responder"))
+PY
+    ) || { echo "FAIL: $esp: keys not found in the charon log"; return 1; }
+    set -- $specs
+    timeout 30 "$INSPECT" --no-skipped --esp-sa "$1" --esp-sa "$2" "$work/$esp.pcap" >"$work/$esp.jsonl"
+    /usr/bin/python3 - "$work/$esp.jsonl" "$esp" <<'PY'
+import json, sys
+frames = [json.loads(l) for l in open(sys.argv[1])]
+esp = [f for f in frames if "esp" in f]
+bad = [f for f in esp if not (f["esp"]["decrypted"] and f["esp"]["icv_ok"])]
+hellos = [f for f in esp if f.get("l2tp", {}).get("type") == "HELLO"]
+spis = {f["esp"]["spi"] for f in esp}
+for f in bad: print("FAIL:", f)
+print(f"{sys.argv[2]}: {len(esp)} strongSwan ESP packets ({len(spis)} SPIs, both directions) decrypted by l2sec,"
+      f" ICV ok; {len(hellos)} inner L2TP Hellos decoded")
+sys.exit(0 if esp and not bad and len(hellos) == 3 and len(spis) == 2 else 1)
+PY
+}
+
+rc=0
+# ESP proposal (strongSwan) : suite (l2sec); ESP_PROPOSALS narrows the list.
+proposals=${ESP_PROPOSALS:-"aes256gcm16:aes256-gcm aes128gcm16:aes128-gcm aes128-sha1:aes128-cbc-sha1 aes256-sha256:aes256-cbc-sha256 aes128-sha512:aes128-cbc-sha512 chacha20poly1305:chacha20-poly1305"}
+for p in $proposals; do
+    run "${p%%:*}" "${p##*:}"
+    r=$?
+    [ $r -eq 2 ] && skip "charon cannot start here"
+    [ $r -ne 0 ] && rc=1
+done
+[ $rc -eq 0 ] && echo "PASS"
+exit $rc
