@@ -12,8 +12,9 @@
 //
 // IKEv1 has no I/R flags: its object carries "encrypted" instead of
 // "initiator"/"response". Notify payloads print as N(TYPE) (the number when
-// l2sec has no name for it). SKF fragments print "fragment":{"number","total"}
-// and their inner payloads only when total is 1.
+// l2sec has no name for it). SKF fragments print "fragment":{"number","total"};
+// the frame that completes a fragmented message prints "reassembled":N and the
+// inner payloads of the whole message (as tshark does).
 #pragma once
 
 #include "context.hpp"
@@ -24,6 +25,7 @@
 
 #include <array>
 #include <charconv>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +43,30 @@ struct ikev2_sa_entry {
 inline std::vector<ikev2_sa_entry>& ikev2_sa_table() {
     static std::vector<ikev2_sa_entry> t;
     return t;
+}
+
+/// SKF reassembly across frames, per (SPIs, message id, direction).
+struct skf_state {
+    std::uint64_t spi_i = 0, spi_r = 0;
+    std::uint32_t message_id = 0;
+    bool initiator = false;
+    std::vector<std::byte> storage = std::vector<std::byte>(65536);
+    ike::v2::fragment_reassembler<> r{storage};
+};
+
+inline skf_state& skf_for(const ike::header& h) {
+    static std::vector<std::unique_ptr<skf_state>> states;
+    for (auto& st : states)
+        if (st->spi_i == h.spi_i && st->spi_r == h.spi_r && st->message_id == h.message_id &&
+            st->initiator == h.initiator())
+            return *st;
+    auto st = std::make_unique<skf_state>();
+    st->spi_i = h.spi_i;
+    st->spi_r = h.spi_r;
+    st->message_id = h.message_id;
+    st->initiator = h.initiator();
+    states.push_back(std::move(st));
+    return *states.back();
 }
 
 inline bool hex_bytes(std::string_view s, std::vector<std::byte>& out) {
@@ -193,13 +219,30 @@ inline void print_ike(packet_context& c, bytes_view payload, std::size_t base) {
                 c.fail("ike", pt.error());
                 break;
             }
-            if (pt->total <= 1) {
-                c.j.begin_array("inner_payloads");
-                if (write_chain(c, pt->payloads(), true, 0)) {
-                    if (auto ok = ike::v2::validate(pt->payloads()); !ok) c.fail("ike", ok.error());
+            ike::v2::sk_plaintext inner = *pt;
+            std::vector<std::byte> whole;
+            if (pt->total > 1) {  // SKF: inner payloads on the frame that completes the message
+                auto& st = skf_for(h);
+                auto done = st.r.add(*pt);
+                if (!done) {
+                    c.fail("ike", done.error());
+                    break;
                 }
-                c.j.end_array();
+                if (!*done) break;
+                whole.resize(st.storage.size());
+                auto all = st.r.assemble(whole);
+                if (!all) {
+                    c.fail("ike", all.error());
+                    break;
+                }
+                inner = *all;
+                c.j.field("reassembled", static_cast<unsigned>(pt->total));
             }
+            c.j.begin_array("inner_payloads");
+            if (write_chain(c, inner.payloads(), true, 0)) {
+                if (auto ok = ike::v2::validate(inner.payloads()); !ok) c.fail("ike", ok.error());
+            }
+            c.j.end_array();
             break;
         }
     }

@@ -254,8 +254,44 @@ msg v1_info() {
     return finish(b, buf);
 }
 
+/// IKE_AUTH (message 2) split into three SKF fragments (RFC 7383), CBC SA keys.
+std::vector<msg> v2_fragments() {
+    auto info = *ike::v2::describe(
+        {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256, ike::integ_id::hmac_sha2_256_128});
+    auto tx = ike::v2::sk_protect<B>::make(info, pattern(16, 0xe1), pattern(32, 0xa1));
+    REQUIRE(tx.has_value());
+    std::vector<std::byte> inner(512);
+    writer w(inner);
+    ike::chain_writer c(w);
+    c.begin(ike::payload_type::idi);
+    ike::v2::id{2, {}, as_bytes("client.l2sec.test")}.encode(w);
+    c.end();
+    c.begin(ike::payload_type::auth);
+    ike::v2::auth{2, pattern(32, 0x99), {}}.encode(w);
+    c.end();
+    c.begin(ike::payload_type::notify);
+    ike::v2::notify{0, 16384, {}, {}}.encode(w);
+    c.end();
+    inner.resize(w.size());
+    ike::header h;
+    h.spi_i = cbc_spi_i;
+    h.spi_r = cbc_spi_r;
+    h.exchange_type = ike::exchange::ike_auth;
+    h.flags = ike::flag::initiator;
+    h.message_id = 2;
+    std::vector<msg> out;
+    std::array<std::byte, 512> scratch{};
+    auto n = ike::v2::fragment_and_seal(
+        *tx, h, static_cast<std::uint8_t>(ike::payload_type::idi), inner, 24, pattern(16, 0x24),
+        scratch,
+        [&](std::uint16_t, std::uint16_t, bytes_view m) { out.emplace_back(m.begin(), m.end()); });
+    REQUIRE(n.has_value());
+    return out;
+}
+
 std::vector<msg> all_messages() {
-    return {
+    auto frags = v2_fragments();
+    std::vector<msg> all = {
         v2_sa_init(),
         v2_auth({ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256,
                  ike::integ_id::hmac_sha2_256_128},
@@ -266,6 +302,8 @@ std::vector<msg> all_messages() {
         v1_mm3(),
         v1_qm1(),
         v1_info()};
+    all.insert(all.end(), frags.begin(), frags.end());
+    return all;
 }
 
 }  // namespace

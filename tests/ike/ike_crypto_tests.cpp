@@ -258,6 +258,75 @@ TEST_CASE("SKF reassembly: more than 16 fragments, any order, no low cap") {
     CHECK(small.add(f).error() == ike::errc::fragment_mismatch);
 }
 
+TEST_CASE(
+    "SKF: an IKE_AUTH split into 20 fragments, sealed, opened in reverse order, reassembled") {
+    auto info = *ike::v2::describe(
+        {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256, ike::integ_id::hmac_sha2_256_128});
+    auto ke = hex("000102030405060708090a0b0c0d0e0f");
+    auto ka = hex("101112131415161718191a1b1c1d1e1f 202122232425262728292a2b2c2d2e2f");
+    auto tx = ike::v2::sk_protect<B>::make(info, ke, ka);
+    auto rx = ike::v2::sk_protect<B>::make(info, ke, ka);
+    REQUIRE(tx.has_value());
+    // Inner chain: IDi, CERT (a large one), AUTH.
+    std::vector<std::byte> inner(2048);
+    writer w(inner);
+    ike::chain_writer c(w);
+    c.begin(ike::payload_type::idi);
+    ike::v2::id{2, {}, as_bytes("client.example")}.encode(w);
+    c.end();
+    c.begin(ike::payload_type::cert);
+    std::vector<std::byte> der(1200, std::byte{0x30});
+    ike::v2::cert{4, der}.encode(w);
+    c.end();
+    c.begin(ike::payload_type::auth);
+    ike::v2::auth{2, hex("00112233445566778899aabbccddeeff"), {}}.encode(w);
+    c.end();
+    inner.resize(w.size());
+    ike::header h;
+    h.spi_i = 7;
+    h.spi_r = 9;
+    h.exchange_type = ike::exchange::ike_auth;
+    h.flags = ike::flag::initiator;
+    h.message_id = 1;
+    std::vector<std::vector<std::byte>> frags;
+    std::array<std::byte, 256> scratch{};
+    auto iv = hex("0f0e0d0c0b0a09080706050403020100");
+    auto n = ike::v2::fragment_and_seal(*tx, h, static_cast<std::uint8_t>(ike::payload_type::idi),
+                                        inner, 64, iv, scratch,
+                                        [&](std::uint16_t, std::uint16_t, bytes_view m) {
+                                            frags.emplace_back(m.begin(), m.end());
+                                        });
+    REQUIRE(n.has_value());
+    CHECK(*n == 20);
+    std::array<std::byte, 4096> store{};
+    ike::v2::fragment_reassembler<> r(store);
+    for (std::size_t k = frags.size(); k-- > 0;) {
+        auto m = ike::parse(frags[k]);
+        REQUIRE(m.has_value());
+        CHECK(ike::validate(*m).has_value());
+        auto pt = rx->open(frags[k]);
+        REQUIRE(pt.has_value());
+        CHECK(pt->fragment == k + 1);
+        CHECK(pt->total == 20);
+        auto done = r.add(*pt);
+        REQUIRE(done.has_value());
+        CHECK(*done == (k == 0));
+    }
+    std::array<std::byte, 2048> out{};
+    auto all = r.assemble(out);
+    REQUIRE(all.has_value());
+    CHECK(to_hex(all->data) == to_hex(inner));
+    CHECK(names(all->payloads(), true) == std::vector<std::string>{"IDi", "CERT", "AUTH"});
+    // A tampered fragment does not verify (its fragment fields are authenticated too).
+    auto bad = frags[3];
+    bad[33] ^= std::byte{1};  // fragment number 4 -> 5
+    CHECK(rx->open(bad).error() == ike::errc::integrity_check_failed);
+    bad[32] ^= std::byte{1};  // fragment number beyond the total
+    auto e = rx->open(bad);
+    CHECK(e.error() == ike::errc::fragment_mismatch);
+    CHECK(e.error().offset == 32);
+}
+
 TEST_CASE("IKEv1 Main Mode + Quick Mode (strongSwan, PSK, AES-128, SHA-1, modp2048)") {
     auto pk = test::ike_capture("ike_v1.pcap");
     auto keys = test::ike_keys("ike_v1.keys");

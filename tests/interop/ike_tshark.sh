@@ -60,7 +60,7 @@ gcm="uat:ikev2_decryption_table:3333333333333333,4444444444444444,$g1,$g1,\"AES-
 compare generated "$work/gen.pcap" "$cbc" "$gcm" -- \
     --ikev2-sa "1111111111111111:2222222222222222:$e1:$e1:$a1:$a1:aes128-cbc:hmac-sha256-128" \
     --ikev2-sa "3333333333333333:4444444444444444:$g1:$g1:::aes128-gcm:none"
-n=$(tshark -r "$work/gen.pcap" -c 7 -o "$cbc" -o "$gcm" -V 2>/dev/null | grep -c "Integrity Checksum Data.*\[correct\]")
-[ "$n" -ge 1 ] || { echo "FAIL: tshark does not find l2sec's SK ICV correct"; rc=1; }
+n=$(tshark -r "$work/gen.pcap" -o "$cbc" -o "$gcm" -V 2>/dev/null | grep -c "Integrity Checksum Data.*\[correct\]")
+[ "$n" -ge 5 ] || { echo "FAIL: tshark does not find l2sec's SK ICV correct"; rc=1; }
 echo "tshark verified $n SK integrity checksum(s) computed by l2sec"
 exit $rc

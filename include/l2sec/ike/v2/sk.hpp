@@ -60,6 +60,49 @@ inline sk_scope begin_sk(message_builder& b, bytes_view iv, bool critical = fals
     return s;
 }
 
+/// Start an SKF payload (RFC 7383 §2.5): fragment number and total, then the
+/// IV. Write this fragment's share of the inner payloads in the clear, then
+/// seal() it like an SK payload. Only fragment 1 names the first inner
+/// payload: pass it as `first_inner` (ignored for the others, which carry 0).
+inline sk_scope begin_skf(message_builder& b, std::uint16_t number, std::uint16_t total,
+                          std::uint8_t first_inner, bytes_view iv) noexcept {
+    b.begin(payload_type::skf);
+    sk_scope s;
+    s.next_at = b.out().size() - payload::header_size;
+    b.chain().set_last_next(number == 1 ? first_inner : 0);
+    b.out().u16(number);
+    b.out().u16(total);
+    s.iv_at = b.out().size();
+    b.out().bytes(iv);
+    s.plain_at = b.out().size();
+    return s;
+}
+
+/// Split an inner payload chain (already encoded, e.g. by chain_writer into a
+/// scratch buffer) into fragments of at most `max_plain` bytes each and build
+/// one sealed SKF message per fragment through `emit(number, total, message)`.
+/// Returns the number of fragments.
+template <class Protect, class Emit>
+result<std::size_t> fragment_and_seal(Protect& tx, const header& h, std::uint8_t first_inner,
+                                      bytes_view inner, std::size_t max_plain, bytes_view iv,
+                                      mutable_bytes scratch, Emit&& emit) noexcept {
+    if (max_plain == 0) return error(l2sec::errc::invalid_argument, 0, "SKF fragment size");
+    const std::size_t total = inner.empty() ? 1 : (inner.size() + max_plain - 1) / max_plain;
+    if (total > 0xffff) return error(errc::too_many_fragments, 0, "SKF total");
+    for (std::size_t i = 0; i < total; ++i) {
+        message_builder b(scratch, h);
+        auto sk = begin_skf(b, static_cast<std::uint16_t>(i + 1), static_cast<std::uint16_t>(total),
+                            first_inner, iv);
+        auto part = inner.subspan(i * max_plain);
+        b.out().bytes(part.first(part.size() < max_plain ? part.size() : max_plain));
+        auto n = tx.seal(b, sk);
+        if (!n) return n.error();
+        emit(static_cast<std::uint16_t>(i + 1), static_cast<std::uint16_t>(total),
+             bytes_view(scratch.data(), *n));
+    }
+    return total;
+}
+
 template <crypto::datapath_backend B>
 class sk_protect {
   public:
