@@ -86,6 +86,8 @@ class control_channel {
     /// Nothing queued, nothing unacknowledged.
     bool idle() const noexcept { return count_ == 0; }
     std::size_t unacknowledged() const noexcept { return count_; }
+    /// An acknowledgement is owed to the peer (a ZLB will go out unless a message carries it).
+    bool ack_pending() const noexcept { return ack_pending_; }
     std::uint16_t next_ns() const noexcept { return ns_; }
     std::uint16_t next_nr() const noexcept { return nr_; }
     std::uint16_t congestion_window() const noexcept { return cwnd_; }

@@ -414,7 +414,9 @@ class engine {
         for (std::size_t i = 0; i < max_tunnels; ++i) {
             auto& t = tunnels_[i];
             if (t.state == tunnel_state::idle) continue;
-            if (t.state == tunnel_state::closed_wait && t.hold_until <= now) {
+            // Free a peer-closed tunnel after the hold time, once its last ACK is out.
+            if (t.state == tunnel_state::closed_wait && t.hold_until <= now &&
+                !t.channel.ack_pending()) {
                 free_tunnel(t);
                 continue;
             }

@@ -123,7 +123,10 @@ class link_engine {
   public:
     using queue_type = frame_queue<QueueFrames, 1504>;
 
-    explicit link_engine(const link_config& cfg = {}) noexcept : cfg_(cfg), rng_(cfg.seed) {
+    // The server flag is mixed into the seed so that two links left at the
+    // default seed do not pick identical magic numbers forever.
+    explicit link_engine(const link_config& cfg = {}) noexcept
+        : cfg_(cfg), rng_(cfg.seed ^ (cfg.server ? 0x5e7e5e7e5e7e5e7eull : 0)) {
         lcp_.attach(&q_);
         ipcp_.attach(&q_);
         ipv6cp_.attach(&q_);
