@@ -102,6 +102,30 @@ TEST_CASE("FCS-16/FCS-32: CRC catalogue check values and RFC 1662 good-FCS resid
     static_assert(hdlc::fcs16_update(0xffff, 0) != 0);
 }
 
+TEST_CASE("FCS: the sliced computation equals the byte-wise one for every length and offset") {
+    std::vector<std::byte> d(300);
+    for (std::size_t i = 0; i < d.size(); ++i)
+        d[i] = static_cast<std::byte>((i * 151 + 13) ^ (i >> 3));
+    for (std::size_t off = 0; off < 4; ++off)
+        for (std::size_t n = 0; n + off <= 120; ++n) {
+            bytes_view v = bytes_view(d).subspan(off, n);
+            std::uint16_t f16 = hdlc::fcs16_init;
+            std::uint32_t f32 = hdlc::fcs32_init;
+            for (auto b : v) {
+                f16 = hdlc::fcs16_update(f16, std::to_integer<std::uint8_t>(b));
+                f32 = hdlc::fcs32_update(f32, std::to_integer<std::uint8_t>(b));
+            }
+            CHECK(hdlc::fcs16(v) == f16);
+            CHECK(hdlc::fcs32(v) == f32);
+        }
+    // Usable in constant expressions.
+    constexpr std::array<std::byte, 9> check{std::byte{'1'}, std::byte{'2'}, std::byte{'3'},
+                                             std::byte{'4'}, std::byte{'5'}, std::byte{'6'},
+                                             std::byte{'7'}, std::byte{'8'}, std::byte{'9'}};
+    static_assert((hdlc::fcs16(check) ^ 0xffff) == 0x906e);
+    static_assert((hdlc::fcs32(check) ^ 0xffffffffu) == 0xcbf43926u);
+}
+
 TEST_CASE("HDLC encode: escapes per ACCM, FCS-16/32 little-endian, flags") {
     auto frame = hex(lcp_frame);
     std::array<std::byte, 128> out{};

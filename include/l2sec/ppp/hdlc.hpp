@@ -11,9 +11,8 @@
 //   while (!chunk.empty()) {
 //       auto r = dec.feed(chunk);
 //       chunk = chunk.subspan(r.consumed);
-//       if (r.what == hdlc::event::frame) handle(r.frame);   // FCS checked and removed
-//       else if (r.what != hdlc::event::need_more) log(r.error()); // bad FCS, too long, abort,
-//       runt
+//       if (r.what == hdlc::event::frame) handle(r.frame);  // FCS checked and removed
+//       else if (r.what != hdlc::event::need_more) log(r.error());  // bad FCS, too long, ...
 //   }
 #pragma once
 
@@ -61,6 +60,24 @@ constexpr std::array<T, 256> make_table() noexcept {
 }
 inline constexpr auto fcs16_table = make_table<std::uint16_t, 0x8408>();
 inline constexpr auto fcs32_table = make_table<std::uint32_t, 0xedb88320u>();
+
+// Slicing-by-4: slice k is the effect of a byte followed by k zero bytes, so
+// four independent lookups advance the CRC by four bytes.
+template <class T>
+constexpr std::array<std::array<T, 256>, 4> make_slices(const std::array<T, 256>& t0) noexcept {
+    std::array<std::array<T, 256>, 4> s{};
+    s[0] = t0;
+    for (std::size_t k = 1; k < 4; ++k)
+        for (std::size_t b = 0; b < 256; ++b)
+            s[k][b] = static_cast<T>((s[k - 1][b] >> 8) ^ t0[s[k - 1][b] & 0xffu]);
+    return s;
+}
+inline constexpr auto fcs16_slices = make_slices(fcs16_table);
+inline constexpr auto fcs32_slices = make_slices(fcs32_table);
+
+constexpr std::uint32_t byte_at(bytes_view d, std::size_t i) noexcept {
+    return std::to_integer<std::uint32_t>(d[i]);
+}
 }  // namespace detail
 
 /// One FCS-16 step over byte `b`.
@@ -73,13 +90,30 @@ constexpr std::uint32_t fcs32_update(std::uint32_t fcs, std::uint8_t b) noexcept
 /// Running FCS-16 over `data` (not complemented): the transmitted FCS is
 /// ~fcs16(frame), and fcs16(frame + FCS) == fcs16_good for a good frame.
 constexpr std::uint16_t fcs16(bytes_view data, std::uint16_t fcs = fcs16_init) noexcept {
-    for (auto b : data)
-        fcs = fcs16_update(fcs, std::to_integer<std::uint8_t>(b));
+    using detail::byte_at;
+    constexpr const auto& s = detail::fcs16_slices;
+    std::size_t i = 0;
+    for (; i + 4 <= data.size(); i += 4) {
+        const std::uint32_t c = fcs ^ (byte_at(data, i) | (byte_at(data, i + 1) << 8));
+        fcs = static_cast<std::uint16_t>(s[3][c & 0xffu] ^ s[2][c >> 8] ^
+                                         s[1][byte_at(data, i + 2)] ^ s[0][byte_at(data, i + 3)]);
+    }
+    for (; i < data.size(); ++i)
+        fcs = fcs16_update(fcs, std::to_integer<std::uint8_t>(data[i]));
     return fcs;
 }
+/// Running FCS-32 over `data` (not complemented); good residue fcs32_good.
 constexpr std::uint32_t fcs32(bytes_view data, std::uint32_t fcs = fcs32_init) noexcept {
-    for (auto b : data)
-        fcs = fcs32_update(fcs, std::to_integer<std::uint8_t>(b));
+    using detail::byte_at;
+    constexpr const auto& s = detail::fcs32_slices;
+    std::size_t i = 0;
+    for (; i + 4 <= data.size(); i += 4) {
+        const std::uint32_t c = fcs ^ (byte_at(data, i) | (byte_at(data, i + 1) << 8) |
+                                       (byte_at(data, i + 2) << 16) | (byte_at(data, i + 3) << 24));
+        fcs = s[3][c & 0xffu] ^ s[2][(c >> 8) & 0xffu] ^ s[1][(c >> 16) & 0xffu] ^ s[0][c >> 24];
+    }
+    for (; i < data.size(); ++i)
+        fcs = fcs32_update(fcs, std::to_integer<std::uint8_t>(data[i]));
     return fcs;
 }
 
@@ -102,40 +136,13 @@ constexpr std::size_t max_encoded_size(std::size_t frame_size,
 }
 
 namespace detail {
-// Escapes and FCS for one frame; `emit(b)` writes one raw byte.
-template <class Emit>
-constexpr void encode_body(bytes_view frame, const encode_options& o, Emit&& emit) noexcept {
-    auto put = [&](std::uint8_t b) {
-        if (needs_escape(b, o.accm)) {
-            emit(control_escape);
-            emit(static_cast<std::uint8_t>(b ^ escape_xor));
-        } else {
-            emit(b);
-        }
-    };
-    if (o.leading_flag) emit(flag);
-    if (o.fcs == fcs_kind::fcs16) {
-        std::uint16_t f = fcs16_init;
-        for (auto x : frame) {
-            const auto b = std::to_integer<std::uint8_t>(x);
-            f = fcs16_update(f, b);
-            put(b);
-        }
-        f = static_cast<std::uint16_t>(~f);
-        put(static_cast<std::uint8_t>(f));
-        put(static_cast<std::uint8_t>(f >> 8));
-    } else {
-        std::uint32_t f = fcs32_init;
-        for (auto x : frame) {
-            const auto b = std::to_integer<std::uint8_t>(x);
-            f = fcs32_update(f, b);
-            put(b);
-        }
-        f = ~f;
-        for (int i = 0; i < 4; ++i)
-            put(static_cast<std::uint8_t>(f >> (8 * i)));
-    }
-    emit(flag);
+// The complemented FCS of `frame` as the little-endian bytes to transmit.
+constexpr std::array<std::byte, 4> fcs_bytes(bytes_view frame, fcs_kind k) noexcept {
+    const std::uint32_t f =
+        k == fcs_kind::fcs16 ? static_cast<std::uint16_t>(~fcs16(frame)) : ~fcs32(frame);
+    return {std::byte{static_cast<std::uint8_t>(f)}, std::byte{static_cast<std::uint8_t>(f >> 8)},
+            std::byte{static_cast<std::uint8_t>(f >> 16)},
+            std::byte{static_cast<std::uint8_t>(f >> 24)}};
 }
 }  // namespace detail
 
@@ -143,14 +150,43 @@ constexpr void encode_body(bytes_view frame, const encode_options& o, Emit&& emi
 /// encoded size or buffer_too_small (at the offset where it ran out).
 inline result<std::size_t> encode(mutable_bytes out, bytes_view frame,
                                   encode_options o = {}) noexcept {
+    const auto fcs_all = detail::fcs_bytes(frame, o.fcs);
+    const bytes_view fcs = bytes_view(fcs_all).first(fcs_size(o.fcs));
     if (out.size() >= max_encoded_size(frame.size(), o.fcs)) {
-        // Fast path: the worst case fits, no per-byte bounds checks.
+        // Fast path, the worst case fits: no bounds checks, and branch-free
+        // escaping (always store the escaped pair, advance by one or two).
         std::byte* p = out.data();
-        detail::encode_body(frame, o, [&](std::uint8_t b) { *p++ = std::byte{b}; });
+        if (o.leading_flag) *p++ = std::byte{flag};
+        auto put = [&](bytes_view bytes) {
+            for (auto x : bytes) {
+                const auto b = std::to_integer<std::uint8_t>(x);
+                const bool esc = needs_escape(b, o.accm);
+                p[0] = esc ? std::byte{control_escape} : x;
+                p[1] = x ^ std::byte{escape_xor};
+                p += esc ? 2 : 1;
+            }
+        };
+        put(frame);
+        put(fcs);
+        *p++ = std::byte{flag};
         return static_cast<std::size_t>(p - out.data());
     }
     writer w(out);
-    detail::encode_body(frame, o, [&](std::uint8_t b) { w.u8(b); });
+    auto put = [&](bytes_view bytes) {
+        for (auto x : bytes) {
+            const auto b = std::to_integer<std::uint8_t>(x);
+            if (needs_escape(b, o.accm)) {
+                w.u8(control_escape);
+                w.u8(static_cast<std::uint8_t>(b ^ escape_xor));
+            } else {
+                w.u8(b);
+            }
+        }
+    };
+    if (o.leading_flag) w.u8(flag);
+    put(frame);
+    put(fcs);
+    w.u8(flag);
     return w.finish("HDLC frame");
 }
 
@@ -217,33 +253,40 @@ class decoder {
     /// are dropped (RFC 1662 7.1: inserted by the DCE). Default 0: keep all.
     constexpr explicit decoder(mutable_bytes buffer, fcs_kind fcs = fcs_kind::fcs16,
                                std::uint32_t receive_accm = 0) noexcept
-        : buf_(buffer), fcs_(fcs), rx_accm_(receive_accm) {
-        reset_frame();
-    }
+        : buf_(buffer), fcs_(fcs), rx_accm_(receive_accm) {}
 
     /// Consume input until a frame or an error completes, or the input ends.
+    /// Unescaped bytes collect in the buffer; the FCS is checked (sliced, 4
+    /// bytes at a time) when the closing flag arrives.
     constexpr feed_result feed(bytes_view in) noexcept {
-        std::size_t i = 0;
-        while (i < in.size()) {
-            const auto b = std::to_integer<std::uint8_t>(in[i++]);
-            ++stream_;
-            if (b == flag) {
-                auto r = close_frame();
-                if (r.what != event::need_more) {
-                    r.consumed = i;
-                    r.offset = stream_ - 1;
+        const std::size_t start = stream_;
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            auto b = std::to_integer<std::uint8_t>(in[i]);
+            if (b <= flag && (b == flag || b == control_escape || b < 0x20)) {
+                if (b == flag) {
+                    auto r = close_frame();
+                    if (r.what == event::need_more) continue;  // idle/shared flag
+                    stream_ = start + i + 1;
+                    r.consumed = i + 1;
+                    r.offset = start + i;
                     return r;
                 }
-                continue;
+                if (b == control_escape) {
+                    escaped_ = true;
+                    continue;
+                }
+                if (((rx_accm_ >> b) & 1u) != 0) continue;  // inserted by the DCE
             }
-            if (b < 0x20 && ((rx_accm_ >> b) & 1u) != 0) continue;
-            if (b == control_escape) {
-                escaped_ = true;
-                continue;
+            if (escaped_) {
+                b = static_cast<std::uint8_t>(b ^ escape_xor);
+                escaped_ = false;
             }
-            push(escaped_ ? static_cast<std::uint8_t>(b ^ escape_xor) : b);
-            escaped_ = false;
+            if (len_ < buf_.size())
+                buf_[len_++] = std::byte{b};
+            else
+                overflow_ = true;
         }
+        stream_ = start + in.size();
         return {event::need_more, in.size(), {}, stream_};
     }
 
@@ -252,45 +295,33 @@ class decoder {
     /// Bytes fed so far (error offsets count from 0 at construction).
     constexpr std::size_t stream_offset() const noexcept { return stream_; }
     constexpr fcs_kind fcs() const noexcept { return fcs_; }
-    /// Switch FCS or receive ACCM after LCP negotiation (applies from the next frame).
+    /// Switch FCS or receive ACCM after LCP negotiation (the FCS applies to
+    /// the next frame that closes, the ACCM to the next byte).
     constexpr void set_fcs(fcs_kind k) noexcept { fcs_ = k; }
     constexpr void set_receive_accm(std::uint32_t accm) noexcept { rx_accm_ = accm; }
 
   private:
-    constexpr void push(std::uint8_t b) noexcept {
-        ++count_;
-        if (len_ < buf_.size())
-            buf_[len_++] = std::byte{b};
-        else
-            overflow_ = true;
-        if (fcs_ == fcs_kind::fcs16)
-            f16_ = fcs16_update(f16_, b);
-        else
-            f32_ = fcs32_update(f32_, b);
-    }
     constexpr void reset_frame() noexcept {
         len_ = 0;
-        count_ = 0;
         overflow_ = false;
         escaped_ = false;
-        f16_ = fcs16_init;
-        f32_ = fcs32_init;
     }
     constexpr feed_result close_frame() noexcept {
         feed_result r;
+        const bytes_view got(buf_.data(), len_);
         if (escaped_)
             r.what = event::aborted;
-        else if (count_ == 0)
-            r.what = event::need_more;  // back-to-back flags
         else if (overflow_)
             r.what = event::too_long;
-        else if (count_ < fcs_size(fcs_) + 2)
+        else if (len_ == 0)
+            r.what = event::need_more;  // back-to-back flags
+        else if (len_ < fcs_size(fcs_) + 2)
             r.what = event::runt;
-        else if (fcs_ == fcs_kind::fcs16 ? f16_ != fcs16_good : f32_ != fcs32_good)
+        else if (fcs_ == fcs_kind::fcs16 ? fcs16(got) != fcs16_good : fcs32(got) != fcs32_good)
             r.what = event::bad_fcs;
         else {
             r.what = event::frame;
-            r.frame = bytes_view(buf_.data(), len_ - fcs_size(fcs_));
+            r.frame = got.first(len_ - fcs_size(fcs_));
         }
         reset_frame();
         return r;
@@ -300,10 +331,7 @@ class decoder {
     fcs_kind fcs_;
     std::uint32_t rx_accm_;
     std::size_t len_ = 0;
-    std::size_t count_ = 0;
     std::size_t stream_ = 0;
-    std::uint16_t f16_ = fcs16_init;
-    std::uint32_t f32_ = fcs32_init;
     bool overflow_ = false;
     bool escaped_ = false;
 };
