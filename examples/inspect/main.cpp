@@ -1,5 +1,5 @@
-// l2sec-inspect: prints one JSON object per line for each packet of a classic
-// pcap file, decoded with l2sec's own codecs.
+// l2sec-inspect: prints one JSON object per line for each packet of a pcap or
+// pcapng file, decoded with l2sec's own codecs.
 //
 //   l2sec-inspect [--l2tp-port N] [--l2tp-secret S] [--no-skipped] FILE.pcap
 //
@@ -19,11 +19,11 @@
 // `ip_layers` (by IP protocol number). Options go into `options` (the
 // settings they fill live in context.hpp, or in your own header).
 #include "context.hpp"
+#include "esp_json.hpp"
+#include "ike_json.hpp"
 #include "json.hpp"
 #include "l2tp_json.hpp"
 #include "ppp_json.hpp"
-#include "esp_json.hpp"
-#include "ike_json.hpp"
 
 #include <l2sec/pcap.hpp>
 
@@ -71,7 +71,8 @@ const option_handler options[] = {
      }},
     {"--esp-sa", "SPEC", "SPI:ALG:KEYHEX[:INTEGKEYHEX] decrypts ESP (repeatable)",
      [](settings&, std::string_view a) -> const char* { return add_esp_sa(a); }},
-    {"--ikev2-sa", "SPEC", "SPIi:SPIr:SK_ei:SK_er:SK_ai:SK_ar:ENC:INTEG decrypts IKEv2 SK (repeatable)",
+    {"--ikev2-sa", "SPEC",
+     "SPIi:SPIr:SK_ei:SK_er:SK_ai:SK_ar:ENC:INTEG decrypts IKEv2 SK (repeatable)",
      [](settings&, std::string_view a) -> const char* { return add_ikev2_sa(a); }},
 };
 
@@ -88,7 +89,8 @@ const udp_layer udp_layers[] = {
      },
      print_l2tp},
     {[](const settings&, const pcap::udp_datagram& u) { return is_ike(u); }, print_ike},
-    {[](const settings&, const pcap::udp_datagram& u) { return is_esp_in_udp(u); }, print_esp_in_udp},
+    {[](const settings&, const pcap::udp_datagram& u) { return is_esp_in_udp(u); },
+     print_esp_in_udp},
 };
 
 /// A protocol directly over IP, chosen by protocol number (e.g. ESP = 50).
@@ -207,16 +209,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s: cannot read: %s\n", path, std::strerror(errno));
         return 1;
     }
-    auto file = pcap::file_view::parse(*data);
-    if (!file) {
-        std::fprintf(stderr, "%s: %s\n", path, file.error().message().c_str());
-        return 1;
-    }
     json_writer j;
     std::size_t index = 0;
-    for (const auto& rec : file->records()) {
+    // Prints one frame; false when a broken record ends the file (reported as
+    // a pcap error on the next frame number, offset counted from the file start).
+    auto one = [&](const auto& rec, std::uint32_t link) {
         if (!rec) {
-            // A broken record ends the file: report it as a pcap error on the next frame.
             j.clear();
             j.begin_object().field("frame", index + 1);
             j.begin_object("error")
@@ -226,10 +224,28 @@ int main(int argc, char** argv) {
                 .end_object()
                 .end_object();
             std::cout << j.str() << '\n';
-            break;
+            return false;
         }
         index = rec->index + 1;
-        if (inspect_frame(j, s, file->header().link, *rec)) std::cout << j.str() << '\n';
+        if (inspect_frame(j, s, link, *rec)) std::cout << j.str() << '\n';
+        return true;
+    };
+    if (pcap::is_pcapng(*data)) {  // what dumpcap/tshark write by default
+        auto file = pcap::pcapng_view::parse(*data);
+        if (!file) {
+            std::fprintf(stderr, "%s: %s\n", path, file.error().message().c_str());
+            return 1;
+        }
+        for (const auto& rec : file->records())
+            if (!one(rec, rec ? rec->link : 0)) break;
+    } else {
+        auto file = pcap::file_view::parse(*data);
+        if (!file) {
+            std::fprintf(stderr, "%s: %s\n", path, file.error().message().c_str());
+            return 1;
+        }
+        for (const auto& rec : file->records())
+            if (!one(rec, file->header().link)) break;
     }
     std::cout.flush();
     return std::cout ? 0 : 1;

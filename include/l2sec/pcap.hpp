@@ -6,3 +6,4 @@
 #include <l2sec/pcap/file.hpp>
 #include <l2sec/pcap/io.hpp>
 #include <l2sec/pcap/ip.hpp>
+#include <l2sec/pcap/pcapng.hpp>

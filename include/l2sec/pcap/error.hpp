@@ -31,6 +31,12 @@ enum class errc : int {
     not_udp,               ///< the upper-layer protocol is not UDP
     truncated_udp_header,  ///< fewer than 8 bytes for the UDP header
     bad_udp_length,        ///< UDP length below 8 or beyond the IP payload
+    // pcapng file layer ("pcap"), appended to keep the values above stable
+    bad_block_length,     ///< pcapng block length below 12, not a multiple of 4, or
+                          ///< disagreeing with its trailing copy
+    truncated_block,      ///< a pcapng block (or its body) runs past the end of the file
+    unknown_interface,    ///< a packet block names an interface no IDB described
+    too_many_interfaces,  ///< more interfaces than pcapng_view::max_interfaces
 };
 
 constexpr const char* to_string(errc e) noexcept {
@@ -73,6 +79,14 @@ constexpr const char* to_string(errc e) noexcept {
             return "UDP header truncated";
         case errc::bad_udp_length:
             return "UDP length field does not match the data";
+        case errc::bad_block_length:
+            return "bad pcapng block length";
+        case errc::truncated_block:
+            return "pcapng block truncated";
+        case errc::unknown_interface:
+            return "pcapng packet for an undescribed interface";
+        case errc::too_many_interfaces:
+            return "too many pcapng interfaces";
     }
     return "unknown error";
 }
@@ -82,6 +96,7 @@ constexpr const char* category_name(errc) noexcept {
 
 /// Which layer an error belongs to: "pcap" (file and link layer), "ip" or "udp".
 constexpr const char* layer_of(errc e) noexcept {
+    if (e >= errc::bad_block_length) return "pcap";
     if (e >= errc::not_udp) return "udp";
     if (e >= errc::truncated_ip_header) return "ip";
     return "pcap";
