@@ -63,6 +63,15 @@ TEST_CASE("l2tp error category, names") {
     CHECK(std::string(l2tp::to_string(message_type::sli)) == "SLI");
     CHECK(std::string(l2tp::to_string(static_cast<message_type>(5))) == "unknown");
     CHECK(std::string(l2tp::zlb_name) == "ZLB");
+    CHECK(std::string(avps::result_code_name(message_type::stopccn,
+                                             avps::stopccn_result::not_authorized)) ==
+          "Requester is not authorized");
+    CHECK(std::string(avps::result_code_name(
+              message_type::cdn, avps::cdn_result::administrative)) == "Administrative reasons");
+    CHECK(std::string(avps::result_code_name(message_type::hello, 1)) == "unknown");
+    CHECK(std::string(avps::general_error_name(avps::general_error::unknown_mandatory_avp)) ==
+          "Unknown mandatory AVP");
+    CHECK(std::string(avps::proxy_authen_type_name(avps::proxy_authen::chap)) == "PPP CHAP");
     CHECK(std::string(l2tp::to_string(avp_type::host_name)) == "Host Name");
     CHECK(std::string(l2tp::to_string(avp_type::ppp_disconnect_cause_code)) ==
           "PPP Disconnect Cause Code");
@@ -309,7 +318,7 @@ TEST_CASE("lenient reserved bits cover AVPs too; data header encoder limits") {
     auto m = l2tp::parse(b, {.ignore_reserved_bits = true});
     REQUIRE(m);
     CHECK(m->type() == message_type::hello);
-    CHECK((*m->avps().begin()).reserved_bits() == 0x0400);
+    CHECK(m->avps().begin()->reserved_bits() == 0x0400);
 
     std::array<std::byte, 5> small{};
     auto n = l2tp::write_data_header(small, l2tp::data_header(1, 2), 0);

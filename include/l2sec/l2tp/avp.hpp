@@ -347,6 +347,12 @@ class avp_range {
         constexpr iterator(bytes_view rest, std::size_t offset, bytes_view rv) noexcept
             : rest_(rest), offset_(offset), rv_(rv) {}
 
+        /// `it->type()` works too: the view is returned in a small holder.
+        struct arrow {
+            avp_view v;
+            constexpr const avp_view* operator->() const noexcept { return &v; }
+        };
+        constexpr arrow operator->() const noexcept { return arrow{**this}; }
         constexpr avp_view operator*() const noexcept {
             return avp_view(rest_.first(len()), offset_, rv_);
         }
