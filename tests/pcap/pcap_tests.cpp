@@ -387,6 +387,21 @@ TEST_CASE("link and network layer errors carry code and offset") {
     }
 }
 
+TEST_CASE("IPv4 options are skipped to reach UDP") {
+    // IHL 6: one 4-byte option (Router Alert, RFC 2113: 94 04 0000)
+    auto fr =
+        hex("46000021 0000 4000 4011 0000 0a000001 0a000002 94040000"
+            "04d2 06a5 0009 0000 ff");
+    auto ip = pc::decode_ip_frame(pc::link_type::ipv4, fr);
+    REQUIRE(ip.has_value());
+    CHECK(ip->header.size() == 24);
+    CHECK(ip->payload_offset == 24);
+    auto u = pc::decode_udp(*ip);
+    REQUIRE(u.has_value());
+    CHECK(u->payload_offset == 32);
+    CHECK(to_hex(u->payload) == "ff");
+}
+
 TEST_CASE("IPv6 extension headers are skipped to reach UDP") {
     // hop-by-hop (8 bytes, padN) -> destination options (8) -> UDP
     auto fr = hex("60000000 0019 0040" + std::string(64, '0') +
