@@ -170,3 +170,52 @@ TEST_CASE("interop: open ESP packets produced by another implementation") {
     for (auto& [n, k] : per_suite)
         std::printf("ok: %s: %d packets opened\n", n.c_str(), k);
 }
+
+// L2SEC_ESP_PROTECT_IN=file, L2SEC_ESP_PROTECT_OUT=file: protect inner packets
+// for a real peer. Input lines: "suite spi enckeyhex integkeyhex first_seq count"
+// (tunnel mode; the inner packet is an IPv4/UDP L2TP Hello 10.98.1.1:1701 ->
+// 10.98.2.1:1701); output: one ESP packet in hex per line.
+TEST_CASE("interop: protect packets for a real peer") {
+    const char* in_path = std::getenv("L2SEC_ESP_PROTECT_IN");
+    const char* out_path = std::getenv("L2SEC_ESP_PROTECT_OUT");
+    if (!in_path || !out_path) return;
+    std::ifstream in(in_path);
+    std::ofstream out(out_path);
+    REQUIRE(in);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream ls(line);
+        std::string name, spi_s, ek_s, ik_s;
+        unsigned long long first = 1, count = 1;
+        ls >> name >> spi_s >> ek_s >> ik_s >> first >> count;
+        REQUIRE(ls);
+        auto s = esp::parse_suite(name);
+        REQUIRE(s);
+        auto ek = ek_s == "-" ? std::vector<std::byte>{} : hex(ek_s);
+        auto ik = ik_s == "-" ? std::vector<std::byte>{} : hex(ik_s);
+        esp::sa_config c;
+        c.spi = static_cast<std::uint32_t>(std::stoul(spi_s, nullptr, 0));
+        c.algorithms = *s;
+        c.enc_key = ek;
+        c.integ_key = ik;
+        c.mode = esp::mode::tunnel;
+        c.initial_seq = first - 1;
+        auto sa = esp::sa<crypto::botan>::make(c);
+        REQUIRE(sa);
+        auto hello = hex("c802 0014 0001 0000 0000 0000 8008 0000 0000 0006");
+        for (unsigned long long i = 0; i < count; ++i) {
+            std::vector<std::byte> buf(64 + 28 + hello.size() + 64);
+            auto inner = mutable_bytes(buf).subspan(64, 28 + hello.size());
+            REQUIRE(esp::write_ip_header(inner, hex("0a620101"), hex("0a620201"), 17,
+                                         8 + hello.size()));
+            store_be16(inner.data() + 20, 1701);
+            store_be16(inner.data() + 22, 1701);
+            store_be16(inner.data() + 24, static_cast<std::uint16_t>(8 + hello.size()));
+            store_be16(inner.data() + 26, 0);
+            std::copy(hello.begin(), hello.end(), inner.begin() + 28);
+            auto pkt = sa->protect(buf, 64, inner.size(), esp::proto::ipv4);
+            REQUIRE(pkt);
+            out << to_hex(*pkt) << '\n';
+        }
+    }
+}

@@ -3,12 +3,15 @@
 # (kernel-libipsec, tunnel mode, ESP in UDP 4500) between two charons, each in
 # its own network and mount namespace. After IKEv2 sets up the CHILD_SA, UDP
 # datagrams carrying an L2TP Hello go through the tunnel (and ICMP errors come
-# back). charon logs the CHILD_SA keys ("chd 4"); l2sec-inspect --esp-sa must
-# then decrypt every captured ESP packet of both directions with a good ICV
-# and find the inner L2TP Hello. Repeated for each ESP proposal.
+# back). charon logs the CHILD_SA keys ("chd 4"). Then l2sec protects three
+# Hellos with the same SA, sends them in place of the initiator, and the
+# responder's libipsec must accept and deliver them. Finally l2sec-inspect
+# --esp-sa must decrypt every captured ESP packet of both directions with a
+# good ICV and find all six inner L2TP Hellos. Repeated for each ESP proposal.
 set -u
 BUILD=${L2SEC_BUILD:-$(dirname "$0")/../../build}
 INSPECT="$BUILD/examples/inspect/l2sec-inspect"
+TEST_BIN="$BUILD/tests/l2sec-test-esp"
 tag=l2esp$$
 ns1=${tag}a
 ns2=${tag}b
@@ -40,6 +43,7 @@ command -v swanctl >/dev/null || skip "swanctl not installed (strongswan-swanctl
 command -v dumpcap >/dev/null || skip "dumpcap not installed (tshark)"
 [ -c /dev/net/tun ] || skip "/dev/net/tun missing (kernel-libipsec needs a TUN device)"
 [ -x "$INSPECT" ] || skip "$INSPECT not built"
+[ -x "$TEST_BIN" ] || skip "$TEST_BIN not built"
 ip netns add "$ns1" 2>/dev/null || skip "cannot create network namespaces here"
 ip netns add "$ns2" || skip "cannot create a second network namespace"
 ip link add v${tag} netns "$ns1" type veth peer name w${tag} netns "$ns2" || skip "cannot create veth pair"
@@ -106,6 +110,7 @@ start() {
     ip netns exec "$ns" unshare -m sh -c "mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$d/strongswan.conf exec $charon" \
         >"$d/stdout" 2>&1 &
     pids+=($!)
+    last_charon=$!
     for _ in $(seq 50); do
         [ -S "$d/charon.vici" ] && return 0
         sleep 0.1
@@ -120,8 +125,10 @@ run() {
     conf "$d1" 10.97.0.1 10.97.0.2 10.98.1.1/32 10.98.2.1/32 "$esp"
     conf "$d2" 10.97.0.2 10.97.0.1 10.98.2.1/32 10.98.1.1/32 "$esp"
     ip netns exec "$ns1" dumpcap -q -P -i v${tag} -f "udp port 4500 or esp" -w "$work/$esp.pcap" >/dev/null 2>&1 &
-    pids+=($!)
+    local cap=$!
+    pids+=($cap)
     start "$ns1" "$d1" || return 2
+    local charon1=$last_charon
     start "$ns2" "$d2" || return 2
     sleep 0.5
     for d in "$d1" "$d2"; do
@@ -143,7 +150,6 @@ for _ in range(3):
     s.sendto(hello, ("10.98.2.1", 1701)); time.sleep(0.2)
 '
     sleep 1
-    stop_all
     local specs
     specs=$(/usr/bin/python3 - "$d1/charon.log" "$suite" <<'PY'
 import re, sys
@@ -167,6 +173,57 @@ print(spec(spi_out, "initiator"), spec(spi_in, "responder"))
 PY
     ) || { echo "FAIL: $esp: keys not found in the charon log"; return 1; }
     set -- $specs
+    # The other way round: l2sec protects three more Hellos with the initiator's
+    # outbound SA (sequence numbers 100..102) and sends them from UDP 4500 in
+    # place of the initiator's charon (killed without a DELETE); the
+    # responder's libipsec must decrypt them and deliver the inner datagrams.
+    kill -9 "$charon1" 2>/dev/null
+    wait "$charon1" 2>/dev/null
+    sleep 0.3
+    ip netns exec "$ns2" timeout 8 /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.98.2.1", 1701)); s.settimeout(6)
+n = 0
+try:
+    while n < 3:
+        d, a = s.recvfrom(2000)
+        if a == ("10.98.1.1", 1701) and d.hex() == "c80200140001000000000000800800000000 0006".replace(" ", ""): n += 1
+except socket.timeout:
+    pass
+open(sys.argv[1], "w").write(str(n))
+' "$work/$esp.received" &
+    local listener=$!
+    pids+=($listener)
+    sleep 0.3
+    local out_spec=${1#0x}
+    out_spec=${out_spec%%:*}
+    local keyhex=${1#*:*:}
+    local ek=${keyhex%%:*} ik=-
+    [ "$keyhex" != "$ek" ] && ik=${keyhex#*:}
+    echo "$suite 0x$out_spec $ek $ik 100 3" >"$work/$esp.protect_in"
+    L2SEC_ESP_PROTECT_IN="$work/$esp.protect_in" L2SEC_ESP_PROTECT_OUT="$work/$esp.protect_out" \
+        timeout 30 "$TEST_BIN" -tc="interop: protect*" >/dev/null || { echo "FAIL: l2sec could not protect"; return 1; }
+    ip netns exec "$ns1" timeout 10 /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.97.0.1", 4500))
+for line in open(sys.argv[1]):
+    s.sendto(bytes.fromhex(line.strip()), ("10.97.0.2", 4500)); time.sleep(0.1)
+' "$work/$esp.protect_out"
+    wait "$listener" 2>/dev/null
+    local received
+    received=$(cat "$work/$esp.received" 2>/dev/null || echo 0)
+    sleep 0.5
+    kill -INT "$cap" 2>/dev/null  # let dumpcap flush the capture
+    for _ in $(seq 30); do kill -0 "$cap" 2>/dev/null || break; sleep 0.1; done
+    stop_all
+    if [ "$received" != "3" ]; then
+        echo "FAIL: $esp: strongSwan delivered $received of 3 l2sec-protected packets"
+        grep -i -E "esp|replay|icv|mac|verif" "$d2/charon.log" | tail -5
+        return 1
+    fi
+    echo "$esp: 3 packets protected by l2sec accepted by strongSwan's libipsec and delivered"
     timeout 30 "$INSPECT" --no-skipped --esp-sa "$1" --esp-sa "$2" "$work/$esp.pcap" >"$work/$esp.jsonl"
     /usr/bin/python3 - "$work/$esp.jsonl" "$esp" <<'PY'
 import json, sys
@@ -176,9 +233,9 @@ bad = [f for f in esp if not (f["esp"]["decrypted"] and f["esp"]["icv_ok"])]
 hellos = [f for f in esp if f.get("l2tp", {}).get("type") == "HELLO"]
 spis = {f["esp"]["spi"] for f in esp}
 for f in bad: print("FAIL:", f)
-print(f"{sys.argv[2]}: {len(esp)} strongSwan ESP packets ({len(spis)} SPIs, both directions) decrypted by l2sec,"
+print(f"{sys.argv[2]}: {len(esp)} ESP packets (strongSwan's and l2sec's, {len(spis)} SPIs, both directions) decrypted by l2sec,"
       f" ICV ok; {len(hellos)} inner L2TP Hellos decoded")
-sys.exit(0 if esp and not bad and len(hellos) == 3 and len(spis) == 2 else 1)
+sys.exit(0 if esp and not bad and len(hellos) == 6 and len(spis) == 2 else 1)
 PY
 }
 
