@@ -23,6 +23,7 @@
 #include <l2sec/l2tp/avp.hpp>
 #include <l2sec/l2tp/error.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -481,6 +482,33 @@ using proxy_authen_response = bytes_value<avp_type::proxy_authen_response>;     
 using random_vector = bytes_value<avp_type::random_vector, 1>;     ///< 36, at least 1 octet
 using private_group_id = bytes_value<avp_type::private_group_id>;  ///< 37
 using rx_connect_speed = uint_value<avp_type::rx_connect_speed, std::uint32_t>;  ///< 38
+
+/// What every typed AVP value offers (see the top of this file).
+template <class V>
+concept avp_value = requires(const V& v, bytes_view b, std::size_t at, writer& w) {
+    { V::type } -> std::convertible_to<avp_type>;
+    { V::decode(b, at) } -> std::same_as<result<V>>;
+    { v.size() } -> std::convertible_to<std::size_t>;
+    v.encode(w);
+};
+static_assert(avp_value<message_type> && avp_value<result_code> && avp_value<protocol_version> &&
+              avp_value<framing_capabilities> && avp_value<bearer_capabilities> &&
+              avp_value<tie_breaker> && avp_value<firmware_revision> && avp_value<host_name> &&
+              avp_value<vendor_name> && avp_value<assigned_tunnel_id> &&
+              avp_value<receive_window_size> && avp_value<challenge> &&
+              avp_value<q931_cause_code> && avp_value<challenge_response> &&
+              avp_value<assigned_session_id> && avp_value<call_serial_number> &&
+              avp_value<minimum_bps> && avp_value<maximum_bps> && avp_value<bearer_type> &&
+              avp_value<framing_type> && avp_value<called_number> && avp_value<calling_number> &&
+              avp_value<sub_address> && avp_value<tx_connect_speed> &&
+              avp_value<physical_channel_id> && avp_value<initial_received_lcp_confreq> &&
+              avp_value<last_sent_lcp_confreq> && avp_value<last_received_lcp_confreq> &&
+              avp_value<proxy_authen_type> && avp_value<proxy_authen_name> &&
+              avp_value<proxy_authen_challenge> && avp_value<proxy_authen_id> &&
+              avp_value<proxy_authen_response> && avp_value<call_errors> && avp_value<accm> &&
+              avp_value<random_vector> && avp_value<private_group_id> &&
+              avp_value<rx_connect_speed> && avp_value<sequencing_required> &&
+              avp_value<ppp_disconnect_cause_code>);
 
 /// Decode the plain value `v` (at absolute AVP offset `at`) as V.
 template <class V>

@@ -67,7 +67,7 @@ class message_view {
     }
     /// The typed value of the first IETF AVP of V's type: missing_avp (offset =
     /// message end, field = AVP name) if absent, otherwise as decode<V>().
-    template <class V>
+    template <avps::avp_value V>
     result<V> get() const noexcept {
         auto a = avps_.find(V::type);
         if (!a) return error(errc::missing_avp, bytes_.size(), to_string(V::type));
@@ -76,7 +76,7 @@ class message_view {
     /// As get<V>(), unhiding the AVP first when its H bit is set (RFC 2661
     /// 4.3) with `secret` into `scratch` (which must outlive byte/string
     /// values taken from the result). Errors of unhide() are returned as is.
-    template <class V, crypto::hash_function H = crypto::md5>
+    template <avps::avp_value V, crypto::hash_function H = crypto::md5>
     result<V> get(bytes_view secret, mutable_bytes scratch) const noexcept {
         auto a = avps_.find(V::type);
         if (!a) return error(errc::missing_avp, bytes_.size(), to_string(V::type));
@@ -139,12 +139,12 @@ class message_builder {
     }
 
     /// Add a typed AVP with the M bit RFC 2661 prescribes for it.
-    template <class V>
+    template <avps::avp_value V>
     message_builder& add(const V& v) noexcept {
         return add(v, default_mandatory(V::type));
     }
     /// Add a typed AVP with an explicit M bit.
-    template <class V>
+    template <avps::avp_value V>
     message_builder& add(const V& v, bool mandatory) noexcept {
         const std::size_t at =
             begin_avp(mandatory, false, ietf_vendor, static_cast<std::uint16_t>(V::type));
@@ -156,11 +156,11 @@ class message_builder {
     /// Add a hidden typed AVP (RFC 2661 4.3) using the last Random Vector AVP
     /// added to this message; `padding` (random octets, may be empty) is
     /// appended to hide the value's length.
-    template <class V, crypto::hash_function H = crypto::md5>
+    template <avps::avp_value V, crypto::hash_function H = crypto::md5>
     message_builder& add_hidden(const V& v, bytes_view secret, bytes_view padding = {}) noexcept {
         return add_hidden<V, H>(v, secret, padding, default_mandatory(V::type));
     }
-    template <class V, crypto::hash_function H = crypto::md5>
+    template <avps::avp_value V, crypto::hash_function H = crypto::md5>
     message_builder& add_hidden(const V& v, bytes_view secret, bytes_view padding,
                                 bool mandatory) noexcept {
         return hidden_avp<H>(static_cast<std::uint16_t>(V::type), mandatory, secret, padding,
