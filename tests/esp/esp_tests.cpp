@@ -631,3 +631,83 @@ TEST_CASE("esp: transport-mode checksum fix-up behind a NAT (RFC 3948 3.1.2)") {
         sum16(nat_src) + sum16(dst) + esp::proto::tcp + static_cast<std::uint32_t>(tcp.size());
     CHECK(fold(sum16(tcp, acc)) == 0xffff);
 }
+
+TEST_CASE("esp: AEAD tampering anywhere fails the ICV and changes nothing") {
+    for (const char* name : {"aes256-gcm", "chacha20-poly1305"}) {
+        CAPTURE(name);
+        auto s = *esp::parse_suite(name);
+        auto k = keys_for(s);
+        auto out = bsa::make(config(s, k));
+        auto in = bsa::make(config(s, k));
+        packet_buf p(45);
+        auto pkt = out->protect(p.buf, p.off, p.len, 17);
+        REQUIRE(pkt);
+        std::vector<std::byte> good(pkt->begin(), pkt->end());
+        // Every byte after the SPI: sequence number (AAD), IV (nonce), ciphertext, tag.
+        for (std::size_t i = 4; i < good.size(); ++i) {
+            auto b = good;
+            b[i] ^= std::byte{0x40};
+            auto r = in->unprotect(b);
+            REQUIRE_FALSE(r);
+            CHECK(r.error() == esp::errc::icv_mismatch);
+            CHECK(r.error().offset == good.size() - 16);
+            CHECK(in->window().top() == 0);
+        }
+        auto r = in->unprotect(good);
+        REQUIRE(r);
+        CHECK(r->payload.size() == 45);
+    }
+}
+
+TEST_CASE("esp: tunnel, transport and UDP encapsulation allocate nothing") {
+    auto s = *esp::parse_suite("aes128-gcm");
+    auto k = keys_for(s);
+    auto out = bsa::make(config(s, k));
+    auto in = bsa::make(config(s, k));
+    auto inner = hex("45000020 00010000 4011 0000 0a000001 0a000002 04d2 06a5 000c 0000 74657374");
+    esp::set_ipv4_checksum(mutable_bytes(inner).first(20));
+    auto src = hex("c0000201"), dst = hex("c0000202");
+    std::vector<std::byte> buf(128 + inner.size() + 64);
+    std::copy(inner.begin(), inner.end(), buf.begin() + 128);
+    std::size_t n = test::allocations_in([&] {
+        auto o = esp::protect_tunnel(*out, buf, 128, inner.size(), src, dst);
+        REQUIRE(o);
+        std::size_t off = static_cast<std::size_t>(o->data() - buf.data());
+        auto d = esp::udp_encap::encapsulate(buf, off + 20, o->size() - 20);
+        REQUIRE(d);
+        auto e = esp::udp_encap::decapsulate(*d);
+        REQUIRE(e);
+        auto back = esp::unprotect_tunnel(*in, *e);
+        REQUIRE(back);
+        CHECK(back->size() == inner.size());
+    });
+    CHECK(n == 0);
+    std::vector<std::byte> tbuf(64 + inner.size() + 64);
+    std::copy(inner.begin(), inner.end(), tbuf.begin() + 64);
+    n = test::allocations_in([&] {
+        auto o = esp::protect_transport(*out, tbuf, 64, inner.size());
+        REQUIRE(o);
+        auto back = esp::unprotect_transport(*in, *o);
+        REQUIRE(back);
+    });
+    CHECK(n == 0);
+}
+
+TEST_CASE("esp: transport-mode errors point into the IP packet") {
+    auto s = *esp::parse_suite("null-sha1");
+    auto k = keys_for(s);
+    auto in = bsa::make(config(s, k));
+    auto not_esp =
+        hex("45000020 00010000 4011 0000 0a000001 0a000002 04d2 06a5 000c 0000 74657374");
+    auto r = esp::unprotect_transport(*in, not_esp);
+    CHECK(r.error() == esp::errc::bad_inner_packet);
+    CHECK(r.error().offset == 9);
+    auto short_esp = hex("45000018 00010000 4032 0000 0a000001 0a000002 11223344");
+    r = esp::unprotect_transport(*in, short_esp);
+    CHECK(r.error() == esp::errc::truncated);
+    CHECK(r.error().offset == 20 + 4);
+    auto bad_len = hex("45000030 00010000 4032 0000 0a000001 0a000002 11223344");
+    r = esp::unprotect_transport(*in, bad_len);
+    CHECK(r.error() == esp::errc::bad_inner_packet);
+    CHECK(r.error().offset == 2);
+}
