@@ -181,6 +181,14 @@ TEST_CASE("control channel: malformed input is rejected with its offset") {
     REQUIRE_FALSE(l);
     CHECK(l.error() == l2sec::errc::length_mismatch);
     CHECK(l.error().offset == 2);
+    // A message larger than a receive slot is refused, never copied past it (found by fuzzing).
+    std::vector<std::byte> huge(300);
+    l2sec::store_be16(huge.data(), 0xC802);
+    l2sec::store_be16(huge.data() + 2, 300);
+    auto h = a.receive(huge, now);
+    REQUIRE_FALSE(h);
+    CHECK(h.error() == l2sec::errc::capacity_exceeded);
+    CHECK(h.error().offset == 2);
     std::array<std::byte, 200> big{};
     auto s = a.send(big, now);
     REQUIRE_FALSE(s);

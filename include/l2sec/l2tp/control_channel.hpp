@@ -121,6 +121,7 @@ class control_channel {
         std::uint16_t len = load_be16(datagram.data() + 2);
         if (len < header_size || len > datagram.size())
             return error(l2sec::errc::length_mismatch, 2, "length");
+        if (len > MaxMessage) return error(l2sec::errc::capacity_exceeded, 2, "control message size");
         std::uint16_t ns = load_be16(datagram.data() + 8);
         std::uint16_t nr = load_be16(datagram.data() + 10);
         acknowledge(nr, now);
