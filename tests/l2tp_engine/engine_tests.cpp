@@ -2,12 +2,16 @@
 // tunnel and session setup and teardown, tunnel authentication, hidden AVPs,
 // data, error handling, and a 300-seed simulation over a lossy network.
 #include <l2sec/l2tp/engine.hpp>
+#include <l2sec/pcap/file.hpp>
+#include <l2sec/pcap/ip.hpp>
 #include <l2sec/transport/memory_network.hpp>
 
 #include <doctest/doctest.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -393,4 +397,63 @@ TEST_CASE("engine: sized for 10,000 tunnels and 60,000 sessions") {
     CHECK(e->tunnel_count() == 10000);
     CHECK_FALSE(e->open_tunnel(tr::endpoint::v4(10, 9, 9, 9, 1701), now));
     CHECK(e->find_tunnel(10000) != nullptr);
+}
+
+// ---------------------------------------------------------------- real capture
+
+TEST_CASE("engine: our LNS answers xl2tpd's real LAC messages (capture replay)") {
+    // tests/data/xl2tpd_lns.pcap: xl2tpd LAC 127.0.0.2 -> xl2tpd LNS 127.0.0.1.
+    // We replay the LAC's messages into our LNS, rewriting only the header IDs
+    // that were the captured LNS's (ours differ).
+    std::ifstream in(std::string(L2SEC_TEST_DATA) + "/xl2tpd_lns.pcap", std::ios::binary);
+    std::vector<char> raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE_FALSE(raw.empty());
+    auto file = l2sec::pcap::file_view::parse(
+        l2sec::bytes_view(reinterpret_cast<const std::byte*>(raw.data()), raw.size()));
+    REQUIRE(file);
+    std::vector<std::vector<std::byte>> from_lac;
+    for (const auto& rec : file->records()) {
+        REQUIRE(rec);
+        auto ip = l2sec::pcap::decode_ip_frame(file->header().link, rec->data);
+        REQUIRE(ip);
+        auto udp = l2sec::pcap::decode_udp(*ip);
+        REQUIRE(udp);
+        if (std::to_integer<int>(ip->src[3]) == 2)
+            from_lac.emplace_back(udp->payload.begin(), udp->payload.end());
+    }
+    REQUIRE(from_lac.size() >= 5);  // SCCRQ, SCCCN, ICRQ, ICCN, ZLB, StopCCN...
+    auto lns = std::make_unique<eng>(engine_config{.host_name = "l2sec-lns"});
+    auto lac_ep = tr::endpoint::v4(127, 0, 0, 2, 1701);
+    time_point now{};
+    std::array<std::byte, 1600> buf{};
+    std::vector<engine_event> evs;
+    std::uint16_t our_sid = 0;
+    for (auto& m : from_lac) {
+        auto parsed = parse(m);
+        REQUIRE(parsed);
+        if (parsed->hdr().tunnel_id != 0) l2sec::store_be16(m.data() + 4, 1);  // our tunnel ID
+        if (parsed->hdr().session_id != 0 && our_sid) l2sec::store_be16(m.data() + 6, our_sid);
+        auto r = lns->handle_datagram(lac_ep, m, now);
+        CHECK(r);
+        while (auto o = lns->poll_transmit(now, buf)) {
+            auto reply = parse(bytes_view(buf.data(), o->size));
+            REQUIRE(reply);
+            CHECK(o->to == lac_ep);
+            if (!reply->is_zlb() && reply->type() == message_type::sccrp) {
+                CHECK(reply->hdr().tunnel_id == parsed->get<avps::assigned_tunnel_id>()->value);
+                CHECK(reply->hdr().nr == 1);
+                CHECK(reply->get<avps::assigned_tunnel_id>()->value == 1);
+            }
+        }
+        now += 10ms;
+        while (auto e = lns->poll_event()) {
+            evs.push_back(*e);
+            if (e->kind == event_kind::incoming_call) our_sid = e->session;
+        }
+    }
+    CHECK(pair_fixture::has(evs, event_kind::tunnel_up));
+    CHECK(pair_fixture::has(evs, event_kind::incoming_call));
+    CHECK(pair_fixture::has(evs, event_kind::session_up));
+    CHECK(pair_fixture::has(evs, event_kind::tunnel_down));  // the LAC's StopCCN
+    CHECK_FALSE(pair_fixture::has(evs, event_kind::protocol_error));
 }
