@@ -5,6 +5,7 @@
 #include <l2sec/ike/error.hpp>
 #include <l2sec/ike/header.hpp>
 #include <l2sec/ike/message.hpp>
+#include <l2sec/ike/nat.hpp>
 #include <l2sec/ike/payload.hpp>
 #include <l2sec/ike/prf.hpp>
 #include <l2sec/ike/proposal.hpp>

@@ -327,6 +327,40 @@ TEST_CASE(
     CHECK(e.error().offset == 32);
 }
 
+TEST_CASE("NAT detection hashes equal the NAT-D / NAT_DETECTION_*_IP data the peers sent") {
+    // IKEv2 (SHA-1 over SPIi | SPIr | IP | port; SPIr is 0 in IKE_SA_INIT request).
+    auto pk = test::ike_capture("ike_v2cbc.pcap");
+    auto m0 = *ike::parse(pk[0].ike);
+    std::vector<std::string> sent;
+    for (const auto& p : m0.payloads())
+        if (p.kind() == ike::payload_type::notify) {
+            auto n = ike::v2::notify::parse(p);
+            if (n->type == 16388 || n->type == 16389) sent.push_back(to_hex(n->data));
+        }
+    REQUIRE(sent.size() == 2);
+    auto src = ike::nat_detection_hash<B>(crypto::hash_id::sha1, m0.header().spi_i, 0,
+                                          hex("0a630001"), 500);
+    auto dst = ike::nat_detection_hash<B>(crypto::hash_id::sha1, m0.header().spi_i, 0,
+                                          hex("0a630002"), 500);
+    CHECK(to_hex(*src) == sent[0]);
+    CHECK(to_hex(*dst) == sent[1]);
+    // IKEv1 (RFC 3947: the negotiated hash over CKY-I | CKY-R | IP | port), Main Mode 3.
+    auto v1 = test::ike_capture("ike_v1.pcap");
+    auto m2 = *ike::parse(v1[2].ike);
+    std::vector<std::string> natd;
+    for (const auto& p : m2.payloads())
+        if (p.kind() == ike::payload_type::nat_d) natd.push_back(to_hex(p.body));
+    REQUIRE(natd.size() == 2);
+    auto peer = ike::nat_detection_hash<B>(crypto::hash_id::sha1, m2.header().spi_i,
+                                           m2.header().spi_r, hex("0a630002"), 500);
+    auto self = ike::nat_detection_hash<B>(crypto::hash_id::sha1, m2.header().spi_i,
+                                           m2.header().spi_r, hex("0a630001"), 500);
+    CHECK(to_hex(*peer) == natd[0]);
+    CHECK(to_hex(*self) == natd[1]);
+    CHECK(ike::nat_detection_hash<B>(crypto::hash_id::sha1, 1, 2, hex("0a"), 500).error() ==
+          l2sec::errc::invalid_argument);
+}
+
 TEST_CASE("IKEv1 Main Mode + Quick Mode (strongSwan, PSK, AES-128, SHA-1, modp2048)") {
     auto pk = test::ike_capture("ike_v1.pcap");
     auto keys = test::ike_keys("ike_v1.keys");
