@@ -534,3 +534,24 @@ TEST_CASE("real capture: xl2tpd LAC <-> l2tpns LNS, including a data message car
     REQUIRE(payloads.size() == 1);
     CHECK(payloads[0].rfind("ff03c021", 0) == 0);  // PPP LCP, as tshark shows it
 }
+
+namespace {
+// Compile-time evaluation: header sizes, names, and a tunnel-auth known answer
+// (hashlib: md5(bytes([2]) + b'secret' + bytes(range(16))) = dd4186e2...).
+constexpr std::array<std::byte, 6> k_secret{std::byte{'s'}, std::byte{'e'}, std::byte{'c'},
+                                            std::byte{'r'}, std::byte{'e'}, std::byte{'t'}};
+constexpr std::array<std::byte, 16> k_challenge = [] {
+    std::array<std::byte, 16> a{};
+    for (std::size_t i = 0; i < 16; ++i)
+        a[i] = static_cast<std::byte>(i);
+    return a;
+}();
+constexpr auto k_response = l2tp::sccrp_response(k_secret, k_challenge);
+static_assert(k_response[0] == std::byte{0xdd} && k_response[1] == std::byte{0x41} &&
+              k_response[15] == std::byte{0x59});
+static_assert(l2tp::control_header(1, 2, 3, 4).encoded_size() == l2tp::control_header_size);
+static_assert(l2tp::control_header(1, 2, 3, 4).flags_word() == 0xC802);
+static_assert(l2tp::data_header(1, 2).encoded_size() == 6);
+static_assert(l2tp::required_avps(message_type::sccrq).size() == 4);
+static_assert(l2tp::to_string(avp_type::random_vector)[0] == 'R');
+}  // namespace
