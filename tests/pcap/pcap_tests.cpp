@@ -155,6 +155,16 @@ TEST_CASE("big-endian files (magic a1b2c3d4 written most significant byte first)
     CHECK(to_hex(u->payload) == "ff");
 }
 
+TEST_CASE("records() of a temporary file_view stays valid (range holds the view by value)") {
+    auto data = load("pcap_udp_ether.pcap");
+    std::size_t n = 0;
+    for (const auto& r : pc::file_view::parse(data)->records()) {
+        REQUIRE(r.has_value());
+        n += r->data.size();
+    }
+    CHECK(n == 53 + 1290 + 834 + 70 + 1294 + 374);
+}
+
 TEST_CASE("writer round trip in both byte orders and both resolutions") {
     auto frame = hex("0102030405");
     for (bool be : {false, true}) {

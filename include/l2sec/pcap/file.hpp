@@ -141,7 +141,8 @@ class file_view {
         using difference_type = std::ptrdiff_t;
 
         iterator() noexcept = default;
-        iterator(const file_view* f, std::size_t off) noexcept : f_(f), off_(off), cur_(error()) {
+        iterator(bytes_view file, const file_header& h, std::size_t off) noexcept
+            : file_(file), header_(h), off_(off), cur_(error()) {
             load();
         }
         const result<record>& operator*() const noexcept { return cur_; }
@@ -161,26 +162,30 @@ class file_view {
 
       private:
         void load() noexcept {
-            if (off_ >= f_->file_.size()) {
+            if (off_ >= file_.size()) {
                 done_ = true;
                 return;
             }
-            cur_ = parse_record(f_->file_, f_->header_, off_, index_);
+            cur_ = parse_record(file_, header_, off_, index_);
         }
-        const file_view* f_ = nullptr;
+        bytes_view file_{};
+        file_header header_{};
         std::size_t off_ = 0;
         std::size_t index_ = 0;
         result<record> cur_ = error();
         bool done_ = false;
     };
 
+    /// Holds the file view and header by value: safe even when the file_view
+    /// it came from was a temporary (`for (auto& r : parse(b)->records())`).
     struct range {
-        const file_view* f;
-        iterator begin() const noexcept { return iterator(f, file_header_size); }
+        bytes_view file;
+        file_header header;
+        iterator begin() const noexcept { return iterator(file, header, file_header_size); }
         constexpr sentinel end() const noexcept { return {}; }
     };
-    /// `for (const result<record>& r : f.records())`. The range refers to *this.
-    constexpr range records() const noexcept { return range{this}; }
+    /// `for (const result<record>& r : f.records())`.
+    constexpr range records() const noexcept { return range{file_, header_}; }
 
   private:
     constexpr file_view(bytes_view f, const file_header& h) noexcept : file_(f), header_(h) {}
