@@ -361,6 +361,95 @@ TEST_CASE("NAT detection hashes equal the NAT-D / NAT_DETECTION_*_IP data the pe
           l2sec::errc::invalid_argument);
 }
 
+namespace {
+
+/// A user-written backend without Botan: HMAC-SHA1/SHA-256 from l2sec's
+/// portable hashes, nothing else. The IKEv2 key schedule only needs its PRF.
+struct portable_prf_backend {
+    struct aead {
+        std::size_t tag_size() const noexcept { return 16; }
+        bool seal(bytes_view, bytes_view, mutable_bytes, mutable_bytes) noexcept { return false; }
+        bool open(bytes_view, bytes_view, mutable_bytes, bytes_view) noexcept { return false; }
+    };
+    struct cipher {
+        std::size_t block_size() const noexcept { return 16; }
+        bool encrypt(bytes_view, mutable_bytes) noexcept { return false; }
+        bool decrypt(bytes_view, mutable_bytes) noexcept { return false; }
+    };
+    class mac {
+      public:
+        explicit mac(bool sha256, bytes_view key) noexcept : sha256_(sha256) {
+            if (sha256_)
+                h256_.set_key(key);
+            else
+                h1_.set_key(key);
+        }
+        std::size_t output_size() const noexcept { return sha256_ ? 32 : 20; }
+        void update(bytes_view in) noexcept {
+            if (sha256_)
+                h256_.update(in);
+            else
+                h1_.update(in);
+        }
+        void final(mutable_bytes out) noexcept {
+            if (sha256_)
+                h256_.final(out);
+            else
+                h1_.final(out);
+        }
+
+      private:
+        bool sha256_;
+        crypto::hmac<crypto::sha1> h1_;
+        crypto::hmac<crypto::sha256> h256_;
+    };
+    struct random {
+        bool fill(mutable_bytes) noexcept { return false; }
+    };
+    static result<aead> make_aead(crypto::aead_id, bytes_view) noexcept {
+        return crypto::errc::unsupported_algorithm;
+    }
+    static result<cipher> make_cipher(crypto::cipher_id, bytes_view) noexcept {
+        return crypto::errc::unsupported_algorithm;
+    }
+    static result<mac> make_mac(crypto::mac_id id, bytes_view key) noexcept {
+        if (id == crypto::mac_id::hmac_sha256) return mac(true, key);
+        if (id == crypto::mac_id::hmac_sha1) return mac(false, key);
+        return crypto::errc::unsupported_algorithm;
+    }
+};
+static_assert(crypto::datapath_backend<portable_prf_backend>);
+
+}  // namespace
+
+TEST_CASE("a user-written backend (portable HMAC, no Botan) runs the IKEv2 key schedule") {
+    using P = portable_prf_backend;
+    auto pk = test::ike_capture("ike_v2cbc.pcap");
+    auto keys = test::ike_keys("ike_v2cbc.keys");
+    auto info = *ike::v2::describe(
+        {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256, ike::integ_id::hmac_sha2_256_128});
+    auto m0 = *ike::parse(pk[0].ike);
+    auto m1 = *ike::parse(pk[1].ike);
+    auto ni = find(m0.payloads(), ike::payload_type::nonce).body;
+    auto nr = find(m1.payloads(), ike::payload_type::nonce).body;
+    auto seed = ike::v2::skeyseed<P>(info, ni, nr, keys.at("shared_diffie_hellman_secret"));
+    REQUIRE(seed.has_value());
+    CHECK(to_hex(*seed) == to_hex(keys.at("skeyseed")));
+    std::size_t allocs = 0;
+    result<ike::v2::ike_sa_keys> k = l2sec::errc::truncated;
+    allocs = test::allocations_in([&] {
+        k = ike::v2::derive_ike_sa_keys<P>(info, *seed, ni, nr, m1.header().spi_i,
+                                           m1.header().spi_r);
+    });
+    REQUIRE(k.has_value());
+    CHECK(allocs == 0);  // the schedule itself allocates nothing; Botan's keyed objects do
+    CHECK(to_hex(k->pr) == to_hex(keys.at("sk_pr_secret")));
+    CHECK(to_hex(k->ei) == to_hex(keys.at("sk_ei_secret")));
+    // And the backend refuses what it does not have, cleanly.
+    CHECK(ike::v2::sk_protect<P>::make(info, k->ei, k->ai).error() ==
+          ike::errc::unsupported_algorithm);
+}
+
 TEST_CASE("IKEv1 Main Mode + Quick Mode (strongSwan, PSK, AES-128, SHA-1, modp2048)") {
     auto pk = test::ike_capture("ike_v1.pcap");
     auto keys = test::ike_keys("ike_v1.keys");
