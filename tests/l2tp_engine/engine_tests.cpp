@@ -457,3 +457,46 @@ TEST_CASE("engine: our LNS answers xl2tpd's real LAC messages (capture replay)")
     CHECK(pair_fixture::has(evs, event_kind::tunnel_down));  // the LAC's StopCCN
     CHECK_FALSE(pair_fixture::has(evs, event_kind::protocol_error));
 }
+
+TEST_CASE("engine: crossed SCCRQs are resolved by the Tie Breaker, one tunnel survives") {
+    // Both ends accept tunnels and open one to the other at the same instant.
+    engine_config a_cfg{.host_name = "a"}, b_cfg{.host_name = "b"};
+    pair_fixture f(21, {}, a_cfg, b_cfg);
+    f.lac = std::make_unique<eng>(engine_config{.host_name = "a"}, seeded_random(100));
+    auto ta = f.lac->open_tunnel(f.lns_ep, f.now);
+    auto tb = f.lns->open_tunnel(f.lac_ep, f.now);
+    REQUIRE(ta);
+    REQUIRE(tb);
+    REQUIRE(f.run_until([&] {
+        return f.has(f.lac_events, event_kind::tunnel_up) &&
+               f.has(f.lns_events, event_kind::tunnel_up);
+    }));
+    f.run_until([] { return false; }, 5s);  // let the loser's leftovers settle
+    CHECK(f.lac->tunnel_count() == 1);
+    CHECK(f.lns->tunnel_count() == 1);
+    int ups = 0;
+    for (auto* v : {&f.lac_events, &f.lns_events})
+        for (auto& e : *v)
+            ups += e.kind == event_kind::tunnel_up;
+    CHECK(ups == 2);  // one tunnel, up at both ends
+}
+
+TEST_CASE("engine: Hello keeps an idle tunnel alive and is acknowledged") {
+    pair_fixture f(22, {}, {.host_name = "lac"}, {.host_name = "lns"});
+    auto tid = f.lac->open_tunnel(f.lns_ep, f.now);
+    REQUIRE(f.run_until([&] { return f.has(f.lns_events, event_kind::tunnel_up); }));
+    auto lns_tid = f.find(f.lns_events, event_kind::tunnel_up)->tunnel;
+    auto sent = [&] {
+        return f.lac->find_tunnel(*tid)->channel.stats().sent +
+               f.lns->find_tunnel(lns_tid)->channel.stats().sent;
+    };
+    auto before = sent();
+    f.run_until([] { return false; }, 130s);  // two hello intervals
+    const auto* t = f.lac->find_tunnel(*tid);
+    REQUIRE(t);
+    CHECK(t->state == tunnel_state::established);
+    // A Hello from either end resets the other's idle timer: at least two went out,
+    // and every one was acknowledged.
+    CHECK(sent() >= before + 2);
+    CHECK(t->channel.idle());
+}
