@@ -109,6 +109,13 @@ void chap_packet(bytes_view info, std::size_t base, std::size_t total) {
     require(n.has_value() && equal(bytes_view(g_out).first(*n), info.first(p->length)));
     if (p->code == ppp::chap::code::response) (void)ppp::chap::parse_ms_chap_v2_response(p->value);
     if (p->code == ppp::chap::code::success) (void)ppp::chap::parse_ms_chap_v2_success(p->message);
+    if (p->code == ppp::chap::code::failure) {
+        auto f = ppp::chap::parse_ms_chap_v2_failure(p->message, p->offset + 4);
+        if (!f)
+            require(f.error().offset <= total);
+        else
+            require(f->message.size() <= p->message.size());
+    }
 }
 
 }  // namespace

@@ -748,6 +748,33 @@ TEST_CASE("CHAP: MS-CHAPv2 response value and Success message (RFC 2759 4-5)") {
     REQUIRE_FALSE(bad);
     CHECK(bad.error().offset == 51);
     CHECK_FALSE(chap::parse_ms_chap_v2_success(as_bytes("E=691 R=0")));
+
+    // RFC 2759 section 6 Failure packet message.
+    auto fl = chap::parse_ms_chap_v2_failure(
+        as_bytes("E=691 R=1 C=0123456789ABCDEF0123456789ABCDEF V=3 M=Authentication failed"));
+    REQUIRE(fl);
+    CHECK(fl->error == 691);
+    CHECK(fl->retry);
+    CHECK(fl->challenge == "0123456789ABCDEF0123456789ABCDEF");
+    CHECK(fl->version == 3);
+    CHECK(fl->message == "Authentication failed");
+    auto minimal = chap::parse_ms_chap_v2_failure(as_bytes("E=648 R=0"));
+    REQUIRE(minimal);
+    CHECK(minimal->error == 648);
+    CHECK_FALSE(minimal->retry);
+    CHECK(minimal->challenge.empty());
+    auto badc = chap::parse_ms_chap_v2_failure(as_bytes("E=691 R=0 C=12 V=3"), 100);
+    REQUIRE_FALSE(badc);
+    CHECK(badc.error() == l2sec::errc::invalid_argument);
+    CHECK(badc.error().offset == 110);
+    auto bade = chap::parse_ms_chap_v2_failure(as_bytes("E=x"), 4);
+    REQUIRE_FALSE(bade);
+    CHECK(bade.error().offset == 4);
+    auto noe = chap::parse_ms_chap_v2_failure(as_bytes("R=0 M=x"));
+    REQUIRE_FALSE(noe);
+    CHECK(noe.error() == l2sec::errc::length_mismatch);
+    CHECK_FALSE(chap::parse_ms_chap_v2_failure(as_bytes("E=691 R=2")));
+    CHECK_FALSE(chap::parse_ms_chap_v2_failure(as_bytes("E=691 junk")));
 }
 
 // ------------------------------------------------------------------ allocations
@@ -1047,6 +1074,7 @@ TEST_CASE("encode_option and validate_options outside a packet") {
             as_bytes("S=407A5589115FD0D6209F510FE9C04566932CDA56"));
         std::array<std::byte, 49> v{};
         (void)chap::parse_ms_chap_v2_response(v);
+        (void)chap::parse_ms_chap_v2_failure(as_bytes("E=691 R=0 V=3 M=no"));
         (void)ipv6cp::parse_option(option_view{1, bytes_view(v).first(8), 0, {}});
     });
     CHECK(allocs == 0);

@@ -162,4 +162,80 @@ inline result<ms_chap_v2_success> parse_ms_chap_v2_success(bytes_view message,
     return out;
 }
 
+/// The MS-CHAPv2 Failure message (RFC 2759 section 6):
+/// "E=eeeeeeeeee R=r C=cccccccccccccccccccccccccccccccc V=vvvvvvvvvv M=<msg>".
+/// C= (32 hex digits: the next challenge) and V= are optional in practice;
+/// M= takes the rest of the message.
+struct ms_chap_v2_failure {
+    std::uint32_t error = 0;     ///< E=: 646 restricted hours, 647 disabled, 648 expired,
+                                 ///< 649 no dial-in permission, 691 failure, 709 change password
+    bool retry = false;          ///< R=1: the peer may retry
+    std::string_view challenge;  ///< C=: 32 hex digits, or empty
+    std::uint32_t version = 0;   ///< V=
+    std::string_view message;    ///< M=: the rest, or empty
+};
+/// Errors (core errc): invalid_argument at the offending token (offset is
+/// `offset` plus its position), length_mismatch when E= is missing.
+inline result<ms_chap_v2_failure> parse_ms_chap_v2_failure(bytes_view message,
+                                                           std::size_t offset = 0) noexcept {
+    const std::string_view s = as_chars(message);
+    ms_chap_v2_failure f;
+    bool have_error = false;
+    std::size_t i = 0;
+    auto number = [](std::string_view v, std::uint32_t& out) {
+        if (v.empty() || v.size() > 9) return false;
+        std::uint32_t n = 0;
+        for (char c : v) {
+            if (c < '0' || c > '9') return false;
+            n = n * 10 + static_cast<std::uint32_t>(c - '0');
+        }
+        out = n;
+        return true;
+    };
+    while (i < s.size()) {
+        if (s[i] == ' ') {
+            ++i;
+            continue;
+        }
+        if (s.size() - i < 2 || s[i + 1] != '=')
+            return error(l2sec::errc::invalid_argument, offset + i, "MS-CHAPv2 Failure");
+        const char key = s[i];
+        if (key == 'M') {
+            f.message = s.substr(i + 2);
+            break;
+        }
+        std::size_t end = s.find(' ', i);
+        if (end == std::string_view::npos) end = s.size();
+        const std::string_view v = s.substr(i + 2, end - i - 2);
+        bool ok = true;
+        std::uint32_t r = 0;
+        switch (key) {
+            case 'E':
+                ok = number(v, f.error);
+                have_error = ok;
+                break;
+            case 'R':
+                ok = number(v, r) && r <= 1;
+                f.retry = r == 1;
+                break;
+            case 'V':
+                ok = number(v, f.version);
+                break;
+            case 'C':
+                ok = v.size() == 32;
+                for (char c : v)
+                    ok = ok && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                                (c >= 'A' && c <= 'F'));
+                f.challenge = v;
+                break;
+            default:
+                break;  // unknown keys are skipped
+        }
+        if (!ok) return error(l2sec::errc::invalid_argument, offset + i, "MS-CHAPv2 Failure");
+        i = end;
+    }
+    if (!have_error) return error(l2sec::errc::length_mismatch, offset, "MS-CHAPv2 Failure E=");
+    return f;
+}
+
 }  // namespace l2sec::ppp::chap
