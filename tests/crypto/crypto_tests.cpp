@@ -317,3 +317,20 @@ TEST_CASE("crypto seam: concepts, descriptors, errors, constant-time compare") {
     CHECK(rng.fill(b));
     CHECK(a != b);
 }
+
+#ifdef L2SEC_CRYPTO_BOTAN_HAS_DH
+TEST_CASE("crypto::botan is also the DH/ECDH backend") {
+    static_assert(crypto::dh_backend<B>);
+    auto a = B::make_key_exchange(crypto::dh_id::ecp256);
+    auto b = B::make_key_exchange(crypto::dh_id::ecp256);
+    REQUIRE(a);
+    REQUIRE(b);
+    std::array<std::byte, crypto::max_dh_shared_size> s1{}, s2{};
+    auto n1 = a->agree(b->public_value(), s1);
+    auto n2 = b->agree(a->public_value(), s2);
+    REQUIRE(n1);
+    REQUIRE(n2);
+    CHECK(*n1 == 32);
+    CHECK(s1 == s2);
+}
+#endif

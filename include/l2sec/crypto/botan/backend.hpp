@@ -21,6 +21,11 @@
 #include <l2sec/crypto/error.hpp>
 #include <l2sec/crypto/hash.hpp>
 
+#if __has_include(<l2sec/crypto/botan/dh.hpp>)
+#include <l2sec/crypto/botan/dh.hpp>  // DH/ECDH (crypto/dh.hpp seam), inherited below
+#define L2SEC_CRYPTO_BOTAN_HAS_DH 1
+#endif
+
 #include <botan/aead.h>
 #include <botan/auto_rng.h>
 #include <botan/block_cipher.h>
@@ -126,7 +131,13 @@ inline const char* block_cipher_name(block_cipher_id b) noexcept {
 }  // namespace botan_detail
 
 /// The Botan crypto backend: a policy type for esp::sa, IKE and the engines.
-struct botan {
+/// With crypto/botan/dh.hpp present it also offers DH/ECDH
+/// (`botan::make_key_exchange`, crypto::dh_backend).
+struct botan
+#ifdef L2SEC_CRYPTO_BOTAN_HAS_DH
+    : botan_dh
+#endif
+{
     /// AES-GCM / ChaCha20-Poly1305 keyed once; seal/open in place, tag apart.
     class aead {
       public:
@@ -407,14 +418,21 @@ struct botan {
     static result<cipher> make_cipher(cipher_id id, bytes_view key) noexcept {
         return cipher::make(id, key);
     }
-    static result<mac> make_mac(mac_id id, bytes_view key) noexcept { return mac::make(id, key); }
-    static result<hash> make_hash(hash_id id) noexcept { return hash::make(id); }
+    static result<mac> make_mac(mac_id id, bytes_view key) noexcept {
+        return mac::make(id, key);
+    }
+    static result<hash> make_hash(hash_id id) noexcept {
+        return hash::make(id);
+    }
     static result<block_cipher> make_block_cipher(block_cipher_id id, bytes_view key) noexcept {
         return block_cipher::make(id, key);
     }
 };
 
 static_assert(backend<botan>);
+#ifdef L2SEC_CRYPTO_BOTAN_HAS_DH
+static_assert(dh_backend<botan>);
+#endif
 static_assert(hash_function<botan::md4>);
 static_assert(hash_function<botan::sha1>);
 static_assert(hash_function<botan::sha512>);
