@@ -12,7 +12,9 @@
 # in a private mount namespace, by fake_pppd.py, a minimal PPP client: the
 # capture (l2tpns_ppp.pcap) then holds a whole PPP session with l2tpns: LCP
 # negotiation with Configure-Reject, PAP through RADIUS, IPCP with DNS, Echo,
-# Terminate.
+# Terminate. With L2SEC_L2TPNS_AUTH=chap as well (capture_l2tpns_chap.sh),
+# l2tpns asks for CHAP-MD5 instead of PAP and the client stays connected
+# 12 s so that l2tpns's LCP Echo-Requests are in the capture (l2tpns_chap.pcap).
 # Exit 0 = captured and checked, 77 = a peer or tool is missing (reason printed).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +39,12 @@ out_dir=$build/captures
 mkdir -p "$out_dir"
 out=$out_dir/l2tpns.pcap
 [ -n "${L2SEC_L2TPNS_PPP:-}" ] && out=$out_dir/l2tpns_ppp.pcap
+authtypes=""
+if [ "${L2SEC_L2TPNS_AUTH:-}" = chap ]; then
+    out=$out_dir/l2tpns_chap.pcap
+    authtypes='set radius_authtypes "chap"'
+    export L2SEC_PPP_HOLD=12
+fi
 work=$(mktemp -d /tmp/l2sec-l2tpns.XXXXXX)
 pids=()
 cleanup() {
@@ -73,6 +81,7 @@ set bind_address 127.0.0.1
 set cli_bind_address 127.0.0.1
 set cluster_interface "l2s0"
 set ppp_keepalive yes
+$authtypes
 CONF
 cat >"$work/lac.conf" <<CONF
 [global]
@@ -115,7 +124,7 @@ pids+=($!)
 
 has() { tshark -r "$work/cap.pcap" -Y "$1" 2>/dev/null | grep -q .; }
 ok=0
-for _ in $(seq 60); do
+for _ in $(seq 80); do
     sleep 0.5
     # CDN (14) and l2tpns's LCP Configure-Request
     if has 'l2tp.avp.message_type == 14' && has 'lcp && ppp.code == 1'; then ok=1; break; fi
@@ -139,9 +148,16 @@ for t in 1 2 3 4 10 11 12 14; do
 done
 if [ -n "${L2SEC_L2TPNS_PPP:-}" ]; then
     # LCP Ack both ways, PAP Ack (RADIUS accepted), IPCP Ack, LCP Terminate-Ack
-    for f in 'lcp && ppp.code == 2' 'lcp && ppp.code == 4' 'pap.code == 2' 'ipcp && ppp.code == 3' \
+    auth_ok='pap.code == 2'
+    [ "${L2SEC_L2TPNS_AUTH:-}" = chap ] && auth_ok='chap.code == 3'
+    for f in 'lcp && ppp.code == 2' 'lcp && ppp.code == 4' "$auth_ok" 'ipcp && ppp.code == 3' \
         'ipcp && ppp.code == 2' 'lcp && ppp.code == 6'; do
         has "$f" || { echo "FAIL: no '$f' in the PPP session"; tail -n 30 "$work/fake_pppd.log"; exit 1; }
+    done
+fi
+if [ "${L2SEC_L2TPNS_AUTH:-}" = chap ]; then
+    for f in 'chap.code == 1' 'chap.code == 3' 'lcp && ppp.code == 9' 'lcp && ppp.code == 10'; do
+        has "$f" || { echo "FAIL: no '$f' in the CHAP session"; tail -n 30 "$work/fake_pppd.log"; exit 1; }
     done
 fi
 echo "OK: captured $(tshark -r "$out" 2>/dev/null | wc -l) frames into $out"

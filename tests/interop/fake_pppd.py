@@ -8,12 +8,15 @@ this script over /usr/sbin/pppd inside a private mount namespace. It speaks
 just enough PPP to take a session through l2tpns to the network phase:
   LCP: sends Configure-Request (MRU 1400, Magic-Number); Configure-Rejects
        MRRU and Endpoint Discriminator, Acks the rest; answers Echo-Requests;
-  PAP: Authenticate-Request (peer-id / password from $L2SEC_PPP_USER/_PASS);
+  PAP: Authenticate-Request (peer-id / password from $L2SEC_PPP_USER/_PASS),
+  or CHAP-MD5 when the peer asks for it (RFC 1994: MD5(id | secret | challenge));
   IPCP: Acks the peer's request; requests 0.0.0.0 and both DNS servers, takes
        the Nak'ed values, until Ack;
-then sends LCP Terminate-Request, waits for the Ack and exits. Every decoded
-frame is logged to $L2SEC_FAKEPPP_LOG. Gives up after 25 s.
+stays in the network phase $L2SEC_PPP_HOLD seconds (default 1; answering
+LCP Echo-Requests), then sends LCP Terminate-Request, waits for the Ack, exits. Every decoded
+frame is logged to $L2SEC_FAKEPPP_LOG. Gives up after 25 s (plus the hold).
 """
+import hashlib
 import os
 import select
 import struct
@@ -73,7 +76,7 @@ class Deframer:
         return frames
 
 
-LCP, PAP, IPCP = 0xC021, 0xC023, 0x8021
+LCP, PAP, IPCP, CHAP = 0xC021, 0xC023, 0x8021, 0xC223
 
 
 def options(data):
@@ -113,6 +116,9 @@ def main():
     magic = os.urandom(4)
     lcp_req = [(1, struct.pack("!H", 1400)), (5, magic)]
     ipcp_req = [(3, bytes(4)), (129, bytes(4)), (131, bytes(4))]
+    hold = float(os.environ.get("L2SEC_PPP_HOLD", "1"))
+    auth_proto = [PAP]
+    term_at = [None]
     state = {"lcp_acked": False, "lcp_peer_ok": False, "auth": False, "auth_sent": False,
              "ipcp_acked": False, "ipcp_peer_ok": False, "terminating": False}
     lcp_id = next_id()
@@ -126,6 +132,9 @@ def main():
             if not state["lcp_acked"] and time.time() - last_lcp > 3:
                 send(LCP, 1, lcp_id, opts_bytes(lcp_req))
                 last_lcp = time.time()
+            if term_at[0] is not None and time.time() >= term_at[0] and not state["terminating"]:
+                state["terminating"] = True
+                send(LCP, 5, next_id(), b"l2sec done")
             continue
         try:
             data = os.read(fd, 4096)
@@ -144,6 +153,9 @@ def main():
                 if code == 1:  # Configure-Request
                     opts = options(body)
                     rej = [(t, v) for t, v in opts if t in (17, 19, 13)]
+                    for t, v in opts:
+                        if t == 3 and len(v) >= 2:
+                            auth_proto[0] = struct.unpack("!H", v[:2])[0]
                     if rej:
                         send(LCP, 4, pid, opts_bytes(rej))
                     else:
@@ -175,6 +187,17 @@ def main():
                 elif code == 3:
                     log("PAP refused")
                     return 1
+            elif proto == CHAP:
+                if code == 1:  # Challenge: Value-Size, Value, Name
+                    value = body[1:1 + body[0]]
+                    digest = hashlib.md5(bytes((pid,)) + password + value).digest()
+                    send(CHAP, 2, pid, bytes((16,)) + digest + user)
+                elif code == 3:
+                    state["auth"] = True
+                    log("CHAP ok")
+                elif code == 4:
+                    log("CHAP refused")
+                    return 1
             elif proto == IPCP:
                 if code == 1:
                     send(IPCP, 2, pid, body)
@@ -196,13 +219,18 @@ def main():
                 send(LCP, 8, next_id(), struct.pack("!H", proto) + f[2:2 + length])
         if state["lcp_acked"] and state["lcp_peer_ok"] and not state["auth_sent"]:
             state["auth_sent"] = True
-            send(PAP, 1, next_id(), bytes((len(user),)) + user + bytes((len(password),)) + password)
+            if auth_proto[0] == PAP:
+                send(PAP, 1, next_id(),
+                     bytes((len(user),)) + user + bytes((len(password),)) + password)
+            # CHAP: wait for the authenticator's Challenge
         if state["auth"] and ipcp_id is None:
             ipcp_id = next_id()
             send(IPCP, 1, ipcp_id, opts_bytes(ipcp_req))
-        if state["ipcp_acked"] and state["ipcp_peer_ok"] and not state["terminating"]:
+        if state["ipcp_acked"] and state["ipcp_peer_ok"] and term_at[0] is None:
             log("network phase reached:", ipcp_req)
-            time.sleep(1.0)
+            term_at[0] = time.time() + hold
+            deadline = max(deadline, term_at[0] + 5)
+        if term_at[0] is not None and time.time() >= term_at[0] and not state["terminating"]:
             state["terminating"] = True
             send(LCP, 5, next_id(), b"l2sec done")
     log("timeout")

@@ -59,7 +59,7 @@ compare() {  # name pcap port [extra compare args...]
 "$gen" --port 11701 --secret l2sec-secret "$work/generated.pcap" || { echo "FAIL: generator"; exit 1; }
 compare generated "$work/generated.pcap" 11701 --checksums --secret=l2sec-secret
 # Loopback captures carry offloaded (partial) UDP checksums: not checked there.
-for real in xl2tpd_lns xl2tpd_auth l2tpns l2tpns_ppp; do
+for real in xl2tpd_lns xl2tpd_auth l2tpns l2tpns_ppp l2tpns_chap; do
     if [ -f "$src/tests/data/$real.pcap" ]; then
         compare "$real" "$src/tests/data/$real.pcap" 1701
     else
