@@ -327,6 +327,61 @@ TEST_CASE(
     CHECK(e.error().offset == 32);
 }
 
+TEST_CASE(
+    "SK open: pad length beyond the plaintext, ciphertext not in whole blocks, short payload") {
+    auto info = *ike::v2::describe(
+        {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256, ike::integ_id::hmac_sha2_256_128});
+    auto ke = hex("000102030405060708090a0b0c0d0e0f");
+    auto ka = hex("101112131415161718191a1b1c1d1e1f 202122232425262728292a2b2c2d2e2f");
+    auto rx = ike::v2::sk_protect<B>::make(info, ke, ka);
+    REQUIRE(rx.has_value());
+    // Header + SK built by hand: IV, ciphertext whose last plaintext byte is the pad length, ICV.
+    auto build = [&](std::size_t ct_len, std::byte pad_byte) {
+        std::vector<std::byte> m(28 + 4 + 16 + ct_len + 16);
+        ike::header h;
+        h.spi_i = 1;
+        h.spi_r = 2;
+        h.next_payload = 46;
+        h.exchange_type = ike::exchange::informational;
+        h.flags = ike::flag::initiator;
+        h.length = static_cast<std::uint32_t>(m.size());
+        writer w(m);
+        ike::encode(w, h);
+        w.u8(41);
+        w.u8(0);
+        w.u16(static_cast<std::uint16_t>(m.size() - 28));
+        w.fill(16, std::byte{0x11});  // IV
+        auto ct = mutable_bytes(m).subspan(48, ct_len);
+        std::fill(ct.begin(), ct.end(), std::byte{0});
+        if (!ct.empty()) ct[ct_len - 1] = pad_byte;
+        if (ct_len % 16 == 0 && ct_len > 0) {
+            auto c = B::make_cipher(crypto::cipher_id::aes128_cbc, ke);
+            REQUIRE(c.has_value());
+            REQUIRE(c->encrypt(bytes_view(m).subspan(32, 16), ct));
+        }
+        auto mac = B::make_mac(crypto::mac_id::hmac_sha256, ka);
+        mac->update(bytes_view(m).first(48 + ct_len));
+        mac->final(mutable_bytes(m).subspan(48 + ct_len, 16));
+        return m;
+    };
+    auto bad_pad = build(16, std::byte{200});
+    auto e = rx->open(bad_pad);
+    CHECK(e.error() == ike::errc::bad_padding);
+    CHECK(e.error().offset == 48 + 15);
+    auto ok_pad = build(16, std::byte{15});  // all padding: an empty inner chain
+    auto ok = rx->open(ok_pad);
+    REQUIRE(ok.has_value());
+    CHECK(ok->data.empty());
+    auto odd = build(15, std::byte{0});
+    auto o = rx->open(odd);
+    CHECK(o.error() == ike::errc::bad_block_size);
+    CHECK(o.error().offset == 48);
+    auto tiny = build(0, std::byte{0});
+    auto t = rx->open(tiny);
+    CHECK(t.error() == ike::errc::truncated);
+    CHECK(t.error().offset == 32);
+}
+
 TEST_CASE("NAT detection hashes equal the NAT-D / NAT_DETECTION_*_IP data the peers sent") {
     // IKEv2 (SHA-1 over SPIi | SPIr | IP | port; SPIr is 0 in IKE_SA_INIT request).
     auto pk = test::ike_capture("ike_v2cbc.pcap");
