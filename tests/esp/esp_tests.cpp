@@ -711,3 +711,36 @@ TEST_CASE("esp: transport-mode errors point into the IP packet") {
     CHECK(r.error() == esp::errc::bad_inner_packet);
     CHECK(r.error().offset == 2);
 }
+
+TEST_CASE("esp: RFC 3602 case 5, a transport-mode ESP packet (AES-128-CBC, no ICV)") {
+    // The RFC's packet: its header and trailer decode with esp::parse /
+    // parse_trailer, and its IPv4 headers carry the checksums it shows.
+    auto esp_pkt =
+        hex("00004321 00000001 e96e8c08 ab465763 fd098d45 dd3ff893"
+            "f663c25d 325c18c6 a9453e19 4e120849 a4870b66 cc6b9965 330013b4 898dc856"
+            "a4699e52 3a55db08 0b59ec3a 8e4b7e52 775b07d1 db34ed9c 538ab50c 551b874a"
+            "a269add0 47ad2d59 13ac19b7 cfbad4a6");
+    auto v = esp::parse(esp_pkt, 16, 0, 16);
+    REQUIRE(v);
+    CHECK(v->spi == 0x4321);
+    CHECK(v->seq == 1);
+    CHECK(v->ciphertext.size() == 80);
+    auto cbc = crypto::botan::make_cipher(crypto::cipher_id::aes128_cbc,
+                                          hex("90d382b4 10eeba7a d938c46c ec1a82bf"));
+    REQUIRE(cbc);
+    auto ct = mutable_bytes(esp_pkt).subspan(24, 80);
+    REQUIRE(cbc->decrypt(v->iv, ct));
+    auto t = esp::parse_trailer(ct, 24);
+    REQUIRE(t);
+    CHECK(t->payload_len == 64);
+    CHECK(t->pad_length == 14);
+    CHECK(t->next_header == 1);
+    CHECK(to_hex(ct.first(8)) == "08000ebda70a0000");  // the ICMP echo request
+    CHECK(esp::padding_for(64, 16) == 14);             // the same padding l2sec would add
+    auto outer = hex("4500007c 08f20000 4032 0000 c0a87b03 c0a87b64");
+    esp::set_ipv4_checksum(outer);
+    CHECK(to_hex(outer).substr(20, 4) == "f9a5");
+    auto orig = hex("45000054 08f20000 4001 0000 c0a87b03 c0a87b64");
+    esp::set_ipv4_checksum(orig);
+    CHECK(to_hex(orig).substr(20, 4) == "f9fe");
+}
