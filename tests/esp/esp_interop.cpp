@@ -1,9 +1,11 @@
 // Helpers for the ESP interop scripts (tests/interop/esp_*.sh). Without their
 // environment variables these cases do nothing.
 //
-//  L2SEC_ESP_PCAP_OUT=dir : write dir/esp.pcap (raw IPv4, tunnel mode, some
-//      in UDP 4500) protected by l2sec for every suite, and dir/esp.keys
-//      ("spi suite enckeyhex integkeyhex udp" per SA) for tshark's uat:esp_sa.
+//  L2SEC_ESP_PCAP_OUT=dir : write dir/esp.pcap (raw IP, tunnel mode; ESP over
+//      IPv4 192.0.2.1 -> .2, in UDP 4500 over IPv4, and over IPv6 2001:db8::1
+//      -> ::2) protected by l2sec for every suite, and dir/esp.keys
+//      ("spi suite enckeyhex integkeyhex variant" per SA, variant 0/1/2 in that
+//      order) for tshark's uat:esp_sa.
 //  L2SEC_ESP_VECTORS=file : open ESP packets produced by another
 //      implementation; one per line:
 //      "suite spi esn enckeyhex integkeyhex packethex payloadhex next_header seq"
@@ -66,10 +68,14 @@ TEST_CASE("interop: write l2sec-protected ESP packets to a pcap") {
                             "aes128-cbc-md5",    "null-sha1",         "null-sha256",
                             "chacha20-poly1305"};
     auto src = hex("c0000201"), dst = hex("c0000202");
+    auto src6 = hex("20010db8000000000000000000000001"),
+         dst6 = hex("20010db8000000000000000000000002");
     std::uint32_t spi = 0x1000;
     std::uint32_t t = 1;
     for (const char* name : suites) {
-        for (bool udp : {false, true}) {
+        for (int variant : {0, 1, 2}) {  // raw ESP over IPv4, ESP in UDP 4500, raw ESP over IPv6
+            bool udp = variant == 1;
+            bool v6 = variant == 2;
             auto s = *esp::parse_suite(name);
             auto ek = pattern(s.enc_keymat_size(), spi);
             auto ik = pattern(esp::integrity_key_size(s.integ), spi + 7);
@@ -83,7 +89,7 @@ TEST_CASE("interop: write l2sec-protected ESP packets to a pcap") {
             REQUIRE(out);
             keys << std::hex << "0x" << spi << std::dec << ' ' << name << ' '
                  << (ek.empty() ? "-" : to_hex(ek)) << ' ' << (ik.empty() ? "-" : to_hex(ik)) << ' '
-                 << (udp ? 1 : 0) << '\n';
+                 << variant << '\n';
             for (std::size_t n : {1u, 20u, 333u}) {
                 // Inner IPv4/UDP 10.1.0.1 -> 10.2.0.1: the 20-byte packet is an
                 // L2TP Hello (RFC 2661) on port 1701, the others filler to port 9.
@@ -114,8 +120,10 @@ TEST_CASE("interop: write l2sec-protected ESP packets to a pcap") {
                     proto = esp::proto::udp;
                 }
                 std::size_t l4_off = static_cast<std::size_t>(l4.data() - buf.data());
-                auto ip = mutable_bytes(buf).subspan(l4_off - 20, 20 + l4.size());
-                REQUIRE(esp::write_ip_header(ip, src, dst, proto, l4.size()));
+                std::size_t ip_hdr = v6 ? esp::ipv6_header_size : esp::ipv4_header_size;
+                auto ip = mutable_bytes(buf).subspan(l4_off - ip_hdr, ip_hdr + l4.size());
+                REQUIRE(
+                    esp::write_ip_header(ip, v6 ? src6 : src, v6 ? dst6 : dst, proto, l4.size()));
                 put32le(pcap, t++);
                 put32le(pcap, 0);
                 put32le(pcap, static_cast<std::uint32_t>(ip.size()));

@@ -22,7 +22,7 @@ trap 'rm -rf "$work"' EXIT
 L2SEC_ESP_PCAP_OUT="$work" timeout 60 "$TEST_BIN" -tc="interop: write*" >/dev/null
 
 args=()
-while read -r spi suite ek ik udp; do
+while read -r spi suite ek ik variant; do
     spec="$spi:$suite"
     if [ "$ek" != "-" ]; then spec="$spec:$ek"; fi
     if [ "$ik" != "-" ]; then spec="$spec:$ik"; fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Interop: ESP packets protected by l2sec (every suite, raw ESP and ESP in
-# UDP 4500) are decrypted by tshark with the same keys, and tshark must show
-# each ICV as good and find the inner IPv4/UDP packet (an L2TP Hello on port
-# 1701, or filler to port 9) inside.
+# Interop: ESP packets protected by l2sec (every suite; raw ESP over IPv4,
+# ESP in UDP 4500, raw ESP over IPv6) are decrypted by tshark with the same
+# keys, and tshark must show each ICV as good and find the inner IPv4/UDP
+# packet (an L2TP Hello on port 1701, or filler to port 9) inside.
 set -euo pipefail
 BUILD=${L2SEC_BUILD:-$(dirname "$0")/../../build}
 TEST_BIN="$BUILD/tests/l2sec-test-esp"
@@ -44,7 +44,7 @@ auth_name() {
 opts=()
 declare -A want
 skipped=()
-while read -r spi suite ek ik udp; do
+while read -r spi suite ek ik variant; do
     enc=$(enc_name "$suite")
     if [ -z "$enc" ]; then
         skipped+=("$suite")
@@ -53,7 +53,8 @@ while read -r spi suite ek ik udp; do
     [ "$ek" = "-" ] && ek=""
     [ "$ik" = "-" ] && ik=""
     spi_hex=$(printf '0x%08x' "$spi")
-    opts+=(-o "uat:esp_sa:\"IPv4\",\"192.0.2.1\",\"192.0.2.2\",\"$spi_hex\",\"$enc\",\"0x$ek\",\"$(auth_name "$suite")\",\"0x$ik\"")
+    if [ "$variant" = 2 ]; then addrs='"IPv6","2001:db8::1","2001:db8::2"'; else addrs='"IPv4","192.0.2.1","192.0.2.2"'; fi
+    opts+=(-o "uat:esp_sa:$addrs,\"$spi_hex\",\"$enc\",\"0x$ek\",\"$(auth_name "$suite")\",\"0x$ik\"")
     want[$((spi))]="$suite"
 done <"$work/esp.keys"
 
