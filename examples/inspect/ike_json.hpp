@@ -14,7 +14,8 @@
 // "initiator"/"response". Notify payloads print as N(TYPE) (the number when
 // l2sec has no name for it). SKF fragments print "fragment":{"number","total"};
 // the frame that completes a fragmented message prints "reassembled":N and the
-// inner payloads of the whole message (as tshark does).
+// inner payloads of the whole message (as tshark does). IKEv1 fragments
+// (payload 132) likewise, with "fragment":{"id","number","last"}.
 #pragma once
 
 #include "context.hpp"
@@ -53,6 +54,26 @@ struct skf_state {
     std::vector<std::byte> storage = std::vector<std::byte>(65536);
     ike::v2::fragment_reassembler<> r{storage};
 };
+
+/// IKEv1 fragment (payload 132) reassembly across frames, per (SPIs, fragment id).
+struct v1_frag_state {
+    std::uint64_t spi_i = 0, spi_r = 0;
+    std::uint16_t id = 0;
+    std::vector<std::byte> storage = std::vector<std::byte>(65536);
+    ike::v1::fragment_reassembler<255> r{storage};
+};
+
+inline v1_frag_state& v1_frag_for(const ike::header& h, std::uint16_t id) {
+    static std::vector<std::unique_ptr<v1_frag_state>> states;
+    for (auto& st : states)
+        if (st->spi_i == h.spi_i && st->spi_r == h.spi_r && st->id == id) return *st;
+    auto st = std::make_unique<v1_frag_state>();
+    st->spi_i = h.spi_i;
+    st->spi_r = h.spi_r;
+    st->id = id;
+    states.push_back(std::move(st));
+    return *states.back();
+}
 
 inline skf_state& skf_for(const ike::header& h) {
     static std::vector<std::unique_ptr<skf_state>> states;
@@ -201,6 +222,33 @@ inline void print_ike(packet_context& c, bytes_view payload, std::size_t base) {
     ike::payload last{};
     for (const auto& p : m->payloads())
         last = p;
+    if (!v2 && last.kind() == ike::payload_type::fragment_v1) {
+        auto f = ike::v1::fragment::parse(last);
+        if (f) {
+            c.j.begin_object("fragment")
+                .field("id", f->id)
+                .field("number", static_cast<unsigned>(f->number))
+                .field("last", f->last())
+                .end_object();
+            auto& st = v1_frag_for(h, f->id);
+            auto done = st.r.add(*f, base + last.offset);
+            if (!done) {
+                c.fail("ike", done.error());
+            } else if (*done) {
+                std::vector<std::byte> whole(st.storage.size());
+                auto all = st.r.assemble(whole);
+                auto inner = all ? ike::parse(*all) : result<ike::message>(all.error());
+                if (!inner) {
+                    c.fail("ike", inner.error());
+                } else {
+                    c.j.field("reassembled", static_cast<unsigned>(f->number));
+                    c.j.begin_array("inner_payloads");
+                    write_chain(c, inner->payloads(), false, 0);
+                    c.j.end_array();
+                }
+            }
+        }
+    }
     if (v2 && (last.kind() == ike::payload_type::sk || last.kind() == ike::payload_type::skf)) {
         if (last.kind() == ike::payload_type::skf) {
             if (auto f = ike::v2::skf::parse(last))

@@ -289,8 +289,31 @@ std::vector<msg> v2_fragments() {
     return out;
 }
 
+/// An IKEv1 message sent as payload-132 fragments (Cisco/Microsoft scheme).
+std::vector<msg> v1_fragments(const msg& whole) {
+    auto h = ike::parse(whole)->header();
+    h.flags = 0;
+    std::vector<msg> out;
+    const std::size_t piece = 160;
+    const std::size_t count = (whole.size() + piece - 1) / piece;
+    for (std::size_t i = 0; i < count; ++i) {
+        std::vector<std::byte> buf(256);
+        ike::message_builder b(buf, h);
+        b.begin(ike::payload_type::fragment_v1);
+        auto part = bytes_view(whole).subspan(i * piece);
+        ike::v1::fragment{1, static_cast<std::uint8_t>(i + 1),
+                          static_cast<std::uint8_t>(i + 1 == count ? 1 : 0),
+                          part.first(std::min(piece, part.size()))}
+            .encode(b.out());
+        b.end();
+        out.push_back(finish(b, buf));
+    }
+    return out;
+}
+
 std::vector<msg> all_messages() {
     auto frags = v2_fragments();
+    auto v1frags = v1_fragments(v1_mm3());
     std::vector<msg> all = {
         v2_sa_init(),
         v2_auth({ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256,
@@ -303,6 +326,7 @@ std::vector<msg> all_messages() {
         v1_qm1(),
         v1_info()};
     all.insert(all.end(), frags.begin(), frags.end());
+    all.insert(all.end(), v1frags.begin(), v1frags.end());
     return all;
 }
 

@@ -382,6 +382,60 @@ TEST_CASE(
     CHECK(t.error().offset == 32);
 }
 
+TEST_CASE("IKEv1 fragments (payload 132): split a Main Mode message, reassemble it out of order") {
+    auto pk = test::ike_capture("ike_v1.pcap");
+    REQUIRE(pk.size() == 9);
+    const auto& whole = pk[2].ike;  // KE, Nonce, NAT-D x2: 372 bytes
+    const std::size_t piece = 100;
+    const std::size_t count = (whole.size() + piece - 1) / piece;
+    std::vector<std::vector<std::byte>> frags;
+    auto h = ike::parse(whole)->header();
+    for (std::size_t i = 0; i < count; ++i) {
+        std::vector<std::byte> buf(200);
+        ike::header fh = h;
+        fh.flags = 0;
+        ike::message_builder b(buf, fh);
+        b.begin(ike::payload_type::fragment_v1);
+        auto part = bytes_view(whole).subspan(i * piece);
+        ike::v1::fragment{7, static_cast<std::uint8_t>(i + 1),
+                          static_cast<std::uint8_t>(i + 1 == count ? 1 : 0),
+                          part.first(std::min(piece, part.size()))}
+            .encode(b.out());
+        b.end();
+        auto n = b.finish();
+        REQUIRE(n.has_value());
+        buf.resize(*n);
+        frags.push_back(buf);
+    }
+    std::array<std::byte, 1024> store{};
+    ike::v1::fragment_reassembler<> r(store);
+    std::size_t order[] = {2, 0, 3, 1};
+    REQUIRE(count == 4);
+    for (std::size_t k = 0; k < count; ++k) {
+        auto m = ike::parse(frags[order[k]]);
+        REQUIRE(m.has_value());
+        CHECK(ike::validate(*m).has_value());
+        auto p = *m->payloads().begin();
+        auto f = ike::v1::fragment::parse(p);
+        REQUIRE(f.has_value());
+        auto done = r.add(*f, p.offset);
+        REQUIRE(done.has_value());
+        CHECK(*done == (k + 1 == count));
+    }
+    std::array<std::byte, 1024> out{};
+    auto all = r.assemble(out);
+    REQUIRE(all.has_value());
+    CHECK(to_hex(*all) == to_hex(whole));
+    CHECK(ike::parse(*all).has_value());
+    // A fragment of another message, and fragment number 0.
+    ike::v1::fragment other{8, 1, 0, {}};
+    CHECK(r.add(other).error() == ike::errc::fragment_mismatch);
+    auto zero = hex("0007 00 01 aa");
+    auto ze = ike::v1::fragment::parse({132, 0, 0, zero, 40});
+    CHECK(ze.error() == ike::errc::fragment_mismatch);
+    CHECK(ze.error().offset == 46);
+}
+
 TEST_CASE("NAT detection hashes equal the NAT-D / NAT_DETECTION_*_IP data the peers sent") {
     // IKEv2 (SHA-1 over SPIi | SPIr | IP | port; SPIr is 0 in IKE_SA_INIT request).
     auto pk = test::ike_capture("ike_v2cbc.pcap");

@@ -12,7 +12,7 @@ import sys
 PAYLOADS = {"SA": None, "P": 2, "T": 3, "KE": None, "ID": 5, "CERT": None, "CR": 7, "HASH": 8,
             "SIG": 9, "Nonce": None, "N": None, "D": None, "VID": 13, "NAT-D": 20, "NAT-OA": 21,
             "IDi": 35, "IDr": 36, "CERTREQ": 38, "AUTH": 39, "V": 43, "TSi": 44, "TSr": 45,
-            "SK": 46, "CP": 47, "EAP": 48, "SKF": 53}
+            "SK": 46, "CP": 47, "EAP": 48, "SKF": 53, "FRAG": 132}
 V1 = {"SA": 1, "KE": 4, "CERT": 6, "Nonce": 10, "N": 11, "D": 12}
 V2 = {"SA": 33, "KE": 34, "CERT": 37, "Nonce": 40, "N": 41, "D": 42}
 EXCHANGES = {"main_mode": 2, "aggressive": 4, "informational": 5, "transaction": 6,
@@ -59,6 +59,8 @@ def main():
             continue
         v2 = ike["version"] == 2
         problems = []
+        # A reassembled message adds its own header fields after the fragment's: compare the first.
+        t = [t[0]] + [x.split(",")[0] for x in t[1:8]] + t[8:]
         tver = int(t[1], 16) if t[1].startswith("0x") else int(t[1] or 0)
         if tver >> 4 != ike["version"]:
             problems.append("version %s vs %s" % (t[1], ike["version"]))

@@ -217,6 +217,98 @@ struct nat_oa {
     }
 };
 
+/// IKEv1 fragment (payload 132, the Cisco/Microsoft scheme announced by the
+/// FRAGMENTATION vendor ID): fragment id, number (from 1), flags (1 = last),
+/// then a slice of the whole original message (header included).
+struct fragment {
+    std::uint16_t id = 0;
+    std::uint8_t number = 1;
+    std::uint8_t flags = 0;
+    bytes_view data;
+
+    constexpr bool last() const noexcept { return flags & 0x01; }
+    static result<fragment> parse(const payload& p) noexcept {
+        reader r(p.body, p.body_offset());
+        fragment v;
+        v.id = r.u16();
+        v.number = r.u8();
+        v.flags = r.u8();
+        if (r.failed()) return r.fail(errc::truncated, "IKEv1 fragment");
+        if (v.number == 0)
+            return error(errc::fragment_mismatch, p.body_offset() + 2, "fragment number");
+        v.data = r.rest();
+        return v;
+    }
+    constexpr void encode(writer& w) const noexcept {
+        w.u16(id);
+        w.u8(number);
+        w.u8(flags);
+        w.bytes(data);
+    }
+};
+
+/// Reassembles IKEv1 fragments (any order, duplicates ignored) into the
+/// original message; capacity by template parameter (fragment numbers are 8
+/// bits, so at most 255).
+template <std::size_t MaxFragments = 64>
+class fragment_reassembler {
+  public:
+    explicit fragment_reassembler(mutable_bytes storage) noexcept : buf_(storage) {}
+
+    /// Add one fragment; true once the last one and all before it have arrived.
+    result<bool> add(const fragment& f, std::size_t offset = 0) noexcept {
+        if (f.number == 0 || f.number > MaxFragments)
+            return error(errc::too_many_fragments, offset, "fragment number");
+        if (received_ == 0) id_ = f.id;
+        if (f.id != id_) return error(errc::fragment_mismatch, offset, "fragment id");
+        if (f.last()) {
+            if (last_ != 0 && last_ != f.number)
+                return error(errc::fragment_mismatch, offset, "last fragment");
+            last_ = f.number;
+        }
+        auto& s = slots_[f.number - 1u];
+        if (!s.present) {
+            if (used_ + f.data.size() > buf_.size())
+                return error(l2sec::errc::capacity_exceeded, offset, "fragment reassembly buffer");
+            copy_to(buf_.subspan(used_), f.data);
+            s = {used_, f.data.size(), true};
+            used_ += f.data.size();
+            ++received_;
+        }
+        return complete();
+    }
+    bool complete() const noexcept {
+        if (last_ == 0) return false;
+        for (std::size_t i = 0; i < last_; ++i)
+            if (!slots_[i].present) return false;
+        return true;
+    }
+    /// The original message, in order, into `out`.
+    result<bytes_view> assemble(mutable_bytes out) const noexcept {
+        if (!complete()) return error(errc::fragment_mismatch, 0, "fragments incomplete");
+        std::size_t at = 0;
+        for (std::size_t i = 0; i < last_; ++i) {
+            const auto& s = slots_[i];
+            if (at + s.size > out.size())
+                return error(l2sec::errc::buffer_too_small, at, "fragments");
+            copy_to(out.subspan(at), bytes_view(buf_).subspan(s.at, s.size));
+            at += s.size;
+        }
+        return bytes_view(out.data(), at);
+    }
+
+  private:
+    struct slot_info {
+        std::size_t at = 0, size = 0;
+        bool present = false;
+    };
+    mutable_bytes buf_;
+    std::array<slot_info, MaxFragments> slots_{};
+    std::size_t used_ = 0, received_ = 0;
+    std::uint16_t id_ = 0;
+    std::uint8_t last_ = 0;
+};
+
 /// Validate and re-encode the body of any IKEv1 payload (unknown types are
 /// copied as they are). Returns the first decoding error.
 inline result<void> reencode_body(const payload& p, writer& w) noexcept {
@@ -240,6 +332,8 @@ inline result<void> reencode_body(const payload& p, writer& w) noexcept {
         case payload_type::nat_oa:
         case payload_type::nat_oa_draft:
             return go(nat_oa::parse(p));
+        case payload_type::fragment_v1:
+            return go(fragment::parse(p));
         default:
             return go(opaque::parse(p));
     }
