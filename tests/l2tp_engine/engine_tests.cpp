@@ -500,3 +500,38 @@ TEST_CASE("engine: Hello keeps an idle tunnel alive and is acknowledged") {
     CHECK(sent() >= before + 2);
     CHECK(t->channel.idle());
 }
+
+TEST_CASE("engine: many calls on one tunnel; clearing one, then the tunnel, clears all") {
+    pair_fixture f(23, {}, {.host_name = "lac"}, {.host_name = "lns"});
+    auto tid = f.lac->open_tunnel(f.lns_ep, f.now);
+    REQUIRE(f.run_until([&] { return f.has(f.lns_events, event_kind::tunnel_up); }));
+    std::vector<std::uint16_t> sids;
+    for (int i = 0; i < 20; ++i) {
+        auto s = f.lac->open_session(*tid, f.now);
+        REQUIRE(s);
+        sids.push_back(*s);
+        f.step();
+    }
+    REQUIRE(
+        f.run_until([&] { return f.lns->session_count() == 20 && f.lac->session_count() == 20; }));
+    REQUIRE(f.lac->close_session(sids[7], f.now));
+    REQUIRE(f.run_until([&] { return f.lns->session_count() == 19; }));
+    REQUIRE(f.lac->close_tunnel(*tid, f.now));
+    REQUIRE(f.run_until([&] { return f.lac->tunnel_count() == 0 && f.lns->tunnel_count() == 0; }));
+    auto downs = [](const std::vector<engine_event>& v) {
+        int n = 0;
+        for (auto& e : v)
+            n += e.kind == event_kind::session_down;
+        return n;
+    };
+    CHECK(downs(f.lac_events) == 20);
+    CHECK(downs(f.lns_events) == 20);
+    CHECK(f.lac->session_count() == 0);
+    CHECK(f.lns->session_count() == 0);
+    // The freed IDs are reused.
+    auto t2 = f.lac->open_tunnel(f.lns_ep, f.now);
+    REQUIRE(t2);
+    REQUIRE(
+        f.run_until([&] { return f.lac->find_tunnel(*t2)->state == tunnel_state::established; }));
+    CHECK(f.lac->open_session(*t2, f.now));
+}

@@ -213,7 +213,7 @@ class engine {
         s.local_id = *sid;
         s.outgoing = outgoing_call;
         s.serial = ++serial_;
-        ++t->sessions;
+        link_session(*t, s);
         message_builder b(scratch_, t->peer_id, 0, 0, 0);
         b.add(avps::message_type{outgoing_call ? message_type::ocrq : message_type::icrq});
         add_session_id(b, *t, *sid);
@@ -642,12 +642,13 @@ class engine {
         }
         auto& s = sessions_[*sid - 1];
         s = session{};
+        s.state = session_state::wait_connect;
         s.tunnel = t.local_id;
         s.local_id = *sid;
         s.peer_id = psid->value;
         s.outgoing = outgoing_call;
         if (auto sn = m.template get<avps::call_serial_number>()) s.serial = sn->value;
-        ++t.sessions;
+        link_session(t, s);
         b.add(avps::message_type{outgoing_call ? message_type::ocrp : message_type::icrp});
         add_session_id(b, t, s.local_id);
         (void)queue(t, b, now);
@@ -705,12 +706,8 @@ class engine {
             // the peer's ID): match our ID in Assigned Session ID.
             auto a = get<avps::assigned_session_id>(m);
             if (!a) return;
-            for (std::size_t i = 0; i < max_sessions && !s; ++i) {
-                auto& c = sessions_[i];
-                if (c.state != session_state::idle && c.tunnel == t.local_id &&
-                    c.peer_id == a->value)
-                    s = &c;
-            }
+            for (std::uint16_t id = t.first_session; id != 0 && !s; id = sessions_[id - 1].next)
+                if (sessions_[id - 1].peer_id == a->value) s = &sessions_[id - 1];
             if (!s) return;
         }
         std::uint16_t rc = 0, ec = 0;
@@ -809,11 +806,10 @@ class engine {
         free_tunnel(t);
     }
 
+    // O(sessions of this tunnel): each tunnel threads a list through its sessions.
     void drop_sessions(tunnel_type& t, std::uint16_t rc) noexcept {
-        if (t.sessions == 0) return;
-        for (std::size_t i = 0; i < max_sessions && t.sessions > 0; ++i) {
-            auto& s = sessions_[i];
-            if (s.state == session_state::idle || s.tunnel != t.local_id) continue;
+        while (t.first_session != 0) {
+            auto& s = sessions_[t.first_session - 1];
             push_event({event_kind::session_down, t.local_id, s.local_id, rc, 0, {}});
             release_session(s, t);
         }
@@ -843,6 +839,7 @@ class engine {
         t.local_id = id;
         t.peer_id = 0;
         t.sessions = 0;
+        t.first_session = 0;
         t.result_code = 0;
         t.tie_breaker = 0;
         t.peer = peer;
@@ -882,7 +879,22 @@ class engine {
         if (n_free_sessions_ == 0) return std::nullopt;
         return free_sessions_[--n_free_sessions_];
     }
+    void link_session(tunnel_type& t, session& s) noexcept {
+        s.prev = 0;
+        s.next = t.first_session;
+        if (t.first_session) sessions_[t.first_session - 1].prev = s.local_id;
+        t.first_session = s.local_id;
+        ++t.sessions;
+    }
     void release_session(session& s, tunnel_type& t) noexcept {
+        const bool linked = s.prev != 0 || t.first_session == s.local_id;
+        if (!linked) return;  // already released
+        if (s.prev)
+            sessions_[s.prev - 1].next = s.next;
+        else if (t.first_session == s.local_id)
+            t.first_session = s.next;
+        if (s.next) sessions_[s.next - 1].prev = s.prev;
+        s.next = s.prev = 0;
         s.state = session_state::idle;
         if (t.sessions) --t.sessions;
         free_sessions_[n_free_sessions_++] = s.local_id;

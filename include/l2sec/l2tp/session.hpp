@@ -40,6 +40,7 @@ struct session {
     std::uint16_t data_ns = 0;
     std::uint16_t data_nr = 0;
     std::uint32_t serial = 0;
+    std::uint16_t next = 0, prev = 0;  ///< the tunnel's session list (local IDs, 0 = none)
 };
 
 }  // namespace l2sec::l2tp

@@ -80,6 +80,7 @@ struct tunnel {
     std::uint16_t local_id = 0;
     std::uint16_t peer_id = 0;
     std::uint16_t sessions = 0;
+    std::uint16_t first_session = 0;  ///< head of the list threaded through this tunnel's sessions
     std::uint16_t result_code = 0;
     std::uint64_t tie_breaker = 0;
     transport::endpoint peer{};
