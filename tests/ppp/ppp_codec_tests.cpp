@@ -1080,19 +1080,22 @@ TEST_CASE("encode_option and validate_options outside a packet") {
     CHECK(allocs == 0);
 }
 
-// ------------------------------------------------------------------ real session
+// ------------------------------------------------------------------ real sessions
 
-// tests/data/l2tpns_ppp.pcap: a whole PPP session with the real l2tpns LNS
-// (LCP with Configure-Reject, PAP, IPCP with a DNS Nak, Terminate). Every
-// PPP frame decodes, every option types, and each re-encodes byte for byte.
-TEST_CASE("real l2tpns PPP session: every frame decodes and re-encodes byte for byte") {
-    std::ifstream in(std::string(L2SEC_TEST_DATA) + "/l2tpns_ppp.pcap", std::ios::binary);
+namespace {
+
+// Every PPP frame of an L2TP capture: decode it, type every option, re-encode
+// it byte for byte, and return "protocol code" per frame in order. `check`
+// sees each decoded frame for capture-specific assertions.
+template <class Check>
+std::vector<std::string> replay_session(const std::string& name, Check&& check) {
+    std::ifstream in(std::string(L2SEC_TEST_DATA) + "/" + name, std::ios::binary);
     REQUIRE(in);
     std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     bytes_view file(reinterpret_cast<const std::byte*>(chars.data()), chars.size());
     auto pc = l2sec::pcap::file_view::parse(file);
     REQUIRE(pc);
-    std::vector<std::string> seen;  // "proto code" per PPP frame, in order
+    std::vector<std::string> seen;
     std::array<std::byte, 1600> out{};
     for (const auto& rec : pc->records()) {
         REQUIRE(rec);
@@ -1105,29 +1108,36 @@ TEST_CASE("real l2tpns PPP session: every frame decodes and re-encodes byte for 
         const std::size_t base = udp->payload_offset + data->payload_offset;
         auto f = decode_frame(data->payload, base);
         REQUIRE(f);
-        CHECK(f->has_address_control);
         const std::size_t info_at = base + f->header_size;
         std::string what = protocol_name(f->protocol);
         writer hw(out);
-        REQUIRE(encode_frame_header(hw, f->protocol));
+        REQUIRE(
+            encode_frame_header(hw, f->protocol, {f->has_address_control, f->protocol_compressed}));
         auto tail = std::span(out).subspan(*hw.finish());
         result<std::size_t> n = std::size_t{0};
         if (f->protocol == protocol::pap) {
             auto p = pap::decode(f->information, info_at);
             REQUIRE(p);
             what += std::string(" ") + pap::code_name(p->code);
-            if (p->code == pap::code::authenticate_request) {
-                CHECK(as_chars(p->peer_id) == "l2sec");
-                CHECK(as_chars(p->password) == "secret");
+            check(*f, *p);
+            if (p->code == pap::code::authenticate_request)
                 n = pap::encode_request(tail, p->identifier, p->peer_id, p->password);
-            } else {
-                CHECK(p->message.empty());  // l2tpns: Msg-Length 0
+            else
                 n = pap::encode_reply(tail, p->code, p->identifier, p->message);
-            }
+        } else if (f->protocol == protocol::chap) {
+            auto p = chap::decode(f->information, info_at);
+            REQUIRE(p);
+            what += std::string(" ") + chap::code_name(p->code);
+            check(*f, *p);
+            if (p->code == chap::code::challenge || p->code == chap::code::response)
+                n = chap::encode_value(tail, p->code, p->identifier, p->value, p->name);
+            else
+                n = chap::encode_result(tail, p->code, p->identifier, p->message);
         } else {
             auto p = decode_control(f->protocol, f->information, info_at);
             REQUIRE(p);
             what += std::string(" ") + code_name(f->protocol, p->code);
+            check(*f, *p);
             packet_writer pw(tail, p->code, p->identifier);
             if (p->is_configure()) {
                 for (auto raw : p->options()) {
@@ -1138,11 +1148,36 @@ TEST_CASE("real l2tpns PPP session: every frame decodes and re-encodes byte for 
                 pw.bytes(p->data);
             }
             n = pw.finish();
-            if (f->protocol == protocol::ipcp && p->code == code::configure_nak) {
+        }
+        REQUIRE(n);
+        CHECK(to_hex(std::span(out).first(f->header_size + *n)) == to_hex(data->payload));
+        seen.push_back(what);
+    }
+    return seen;
+}
+
+}  // namespace
+
+// tests/data/l2tpns_ppp.pcap: a whole PPP session with the real l2tpns LNS
+// (LCP with Configure-Reject, PAP, IPCP with a DNS Nak, Terminate).
+TEST_CASE("real l2tpns PPP session (PAP): every frame decodes and re-encodes byte for byte") {
+    int checked = 0;
+    auto seen = replay_session("l2tpns_ppp.pcap", [&](const frame_view& f, const auto& p) {
+        using P = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<P, pap::packet_view>) {
+            if (p.code == pap::code::authenticate_request) {
+                CHECK(as_chars(p.peer_id) == "l2sec");
+                CHECK(as_chars(p.password) == "secret");
+            } else {
+                CHECK(p.message.empty());  // l2tpns: Msg-Length 0
+            }
+            ++checked;
+        } else if constexpr (std::is_same_v<P, packet_view>) {
+            if (f.protocol == protocol::ipcp && p.code == code::configure_nak) {
                 // l2tpns assigns the address and both DNS servers.
                 std::vector<std::uint32_t> v;
-                for (auto raw : p->options())
-                    (void)visit_option(f->protocol, raw, [&](const auto& o) {
+                for (auto raw : p.options())
+                    (void)visit_option(f.protocol, raw, [&](const auto& o) {
                         using T = std::decay_t<decltype(o)>;
                         if constexpr (std::is_same_v<T, ipcp::ip_address> ||
                                       std::is_same_v<T, ipcp::primary_dns> ||
@@ -1150,12 +1185,11 @@ TEST_CASE("real l2tpns PPP session: every frame decodes and re-encodes byte for 
                             v.push_back(o.address);
                     });
                 CHECK(v == std::vector<std::uint32_t>{0x0a0a0a01, 0x0a000001, 0x0a000002});
+                ++checked;
             }
         }
-        REQUIRE(n);
-        CHECK(to_hex(std::span(out).first(f->header_size + *n)) == to_hex(data->payload));
-        seen.push_back(what);
-    }
+    });
+    CHECK(checked == 3);
     CHECK(seen == std::vector<std::string>{
                       "lcp configure_request", "lcp configure_request", "lcp configure_ack",
                       "lcp configure_request", "lcp configure_reject", "lcp configure_request",
@@ -1163,4 +1197,41 @@ TEST_CASE("real l2tpns PPP session: every frame decodes and re-encodes byte for 
                       "ipcp configure_request", "ipcp configure_ack", "ipcp configure_request",
                       "ipcp configure_nak", "ipcp configure_request", "ipcp configure_ack",
                       "lcp terminate_request", "lcp terminate_ack"});
+}
+
+// tests/data/l2tpns_chap.pcap: l2tpns as CHAP-MD5 authenticator, then its
+// LCP Echo-Request keepalive.
+TEST_CASE("real l2tpns PPP session (CHAP-MD5, Echo): every frame decodes and re-encodes") {
+    int checked = 0;
+    auto seen = replay_session("l2tpns_chap.pcap", [&](const frame_view& f, const auto& p) {
+        using P = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<P, chap::packet_view>) {
+            if (p.code == chap::code::challenge || p.code == chap::code::response) {
+                CHECK(p.value.size() == 16);  // MD5 challenge / digest
+                ++checked;
+            }
+        } else if constexpr (std::is_same_v<P, packet_view>) {
+            if (f.protocol == protocol::lcp && p.code == code::echo_request) {
+                CHECK(p.magic_number() == 0x6b08e624);
+                ++checked;
+            }
+            if (f.protocol == protocol::lcp && p.code == code::configure_request) {
+                for (auto raw : p.options())
+                    if (auto o = lcp::parse_option(raw))
+                        if (auto* a = std::get_if<lcp::auth_protocol>(&*o)) {
+                            CHECK(*a == lcp::auth_protocol::chap_md5());
+                            ++checked;
+                        }
+            }
+        }
+    });
+    CHECK(checked >= 4);
+    CHECK(seen == std::vector<std::string>{
+                      "lcp configure_request",  "lcp configure_request",  "lcp configure_ack",
+                      "lcp configure_request",  "lcp configure_reject",   "lcp configure_request",
+                      "lcp configure_ack",      "chap challenge",         "chap response",
+                      "chap success",           "ipcp configure_request", "ipcp configure_ack",
+                      "ipcp configure_request", "ipcp configure_nak",     "ipcp configure_request",
+                      "ipcp configure_ack",     "lcp echo_request",       "lcp echo_reply",
+                      "lcp terminate_request",  "lcp terminate_ack"});
 }
