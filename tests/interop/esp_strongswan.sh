@@ -218,6 +218,11 @@ for line in open(sys.argv[1]):
     kill -INT "$cap" 2>/dev/null  # let dumpcap flush the capture
     for _ in $(seq 30); do kill -0 "$cap" 2>/dev/null || break; sleep 0.1; done
     stop_all
+    if [ -n "${L2SEC_ESP_CAPTURE_OUT:-}" ]; then  # how tests/data/esp_strongswan_*.{pcap,keys} were made
+        mkdir -p "$L2SEC_ESP_CAPTURE_OUT"
+        cp "$work/$esp.pcap" "$L2SEC_ESP_CAPTURE_OUT/esp_strongswan_$esp.pcap"
+        printf '%s\n%s\n' "$1" "$2" >"$L2SEC_ESP_CAPTURE_OUT/esp_strongswan_$esp.keys"
+    fi
     if [ "$received" != "3" ]; then
         echo "FAIL: $esp: strongSwan delivered $received of 3 l2sec-protected packets"
         grep -i -E "esp|replay|icv|mac|verif" "$d2/charon.log" | tail -5
