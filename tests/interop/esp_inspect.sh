@@ -35,7 +35,8 @@ timeout 60 tshark -r "$work/esp.pcap" -T fields -e frame.number -e esp.spi -e es
 first=$(head -1 "$work/esp.keys")
 set -- $first
 bad_key=$(printf '%s' "$3" | sed 's/^./f/; s/^ff/00/')
-timeout 60 "$INSPECT" --esp-sa "$1:$2:$bad_key" "$work/esp.pcap" | head -1 >"$work/bad.jsonl"
+timeout 60 "$INSPECT" --esp-sa "$1:$2:$bad_key" "$work/esp.pcap" >"$work/bad_all.jsonl"
+sed -n 1p "$work/bad_all.jsonl" >"$work/bad.jsonl"
 
 /usr/bin/python3 - "$work" <<'PY'
 import json, sys

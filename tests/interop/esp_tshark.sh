@@ -26,8 +26,8 @@ enc_name() {
         aes*-cbc-*) echo "AES-CBC [RFC3602]" ;;
         null-*) echo "NULL" ;;
         chacha20-poly1305)
-            if strings "$(ldconfig -p | awk '/libwireshark.so/ {print $NF; exit}')" 2>/dev/null |
-                grep -q 'ChaCha20.*RFC7634'; then echo "ChaCha20 with Poly1305 [RFC7634]"; fi ;;
+            if strings "$(ldconfig -p | awk '/libwireshark.so/ && !f {print $NF; f = 1}')" 2>/dev/null |
+                grep 'ChaCha20.*RFC7634' >/dev/null; then echo "ChaCha20 with Poly1305 [RFC7634]"; fi ;;
     esac
 }
 auth_name() {
@@ -80,7 +80,7 @@ while IFS=$'\t' read -r spi seq good nh ports; do
 done <"$work/out.tsv"
 
 for s in "${!per_suite[@]}"; do echo "ok: $s: ${per_suite[$s]} packets decrypted by tshark, ICV good"; done | sort
-for s in $(printf "%s\n" "${skipped[@]}" | sort -u); do echo "note: tshark $(tshark --version 2>/dev/null | head -1 | awk '{print $3}') cannot decrypt $s; not checked"; done
+for s in $(printf "%s\n" "${skipped[@]}" | sort -u); do echo "note: tshark $(tshark --version 2>/dev/null | sed -n '1s/^TShark (Wireshark) \([^ ]*\).*/\1/p') cannot decrypt $s; not checked"; done
 expected=$(( ${#want[@]} * 3 ))
 if [ "$checked" -ne "$expected" ]; then
     echo "FAIL: tshark reported $checked packets, expected $expected"
