@@ -56,6 +56,7 @@ charon {
   filelog {
     log {
       path = $d/charon.log
+      flush_line = yes
       time_format = %s
       default = 1
       ike = 4
