@@ -9,4 +9,5 @@
 #include <l2sec/esp/packet.hpp>
 #include <l2sec/esp/replay_window.hpp>
 #include <l2sec/esp/sa.hpp>
+#include <l2sec/esp/sad.hpp>
 #include <l2sec/esp/udp_encap.hpp>

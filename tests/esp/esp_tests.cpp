@@ -744,3 +744,69 @@ TEST_CASE("esp: RFC 3602 case 5, a transport-mode ESP packet (AES-128-CBC, no IC
     esp::set_ipv4_checksum(orig);
     CHECK(to_hex(orig).substr(20, 4) == "f9fe");
 }
+
+TEST_CASE("esp: SA database: two clients behind one NAT, told apart by their port") {
+    // Server side. Both clients sit behind 203.0.113.5 and speak L2TP
+    // (UDP 1701) in transport mode; the NAT maps them to ports 4500 and 31337.
+    auto s = *esp::parse_suite("aes256-gcm");
+    keys k1{key_bytes(36, 11), {}}, k2{key_bytes(36, 22), {}};
+    keys k1b{key_bytes(36, 33), {}}, k2b{key_bytes(36, 44), {}};
+    auto nat = hex("cb007105");
+    auto c1 = esp::endpoint::from(nat, 4500), c2 = esp::endpoint::from(nat, 31337);
+    esp::sad<crypto::botan, 4> db;
+    auto slot1 = db.add(c1, config(s, k1, 0x1001), config(s, k1b, 0xc1));
+    auto slot2 = db.add(c2, config(s, k2, 0x1002), config(s, k2b, 0xc2));
+    REQUIRE(slot1);
+    REQUIRE(slot2);
+    CHECK(db.size() == 2);
+    // Same address, different ports: different outbound SAs.
+    REQUIRE(db.outbound(c1));
+    REQUIRE(db.outbound(c2));
+    CHECK(db.outbound(c1)->spi() == 0xc1);
+    CHECK(db.outbound(c2)->spi() == 0xc2);
+    CHECK(db.outbound(esp::endpoint::from(nat, 4501)) == nullptr);
+    // Each client opens only what was protected for it.
+    auto client1 = bsa::make(config(s, k1b, 0xc1));
+    auto client2 = bsa::make(config(s, k2b, 0xc2));
+    packet_buf p(30);
+    auto pkt = db.outbound(c2)->protect(p.buf, p.off, p.len, esp::proto::udp);
+    REQUIRE(pkt);
+    std::vector<std::byte> copy(pkt->begin(), pkt->end());
+    CHECK(client1->unprotect(copy).error() == esp::errc::spi_mismatch);
+    CHECK(client2->unprotect(*pkt));
+    // Inbound: by SPI.
+    auto up1 = bsa::make(config(s, k1, 0x1001));
+    packet_buf q(12);
+    auto from1 = up1->protect(q.buf, q.off, q.len, esp::proto::udp);
+    REQUIRE(from1);
+    auto* e = db.inbound(esp::parse_header(*from1)->spi);
+    REQUIRE(e);
+    CHECK(e->peer == c1);
+    CHECK(e->in.unprotect(*from1));
+    CHECK(db.inbound(0x9999) == nullptr);
+    // Refusals: the same peer twice, the same inbound SPI twice, a full table.
+    CHECK(db.add(c1, config(s, k1, 0x2001), config(s, k1b, 0xd1)).error() ==
+          esp::errc::invalid_config);
+    CHECK(
+        db.add(esp::endpoint::from(nat, 1), config(s, k1, 0x1001), config(s, k1b, 0xd1)).error() ==
+        esp::errc::invalid_config);
+    REQUIRE(db.add(esp::endpoint::from(nat, 2), config(s, k1, 0x3001), config(s, k1b, 0xe1)));
+    REQUIRE(db.add(esp::endpoint::from(nat, 3), config(s, k1, 0x3002), config(s, k1b, 0xe2)));
+    CHECK(
+        db.add(esp::endpoint::from(nat, 4), config(s, k1, 0x3003), config(s, k1b, 0xe3)).error() ==
+        l2sec::errc::capacity_exceeded);
+    // The NAT remaps client 1 to port 40000: outbound follows once told.
+    auto moved = esp::endpoint::from(nat, 40000);
+    CHECK_FALSE(db.update_peer(*slot1, c2));  // taken by client 2
+    CHECK(db.update_peer(*slot1, moved));
+    CHECK(db.outbound(moved)->spi() == 0xc1);
+    CHECK(db.outbound(c1) == nullptr);
+    CHECK(db.remove(*slot2));
+    CHECK(db.outbound(c2) == nullptr);
+    CHECK(db.size() == 3);
+    // Lookups allocate nothing.
+    CHECK(test::allocations_in([&] {
+              (void)db.inbound(0x1001);
+              (void)db.outbound(moved);
+          }) == 0);
+}
