@@ -193,3 +193,25 @@ TEST_CASE("memory_network: a full link drops and counts") {
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::message_too_large);
 }
+
+TEST_CASE("posix_udp: IPv6 loopback when available") {
+    std::array<std::uint8_t, 16> lo6{};
+    lo6[15] = 1;
+    auto a = posix_udp::bind(endpoint::v6(lo6, 0));
+    if (!a) {
+        MESSAGE("no IPv6 loopback here: " << a.error().message());
+        return;
+    }
+    auto b = posix_udp::bind(endpoint::v6(lo6, 0));
+    REQUIRE(b);
+    CHECK(a->local_endpoint().family == endpoint::family_t::v6);
+    auto msg = bytes_of({1, 2, 3});
+    REQUIRE(a->send_to(b->local_endpoint(), msg));
+    std::array<std::byte, 16> buf{};
+    result<received> r = error(errc::would_block);
+    for (int i = 0; i < 1000 && !r; ++i)
+        r = b->receive_from(buf);
+    REQUIRE(r);
+    CHECK(r->size == 3);
+    CHECK(r->from == a->local_endpoint());
+}
