@@ -598,3 +598,241 @@ TEST_CASE("IKEv2 handshake with a strongSwan responder (interop; needs L2SEC_IKE
     REQUIRE(pt3.has_value());
     CHECK(ike::parse(del_resp)->header().response());
 }
+
+namespace {
+
+/// A UDP/500 "connection" from L2SEC_IKE_LOCAL to L2SEC_IKE_PEER.
+struct peer_link {
+    udp_socket s;
+    sockaddr_in them{};
+    std::array<std::byte, 4> my_ip{}, their_ip{};
+
+    bool open() {
+        const char* peer = std::getenv("L2SEC_IKE_PEER");
+        const char* local = std::getenv("L2SEC_IKE_LOCAL");
+        if (!peer || !local) return false;
+        s.fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+        REQUIRE(s.fd >= 0);
+        sockaddr_in me{};
+        me.sin_family = them.sin_family = AF_INET;
+        me.sin_port = them.sin_port = htons(500);
+        my_ip = ipv4(local);
+        their_ip = ipv4(peer);
+        std::memcpy(&me.sin_addr, my_ip.data(), 4);
+        std::memcpy(&them.sin_addr, their_ip.data(), 4);
+        REQUIRE(::bind(s.fd, reinterpret_cast<sockaddr*>(&me), sizeof me) == 0);
+        timeval tv{5, 0};
+        ::setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        return true;
+    }
+    void send(bytes_view out) {
+        REQUIRE(::sendto(s.fd, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&them),
+                         sizeof them) == static_cast<ssize_t>(out.size()));
+    }
+    std::vector<std::byte> exchange(bytes_view out) {
+        send(out);
+        std::vector<std::byte> in(65536);
+        auto n = ::recv(s.fd, in.data(), in.size(), 0);
+        REQUIRE(n > 0);
+        in.resize(static_cast<std::size_t>(n));
+        return in;
+    }
+};
+
+template <class Range>
+ike::payload first_of(const Range& chain, ike::payload_type t) {
+    for (const auto& p : chain)
+        if (p.kind() == t) return p;
+    return {};
+}
+
+/// The bytes after the HASH payload up to the end of the last payload.
+template <class Range>
+bytes_view after_hash(bytes_view message, const Range& chain) {
+    auto h = first_of(chain, ike::payload_type::hash);
+    std::size_t end = 0;
+    for (const auto& p : chain)
+        end = p.offset + p.size();
+    return message.subspan(h.offset + h.size(), end - h.offset - h.size());
+}
+
+}  // namespace
+
+TEST_CASE(
+    "IKEv1 Main Mode + Quick Mode with a strongSwan responder (interop; needs L2SEC_IKE_PEER)") {
+    peer_link link;
+    if (!link.open()) {
+        MESSAGE(
+            "skipped: L2SEC_IKE_PEER / L2SEC_IKE_LOCAL not set (tests/interop/ike_handshake.sh)");
+        return;
+    }
+    const char* psk_env = std::getenv("L2SEC_IKE_PSK");
+    const std::string psk = psk_env ? psk_env : "l2sec-ike-test-psk";
+    crypto::botan::random rng;
+    std::vector<std::byte> buf(2048);
+    ike::header h;
+    h.major = 1;
+    std::array<std::byte, 8> cky{};
+    REQUIRE(rng.fill(cky));
+    h.spi_i = load_be64(cky.data());
+    h.exchange_type = ike::exchange::main_mode;
+
+    // MM1: SA (AES-128, SHA-1, modp2048, PSK).
+    ike::message_builder b1(buf, h);
+    b1.begin(ike::payload_type::sa_v1);
+    ike::v1::sa{ike::doi_ipsec, ike::sit_identity_only, {}, 0}.encode(b1.out());
+    ike::sa_writer sa(b1.out());
+    sa.begin_proposal(1, 1, {});
+    v1_ike_transform(sa);
+    sa.attribute(ike::attribute::basic(ike::v1_attr::life_duration, 28800));
+    sa.finish();
+    b1.end();
+    auto mm1 = finish(b1, buf);
+    auto sai_b = first_of(ike::parse(mm1)->payloads(), ike::payload_type::sa_v1).body;
+    std::vector<std::byte> sai(sai_b.begin(), sai_b.end());
+    auto mm2 = link.exchange(mm1);
+    auto r2 = ike::parse(mm2);
+    REQUIRE(r2.has_value());
+    REQUIRE(ike::validate(*r2).has_value());
+    CHECK(r2->header().exchange_type == ike::exchange::main_mode);
+    h.spi_r = r2->header().spi_r;
+    REQUIRE(h.spi_r != 0);
+
+    // MM3: KE, Nonce.
+    auto kx = crypto::botan_dh::make_key_exchange(crypto::dh_id::modp2048);
+    REQUIRE(kx.has_value());
+    std::array<std::byte, 32> ni{};
+    REQUIRE(rng.fill(ni));
+    ike::message_builder b3(buf, h);
+    b3.add(ike::payload_type::ke_v1, kx->public_value());
+    b3.add(ike::payload_type::nonce_v1, ni);
+    auto mm3 = finish(b3, buf);
+    auto mm4 = link.exchange(mm3);
+    auto r4 = ike::parse(mm4);
+    REQUIRE(r4.has_value());
+    auto gxr = first_of(r4->payloads(), ike::payload_type::ke_v1).body;
+    auto nr = first_of(r4->payloads(), ike::payload_type::nonce_v1).body;
+    REQUIRE(gxr.size() == 256);
+    std::array<std::byte, crypto::max_dh_shared_size> gxy{};
+    auto gn = kx->agree(gxr, gxy);
+    REQUIRE(gn.has_value());
+    auto info = *ike::v1::describe({ike::v1_encr::aes_cbc, 128, ike::v1_hash::sha1});
+    auto skeyid = ike::v1::skeyid_psk<B>(info, as_bytes(psk), ni, nr);
+    REQUIRE(skeyid.has_value());
+    auto k = ike::v1::derive_phase1<B>(info, *skeyid, bytes_view(gxy).first(*gn), h.spi_i, h.spi_r);
+    REQUIRE(k.has_value());
+    auto iv = ike::v1::phase1_iv<B>(info, kx->public_value(), gxr);
+    REQUIRE(iv.has_value());
+    auto mc = ike::v1::message_crypto<B>::make(info, k->ka);
+    REQUIRE(mc.has_value());
+
+    // MM5 (encrypted): ID, HASH_I.
+    std::array<std::byte, 8> idi{};
+    idi[0] = std::byte{1};
+    std::memcpy(idi.data() + 4, link.my_ip.data(), 4);
+    auto hash_i = ike::v1::phase1_hash<B>(info, *skeyid, true, kx->public_value(), gxr, h.spi_i,
+                                          h.spi_r, sai, idi);
+    REQUIRE(hash_i.has_value());
+    ike::header h5 = h;
+    h5.flags = ike::flag::encrypted;
+    ike::message_builder b5(buf, h5);
+    b5.add(ike::payload_type::id_v1, idi);
+    b5.add(ike::payload_type::hash, *hash_i);
+    auto n5 = b5.finish();
+    REQUIRE(n5.has_value());
+    auto e5 = mc->encrypt(buf, *n5, *iv);
+    REQUIRE(e5.has_value());
+    auto mm6 = link.exchange(bytes_view(buf).first(*e5));
+    auto c6 = mc->decrypt(mm6, *iv);
+    REQUIRE(c6.has_value());
+    REQUIRE(ike::v1::validate(*c6).has_value());
+    auto idr = first_of(*c6, ike::payload_type::id_v1).body;
+    auto hash_r = ike::v1::phase1_hash<B>(info, *skeyid, false, kx->public_value(), gxr, h.spi_i,
+                                          h.spi_r, sai, idr);
+    CHECK(test::to_hex(*hash_r) == test::to_hex(first_of(*c6, ike::payload_type::hash).body));
+    const ike::v1::iv last_p1 = *iv;
+
+    // QM1 (encrypted): HASH(1), SA (ESP AES-128/HMAC-SHA1, transport), Nonce, IDci/IDcr udp/1701.
+    std::array<std::byte, 4> mid_b{};
+    REQUIRE(rng.fill(mid_b));
+    mid_b[0] |= std::byte{0x01};
+    const std::uint32_t mid = load_be32(mid_b.data());
+    ike::header hq = h5;
+    hq.exchange_type = ike::exchange::quick_mode;
+    hq.message_id = mid;
+    hq.flags = 0;  // built in the clear; message_crypto::encrypt sets the E flag
+    std::array<std::byte, 32> ni2{};
+    REQUIRE(rng.fill(ni2));
+    std::array<std::byte, 4> esp_spi{};
+    REQUIRE(rng.fill(esp_spi));
+    ike::message_builder bq(buf, hq);
+    bq.begin(ike::payload_type::hash);
+    const std::size_t hash1_at = bq.out().size();
+    bq.out().fill(20);
+    bq.end();
+    bq.begin(ike::payload_type::sa_v1);
+    ike::v1::sa{ike::doi_ipsec, ike::sit_identity_only, {}, 0}.encode(bq.out());
+    ike::sa_writer qsa(bq.out());
+    qsa.begin_proposal(1, 3, esp_spi);
+    qsa.transform_v1(1, static_cast<std::uint8_t>(ike::v1_esp_id::aes));
+    using namespace ike::v1_ipsec_attr;
+    qsa.attribute(ike::attribute::basic(sa_life_type, 1));
+    qsa.attribute(ike::attribute::basic(sa_life_duration, 3600));
+    qsa.attribute(ike::attribute::basic(
+        encapsulation_mode, static_cast<std::uint16_t>(ike::encapsulation_mode::transport)));
+    qsa.attribute(ike::attribute::basic(auth_algorithm, 2));
+    qsa.attribute(ike::attribute::basic(key_length, 128));
+    qsa.finish();
+    bq.end();
+    bq.add(ike::payload_type::nonce_v1, ni2);
+    for (auto addr : {link.my_ip, link.their_ip}) {
+        bq.begin(ike::payload_type::id_v1);
+        ike::v1::id{1, 17, 1701, addr}.encode(bq.out());
+        bq.end();
+    }
+    auto nq = bq.finish();
+    REQUIRE(nq.has_value());
+    {
+        auto plain = ike::parse(bytes_view(buf).first(*nq));
+        REQUIRE(plain.has_value());
+        auto h1 =
+            ike::v1::qm_hash1<B>(info, k->a, mid, after_hash(plain->data(), plain->payloads()));
+        REQUIRE(h1.has_value());
+        copy_to(mutable_bytes(buf).subspan(hash1_at), h1->view());
+    }
+    auto qiv = ike::v1::phase2_iv<B>(info, last_p1, mid);
+    REQUIRE(qiv.has_value());
+    auto eq = mc->encrypt(buf, *nq, *qiv);
+    REQUIRE(eq.has_value());
+    auto qm2 = link.exchange(bytes_view(buf).first(*eq));
+    auto rq = ike::parse(qm2);
+    REQUIRE(rq.has_value());
+    CHECK(rq->header().exchange_type == ike::exchange::quick_mode);
+    CHECK(rq->header().message_id == mid);
+    auto cq = mc->decrypt(qm2, *qiv);
+    REQUIRE(cq.has_value());
+    REQUIRE(ike::v1::validate(*cq).has_value());
+    auto nr2 = first_of(*cq, ike::payload_type::nonce_v1).body;
+    auto h2 = ike::v1::qm_hash2<B>(info, k->a, mid, ni2, after_hash(qm2, *cq));
+    CHECK(test::to_hex(*h2) == test::to_hex(first_of(*cq, ike::payload_type::hash).body));
+    // The responder's transform: ESP AES-128, transport, HMAC-SHA1, its SPI; then KEYMAT.
+    std::uint32_t their_spi = 0;
+    for (const auto& pp :
+         ike::v1::sa::parse(first_of(*cq, ike::payload_type::sa_v1))->proposals()) {
+        auto pr = ike::proposal::parse(pp);
+        REQUIRE(pr->spi.size() == 4);
+        their_spi = load_be32(pr->spi.data());
+    }
+    std::array<std::byte, 36> km{};
+    CHECK(ike::v1::keymat<B>(info, k->d, 3, their_spi, ni2, nr2, km).has_value());
+
+    // QM3: HASH(3).
+    auto h3 = ike::v1::qm_hash3<B>(info, k->a, mid, ni2, nr2);
+    ike::message_builder b33(buf, hq);
+    b33.add(ike::payload_type::hash, *h3);
+    auto n33 = b33.finish();
+    REQUIRE(n33.has_value());
+    auto e33 = mc->encrypt(buf, *n33, *qiv);
+    REQUIRE(e33.has_value());
+    link.send(bytes_view(buf).first(*e33));
+}

@@ -75,6 +75,20 @@ connections {
       id = 10.99.2.1 }
     children { c { esp_proposals = aes128-sha256 } }
   }
+  l2sec1 {
+    version = 1
+    local_addrs = 10.99.2.2
+    remote_addrs = 10.99.2.1
+    proposals = aes128-sha1-modp2048
+    local { auth = psk
+      id = 10.99.2.2 }
+    remote { auth = psk
+      id = 10.99.2.1 }
+    children { l2tp { mode = transport
+      local_ts = dynamic[udp/1701]
+      remote_ts = dynamic[udp/1701]
+      esp_proposals = aes128-sha1 } }
+  }
 }
 secrets {
   ike-1 {
@@ -103,15 +117,24 @@ sleep 0.5
 
 rc=0
 L2SEC_IKE_PEER=10.99.2.2 L2SEC_IKE_LOCAL=10.99.2.1 timeout 60 ip netns exec "$ns1" \
-    "$test_bin" -tc="IKEv2 handshake with a strongSwan responder*" -s >"$work/test.log" 2>&1 || rc=1
+    "$test_bin" -tc="*with a strongSwan responder*" -s >"$work/test.log" 2>&1 || rc=1
 grep -E "MESSAGE|responder notify|payloads|ERROR|passed|failed" "$work/test.log" | head -20
 sleep 0.5
-if grep -q "IKE_SA l2sec\[1\] established" "$d/charon.log"; then
-    echo "charon: $(grep -m1 'IKE_SA l2sec\[1\] established' "$d/charon.log" | sed 's/^.*IKE_SA/IKE_SA/')"
-else
-    echo "FAIL: charon did not establish the IKE SA"; grep -E "IKE\]|ENC\]" "$d/charon.log" | tail -20; rc=1
+for c in l2sec l2sec1; do
+    if grep -q "IKE_SA $c\[[0-9]*\] established" "$d/charon.log"; then
+        echo "charon: $(grep -m1 "IKE_SA $c\[[0-9]*\] established" "$d/charon.log" | sed 's/^.*IKE_SA/IKE_SA/')"
+    else
+        echo "FAIL: charon did not establish IKE SA $c"; rc=1
+    fi
+done
+# IKEv1 Quick Mode: charon accepted HASH(1) (it answered) and HASH(3) (no hash error logged).
+grep -q "generating QUICK_MODE response" "$d/charon.log" || { echo "FAIL: no Quick Mode response"; rc=1; }
+grep -q "parsed QUICK_MODE request [0-9]* \[ HASH \]" "$d/charon.log" || { echo "FAIL: QM3 not parsed"; rc=1; }
+if grep -iE "hash.*(invalid|mismatch|verification failed)|integrity check failed" "$d/charon.log"; then
+    echo "FAIL: charon rejected a hash"; rc=1
 fi
-grep -E "parsed|generating" "$d/charon.log" | sed 's/^.*\] /charon: /' | head -8
+grep -E "parsed|generating" "$d/charon.log" | sed 's/^.*\] /charon: /' | head -16
+[ $rc -eq 0 ] || grep -E "IKE\]|ENC\]|CHD\]" "$d/charon.log" | tail -25
 if [ -f "$work/hs.pcap" ] && command -v tshark >/dev/null; then
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
     sleep 0.5
