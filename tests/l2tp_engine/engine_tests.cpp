@@ -535,3 +535,24 @@ TEST_CASE("engine: many calls on one tunnel; clearing one, then the tunnel, clea
         f.run_until([&] { return f.lac->find_tunnel(*t2)->state == tunnel_state::established; }));
     CHECK(f.lac->open_session(*t2, f.now));
 }
+
+TEST_CASE("engine: data traffic suppresses Hello (peers that never acknowledge Hello survive)") {
+    pair_fixture f(24, {}, {.host_name = "lac"}, {.host_name = "lns"});
+    auto tid = f.lac->open_tunnel(f.lns_ep, f.now);
+    REQUIRE(f.run_until([&] { return f.has(f.lns_events, event_kind::tunnel_up); }));
+    auto sid = f.lac->open_session(*tid, f.now);
+    REQUIRE(f.run_until([&] { return f.has(f.lns_events, event_kind::session_up); }));
+    auto lns_tid = f.find(f.lns_events, event_kind::tunnel_up)->tunnel;
+    auto lns_sid = f.find(f.lns_events, event_kind::session_up)->session;
+    auto before = f.lns->find_tunnel(lns_tid)->channel.stats().sent;
+    std::array<std::byte, 64> buf{};
+    auto frame = test::hex("ff 03 00 21 45");
+    for (int i = 0; i < 30; ++i) {  // ten minutes of data both ways, one packet every 20 s
+        auto a = f.lac->encode_data(*sid, frame, buf);
+        (void)f.lac_sock.send_to(a->to, bytes_view(buf.data(), a->size));
+        auto b = f.lns->encode_data(lns_sid, frame, buf);
+        (void)f.lns_sock.send_to(b->to, bytes_view(buf.data(), b->size));
+        f.run_until([] { return false; }, 20s);
+    }
+    CHECK(f.lns->find_tunnel(lns_tid)->channel.stats().sent == before);  // no Hello from the LNS
+}

@@ -317,7 +317,7 @@ class engine {
             ++stats_.dropped;
             return h.error();
         }
-        if (!h->control) return handle_data(*h, dgram);
+        if (!h->control) return handle_data(*h, dgram, from, now);
         ++stats_.control_in;
         tunnel_type* t = nullptr;
         if (h->tunnel_id == 0) {
@@ -726,10 +726,17 @@ class engine {
 
     // ---- data -----------------------------------------------------------
 
-    result<input> handle_data(const header& h, bytes_view dgram) noexcept {
+    result<input> handle_data(const header& h, bytes_view dgram, const transport::endpoint& from,
+                              time_point now) noexcept {
         auto* s = live_session(h.session_id);
         if (!s || s->tunnel != h.tunnel_id || s->state != session_state::established)
             return drop(error(l2sec::errc::invalid_argument, 4, "session ID"));
+        auto& t = tunnels_[s->tunnel - 1];
+        if (!(t.peer.addr == from.addr))
+            return drop(error(l2sec::errc::invalid_argument, 0, "peer address"));
+        // Data counts as life: Hello goes out only on a silent tunnel (some
+        // peers, Android's among them, do not acknowledge Hello at all).
+        t.last_rx = now;
         if (h.has_sequence) {
             if (seq_before(h.ns, s->data_nr))
                 return drop(error(l2sec::errc::invalid_argument, 8, "stale Ns"));
