@@ -445,158 +445,177 @@ TEST_CASE("IKEv2 handshake with a strongSwan responder (interop; needs L2SEC_IKE
         return in;
     };
 
-    crypto::botan::random rng;
-    ike::header h;
-    std::array<std::byte, 8> spi{};
-    REQUIRE(rng.fill(spi));
-    h.spi_i = load_be64(spi.data());
-    h.exchange_type = ike::exchange::ike_sa_init;
-    h.flags = ike::flag::initiator;
-    std::array<std::byte, 32> ni{};
-    REQUIRE(rng.fill(ni));
-    auto kx = crypto::botan_dh::make_key_exchange(crypto::dh_id::ecp256);
-    REQUIRE(kx.has_value());
+    struct v2_case {
+        const char* name;
+        ike::v2::suite suite;
+        crypto::dh_id group;
+    };
+    const v2_case cases[] = {
+        {"aes128-cbc/hmac-sha256-128/prf-sha256/ecp256",
+         {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256, ike::integ_id::hmac_sha2_256_128},
+         crypto::dh_id::ecp256},
+        {"aes256-gcm16/prf-sha384/curve25519",
+         {ike::encr_id::aes_gcm_16, 256, ike::prf_id::hmac_sha2_384, ike::integ_id::none},
+         crypto::dh_id::curve25519},
+    };
+    for (const auto& tc : cases) {
+        CAPTURE(tc.name);
+        MESSAGE("suite " << std::string(tc.name));
+        const auto group_id = static_cast<std::uint16_t>(tc.group);
+        crypto::botan::random rng;
+        ike::header h;
+        std::array<std::byte, 8> spi{};
+        REQUIRE(rng.fill(spi));
+        h.spi_i = load_be64(spi.data());
+        h.exchange_type = ike::exchange::ike_sa_init;
+        h.flags = ike::flag::initiator;
+        std::array<std::byte, 32> ni{};
+        REQUIRE(rng.fill(ni));
+        auto kx = crypto::botan_dh::make_key_exchange(tc.group);
+        REQUIRE(kx.has_value());
 
-    // IKE_SA_INIT: SA (aes128-sha256-ecp256), KE, Nonce.
-    std::vector<std::byte> buf(1500);
-    ike::message_builder b(buf, h);
-    b.begin(ike::payload_type::sa);
-    ike::sa_writer sa(b.out());
-    sa.begin_proposal(1, 1, {});
-    sa.transform_v2(1, 12);
-    sa.attribute(ike::attribute::basic(14, 128));
-    sa.transform_v2(2, 5);
-    sa.transform_v2(3, 12);
-    sa.transform_v2(4, 19);
-    sa.finish();
-    b.end();
-    b.begin(ike::payload_type::ke);
-    ike::v2::ke{19, kx->public_value()}.encode(b.out());
-    b.end();
-    b.add(ike::payload_type::nonce, ni);
-    auto init_req = finish(b, buf);
-    auto init_resp = exchange(init_req);
-    auto r1 = ike::parse(init_resp);
-    REQUIRE(r1.has_value());
-    REQUIRE(ike::validate(*r1).has_value());
-    CHECK(r1->header().exchange_type == ike::exchange::ike_sa_init);
-    CHECK(r1->header().response());
-    CHECK(r1->header().spi_i == h.spi_i);
-    bytes_view nr, their_ke;
-    for (const auto& p : r1->payloads()) {
-        if (p.kind() == ike::payload_type::nonce) nr = p.body;
-        if (p.kind() == ike::payload_type::ke) {
-            auto k = ike::v2::ke::parse(p);
-            CHECK(k->group == 19);
-            their_ke = k->data;
+        // IKE_SA_INIT: SA (aes128-sha256-ecp256), KE, Nonce.
+        std::vector<std::byte> buf(1500);
+        ike::message_builder b(buf, h);
+        b.begin(ike::payload_type::sa);
+        ike::sa_writer sa(b.out());
+        sa.begin_proposal(1, 1, {});
+        sa.transform_v2(1, static_cast<std::uint16_t>(tc.suite.encr));
+        sa.attribute(ike::attribute::basic(14, tc.suite.key_bits));
+        sa.transform_v2(2, static_cast<std::uint16_t>(tc.suite.prf));
+        if (tc.suite.integ != ike::integ_id::none)
+            sa.transform_v2(3, static_cast<std::uint16_t>(tc.suite.integ));
+        sa.transform_v2(4, group_id);
+        sa.finish();
+        b.end();
+        b.begin(ike::payload_type::ke);
+        ike::v2::ke{group_id, kx->public_value()}.encode(b.out());
+        b.end();
+        b.add(ike::payload_type::nonce, ni);
+        auto init_req = finish(b, buf);
+        auto init_resp = exchange(init_req);
+        auto r1 = ike::parse(init_resp);
+        REQUIRE(r1.has_value());
+        REQUIRE(ike::validate(*r1).has_value());
+        CHECK(r1->header().exchange_type == ike::exchange::ike_sa_init);
+        CHECK(r1->header().response());
+        CHECK(r1->header().spi_i == h.spi_i);
+        bytes_view nr, their_ke;
+        for (const auto& p : r1->payloads()) {
+            if (p.kind() == ike::payload_type::nonce) nr = p.body;
+            if (p.kind() == ike::payload_type::ke) {
+                auto k = ike::v2::ke::parse(p);
+                CHECK(k->group == group_id);
+                their_ke = k->data;
+            }
+            if (p.kind() == ike::payload_type::notify) {
+                auto n = ike::v2::notify::parse(p);
+                CHECK_FALSE(ike::is_error(n->kind()));
+            }
         }
-        if (p.kind() == ike::payload_type::notify) {
-            auto n = ike::v2::notify::parse(p);
-            CHECK_FALSE(ike::is_error(n->kind()));
-        }
-    }
-    REQUIRE(!nr.empty());
-    REQUIRE(their_ke.size() == 64);
-    std::array<std::byte, crypto::max_dh_shared_size> gir{};
-    auto gn = kx->agree(their_ke, gir);
-    REQUIRE(gn.has_value());
+        REQUIRE(!nr.empty());
+        REQUIRE(their_ke.size() == crypto::info(tc.group).public_size);
+        std::array<std::byte, crypto::max_dh_shared_size> gir{};
+        auto gn = kx->agree(their_ke, gir);
+        REQUIRE(gn.has_value());
 
-    auto info = *ike::v2::describe(
-        {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256, ike::integ_id::hmac_sha2_256_128});
-    auto seed = ike::v2::skeyseed<B>(info, ni, nr, bytes_view(gir).first(*gn));
-    REQUIRE(seed.has_value());
-    auto keys = ike::v2::derive_ike_sa_keys<B>(info, *seed, ni, nr, h.spi_i, r1->header().spi_r);
-    REQUIRE(keys.has_value());
-    auto tx = ike::v2::sk_protect<B>::make(info, keys->ei, keys->ai);
-    auto rx = ike::v2::sk_protect<B>::make(info, keys->er, keys->ar);
-    REQUIRE(tx.has_value());
-    REQUIRE(rx.has_value());
+        auto info = *ike::v2::describe(tc.suite);
+        auto seed = ike::v2::skeyseed<B>(info, ni, nr, bytes_view(gir).first(*gn));
+        REQUIRE(seed.has_value());
+        auto keys =
+            ike::v2::derive_ike_sa_keys<B>(info, *seed, ni, nr, h.spi_i, r1->header().spi_r);
+        REQUIRE(keys.has_value());
+        auto tx = ike::v2::sk_protect<B>::make(info, keys->ei, keys->ai);
+        auto rx = ike::v2::sk_protect<B>::make(info, keys->er, keys->ar);
+        REQUIRE(tx.has_value());
+        REQUIRE(rx.has_value());
 
-    // IKE_AUTH: SK { IDi, AUTH, SA (ESP), TSi, TSr }.
-    std::array<std::byte, 8> idi_body{};
-    idi_body[0] = std::byte{1};
-    std::memcpy(idi_body.data() + 4, my_ip.data(), 4);
-    auto auth = ike::v2::psk_auth<B>(info, as_bytes(psk), init_req, nr, keys->pi, idi_body);
-    REQUIRE(auth.has_value());
-    ike::header h2 = h;
-    h2.spi_r = r1->header().spi_r;
-    h2.exchange_type = ike::exchange::ike_auth;
-    h2.message_id = 1;
-    std::array<std::byte, 16> iv{};
-    REQUIRE(rng.fill(iv));
-    ike::message_builder b2(buf, h2);
-    auto sk = ike::v2::begin_sk(b2, iv);
-    ike::chain_writer in(b2.out(), sk.next_at);
-    auto& w = b2.out();
-    in.begin(ike::payload_type::idi);
-    w.bytes(idi_body);
-    in.end();
-    in.begin(ike::payload_type::auth);
-    ike::v2::auth{2, *auth, {}}.encode(w);
-    in.end();
-    in.begin(ike::payload_type::sa);
-    ike::sa_writer csa(w);
-    std::array<std::byte, 4> esp_spi{};
-    REQUIRE(rng.fill(esp_spi));
-    csa.begin_proposal(1, 3, esp_spi);
-    csa.transform_v2(1, 12);
-    csa.attribute(ike::attribute::basic(14, 128));
-    csa.transform_v2(3, 12);
-    csa.transform_v2(5, 0);
-    csa.finish();
-    in.end();
-    for (auto [t, addr] :
-         {std::pair{ike::payload_type::tsi, my_ip}, std::pair{ike::payload_type::tsr, their_ip}}) {
-        in.begin(t);
-        std::array<std::byte, 16> sel{};
-        writer sw(sel);
-        ike::v2::traffic_selector{7, 0, 0, 65535, addr, addr}.encode(sw);
-        ike::v2::ts{1, sel, 0, {}}.encode(w);
+        // IKE_AUTH: SK { IDi, AUTH, SA (ESP), TSi, TSr }.
+        std::array<std::byte, 8> idi_body{};
+        idi_body[0] = std::byte{1};
+        std::memcpy(idi_body.data() + 4, my_ip.data(), 4);
+        auto auth = ike::v2::psk_auth<B>(info, as_bytes(psk), init_req, nr, keys->pi, idi_body);
+        REQUIRE(auth.has_value());
+        ike::header h2 = h;
+        h2.spi_r = r1->header().spi_r;
+        h2.exchange_type = ike::exchange::ike_auth;
+        h2.message_id = 1;
+        std::array<std::byte, 16> iv{};
+        REQUIRE(rng.fill(iv));
+        ike::message_builder b2(buf, h2);
+        auto sk = ike::v2::begin_sk(b2, bytes_view(iv).first(info.iv_size));
+        ike::chain_writer in(b2.out(), sk.next_at);
+        auto& w = b2.out();
+        in.begin(ike::payload_type::idi);
+        w.bytes(idi_body);
         in.end();
-    }
-    auto n2 = tx->seal(b2, sk);
-    REQUIRE(n2.has_value());
-    auto auth_resp = exchange(bytes_view(buf).first(*n2));
-    auto r2 = ike::parse(auth_resp);
-    REQUIRE(r2.has_value());
-    CHECK(r2->header().exchange_type == ike::exchange::ike_auth);
-    auto pt = rx->open(auth_resp);
-    REQUIRE(pt.has_value());
-    bytes_view idr_body, their_auth;
-    std::vector<std::string> inner;
-    for (const auto& p : pt->payloads()) {
-        inner.push_back(ike::name(p.kind()));
-        if (p.kind() == ike::payload_type::idr) idr_body = p.body;
-        if (p.kind() == ike::payload_type::auth) their_auth = ike::v2::auth::parse(p)->data;
-        if (p.kind() == ike::payload_type::notify) {
-            auto n = ike::v2::notify::parse(p);
-            const char* nn = ike::name(n->kind());
-            MESSAGE("responder notify: " << (nn ? std::string(nn) : std::to_string(n->type)));
-            CHECK(n->type != 24);  // AUTHENTICATION_FAILED
+        in.begin(ike::payload_type::auth);
+        ike::v2::auth{2, *auth, {}}.encode(w);
+        in.end();
+        in.begin(ike::payload_type::sa);
+        ike::sa_writer csa(w);
+        std::array<std::byte, 4> esp_spi{};
+        REQUIRE(rng.fill(esp_spi));
+        csa.begin_proposal(1, 3, esp_spi);
+        csa.transform_v2(1, 12);
+        csa.attribute(ike::attribute::basic(14, 128));
+        csa.transform_v2(3, 12);
+        csa.transform_v2(5, 0);
+        csa.finish();
+        in.end();
+        for (auto [t, addr] : {std::pair{ike::payload_type::tsi, my_ip},
+                               std::pair{ike::payload_type::tsr, their_ip}}) {
+            in.begin(t);
+            std::array<std::byte, 16> sel{};
+            writer sw(sel);
+            ike::v2::traffic_selector{7, 0, 0, 65535, addr, addr}.encode(sw);
+            ike::v2::ts{1, sel, 0, {}}.encode(w);
+            in.end();
         }
-    }
-    MESSAGE("IKE_AUTH response payloads: " << inner.size());
-    REQUIRE(!their_auth.empty());
-    auto expect = ike::v2::psk_auth<B>(info, as_bytes(psk), init_resp, ni, keys->pr, idr_body);
-    REQUIRE(expect.has_value());
-    CHECK(test::to_hex(*expect) == test::to_hex(their_auth));
+        auto n2 = tx->seal(b2, sk);
+        REQUIRE(n2.has_value());
+        auto auth_resp = exchange(bytes_view(buf).first(*n2));
+        auto r2 = ike::parse(auth_resp);
+        REQUIRE(r2.has_value());
+        CHECK(r2->header().exchange_type == ike::exchange::ike_auth);
+        auto pt = rx->open(auth_resp);
+        REQUIRE(pt.has_value());
+        bytes_view idr_body, their_auth;
+        std::vector<std::string> inner;
+        for (const auto& p : pt->payloads()) {
+            inner.push_back(ike::name(p.kind()));
+            if (p.kind() == ike::payload_type::idr) idr_body = p.body;
+            if (p.kind() == ike::payload_type::auth) their_auth = ike::v2::auth::parse(p)->data;
+            if (p.kind() == ike::payload_type::notify) {
+                auto n = ike::v2::notify::parse(p);
+                const char* nn = ike::name(n->kind());
+                MESSAGE("responder notify: " << (nn ? std::string(nn) : std::to_string(n->type)));
+                CHECK(n->type != 24);  // AUTHENTICATION_FAILED
+            }
+        }
+        MESSAGE("IKE_AUTH response payloads: " << inner.size());
+        REQUIRE(!their_auth.empty());
+        auto expect = ike::v2::psk_auth<B>(info, as_bytes(psk), init_resp, ni, keys->pr, idr_body);
+        REQUIRE(expect.has_value());
+        CHECK(test::to_hex(*expect) == test::to_hex(their_auth));
 
-    // INFORMATIONAL: delete the IKE SA (an empty Delete for protocol IKE).
-    ike::header h3 = h2;
-    h3.exchange_type = ike::exchange::informational;
-    h3.message_id = 2;
-    ike::message_builder b3(buf, h3);
-    auto sk3 = ike::v2::begin_sk(b3, iv);
-    ike::chain_writer in3(b3.out(), sk3.next_at);
-    in3.begin(ike::payload_type::delete_);
-    ike::v2::delete_{1, 0, 0, {}}.encode(b3.out());
-    in3.end();
-    auto n3 = tx->seal(b3, sk3);
-    REQUIRE(n3.has_value());
-    auto del_resp = exchange(bytes_view(buf).first(*n3));
-    auto pt3 = rx->open(del_resp);
-    REQUIRE(pt3.has_value());
-    CHECK(ike::parse(del_resp)->header().response());
+        // INFORMATIONAL: delete the IKE SA (an empty Delete for protocol IKE).
+        ike::header h3 = h2;
+        h3.exchange_type = ike::exchange::informational;
+        h3.message_id = 2;
+        ike::message_builder b3(buf, h3);
+        auto sk3 = ike::v2::begin_sk(b3, bytes_view(iv).first(info.iv_size));
+        ike::chain_writer in3(b3.out(), sk3.next_at);
+        in3.begin(ike::payload_type::delete_);
+        ike::v2::delete_{1, 0, 0, {}}.encode(b3.out());
+        in3.end();
+        auto n3 = tx->seal(b3, sk3);
+        REQUIRE(n3.has_value());
+        auto del_resp = exchange(bytes_view(buf).first(*n3));
+        auto pt3 = rx->open(del_resp);
+        REQUIRE(pt3.has_value());
+        CHECK(ike::parse(del_resp)->header().response());
+    }
 }
 
 namespace {

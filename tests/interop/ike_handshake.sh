@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# A real IKEv2 handshake between l2sec and strongSwan: a charon responder in
-# one network namespace, l2sec's test binary (test case "IKEv2 handshake with
-# a strongSwan responder") in another. l2sec builds IKE_SA_INIT, derives the
-# keys, sends IKE_AUTH with a PSK AUTH inside an SK payload, verifies the
-# responder's AUTH, and deletes the IKE SA. Passes when l2sec's checks pass
-# and charon logged the IKE SA as established; the capture of the exchange
-# must dissect in tshark with no malformed packet.
+# Real handshakes between l2sec and strongSwan: a charon responder in one
+# network namespace, l2sec's test binary (the "... with a strongSwan
+# responder" test cases) in another.
+#  - IKEv2, twice (AES-CBC+HMAC with ECP-256, AES-GCM-16 with Curve25519):
+#    l2sec builds IKE_SA_INIT, derives the keys, sends IKE_AUTH with a PSK AUTH
+#    in an SK payload, verifies the responder's AUTH, deletes the IKE SA.
+#  - IKEv1 Main Mode (PSK) + Quick Mode with the L2TP/IPsec selectors
+#    (udp/1701, transport): HASH_I/HASH(1)/HASH(3) from l2sec, HASH_R/HASH(2)
+#    verified by l2sec, CBC with chained IVs both ways.
+# Passes when l2sec's checks pass and charon logged the IKE SAs established
+# and answered Quick Mode; the capture must dissect in tshark with no
+# malformed packet.
 set -u
 B=${L2SEC_BUILD:-build}
 tag=l2hs$$
@@ -68,7 +73,7 @@ connections {
     version = 2
     local_addrs = 10.99.2.2
     remote_addrs = 10.99.2.1
-    proposals = aes128-sha256-ecp256
+    proposals = aes128-sha256-ecp256, aes256gcm16-prfsha384-curve25519
     local { auth = psk
       id = 10.99.2.2 }
     remote { auth = psk
@@ -127,6 +132,9 @@ for c in l2sec l2sec1; do
         echo "FAIL: charon did not establish IKE SA $c"; rc=1
     fi
 done
+n2=$(grep -c "IKE_SA l2sec\[[0-9]*\] established" "$d/charon.log")
+echo "charon established $n2 IKEv2 SAs (aes128-cbc/ecp256 and aes256-gcm16/curve25519)"
+[ "$n2" -ge 2 ] || { echo "FAIL: expected two IKEv2 SAs"; rc=1; }
 # IKEv1 Quick Mode: charon accepted HASH(1) (it answered) and HASH(3) (no hash error logged).
 grep -q "generating QUICK_MODE response" "$d/charon.log" || { echo "FAIL: no Quick Mode response"; rc=1; }
 grep -q "parsed QUICK_MODE request [0-9]* \[ HASH \]" "$d/charon.log" || { echo "FAIL: QM3 not parsed"; rc=1; }
