@@ -239,6 +239,21 @@ TEST_CASE("IKEv1 capture (strongSwan Main Mode + Quick Mode): decode, vendor IDs
                                               "draft-ietf-ipsec-nat-t-ike-02\\n"});
 }
 
+TEST_CASE(
+    "every captured message (IKEv2 CBC/GCM, IKEv1 AES-128/AES-256) re-encodes byte for byte") {
+    for (const char* f : {"ike_v2cbc.pcap", "ike_v2gcm.pcap", "ike_v1.pcap", "ike_v1aes256.pcap"}) {
+        CAPTURE(f);
+        auto pk = test::ike_capture(f);
+        REQUIRE(pk.size() >= 4);
+        for (auto& p : pk) {
+            auto m = ike::parse(p.ike);
+            REQUIRE(m.has_value());
+            CHECK(ike::validate(*m).has_value());
+            CHECK(to_hex(reencoded(*m)) == to_hex(p.ike));
+        }
+    }
+}
+
 TEST_CASE("decoding and re-encoding real messages does not allocate") {
     auto pk = test::ike_capture("ike_v2cbc.pcap");
     auto v1 = test::ike_capture("ike_v1.pcap");

@@ -706,6 +706,63 @@ TEST_CASE("IKEv1 Main Mode + Quick Mode (strongSwan, PSK, AES-128, SHA-1, modp20
     CHECK(oe.error().offset == 28);
 }
 
+TEST_CASE("IKEv1 with AES-256 + SHA-1 + ECP-384 (Windows' first choice): Ka and KEYMAT expansion") {
+    auto pk = test::ike_capture("ike_v1aes256.pcap");
+    auto keys = test::ike_keys("ike_v1aes256.keys");
+    REQUIRE(pk.size() == 9);
+    auto info = ike::v1::describe({ike::v1_encr::aes_cbc, 256, ike::v1_hash::sha1});
+    REQUIRE(info.has_value());
+    auto m0 = *ike::parse(pk[0].ike);
+    auto m2 = *ike::parse(pk[2].ike);
+    auto m3 = *ike::parse(pk[3].ike);
+    auto ni = find(m2.payloads(), ike::payload_type::nonce_v1).body;
+    auto nr = find(m3.payloads(), ike::payload_type::nonce_v1).body;
+    auto gxi = find(m2.payloads(), ike::payload_type::ke_v1).body;
+    auto gxr = find(m3.payloads(), ike::payload_type::ke_v1).body;
+    CHECK(gxi.size() == 96);  // ECP-384 x | y
+    auto sai = find(m0.payloads(), ike::payload_type::sa_v1).body;
+    const auto cky_i = m3.header().spi_i, cky_r = m3.header().spi_r;
+    auto skeyid = ike::v1::skeyid_psk<B>(*info, as_bytes("l2sec-ike-test-psk"), ni, nr);
+    REQUIRE(skeyid.has_value());
+    auto k = ike::v1::derive_phase1<B>(*info, *skeyid, keys.at("shared_diffie_hellman_secret"),
+                                       cky_i, cky_r);
+    REQUIRE(k.has_value());
+    CHECK(to_hex(k->e) == to_hex(keys.at("skeyid_e")));
+    // SKEYID_e is 20 bytes; the 32-byte key is K1 | K2 (RFC 2409 Appendix B).
+    CHECK(k->ka.size == 32);
+    CHECK(to_hex(k->ka) == to_hex(keys.at("encryption_key_ka")));
+    auto iv = ike::v1::phase1_iv<B>(*info, gxi, gxr);
+    CHECK(to_hex(iv->view()) == to_hex(keys.at("initial_iv")));
+    auto mc = ike::v1::message_crypto<B>::make(*info, k->ka);
+    REQUIRE(mc.has_value());
+    auto mm5 = pk[4].ike;
+    auto c5 = mc->decrypt(mm5, *iv);
+    REQUIRE(c5.has_value());
+    auto hi = ike::v1::phase1_hash<B>(*info, *skeyid, true, gxi, gxr, cky_i, cky_r, sai,
+                                      find(*c5, ike::payload_type::id_v1).body);
+    CHECK(to_hex(*hi) == to_hex(find(*c5, ike::payload_type::hash).body));
+    auto mm6 = pk[5].ike;
+    REQUIRE(mc->decrypt(mm6, *iv).has_value());
+    const ike::v1::iv last_p1 = *iv;
+    auto qm1 = pk[6].ike;
+    const auto mid = ike::parse(qm1)->header().message_id;
+    auto qiv = ike::v1::phase2_iv<B>(*info, last_p1, mid);
+    auto c7 = mc->decrypt(qm1, *qiv);
+    REQUIRE(c7.has_value());
+    auto ni2 = find(*c7, ike::payload_type::nonce_v1).body;
+    auto qm2 = pk[7].ike;
+    auto c8 = mc->decrypt(qm2, *qiv);
+    REQUIRE(c8.has_value());
+    auto nr2 = find(*c8, ike::payload_type::nonce_v1).body;
+    std::uint32_t spi_r = 0;
+    for (const auto& pp : ike::v1::sa::parse(find(*c8, ike::payload_type::sa_v1))->proposals())
+        spi_r = load_be32(ike::proposal::parse(pp)->spi.data());
+    std::array<std::byte, 52> km{};  // AES-256 key + HMAC-SHA1 key: three PRF blocks
+    REQUIRE(ike::v1::keymat<B>(*info, k->d, 3, spi_r, ni2, nr2, km).has_value());
+    CHECK(to_hex(bytes_view(km).first(32)) == to_hex(keys.at("encryption_initiator_key")));
+    CHECK(to_hex(bytes_view(km).subspan(32)) == to_hex(keys.at("integrity_initiator_key")));
+}
+
 TEST_CASE("DH/ECDH through the seam: RFC 5903 (ECP-256), RFC 7748 (X25519), MODP agreement") {
     using K = crypto::botan_dh;
     auto i = K::make_key_exchange(

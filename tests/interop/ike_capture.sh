@@ -5,6 +5,8 @@
 #   v2gcm : IKEv2 IKE_SA_INIT + IKE_AUTH, aes256gcm16-prfsha384-ecp384
 #   v1    : IKEv1 Main Mode + Quick Mode, aes128-sha1-modp2048, transport mode
 #           with the L2TP/IPsec selectors (udp/1701)
+#   v1aes256: the same with aes256-sha1-ecp384 (Windows' first choice; the
+#           AES-256 key needs RFC 2409 Appendix B key expansion with SHA-1)
 # charon logs at "ike 4" (DH secret, SKEYSEED/SKEYID, SK_* keys).
 # Passes when every exchange reaches ESTABLISHED and the capture holds the
 # expected number of IKE messages, and l2sec's test suite (if built) decodes it.
@@ -43,9 +45,9 @@ ip -n "$ns2" link set w${tag} up
 ip -n "$ns1" link set lo up
 ip -n "$ns2" link set lo up
 
-# conf <dir> <local> <remote>
+# conf <dir> <local> <remote> <connection> <child>
 conf() {
-    local d=$1 me=$2 peer=$3
+    local d=$1 me=$2 peer=$3 conn=$4 child=$5
     mkdir -p "$d"
     cat >"$d/strongswan.conf" <<CONF
 charon {
@@ -73,49 +75,30 @@ charon {
   }
 }
 CONF
+    # One connection per pair of charons (a responder picks the first config
+    # that matches the addresses, so several would shadow each other).
+    local ver prop esp
+    case $conn in
+        v2cbc) ver=2 prop=aes128-sha256-modp2048 esp=aes128-sha256 ;;
+        v2gcm) ver=2 prop=aes256gcm16-prfsha384-ecp384 esp=aes256gcm16 ;;
+        v1) ver=1 prop=aes128-sha1-modp2048 esp=aes128-sha1 ;;
+        v1aes256) ver=1 prop=aes256-sha1-ecp384 esp=aes256-sha1 ;;
+    esac
     cat >"$d/swanctl.conf" <<CONF
 connections {
-  v2cbc {
-    version = 2
+  $conn {
+    version = $ver
     local_addrs = $me
     remote_addrs = $peer
-    proposals = aes128-sha256-modp2048
+    proposals = $prop
     local { auth = psk
       id = $me }
     remote { auth = psk
       id = $peer }
-    children { c2cbc { mode = transport
+    children { $child { mode = transport
       local_ts = dynamic[udp/1701]
       remote_ts = dynamic[udp/1701]
-      esp_proposals = aes128-sha256 } }
-  }
-  v2gcm {
-    version = 2
-    local_addrs = $me
-    remote_addrs = $peer
-    proposals = aes256gcm16-prfsha384-ecp384
-    local { auth = psk
-      id = $me }
-    remote { auth = psk
-      id = $peer }
-    children { c2gcm { mode = transport
-      local_ts = dynamic[udp/1701]
-      remote_ts = dynamic[udp/1701]
-      esp_proposals = aes256gcm16 } }
-  }
-  v1 {
-    version = 1
-    local_addrs = $me
-    remote_addrs = $peer
-    proposals = aes128-sha1-modp2048
-    local { auth = psk
-      id = $me }
-    remote { auth = psk
-      id = $peer }
-    children { c1 { mode = transport
-      local_ts = dynamic[udp/1701]
-      remote_ts = dynamic[udp/1701]
-      esp_proposals = aes128-sha1 } }
+      esp_proposals = $esp } }
   }
 }
 secrets {
@@ -145,8 +128,8 @@ start() {
 # run <conn> <child>: a fresh pair of charons, one exchange, one pcap
 run() {
     local conn=$1 child=$2 d1=$work/$1/i d2=$work/$1/r
-    conf "$d1" 10.99.0.1 10.99.0.2
-    conf "$d2" 10.99.0.2 10.99.0.1
+    conf "$d1" 10.99.0.1 10.99.0.2 "$conn" "$child"
+    conf "$d2" 10.99.0.2 10.99.0.1 "$conn" "$child"
     ip netns exec "$ns1" dumpcap -q -P -i v${tag} -f "udp port 500 or udp port 4500" -w "$work/$conn.pcap" >/dev/null 2>&1 &
     local cap=$!
     pids+=($cap)
@@ -192,7 +175,7 @@ run() {
 }
 
 rc=0
-for c in "v2cbc c2cbc" "v2gcm c2gcm" "v1 c1"; do
+for c in "v2cbc c2cbc" "v2gcm c2gcm" "v1 c1" "v1aes256 c1aes256"; do
     run $c
     r=$?
     [ $r -eq 2 ] && skip "charon cannot start here"

@@ -50,6 +50,7 @@ compare v2gcm "$S/tests/data/ike_v2gcm.pcap" \
     "uat:ikev2_decryption_table:$si,$sr,$(key v2gcm sk_ei_secret),$(key v2gcm sk_er_secret),\"AES-GCM-256 with 16 octet ICV [RFC5282]\",,,\"NONE [RFC4306]\"" \
     -- --ikev2-sa "$si:$sr:$(key v2gcm sk_ei_secret):$(key v2gcm sk_er_secret):::aes256-gcm:none"
 compare v1 "$S/tests/data/ike_v1.pcap"
+compare v1aes256 "$S/tests/data/ike_v1aes256.pcap"
 
 # Messages built with l2sec (keys fixed in tests/ike/ike_build_tests.cpp).
 L2SEC_IKE_GEN_PCAP=$work/gen.pcap "$gen" -tc="messages built*" >"$work/gen.log" 2>&1 ||
