@@ -496,6 +496,11 @@ TEST_CASE(
     REQUIRE(qt->attributes().find(ike::v1_ipsec_attr::encapsulation_mode, mode));
     CHECK(ike::encapsulation_mode{static_cast<std::uint16_t>(mode.value())} ==
           ike::encapsulation_mode::udp_transport);
+    CHECK(std::string(ike::name(ike::encapsulation_mode::udp_transport)) ==
+          "UDP-Encapsulated-Transport");
+    CHECK(std::string(ike::v1_ipsec_attr_name(mode.type)) == "Encapsulation-Mode");
+    CHECK(std::string(ike::v1_attr_name(ike::v1_attr::life_duration)) == "Life-Duration");
+    CHECK(ike::v1_attr_name(99) == nullptr);
 }
 
 TEST_CASE("IKEv2 payload bodies: TS, CP, delete, SKF, AUTH, ID") {

@@ -696,6 +696,131 @@ enum class v1_auth_alg : std::uint16_t {
     hmac_sha2_512 = 7
 };
 
+/// Name of an IKEv1 phase 1 attribute class (RFC 2409 Appendix A), or nullptr.
+constexpr const char* v1_attr_name(std::uint16_t t) noexcept {
+    switch (t) {
+        case v1_attr::encryption_algorithm:
+            return "Encryption-Algorithm";
+        case v1_attr::hash_algorithm:
+            return "Hash-Algorithm";
+        case v1_attr::authentication_method:
+            return "Authentication-Method";
+        case v1_attr::group_description:
+            return "Group-Description";
+        case v1_attr::group_type:
+            return "Group-Type";
+        case v1_attr::life_type:
+            return "Life-Type";
+        case v1_attr::life_duration:
+            return "Life-Duration";
+        case v1_attr::prf:
+            return "PRF";
+        case v1_attr::key_length:
+            return "Key-Length";
+        case v1_attr::field_size:
+            return "Field-Size";
+        case v1_attr::group_order:
+            return "Group-Order";
+        default:
+            return nullptr;
+    }
+}
+
+/// Name of an IPsec DOI SA attribute (RFC 2407 §4.5), or nullptr.
+constexpr const char* v1_ipsec_attr_name(std::uint16_t t) noexcept {
+    switch (t) {
+        case v1_ipsec_attr::sa_life_type:
+            return "SA-Life-Type";
+        case v1_ipsec_attr::sa_life_duration:
+            return "SA-Life-Duration";
+        case v1_ipsec_attr::group_description:
+            return "Group-Description";
+        case v1_ipsec_attr::encapsulation_mode:
+            return "Encapsulation-Mode";
+        case v1_ipsec_attr::auth_algorithm:
+            return "Authentication-Algorithm";
+        case v1_ipsec_attr::key_length:
+            return "Key-Length";
+        case v1_ipsec_attr::key_rounds:
+            return "Key-Rounds";
+        default:
+            return nullptr;
+    }
+}
+
+constexpr const char* name(v1_encr e) noexcept {
+    switch (e) {
+        case v1_encr::des_cbc:
+            return "DES-CBC";
+        case v1_encr::idea_cbc:
+            return "IDEA-CBC";
+        case v1_encr::blowfish_cbc:
+            return "Blowfish-CBC";
+        case v1_encr::des3_cbc:
+            return "3DES-CBC";
+        case v1_encr::aes_cbc:
+            return "AES-CBC";
+    }
+    return nullptr;
+}
+constexpr const char* name(v1_hash h) noexcept {
+    switch (h) {
+        case v1_hash::md5:
+            return "MD5";
+        case v1_hash::sha1:
+            return "SHA";
+        case v1_hash::tiger:
+            return "Tiger";
+        case v1_hash::sha2_256:
+            return "SHA2-256";
+        case v1_hash::sha2_384:
+            return "SHA2-384";
+        case v1_hash::sha2_512:
+            return "SHA2-512";
+    }
+    return nullptr;
+}
+constexpr const char* name(v1_auth a) noexcept {
+    switch (a) {
+        case v1_auth::pre_shared_key:
+            return "Pre-shared key";
+        case v1_auth::dss_sig:
+            return "DSS signatures";
+        case v1_auth::rsa_sig:
+            return "RSA signatures";
+        case v1_auth::rsa_enc:
+            return "Encryption with RSA";
+        case v1_auth::rsa_rev_enc:
+            return "Revised encryption with RSA";
+        case v1_auth::xauth_init_psk:
+            return "XAUTHInitPreShared";
+        case v1_auth::xauth_resp_psk:
+            return "XAUTHRespPreShared";
+        case v1_auth::xauth_init_rsa:
+            return "XAUTHInitRSA";
+        case v1_auth::xauth_resp_rsa:
+            return "XAUTHRespRSA";
+    }
+    return nullptr;
+}
+constexpr const char* name(encapsulation_mode m) noexcept {
+    switch (m) {
+        case encapsulation_mode::tunnel:
+            return "Tunnel";
+        case encapsulation_mode::transport:
+            return "Transport";
+        case encapsulation_mode::udp_tunnel:
+            return "UDP-Encapsulated-Tunnel";
+        case encapsulation_mode::udp_transport:
+            return "UDP-Encapsulated-Transport";
+        case encapsulation_mode::udp_tunnel_draft:
+            return "UDP-Encapsulated-Tunnel (draft)";
+        case encapsulation_mode::udp_transport_draft:
+            return "UDP-Encapsulated-Transport (draft)";
+    }
+    return nullptr;
+}
+
 /// The IPsec DOI (RFC 2407) and its one situation bit.
 inline constexpr std::uint32_t doi_ipsec = 1;
 inline constexpr std::uint32_t sit_identity_only = 1;
