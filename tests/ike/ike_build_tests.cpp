@@ -444,6 +444,28 @@ TEST_CASE("IKEv2 handshake with a strongSwan responder (interop; needs L2SEC_IKE
         in.resize(static_cast<std::size_t>(n));
         return in;
     };
+    // After IKE_SA_INIT the initiator moves to port 4500 (RFC 7296 2.23): four
+    // zero bytes (the non-ESP marker) before each IKE message, both ways.
+    udp_socket s4;
+    s4.fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(s4.fd >= 0);
+    sockaddr_in me4 = me, them4 = them;
+    me4.sin_port = them4.sin_port = htons(4500);
+    REQUIRE(::bind(s4.fd, reinterpret_cast<sockaddr*>(&me4), sizeof me4) == 0);
+    ::setsockopt(s4.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    auto exchange4500 = [&](bytes_view out) {
+        std::vector<std::byte> wire(4 + out.size());
+        copy_to(mutable_bytes(wire).subspan(4), out);
+        REQUIRE(::sendto(s4.fd, wire.data(), wire.size(), 0, reinterpret_cast<sockaddr*>(&them4),
+                         sizeof them4) == static_cast<ssize_t>(wire.size()));
+        std::vector<std::byte> in(65536);
+        auto n = ::recv(s4.fd, in.data(), in.size(), 0);
+        REQUIRE(n > 0);
+        in.resize(static_cast<std::size_t>(n));
+        auto m = ike::strip_non_esp_marker(in);
+        REQUIRE(m.has_value());
+        return std::vector<std::byte>(m->begin(), m->end());
+    };
 
     struct v2_case {
         const char* name;
@@ -492,6 +514,15 @@ TEST_CASE("IKEv2 handshake with a strongSwan responder (interop; needs L2SEC_IKE
         ike::v2::ke{group_id, kx->public_value()}.encode(b.out());
         b.end();
         b.add(ike::payload_type::nonce, ni);
+        // NAT detection: hashes of our real address/port and of the peer's (no NAT here).
+        for (auto [type, addr] :
+             {std::pair{std::uint16_t{16388}, my_ip}, std::pair{std::uint16_t{16389}, their_ip}}) {
+            auto hsh = ike::nat_detection_hash<B>(crypto::hash_id::sha1, h.spi_i, 0, addr, 500);
+            REQUIRE(hsh.has_value());
+            b.begin(ike::payload_type::notify);
+            ike::v2::notify{0, type, {}, *hsh}.encode(b.out());
+            b.end();
+        }
         auto init_req = finish(b, buf);
         auto init_resp = exchange(init_req);
         auto r1 = ike::parse(init_resp);
@@ -514,6 +545,19 @@ TEST_CASE("IKEv2 handshake with a strongSwan responder (interop; needs L2SEC_IKE
             }
         }
         REQUIRE(!nr.empty());
+        // The responder's NAT detection data matches ours: nobody is behind a NAT.
+        int natd = 0;
+        for (const auto& p : r1->payloads()) {
+            if (p.kind() != ike::payload_type::notify) continue;
+            auto n = ike::v2::notify::parse(p);
+            if (n->type != 16388 && n->type != 16389) continue;
+            auto expect =
+                ike::nat_detection_hash<B>(crypto::hash_id::sha1, h.spi_i, r1->header().spi_r,
+                                           n->type == 16388 ? their_ip : my_ip, 500);
+            CHECK(test::to_hex(*expect) == test::to_hex(n->data));
+            ++natd;
+        }
+        CHECK(natd == 2);
         REQUIRE(their_ke.size() == crypto::info(tc.group).public_size);
         std::array<std::byte, crypto::max_dh_shared_size> gir{};
         auto gn = kx->agree(their_ke, gir);
@@ -574,7 +618,7 @@ TEST_CASE("IKEv2 handshake with a strongSwan responder (interop; needs L2SEC_IKE
         }
         auto n2 = tx->seal(b2, sk);
         REQUIRE(n2.has_value());
-        auto auth_resp = exchange(bytes_view(buf).first(*n2));
+        auto auth_resp = exchange4500(bytes_view(buf).first(*n2));
         auto r2 = ike::parse(auth_resp);
         REQUIRE(r2.has_value());
         CHECK(r2->header().exchange_type == ike::exchange::ike_auth);
@@ -611,7 +655,7 @@ TEST_CASE("IKEv2 handshake with a strongSwan responder (interop; needs L2SEC_IKE
         in3.end();
         auto n3 = tx->seal(b3, sk3);
         REQUIRE(n3.has_value());
-        auto del_resp = exchange(bytes_view(buf).first(*n3));
+        auto del_resp = exchange4500(bytes_view(buf).first(*n3));
         auto pt3 = rx->open(del_resp);
         REQUIRE(pt3.has_value());
         CHECK(ike::parse(del_resp)->header().response());

@@ -3,8 +3,10 @@
 # network namespace, l2sec's test binary (the "... with a strongSwan
 # responder" test cases) in another.
 #  - IKEv2, twice (AES-CBC+HMAC with ECP-256, AES-GCM-16 with Curve25519):
-#    l2sec builds IKE_SA_INIT, derives the keys, sends IKE_AUTH with a PSK AUTH
-#    in an SK payload, verifies the responder's AUTH, deletes the IKE SA.
+#    l2sec builds IKE_SA_INIT (with NAT detection hashes, checked against
+#    charon's), derives the keys, moves to UDP 4500 (non-ESP marker), sends
+#    IKE_AUTH with a PSK AUTH in an SK payload, verifies the responder's AUTH,
+#    deletes the IKE SA.
 #  - IKEv1 Main Mode (PSK) + Quick Mode with the L2TP/IPsec selectors
 #    (udp/1701, transport): HASH_I/HASH(1)/HASH(3) from l2sec, HASH_R/HASH(2)
 #    verified by l2sec, CBC with chained IVs both ways.
@@ -135,6 +137,10 @@ done
 n2=$(grep -c "IKE_SA l2sec\[[0-9]*\] established" "$d/charon.log")
 echo "charon established $n2 IKEv2 SAs (aes128-cbc/ecp256 and aes256-gcm16/curve25519)"
 [ "$n2" -ge 2 ] || { echo "FAIL: expected two IKEv2 SAs"; rc=1; }
+# l2sec's NAT_DETECTION hashes are right: charon sees no NAT.
+if grep -q "behind NAT" "$d/charon.log"; then
+    echo "FAIL: charon thinks there is a NAT (wrong NAT detection hash)"; grep "behind NAT" "$d/charon.log"; rc=1
+fi
 # IKEv1 Quick Mode: charon accepted HASH(1) (it answered) and HASH(3) (no hash error logged).
 grep -q "generating QUICK_MODE response" "$d/charon.log" || { echo "FAIL: no Quick Mode response"; rc=1; }
 grep -q "parsed QUICK_MODE request [0-9]* \[ HASH \]" "$d/charon.log" || { echo "FAIL: QM3 not parsed"; rc=1; }
