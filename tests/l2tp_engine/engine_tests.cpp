@@ -556,3 +556,58 @@ TEST_CASE("engine: data traffic suppresses Hello (peers that never acknowledge H
     }
     CHECK(f.lns->find_tunnel(lns_tid)->channel.stats().sent == before);  // no Hello from the LNS
 }
+
+TEST_CASE("engine: 10,000 tunnels and 60,000 sessions up between two in-process engines") {
+    using big = engine<carrier_limits>;
+    engine_config lc{.host_name = "lac"};
+    lc.accept_tunnels = false;
+    auto lac = std::make_unique<big>(lc);
+    auto lns = std::make_unique<big>(engine_config{.host_name = "lns"});
+    const auto lac_ep = tr::endpoint::v4(10, 0, 0, 1, 1701),
+               lns_ep = tr::endpoint::v4(10, 0, 0, 2, 1701);
+    time_point now{};
+    std::array<std::byte, 1600> buf{};
+    std::size_t tunnels_up = 0, sessions_up = 0, lost = 0;
+    std::vector<std::uint16_t> lac_tunnels;
+    auto exchange = [&] {
+        for (bool any = true; any;) {
+            any = false;
+            while (auto o = lac->poll_transmit(now, buf)) {
+                any = true;
+                (void)lns->handle_datagram(lac_ep, bytes_view(buf.data(), o->size), now);
+                while (auto e = lns->poll_event())
+                    (void)e;
+            }
+            while (auto o = lns->poll_transmit(now, buf)) {
+                any = true;
+                (void)lac->handle_datagram(lns_ep, bytes_view(buf.data(), o->size), now);
+                while (auto e = lac->poll_event()) {
+                    if (e->kind == event_kind::tunnel_up) {
+                        ++tunnels_up;
+                        lac_tunnels.push_back(e->tunnel);
+                    }
+                    sessions_up += e->kind == event_kind::session_up;
+                }
+            }
+        }
+    };
+    for (int i = 0; i < 10000; ++i) {
+        REQUIRE(lac->open_tunnel(lns_ep, now));
+        if (i % 100 == 99) exchange();  // a batch at a time: the event queues stay small
+    }
+    exchange();
+    CHECK(tunnels_up == 10000);
+    CHECK(lns->tunnel_count() == 10000);
+    for (int round = 0; round < 6; ++round) {
+        for (std::size_t i = 0; i < lac_tunnels.size(); ++i) {
+            REQUIRE(lac->open_session(lac_tunnels[i], now));
+            if (i % 50 == 49) exchange();
+        }
+        exchange();
+    }
+    CHECK(sessions_up == 60000);
+    CHECK(lns->session_count() == 60000);
+    CHECK(lac->session_count() == 60000);
+    lost = lac->stats().events_lost + lns->stats().events_lost;
+    CHECK(lost == 0);
+}
