@@ -3,8 +3,8 @@
 // addresses it got and pinging the LNS), and tears everything down cleanly.
 //
 //   l2sec-lac --lns 127.0.0.1:1701 [--bind 127.0.0.2:0] [--secret S] [--hold 2]
-//             [--ppp --user U --password P [--auth pap|chap|mschapv2|any] [--pings 3] [--ping
-//             A.B.C.D]]
+//             [--ppp --user U --password P [--auth pap|chap|mschapv2|any]
+//              [--pings 3] [--ping A.B.C.D] [--ipv6]]
 //
 // Exit status: 0 when the tunnel and session (and with --ppp, IPCP) came up
 // and everything was torn down (a CDN from the LNS is handled and reported),
@@ -33,11 +33,15 @@ int main(int argc, char** argv) {
     std::string user, password, auth = "any";
     std::optional<transport::endpoint> ping_target;  // default: the LNS's IPCP address
     int hold = 2, limit = 60, pings = 3;
-    bool with_ppp = false;
+    bool with_ppp = false, with_ipv6 = false;
     for (int i = 1; i < argc; ++i) {
         std::string k = argv[i];
         if (k == "--ppp") {
             with_ppp = true;
+            continue;
+        }
+        if (k == "--ipv6") {
+            with_ipv6 = true;
             continue;
         }
         if (i + 1 >= argc) {
@@ -115,6 +119,7 @@ int main(int argc, char** argv) {
     pcfg.user = user;
     pcfg.password = password;
     pcfg.ask_dns = true;
+    pcfg.ipv6 = with_ipv6;
     // --auth restricts what we answer: pap, chap (MD5), mschapv2, or any.
     if (auth == "pap")
         pcfg.can_answer = {false, true, false, false};
@@ -226,6 +231,13 @@ int main(int argc, char** argv) {
                     if (ev->dns2) what += " " + ip_text(ev->dns2);
                     next_ping = now;
                     hang_up_at = now + std::chrono::seconds(hold + pings);
+                }
+                if (ev->kind == ppp::link_event_kind::ipv6cp_up) {
+                    char b[80];
+                    std::snprintf(b, sizeof b, ": interface identifier %016llx, peer %016llx",
+                                  static_cast<unsigned long long>(ev->local_iid),
+                                  static_cast<unsigned long long>(ev->peer_iid));
+                    what += b;
                 }
                 std::printf("%s\n", what.c_str());
                 if (ev->kind == ppp::link_event_kind::finished && sid) {

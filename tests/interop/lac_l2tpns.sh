@@ -2,9 +2,10 @@
 # Our LAC (l2sec-lac --ppp) against l2tpns, an LNS with its own userspace PPP,
 # in a private network namespace: tunnel, session, LCP (l2tpns sends MRRU and
 # Endpoint Discriminator, which we reject/accept), authentication through
-# RADIUS (a tiny accept-all responder), IPCP with DNS, pings to the LNS, LCP
-# Terminate, CDN, StopCCN, and three pings answered by the kernel behind l2tpns. l2tpns prefers CHAP, then PAP: one run answers
-# only PAP (we Nak CHAP), the other CHAP-MD5.
+# RADIUS (a tiny accept-all responder), IPCP with DNS, three pings through the
+# session answered by the kernel behind l2tpns, LCP Terminate, CDN, StopCCN.
+# l2tpns prefers CHAP, then PAP: one run answers only PAP (we Nak CHAP, and Protocol-Reject l2tpns's IPV6CP), the other
+# CHAP-MD5 and IPV6CP as well.
 # Exit 0 = passed, 77 = l2tpns or a namespace is unavailable (reason printed).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +54,7 @@ set bind_address 127.0.0.1
 set cli_bind_address 127.0.0.1
 set cluster_interface "l2s0"
 set ppp_keepalive yes
+set ipv6_prefix 2001:db8::
 CONF
 
 /usr/bin/python3 "$here/radius_accept.py" l2sec >"$work/radius.log" 2>&1 &
@@ -73,11 +75,13 @@ if [ $ready -ne 1 ]; then
     exit 77
 fi
 
-run_case() {  # $1 = auth we answer
-    local auth=$1
-    echo "== l2sec-lac --ppp --auth $auth against l2tpns"
+run_case() {  # $1 = auth we answer, $2 = "ipv6" to negotiate IPV6CP too
+    local auth=$1 v6=${2:-}
+    local extra=()
+    [ -n "$v6" ] && extra+=(--ipv6)
+    echo "== l2sec-lac --ppp --auth $auth ${extra[*]} against l2tpns"
     "$lac" --lns 127.0.0.1:1701 --bind 127.0.0.2:0 --ppp --user "alice-$auth" --password secret \
-        --auth "$auth" --pings 3 --ping 10.77.0.1 --hold 1 --timeout 40 >"$work/lac-$auth.out" 2>&1
+        --auth "$auth" --pings 3 --ping 10.77.0.1 --hold 1 --timeout 40 "${extra[@]}" >"$work/lac-$auth.out" 2>&1
     local rc=$?
     cat "$work/lac-$auth.out"
     if [ $rc -ne 0 ]; then
@@ -94,10 +98,15 @@ run_case() {  # $1 = auth we answer
     # Real IP through the session: l2tpns hands our ICMP to the kernel of its
     # namespace (tun0), which answers from the veth address.
     grep -q "3 of 3 echo requests answered" "$work/lac-$auth.out" || { echo "FAIL ($auth): pings not answered"; return 1; }
+    # IPV6CP: l2tpns Naks our Interface-Identifier with one of its own making;
+    # without --ipv6 we Protocol-Reject its IPV6CP and IPv4 goes on regardless.
+    if [ -n "$v6" ]; then
+        grep -q "ppp: ipv6cp-up: interface identifier" "$work/lac-$auth.out" || { echo "FAIL ($auth): no IPV6CP"; return 1; }
+    fi
     echo "PASS ($auth)"
 }
 
 run_case pap || exit 1
-run_case chap || exit 1
+run_case chap ipv6 || exit 1
 echo "OK"
 exit 0
