@@ -4,8 +4,8 @@
 # Endpoint Discriminator, which we reject/accept), authentication through
 # RADIUS (a tiny accept-all responder), IPCP with DNS, three pings through the
 # session answered by the kernel behind l2tpns, LCP Terminate, CDN, StopCCN.
-# l2tpns prefers CHAP, then PAP: one run answers only PAP (we Nak CHAP, and Protocol-Reject l2tpns's IPV6CP), the other
-# CHAP-MD5 and IPV6CP as well.
+# l2tpns prefers CHAP, then PAP: one run answers only PAP (we Nak CHAP, and
+# Protocol-Reject l2tpns's IPV6CP), the other CHAP-MD5, and IPV6CP as well.
 # Exit 0 = passed, 77 = l2tpns or a namespace is unavailable (reason printed).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
