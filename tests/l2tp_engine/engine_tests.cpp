@@ -611,3 +611,18 @@ TEST_CASE("engine: 10,000 tunnels and 60,000 sessions up between two in-process 
     lost = lac->stats().events_lost + lns->stats().events_lost;
     CHECK(lost == 0);
 }
+
+TEST_CASE("engine: a silent peer: SCCRQ retransmitted with backoff, then the tunnel is torn down") {
+    pair_fixture f(25, {}, {.host_name = "lac"}, {.host_name = "lns"});
+    auto nobody = tr::endpoint::v4(10, 0, 0, 99, 1701);  // nothing listens there
+    auto tid = f.lac->open_tunnel(nobody, f.now);
+    REQUIRE(tid);
+    REQUIRE(f.run_until([&] { return f.has(f.lac_events, event_kind::tunnel_down); }));
+    auto* e = f.find(f.lac_events, event_kind::tunnel_down);
+    CHECK(e->result_code == stopccn_result::general_error);
+    CHECK(e->error_code == general_error::no_control_connection);
+    CHECK(f.lac->tunnel_count() == 0);
+    // RFC 2661 5.8 defaults: 1 + 2 + 4 + 8 + 8 + 8 s of retransmissions.
+    CHECK(f.now >= time_point{} + 31s);
+    CHECK(f.net->stats().unroutable == 6);
+}
