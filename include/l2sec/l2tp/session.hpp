@@ -8,7 +8,6 @@ namespace l2sec::l2tp {
 
 enum class session_state : std::uint8_t {
     idle,          ///< slot free
-    wait_tunnel,   ///< requested before the tunnel came up (not used: opened after tunnel_up)
     wait_reply,    ///< ICRQ or OCRQ sent
     wait_connect,  ///< ICRP or OCRP sent (LNS: waiting for ICCN/OCCN)
     established,
@@ -18,8 +17,6 @@ constexpr const char* to_string(session_state s) noexcept {
     switch (s) {
         case session_state::idle:
             return "idle";
-        case session_state::wait_tunnel:
-            return "wait-tunnel";
         case session_state::wait_reply:
             return "wait-reply";
         case session_state::wait_connect:
