@@ -17,8 +17,8 @@ namespace l2sec::crypto {
 /// An incremental message digest. final() writes the digest and resets the
 /// object, so one instance can hash many messages without reallocating.
 template <class H>
-concept hash_function = std::default_initializable<H> && requires(H h, bytes_view in,
-                                                                  std::span<std::byte, H::digest_size> out) {
+concept hash_function = std::default_initializable<H> &&
+    requires(H h, bytes_view in, std::span<std::byte, H::digest_size> out) {
     { H::digest_size } -> std::convertible_to<std::size_t>;
     { H::block_size } -> std::convertible_to<std::size_t>;
     h.update(in);
@@ -39,51 +39,89 @@ digest<H> hash_of(const Parts&... parts) {
     return d;
 }
 
-/// Portable MD5 (RFC 1321). MD5 is broken for collision resistance; L2TP and
-/// CHAP use it anyway, which is the only reason it is here.
-class md5 {
-public:
-    static constexpr std::size_t digest_size = 16;
+namespace detail {
+
+constexpr std::uint32_t rotl32(std::uint32_t x, unsigned c) noexcept {
+    return (x << c) | (x >> (32 - c));
+}
+
+/// The byte order a Merkle-Damgard hash writes its bit length in.
+enum class length_order { little_endian, big_endian };
+
+/// Merkle-Damgard block buffering over 64-byte blocks, shared by MD5, SHA-1
+/// and SHA-256: update() feeds whole blocks to Derived::block(const std::byte*),
+/// pad() appends 0x80, zeros and the 64-bit message length in bits.
+template <class Derived, length_order Order>
+class merkle_damgard64 {
+  public:
     static constexpr std::size_t block_size = 64;
-
-    constexpr md5() noexcept { reset(); }
-
-    constexpr void reset() noexcept {
-        s_ = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
-        len_ = 0;
-        used_ = 0;
-    }
 
     constexpr void update(bytes_view in) noexcept {
         len_ += in.size();
         std::size_t i = 0;
         if (used_) {
-            while (used_ < 64 && i < in.size()) buf_[used_++] = in[i++];
-            if (used_ < 64) return;
-            block(buf_.data());
+            while (used_ < block_size && i < in.size())
+                buf_[used_++] = in[i++];
+            if (used_ < block_size) return;
+            self().block(buf_.data());
             used_ = 0;
         }
-        for (; in.size() - i >= 64; i += 64) block(in.data() + i);
-        while (i < in.size()) buf_[used_++] = in[i++];
+        for (; in.size() - i >= block_size; i += block_size)
+            self().block(in.data() + i);
+        while (i < in.size())
+            buf_[used_++] = in[i++];
+    }
+
+  protected:
+    constexpr void pad() noexcept {
+        std::uint64_t bits = len_ * 8;
+        std::array<std::byte, 72> p{};
+        p[0] = std::byte{0x80};
+        std::size_t padlen = (used_ < 56) ? 56 - used_ : 120 - used_;
+        for (std::size_t k = 0; k < 8; ++k) {
+            std::size_t shift = Order == length_order::big_endian ? 56 - 8 * k : 8 * k;
+            p[padlen + k] = static_cast<std::byte>(bits >> shift);
+        }
+        update(bytes_view(p.data(), padlen + 8));
+    }
+    constexpr void clear_buffer() noexcept {
+        len_ = 0;
+        used_ = 0;
+    }
+
+  private:
+    constexpr Derived& self() noexcept { return static_cast<Derived&>(*this); }
+    std::array<std::byte, block_size> buf_{};
+    std::uint64_t len_ = 0;
+    std::size_t used_ = 0;
+};
+
+}  // namespace detail
+
+/// Portable MD5 (RFC 1321). MD5 is broken for collision resistance; L2TP and
+/// CHAP use it anyway, which is the only reason it is here.
+class md5 : public detail::merkle_damgard64<md5, detail::length_order::little_endian> {
+    friend class detail::merkle_damgard64<md5, detail::length_order::little_endian>;
+
+  public:
+    static constexpr std::size_t digest_size = 16;
+
+    constexpr md5() noexcept { reset(); }
+
+    constexpr void reset() noexcept {
+        s_ = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+        clear_buffer();
     }
 
     constexpr void final(std::span<std::byte, digest_size> out) noexcept {
-        std::uint64_t bits = len_ * 8;
-        std::array<std::byte, 72> pad{};
-        pad[0] = std::byte{0x80};
-        std::size_t padlen = (used_ < 56) ? 56 - used_ : 120 - used_;
-        for (int k = 0; k < 8; ++k) pad[padlen + static_cast<std::size_t>(k)] = static_cast<std::byte>(bits >> (8 * k));
-        update(bytes_view(pad.data(), padlen + 8));
+        pad();
         for (std::size_t w = 0; w < 4; ++w)
-            for (std::size_t k = 0; k < 4; ++k) out[4 * w + k] = static_cast<std::byte>(s_[w] >> (8 * k));
+            for (std::size_t k = 0; k < 4; ++k)
+                out[4 * w + k] = static_cast<std::byte>(s_[w] >> (8 * k));
         reset();
     }
 
-private:
-    static constexpr std::uint32_t rotl(std::uint32_t x, unsigned c) noexcept {
-        return (x << c) | (x >> (32 - c));
-    }
-
+  private:
     constexpr void block(const std::byte* p) noexcept {
         constexpr std::uint32_t K[64] = {
             0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613,
@@ -108,15 +146,27 @@ private:
             std::uint32_t f = 0;
             std::size_t g = 0;
             switch (i / 16) {
-                case 0: f = (b & c) | (~b & d); g = i; break;
-                case 1: f = (d & b) | (~d & c); g = (5 * i + 1) % 16; break;
-                case 2: f = b ^ c ^ d; g = (3 * i + 5) % 16; break;
-                default: f = c ^ (b | ~d); g = (7 * i) % 16; break;
+                case 0:
+                    f = (b & c) | (~b & d);
+                    g = i;
+                    break;
+                case 1:
+                    f = (d & b) | (~d & c);
+                    g = (5 * i + 1) % 16;
+                    break;
+                case 2:
+                    f = b ^ c ^ d;
+                    g = (3 * i + 5) % 16;
+                    break;
+                default:
+                    f = c ^ (b | ~d);
+                    g = (7 * i) % 16;
+                    break;
             }
             std::uint32_t t = d;
             d = c;
             c = b;
-            b = b + rotl(a + f + K[i] + m[g], R[(i / 16) * 4 + i % 4]);
+            b = b + detail::rotl32(a + f + K[i] + m[g], R[(i / 16) * 4 + i % 4]);
             a = t;
         }
         s_[0] += a;
@@ -126,9 +176,6 @@ private:
     }
 
     std::array<std::uint32_t, 4> s_{};
-    std::array<std::byte, 64> buf_{};
-    std::uint64_t len_ = 0;
-    std::size_t used_ = 0;
 };
 
 static_assert(hash_function<md5>);

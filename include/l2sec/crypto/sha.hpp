@@ -14,62 +14,14 @@ namespace l2sec::crypto {
 
 namespace detail {
 
-constexpr std::uint32_t rotl32(std::uint32_t x, unsigned c) noexcept {
-    return (x << c) | (x >> (32 - c));
-}
 constexpr std::uint32_t rotr32(std::uint32_t x, unsigned c) noexcept {
     return (x >> c) | (x << (32 - c));
 }
 
-// Merkle-Damgard buffering with big-endian length, shared by SHA-1 and SHA-256.
-template <class Derived>
-class md_be64 {
-  public:
-    static constexpr std::size_t block_size = 64;
-
-    constexpr void update(bytes_view in) noexcept {
-        len_ += in.size();
-        std::size_t i = 0;
-        if (used_) {
-            while (used_ < 64 && i < in.size())
-                buf_[used_++] = in[i++];
-            if (used_ < 64) return;
-            self().block(buf_.data());
-            used_ = 0;
-        }
-        for (; in.size() - i >= 64; i += 64)
-            self().block(in.data() + i);
-        while (i < in.size())
-            buf_[used_++] = in[i++];
-    }
-
-  protected:
-    constexpr void pad() noexcept {
-        std::uint64_t bits = len_ * 8;
-        std::array<std::byte, 72> p{};
-        p[0] = std::byte{0x80};
-        std::size_t padlen = (used_ < 56) ? 56 - used_ : 120 - used_;
-        for (std::size_t k = 0; k < 8; ++k)
-            p[padlen + k] = static_cast<std::byte>(bits >> (56 - 8 * k));
-        update(bytes_view(p.data(), padlen + 8));
-    }
-    constexpr void clear_buffer() noexcept {
-        len_ = 0;
-        used_ = 0;
-    }
-    static constexpr std::uint32_t word(const std::byte* p) noexcept { return load_be32(p); }
-
-  private:
-    constexpr Derived& self() noexcept { return static_cast<Derived&>(*this); }
-    std::array<std::byte, 64> buf_{};
-    std::uint64_t len_ = 0;
-    std::size_t used_ = 0;
-};
-
 }  // namespace detail
 
-class sha1 : public detail::md_be64<sha1> {
-    friend class detail::md_be64<sha1>;
+class sha1 : public detail::merkle_damgard64<sha1, detail::length_order::big_endian> {
+    friend class detail::merkle_damgard64<sha1, detail::length_order::big_endian>;
 
   public:
     static constexpr std::size_t digest_size = 20;
@@ -90,7 +42,7 @@ class sha1 : public detail::md_be64<sha1> {
     constexpr void block(const std::byte* p) noexcept {
         std::uint32_t w[80]{};
         for (std::size_t i = 0; i < 16; ++i)
-            w[i] = word(p + 4 * i);
+            w[i] = load_be32(p + 4 * i);
         for (std::size_t i = 16; i < 80; ++i)
             w[i] = detail::rotl32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
         std::uint32_t a = s_[0], b = s_[1], c = s_[2], d = s_[3], e = s_[4];
@@ -125,8 +77,8 @@ class sha1 : public detail::md_be64<sha1> {
     std::array<std::uint32_t, 5> s_{};
 };
 
-class sha256 : public detail::md_be64<sha256> {
-    friend class detail::md_be64<sha256>;
+class sha256 : public detail::merkle_damgard64<sha256, detail::length_order::big_endian> {
+    friend class detail::merkle_damgard64<sha256, detail::length_order::big_endian>;
 
   public:
     static constexpr std::size_t digest_size = 32;
@@ -159,7 +111,7 @@ class sha256 : public detail::md_be64<sha256> {
             0xc67178f2};
         std::uint32_t w[64]{};
         for (std::size_t i = 0; i < 16; ++i)
-            w[i] = word(p + 4 * i);
+            w[i] = load_be32(p + 4 * i);
         for (std::size_t i = 16; i < 64; ++i) {
             std::uint32_t s0 =
                 detail::rotr32(w[i - 15], 7) ^ detail::rotr32(w[i - 15], 18) ^ (w[i - 15] >> 3);
