@@ -42,6 +42,34 @@ constexpr bool ends_chain(std::uint8_t type) noexcept {
            type == static_cast<std::uint8_t>(payload_type::skf);
 }
 
+/// The first error a lazy walk (payload_range, attribute_range) met; later
+/// errors of the same walk are ignored, begin() clears it.
+class walk_error {
+  public:
+    constexpr void clear() noexcept { ok_ = true; }
+    constexpr void set(errc c, std::size_t off, const char* f) noexcept {
+        if (ok_) {
+            code_ = c;
+            offset_ = off;
+            field_ = f;
+            ok_ = false;
+        }
+    }
+    constexpr bool ok() const noexcept { return ok_; }
+    error get() const noexcept { return error(code_, offset_, field_); }
+    /// After a complete walk: the error, if any.
+    result<void> status() const noexcept {
+        if (!ok_) return get();
+        return {};
+    }
+
+  private:
+    errc code_{};
+    std::size_t offset_ = 0;
+    const char* field_ = nullptr;
+    bool ok_ = true;
+};
+
 /// A lazily walked chain of generic payloads.
 class payload_range {
   public:
@@ -144,7 +172,7 @@ class payload_range {
 
     /// Begin a walk (clears any previous error).
     constexpr iterator begin() const noexcept {
-        err_ok_ = true;
+        err_.clear();
         return iterator(this);
     }
     constexpr iterator end() const noexcept {
@@ -157,12 +185,11 @@ class payload_range {
     result<void> check() const noexcept {
         for (auto it = begin(); it != end(); ++it) {
         }
-        if (!err_ok_) return last_error();
-        return {};
+        return err_.status();
     }
     /// The error that stopped the last walk (valid when !ok()).
-    constexpr bool ok() const noexcept { return err_ok_; }
-    error last_error() const noexcept { return error(err_code_, err_offset_, err_field_); }
+    constexpr bool ok() const noexcept { return err_.ok(); }
+    error last_error() const noexcept { return err_.get(); }
 
     constexpr bytes_view data() const noexcept { return data_; }
     constexpr std::uint8_t first() const noexcept { return first_; }
@@ -170,23 +197,67 @@ class payload_range {
 
   private:
     constexpr void set_error(errc c, std::size_t off, const char* f) const noexcept {
-        if (err_ok_) {
-            err_code_ = c;
-            err_offset_ = off;
-            err_field_ = f;
-            err_ok_ = false;
-        }
+        err_.set(c, off, f);
     }
 
     bytes_view data_{};
     std::uint8_t first_ = 0;
     std::size_t base_ = 0;
     options opt_{};
-    mutable errc err_code_{};
-    mutable std::size_t err_offset_ = 0;
-    mutable const char* err_field_ = nullptr;
-    mutable bool err_ok_ = true;
+    mutable walk_error err_;
 };
+
+/// A body that is all data, the same in both versions: IKEv1 KE, HASH, SIG,
+/// Nonce, Vendor ID, NAT-D; IKEv2 Nonce, Vendor ID, EAP, SK; and any unknown type.
+struct opaque {
+    bytes_view data;
+    static result<opaque> parse(const payload& p) noexcept { return opaque{p.body}; }
+    constexpr void encode(writer& w) const noexcept { w.bytes(data); }
+};
+
+/// CERT / CR (IKEv1, RFC 2408 §3.9-3.10) and CERT / CERTREQ (IKEv2, RFC 7296
+/// §3.6-3.7): the same layout in both versions, encoding + data.
+struct cert {
+    std::uint8_t encoding = 0;
+    bytes_view data;
+    static result<cert> parse(const payload& p) noexcept {
+        reader r(p.body, p.body_offset());
+        cert v;
+        v.encoding = r.u8();
+        if (r.failed()) return r.fail(errc::truncated, "CERT encoding");
+        v.data = r.rest();
+        return v;
+    }
+    constexpr void encode(writer& w) const noexcept {
+        w.u8(encoding);
+        w.bytes(data);
+    }
+};
+
+/// A decoded payload view (the result of some view's parse()) written back with
+/// its encode(); the decode error otherwise.
+template <class View>
+result<void> encode_decoded(const result<View>& r, writer& w) noexcept {
+    if (!r) return r.error();
+    r->encode(w);
+    return {};
+}
+
+/// Only the decode result of a payload view (validation writes nothing).
+template <class View>
+result<void> decoded_ok(const result<View>& r) noexcept {
+    if (!r) return r.error();
+    return {};
+}
+
+/// `check_body` on every payload of a chain, then the chain's own error; the first.
+template <class CheckBody>
+result<void> check_each_body(const payload_range& chain, CheckBody check_body) noexcept {
+    for (auto it = chain.begin(); it != chain.end(); ++it)
+        if (auto ok = check_body(*it); !ok) return ok;
+    if (!chain.ok()) return chain.last_error();
+    return {};
+}
 
 /// An ISAKMP data attribute (RFC 2408 §3.3): TV (AF=1, 16-bit value) or TLV.
 struct attribute {
@@ -292,7 +363,7 @@ class attribute_range {
     };
 
     constexpr iterator begin() const noexcept {
-        err_ok_ = true;
+        err_.clear();
         return iterator(this);
     }
     constexpr iterator end() const noexcept {
@@ -303,11 +374,10 @@ class attribute_range {
     result<void> check() const noexcept {
         for (auto it = begin(); it != end(); ++it) {
         }
-        if (!err_ok_) return last_error();
-        return {};
+        return err_.status();
     }
-    constexpr bool ok() const noexcept { return err_ok_; }
-    error last_error() const noexcept { return error(err_code_, err_offset_, err_field_); }
+    constexpr bool ok() const noexcept { return err_.ok(); }
+    error last_error() const noexcept { return err_.get(); }
     /// First attribute of the given type, if any.
     constexpr bool find(std::uint16_t type, attribute& out) const noexcept {
         for (auto& a : *this)
@@ -321,19 +391,11 @@ class attribute_range {
 
   private:
     constexpr void set_error(errc c, std::size_t off, const char* f) const noexcept {
-        if (err_ok_) {
-            err_code_ = c;
-            err_offset_ = off;
-            err_field_ = f;
-            err_ok_ = false;
-        }
+        err_.set(c, off, f);
     }
     bytes_view data_{};
     std::size_t base_ = 0;
-    mutable errc err_code_{};
-    mutable std::size_t err_offset_ = 0;
-    mutable const char* err_field_ = nullptr;
-    mutable bool err_ok_ = true;
+    mutable walk_error err_;
 };
 
 /// Builds a chain of generic payloads into a writer: begin() patches the

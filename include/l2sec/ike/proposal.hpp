@@ -138,6 +138,21 @@ struct transform_v2 {
     }
 };
 
+/// Decode every proposal of an SA and every transform in it (Transform:
+/// transform_v1 or transform_v2); the first error.
+template <class Transform>
+result<void> check_proposals(const payload_range& proposals) noexcept {
+    for (auto it = proposals.begin(); it != proposals.end(); ++it) {
+        auto pr = proposal::parse(*it);
+        if (!pr) return pr.error();
+        auto ts = pr->transforms();
+        for (auto t = ts.begin(); t != ts.end(); ++t)
+            if (auto tr = Transform::parse(*t); !tr) return tr.error();
+    }
+    if (!proposals.ok()) return proposals.last_error();
+    return {};
+}
+
 /// Builds an SA body: proposals and their transforms, with counts and
 /// lengths patched. Usage: proposal(...); transform(...) x n; ... finish().
 class sa_writer {

@@ -8,6 +8,7 @@
 #include <l2sec/core/result.hpp>
 #include <l2sec/core/writer.hpp>
 #include <l2sec/ike/error.hpp>
+#include <l2sec/ike/fragment_slots.hpp>
 #include <l2sec/ike/payload.hpp>
 #include <l2sec/ike/proposal.hpp>
 #include <l2sec/ike/registry.hpp>
@@ -35,15 +36,7 @@ struct sa {
         if (r.failed()) return r.fail(errc::truncated, "SA");
         v.proposals_offset = r.offset();
         v.proposals_data = r.rest();
-        auto ps = v.proposals();
-        for (auto it = ps.begin(); it != ps.end(); ++it) {
-            auto pr = proposal::parse(*it);
-            if (!pr) return pr.error();
-            auto ts = pr->transforms();
-            for (auto t = ts.begin(); t != ts.end(); ++t)
-                if (auto tr = transform_v1::parse(*t); !tr) return tr.error();
-        }
-        if (!ps.ok()) return ps.last_error();
+        if (auto ok = check_proposals<transform_v1>(v.proposals()); !ok) return ok.error();
         return v;
     }
     constexpr void encode(writer& w) const noexcept {
@@ -55,11 +48,7 @@ struct sa {
 
 /// KE (§3.7), HASH (§3.11), SIG (§3.12), Nonce (§3.13), Vendor ID (§3.16),
 /// NAT-D (RFC 3947 §3.2): the body is the data.
-struct opaque {
-    bytes_view data;
-    static result<opaque> parse(const payload& p) noexcept { return opaque{p.body}; }
-    constexpr void encode(writer& w) const noexcept { w.bytes(data); }
-};
+using ike::opaque;
 
 /// Identification (RFC 2407 §4.6.2): type, protocol, port, data. L2TP/IPsec
 /// uses protocol 17 (UDP), port 1701 in Quick Mode IDs.
@@ -109,22 +98,7 @@ struct id {
 };
 
 /// CERT (§3.9) and CR (§3.10): encoding + data.
-struct cert {
-    std::uint8_t encoding = 0;
-    bytes_view data;
-    static result<cert> parse(const payload& p) noexcept {
-        reader r(p.body, p.body_offset());
-        cert v;
-        v.encoding = r.u8();
-        if (r.failed()) return r.fail(errc::truncated, "CERT encoding");
-        v.data = r.rest();
-        return v;
-    }
-    constexpr void encode(writer& w) const noexcept {
-        w.u8(encoding);
-        w.bytes(data);
-    }
-};
+using ike::cert;
 
 /// Notification (§3.14): DOI, protocol, SPI size, type, SPI, data.
 struct notification {
@@ -253,70 +227,45 @@ struct fragment {
 template <std::size_t MaxFragments = 64>
 class fragment_reassembler {
   public:
-    explicit fragment_reassembler(mutable_bytes storage) noexcept : buf_(storage) {}
+    explicit fragment_reassembler(mutable_bytes storage) noexcept : slots_(storage) {}
 
     /// Add one fragment; true once the last one and all before it have arrived.
     result<bool> add(const fragment& f, std::size_t offset = 0) noexcept {
         if (f.number == 0 || f.number > MaxFragments)
             return error(errc::too_many_fragments, offset, "fragment number");
-        if (received_ == 0) id_ = f.id;
+        if (slots_.received() == 0) id_ = f.id;
         if (f.id != id_) return error(errc::fragment_mismatch, offset, "fragment id");
         if (f.last()) {
             if (last_ != 0 && last_ != f.number)
                 return error(errc::fragment_mismatch, offset, "last fragment");
             last_ = f.number;
         }
-        auto& s = slots_[f.number - 1u];
-        if (!s.present) {
-            if (used_ + f.data.size() > buf_.size())
-                return error(l2sec::errc::capacity_exceeded, offset, "fragment reassembly buffer");
-            copy_to(buf_.subspan(used_), f.data);
-            s = {used_, f.data.size(), true};
-            used_ += f.data.size();
-            ++received_;
-        }
+        if (auto ok = slots_.store(f.number, f.data, offset, "fragment reassembly buffer"); !ok)
+            return ok.error();
         return complete();
     }
     bool complete() const noexcept {
         if (last_ == 0) return false;
-        for (std::size_t i = 0; i < last_; ++i)
-            if (!slots_[i].present) return false;
+        for (std::size_t n = 1; n <= last_; ++n)
+            if (!slots_.has(n)) return false;
         return true;
     }
     /// The original message, in order, into `out`.
     result<bytes_view> assemble(mutable_bytes out) const noexcept {
         if (!complete()) return error(errc::fragment_mismatch, 0, "fragments incomplete");
-        std::size_t at = 0;
-        for (std::size_t i = 0; i < last_; ++i) {
-            const auto& s = slots_[i];
-            if (at + s.size > out.size())
-                return error(l2sec::errc::buffer_too_small, at, "fragments");
-            copy_to(out.subspan(at), bytes_view(buf_).subspan(s.at, s.size));
-            at += s.size;
-        }
-        return bytes_view(out.data(), at);
+        return slots_.concat(last_, out, "fragments");
     }
 
   private:
-    struct slot_info {
-        std::size_t at = 0, size = 0;
-        bool present = false;
-    };
-    mutable_bytes buf_;
-    std::array<slot_info, MaxFragments> slots_{};
-    std::size_t used_ = 0, received_ = 0;
+    fragment_slots<MaxFragments> slots_;
     std::uint16_t id_ = 0;
     std::uint8_t last_ = 0;
 };
 
-/// Validate and re-encode the body of any IKEv1 payload (unknown types are
-/// copied as they are). Returns the first decoding error.
-inline result<void> reencode_body(const payload& p, writer& w) noexcept {
-    auto go = [&](auto r) -> result<void> {
-        if (!r) return r.error();
-        r->encode(w);
-        return {};
-    };
+/// Decode the body of `p` into its typed view (by payload type; unknown
+/// types as opaque) and return go(result of that view's parse()).
+template <class F>
+result<void> with_decoded_body(const payload& p, F&& go) noexcept {
     switch (p.kind()) {
         case payload_type::sa_v1:
             return go(sa::parse(p));
@@ -339,15 +288,17 @@ inline result<void> reencode_body(const payload& p, writer& w) noexcept {
     }
 }
 
-/// Check every payload body of an IKEv1 chain; the first error.
+/// Validate and re-encode the body of any IKEv1 payload (unknown types are
+/// copied as they are). Returns the first decoding error.
+inline result<void> reencode_body(const payload& p, writer& w) noexcept {
+    return with_decoded_body(p, [&](const auto& r) { return encode_decoded(r, w); });
+}
+
+/// Check every payload body of an IKEv1 chain (decode only); the first error.
 inline result<void> validate(const payload_range& chain) noexcept {
-    std::array<std::byte, 0> none{};
-    for (auto it = chain.begin(); it != chain.end(); ++it) {
-        writer sink{mutable_bytes(none)};
-        if (auto ok = reencode_body(*it, sink); !ok) return ok;
-    }
-    if (!chain.ok()) return chain.last_error();
-    return {};
+    return check_each_body(chain, [](const payload& p) {
+        return with_decoded_body(p, [](const auto& r) { return decoded_ok(r); });
+    });
 }
 
 }  // namespace l2sec::ike::v1

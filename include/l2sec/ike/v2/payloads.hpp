@@ -27,15 +27,7 @@ struct sa {
     static result<sa> parse(const payload& p) noexcept {
         sa v{p.body, p.body_offset()};
         if (p.body.empty()) return error(errc::truncated, p.body_offset(), "SA proposals");
-        auto ps = v.proposals();
-        for (auto it = ps.begin(); it != ps.end(); ++it) {
-            auto pr = proposal::parse(*it);
-            if (!pr) return pr.error();
-            auto ts = pr->transforms();
-            for (auto t = ts.begin(); t != ts.end(); ++t)
-                if (auto tr = transform_v2::parse(*t); !tr) return tr.error();
-        }
-        if (!ps.ok()) return ps.last_error();
+        if (auto ok = check_proposals<transform_v2>(v.proposals()); !ok) return ok.error();
         return v;
     }
     constexpr void encode(writer& w) const noexcept { w.bytes(proposals_data); }
@@ -110,30 +102,11 @@ struct auth {
 };
 
 /// CERT (§3.6) / CERTREQ (§3.7): encoding + data.
-struct cert {
-    std::uint8_t encoding = 0;
-    bytes_view data;
-    static result<cert> parse(const payload& p) noexcept {
-        reader r(p.body, p.body_offset());
-        cert v;
-        v.encoding = r.u8();
-        if (r.failed()) return r.fail(errc::truncated, "CERT encoding");
-        v.data = r.rest();
-        return v;
-    }
-    constexpr void encode(writer& w) const noexcept {
-        w.u8(encoding);
-        w.bytes(data);
-    }
-};
+using ike::cert;
 
 /// Nonce (§3.9; 16..256 bytes), Vendor ID (§3.12), EAP (§3.16), SK (§3.14):
 /// the body is the data.
-struct opaque {
-    bytes_view data;
-    static result<opaque> parse(const payload& p) noexcept { return opaque{p.body}; }
-    constexpr void encode(writer& w) const noexcept { w.bytes(data); }
-};
+using ike::opaque;
 
 /// Notify (§3.10): protocol, SPI size, type, SPI, data.
 struct notify {
@@ -341,13 +314,10 @@ struct skf {
     }
 };
 
-/// Validate and re-encode the body of any IKEv2 payload (unknown types are copied).
-inline result<void> reencode_body(const payload& p, writer& w) noexcept {
-    auto go = [&](auto r) -> result<void> {
-        if (!r) return r.error();
-        r->encode(w);
-        return {};
-    };
+/// Decode the body of `p` into its typed view (by payload type; unknown
+/// types as opaque) and return go(result of that view's parse()).
+template <class F>
+result<void> with_decoded_body(const payload& p, F&& go) noexcept {
     switch (p.kind()) {
         case payload_type::sa:
             return go(sa::parse(p));
@@ -377,15 +347,17 @@ inline result<void> reencode_body(const payload& p, writer& w) noexcept {
     }
 }
 
-/// Check every payload body of an IKEv2 chain; the first error.
+/// Validate and re-encode the body of any IKEv2 payload (unknown types are
+/// copied as they are). Returns the first decoding error.
+inline result<void> reencode_body(const payload& p, writer& w) noexcept {
+    return with_decoded_body(p, [&](const auto& r) { return encode_decoded(r, w); });
+}
+
+/// Check every payload body of an IKEv2 chain (decode only); the first error.
 inline result<void> validate(const payload_range& chain) noexcept {
-    std::array<std::byte, 0> none{};
-    for (auto it = chain.begin(); it != chain.end(); ++it) {
-        writer sink{mutable_bytes(none)};
-        if (auto ok = reencode_body(*it, sink); !ok) return ok;
-    }
-    if (!chain.ok()) return chain.last_error();
-    return {};
+    return check_each_body(chain, [](const payload& p) {
+        return with_decoded_body(p, [](const auto& r) { return decoded_ok(r); });
+    });
 }
 
 }  // namespace l2sec::ike::v2

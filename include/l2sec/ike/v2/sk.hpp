@@ -21,6 +21,7 @@
 #include <l2sec/crypto/concepts.hpp>
 #include <l2sec/crypto/constant_time.hpp>
 #include <l2sec/ike/error.hpp>
+#include <l2sec/ike/fragment_slots.hpp>
 #include <l2sec/ike/message.hpp>
 #include <l2sec/ike/v2/keys.hpp>
 #include <l2sec/ike/v2/payloads.hpp>
@@ -234,7 +235,7 @@ class sk_protect {
 template <std::size_t MaxFragments = 128>
 class fragment_reassembler {
   public:
-    explicit fragment_reassembler(mutable_bytes storage) noexcept : buf_(storage) {}
+    explicit fragment_reassembler(mutable_bytes storage) noexcept : slots_(storage) {}
 
     /// Add one decrypted fragment. Returns true once all have arrived.
     result<bool> add(const sk_plaintext& f) noexcept {
@@ -244,44 +245,27 @@ class fragment_reassembler {
         if (total_ == 0) total_ = f.total;
         if (f.total != total_) return error(errc::fragment_mismatch, f.offset, "SKF total");
         if (f.fragment == 1) first_ = f.first;
-        auto& slot = slots_[f.fragment - 1u];
-        if (slot.present) return received_ == total_;
-        if (used_ + f.data.size() > buf_.size())
-            return error(l2sec::errc::capacity_exceeded, f.offset, "SKF reassembly buffer");
-        copy_to(buf_.subspan(used_), f.data);
-        slot = {used_, f.data.size(), true};
-        used_ += f.data.size();
-        ++received_;
-        return received_ == total_;
+        if (auto ok = slots_.store(f.fragment, f.data, f.offset, "SKF reassembly buffer"); !ok)
+            return ok.error();
+        return slots_.received() == total_;
     }
-    bool complete() const noexcept { return total_ != 0 && received_ == total_; }
-    std::size_t received() const noexcept { return received_; }
+    bool complete() const noexcept { return total_ != 0 && slots_.received() == total_; }
+    std::size_t received() const noexcept { return slots_.received(); }
 
     /// Put the fragments in order into `out`; the inner payload chain.
     result<sk_plaintext> assemble(mutable_bytes out) const noexcept {
         if (!complete()) return error(errc::fragment_mismatch, 0, "SKF incomplete");
-        std::size_t at = 0;
-        for (std::size_t i = 0; i < total_; ++i) {
-            const auto& s = slots_[i];
-            if (at + s.size > out.size()) return error(l2sec::errc::buffer_too_small, at, "SKF");
-            copy_to(out.subspan(at), bytes_view(buf_).subspan(s.at, s.size));
-            at += s.size;
-        }
+        auto data = slots_.concat(total_, out, "SKF");
+        if (!data) return data.error();
         sk_plaintext p;
         p.first = first_;
-        p.data = bytes_view(out.data(), at);
+        p.data = *data;
         return p;
     }
-    void reset() noexcept { *this = fragment_reassembler(buf_); }
+    void reset() noexcept { *this = fragment_reassembler(slots_.storage()); }
 
   private:
-    struct slot_info {
-        std::size_t at = 0, size = 0;
-        bool present = false;
-    };
-    mutable_bytes buf_;
-    std::array<slot_info, MaxFragments> slots_{};
-    std::size_t used_ = 0, received_ = 0;
+    fragment_slots<MaxFragments> slots_;
     std::uint16_t total_ = 0;
     std::uint8_t first_ = 0;
 };
