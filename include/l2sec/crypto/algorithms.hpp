@@ -68,6 +68,23 @@ constexpr cipher_info info(cipher_id c) noexcept {
     }
     return {"", 0, 0};
 }
+/// The AES-CBC cipher_id for a key of `key_bits` (128, 192 or 256); false for
+/// any other length.
+constexpr bool aes_cbc_for_key_bits(std::size_t key_bits, cipher_id& out) noexcept {
+    switch (key_bits) {
+        case 128:
+            out = cipher_id::aes128_cbc;
+            return true;
+        case 192:
+            out = cipher_id::aes192_cbc;
+            return true;
+        case 256:
+            out = cipher_id::aes256_cbc;
+            return true;
+        default:
+            return false;
+    }
+}
 constexpr mac_info info(mac_id m) noexcept {
     switch (m) {
         case mac_id::hmac_md5:

@@ -68,19 +68,8 @@ inline result<phase1_info> describe(const phase1_suite& s) noexcept {
     }
     if (s.encr != v1_encr::aes_cbc)
         return error(errc::unsupported_algorithm, 0, "encryption algorithm");
-    switch (s.key_bits) {
-        case 128:
-            i.cipher = crypto::cipher_id::aes128_cbc;
-            break;
-        case 192:
-            i.cipher = crypto::cipher_id::aes192_cbc;
-            break;
-        case 256:
-            i.cipher = crypto::cipher_id::aes256_cbc;
-            break;
-        default:
-            return error(errc::unsupported_algorithm, 0, "key length");
-    }
+    if (!crypto::aes_cbc_for_key_bits(s.key_bits, i.cipher))
+        return error(errc::unsupported_algorithm, 0, "key length");
     i.key_size = s.key_bits / 8u;
     return i;
 }

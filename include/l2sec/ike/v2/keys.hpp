@@ -51,11 +51,7 @@ inline result<suite_info> describe(const suite& s) noexcept {
     i.prf_size = crypto::info(i.prf_mac).output_size;
     switch (s.encr) {
         case encr_id::aes_cbc:
-            i.cipher = s.key_bits == 128   ? crypto::cipher_id::aes128_cbc
-                       : s.key_bits == 192 ? crypto::cipher_id::aes192_cbc
-                       : s.key_bits == 256 ? crypto::cipher_id::aes256_cbc
-                                           : crypto::cipher_id{};
-            if (s.key_bits != 128 && s.key_bits != 192 && s.key_bits != 256)
+            if (!crypto::aes_cbc_for_key_bits(s.key_bits, i.cipher))
                 return error(errc::unsupported_algorithm, 0, "ENCR key length");
             i.encr_key_size = s.key_bits / 8u;
             i.iv_size = 16;
