@@ -17,21 +17,16 @@
 # 12 s so that l2tpns's LCP Echo-Requests are in the capture (l2tpns_chap.pcap).
 # Exit 0 = captured and checked, 77 = a peer or tool is missing (reason printed).
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-if [ "${1:-}" != "--in-netns" ]; then
-    for tool in l2tpns xl2tpd dumpcap tshark unshare ip; do
-        command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-    done
-    [ -x /usr/bin/python3 ] || { echo "SKIP: /usr/bin/python3 missing (RADIUS responder)"; exit 77; }
-    [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
-    [ -c /dev/net/tun ] || { echo "SKIP: l2tpns needs /dev/net/tun"; exit 77; }
-    unshare -n true 2>/dev/null || { echo "SKIP: cannot create a network namespace (unshare -n)"; exit 77; }
-    if [ -n "${L2SEC_L2TPNS_PPP:-}" ]; then
-        unshare -m true 2>/dev/null || { echo "SKIP: cannot create a mount namespace (unshare -m)"; exit 77; }
-        exec timeout -k 5 110 unshare -n -m bash "$0" --in-netns
-    fi
-    exec timeout -k 5 110 unshare -n bash "$0" --in-netns
+need_tools l2tpns xl2tpd dumpcap tshark unshare ip
+need_python3 "RADIUS responder"
+[ -c /dev/net/tun ] || skip "l2tpns needs /dev/net/tun"
+if [ -n "${L2SEC_L2TPNS_PPP:-}" ]; then
+    enter_netns 110 --mount
+else
+    enter_netns 110
 fi
 
 build=${L2SEC_BUILD:-$(pwd)/build}
@@ -39,50 +34,18 @@ out_dir=$build/captures
 mkdir -p "$out_dir"
 out=$out_dir/l2tpns.pcap
 [ -n "${L2SEC_L2TPNS_PPP:-}" ] && out=$out_dir/l2tpns_ppp.pcap
-authtypes=""
+authtypes=()
 if [ "${L2SEC_L2TPNS_AUTH:-}" = chap ]; then
     out=$out_dir/l2tpns_chap.pcap
-    authtypes='set radius_authtypes "chap"'
+    authtypes=('set radius_authtypes "chap"')
     export L2SEC_PPP_HOLD=12
 fi
-work=$(mktemp -d /tmp/l2sec-l2tpns.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    [ -n "${L2SEC_KEEP:-}" ] && { echo "kept $work"; return; }
-    rm -rf "$work"
-}
-trap cleanup EXIT
+make_workdir l2tpns
 
-ip link set lo up
 if [ -n "${L2SEC_L2TPNS_PPP:-}" ]; then
-    mount --make-rprivate / && mount --bind "$here/fake_pppd.py" /usr/sbin/pppd ||
-        { echo "SKIP: cannot bind-mount fake_pppd.py over /usr/sbin/pppd"; exit 77; }
+    use_fake_pppd || skip "cannot bind-mount fake_pppd.py over /usr/sbin/pppd"
     export L2SEC_FAKEPPP_LOG=$work/fake_pppd.log
 fi
-# l2tpns's cluster heartbeat needs an interface with an address: a veth pair.
-ip link add l2s0 type veth peer name l2s1 || { echo "SKIP: cannot create a veth pair"; exit 77; }
-ip addr add 10.77.0.1/24 dev l2s0
-ip link set l2s0 up
-ip link set l2s1 up
-
-cat >"$work/l2tpns.cfg" <<CONF
-set debug 3
-set log_file "$work/l2tpns.log"
-set pid_file "$work/l2tpns.pid"
-set primary_dns 10.0.0.1
-set secondary_dns 10.0.0.2
-set primary_radius 127.0.0.1
-set radius_secret "l2sec"
-set radius_accounting no
-set bind_address 127.0.0.1
-set cli_bind_address 127.0.0.1
-set cluster_interface "l2s0"
-set ppp_keepalive yes
-$authtypes
-CONF
 cat >"$work/lac.conf" <<CONF
 [global]
 listen-addr = 127.0.0.2
@@ -98,31 +61,11 @@ CONF
 printf 'noauth\nnodefaultroute\n' >"$work/ppp.options"
 : >"$work/secrets"
 
-dumpcap -P -q -i lo -f 'udp port 1701' -w "$work/cap.pcap" >"$work/dumpcap.log" 2>&1 &
-pids+=($!)
-dump=$!
-/usr/bin/python3 "$here/radius_accept.py" l2sec >"$work/radius.log" 2>&1 &
-pids+=($!)
-setsid l2tpns -c "$work/l2tpns.cfg" >"$work/l2tpns.out" 2>&1 &
-pids+=($!)
-lns=$!
+start_capture "$work/cap.pcap" 'udp port 1701'
+start_l2tpns "${authtypes[@]}"
+start_xl2tpd lac "$work/secrets"
 
-# l2tpns ignores SCCRQ until it has elected itself cluster master (~16 s).
-ready=0
-for _ in $(seq 60); do
-    grep -q "declaring myself the master" "$work/l2tpns.log" 2>/dev/null && { ready=1; break; }
-    kill -0 "$lns" 2>/dev/null || break
-    sleep 0.5
-done
-if [ $ready -ne 1 ]; then
-    echo "SKIP: l2tpns did not become ready; its log:"; tail -n 20 "$work/l2tpns.log" "$work/l2tpns.out" 2>/dev/null
-    exit 77
-fi
-
-setsid xl2tpd -D -c "$work/lac.conf" -s "$work/secrets" -p "$work/lac.pid" -C "$work/lac.ctl" >"$work/lac.log" 2>&1 &
-pids+=($!)
-
-has() { tshark -r "$work/cap.pcap" -Y "$1" 2>/dev/null | grep -q .; }
+has() { pcap_has "$work/cap.pcap" "$1"; }
 ok=0
 for _ in $(seq 80); do
     sleep 0.5
@@ -135,12 +78,9 @@ if [ $ok -ne 1 ]; then
     exit 1
 fi
 echo "d test" >"$work/lac.ctl"   # close the tunnel: StopCCN
-for _ in $(seq 20); do
-    sleep 0.5
-    has 'l2tp.avp.message_type == 4' && break
-done
+retry 20 0.5 has 'l2tp.avp.message_type == 4'
 sleep 1.5
-kill "$dump"; wait "$dump" 2>/dev/null
+stop_capture
 cp "$work/cap.pcap" "$out"
 tshark -r "$out" 2>/dev/null
 for t in 1 2 3 4 10 11 12 14; do

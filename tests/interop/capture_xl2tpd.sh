@@ -12,15 +12,11 @@
 # received AVPs, not hide its own), so real hidden AVPs are not in it.
 # Exit 0 = captured and checked, 77 = a peer or tool is missing (reason printed).
 set -uo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-if [ "${1:-}" != "--in-netns" ]; then
-    for tool in xl2tpd dumpcap tshark unshare ip; do
-        command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-    done
-    [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
-    unshare -n true 2>/dev/null || { echo "SKIP: cannot create a network namespace (unshare -n)"; exit 77; }
-    exec timeout -k 5 100 unshare -n bash "$0" --in-netns
-fi
+need_tools xl2tpd dumpcap tshark unshare ip
+enter_netns 100
 
 build=${L2SEC_BUILD:-$(pwd)/build}
 out_dir=$build/captures
@@ -31,17 +27,7 @@ if [ -n "${L2SEC_XL2TPD_AUTH:-}" ]; then
     out=$out_dir/xl2tpd_auth.pcap
     auth=$'challenge = yes\nhidden bit = yes'
 fi
-work=$(mktemp -d /tmp/l2sec-xl2tpd.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-ip link set lo up
+make_workdir xl2tpd
 
 # Both daemons use the standard port 1701, on two loopback addresses, so that
 # tshark dissects the capture as L2TP without a decode-as rule.
@@ -77,22 +63,14 @@ CONF
 # l2tp-secrets: our host name, the peer's host name, the tunnel secret
 printf '* * l2sec-tunnel\n' >"$work/secrets"
 
-dumpcap -P -q -i lo -f 'udp port 1701' -w "$work/cap.pcap" >"$work/dumpcap.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do [ -s "$work/cap.pcap" ] && break; sleep 0.1; done
+start_capture "$work/cap.pcap" 'udp port 1701'
+start_xl2tpd lns "$work/secrets"
 sleep 0.5
-
-setsid xl2tpd -D -c "$work/lns.conf" -s "$work/secrets" -p "$work/lns.pid" -C "$work/lns.ctl" >"$work/lns.log" 2>&1 &
-pids+=($!)
-sleep 0.5
-setsid xl2tpd -D -c "$work/lac.conf" -s "$work/secrets" -p "$work/lac.pid" -C "$work/lac.ctl" >"$work/lac.log" 2>&1 &
-lac=$!
-pids+=($lac)
+start_xl2tpd lac "$work/secrets"
 
 # Wait for the session to come up and be torn down (CDN), then stop the LAC
 # so that it closes the tunnel (StopCCN), and let the acks flow.
 want="SCCRQ SCCRP SCCCN ICRQ ICRP ICCN CDN"
-types() { tshark -r "$work/cap.pcap" -T fields -e l2tp.avp.message_type 2>/dev/null | tr ',' '\n' | sort -u | tr '\n' ' '; }
 ok=0
 for _ in $(seq 40); do
     sleep 0.5
@@ -110,21 +88,18 @@ if [ $ok -ne 1 ]; then
 fi
 # "d test" on the control pipe disconnects the LAC's tunnel: StopCCN
 echo "d test" >"$work/lac.ctl"
-for _ in $(seq 20); do
-    sleep 0.5
-    tshark -r "$work/cap.pcap" -Y 'l2tp.avp.message_type == 4' 2>/dev/null | grep -q . && break
-done
+retry 20 0.5 pcap_has "$work/cap.pcap" 'l2tp.avp.message_type == 4'
 sleep 1.5  # the ZLB acknowledging StopCCN
-kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null
+stop_capture
 cp "$work/cap.pcap" "$out"
 echo "captured $(tshark -r "$out" 2>/dev/null | wc -l) frames into $out"
 tshark -r "$out" -T fields -e frame.number -e ip.src -e ip.dst -e l2tp.tunnel -e l2tp.session -e l2tp.avp.message_type 2>/dev/null
-if ! tshark -r "$out" -Y 'l2tp.avp.message_type == 4' 2>/dev/null | grep -q .; then
+if ! pcap_has "$out" 'l2tp.avp.message_type == 4'; then
     echo "FAIL: no StopCCN in the capture"; exit 1
 fi
 if [ -n "${L2SEC_XL2TPD_AUTH:-}" ]; then
     for f in 'l2tp.avp.type == 11' 'l2tp.avp.type == 13' 'l2tp.avp.type == 36'; do
-        tshark -r "$out" -Y "$f" 2>/dev/null | grep -q . || { echo "FAIL: no '$f' in the capture"; exit 1; }
+        pcap_has "$out" "$f" || { echo "FAIL: no '$f' in the capture"; exit 1; }
     done
 fi
 echo "OK: $want StopCCN"

@@ -4,21 +4,16 @@
 # number must match what tshark reads from the same frame, and the inner L2TP
 # Hello must be decoded; a wrong key must give icv_ok false.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 BUILD=${L2SEC_BUILD:-$(dirname "$0")/../../build}
 TEST_BIN="$BUILD/tests/l2sec-test-esp"
 INSPECT="$BUILD/examples/inspect/l2sec-inspect"
-for b in "$TEST_BIN" "$INSPECT"; do
-    if [ ! -x "$b" ]; then
-        echo "SKIP: $b not built"
-        exit 77
-    fi
-done
-if ! command -v tshark >/dev/null 2>&1; then
-    echo "SKIP: tshark is not installed"
-    exit 77
-fi
-work=$(mktemp -d /tmp/l2sec-esp-inspect.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+need_built "$TEST_BIN"
+need_built "$INSPECT"
+need_tools tshark
+bound_runtime 120
+make_workdir esp-inspect
 L2SEC_ESP_PCAP_OUT="$work" timeout 60 "$TEST_BIN" -tc="interop: write*" >/dev/null
 
 args=()

@@ -9,49 +9,23 @@
 # --esp-sa must decrypt every captured ESP packet of both directions with a
 # good ICV and find all six inner L2TP Hellos. Repeated for each ESP proposal.
 set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 BUILD=${L2SEC_BUILD:-$(dirname "$0")/../../build}
 INSPECT="$BUILD/examples/inspect/l2sec-inspect"
 TEST_BIN="$BUILD/tests/l2sec-test-esp"
+need_root "for network namespaces"
+need_charon kernel-libipsec libcharon-extra-plugins
+need_tools dumpcap
+[ -c /dev/net/tun ] || skip "/dev/net/tun missing (kernel-libipsec needs a TUN device)"
+need_built "$INSPECT"
+need_built "$TEST_BIN"
+bound_runtime 120
 tag=l2esp$$
 ns1=${tag}a
 ns2=${tag}b
-work=$(mktemp -d /tmp/l2sec-esp-ssw-XXXXXX)
-pids=()
-stop_all() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    pids=()
-}
-cleanup() {
-    stop_all
-    ip netns del "$ns1" 2>/dev/null
-    ip netns del "$ns2" 2>/dev/null
-    [ -n "${KEEP:-}" ] && cp -r "$work" /tmp/ssw/last2; rm -rf "$work"
-}
-trap cleanup EXIT
-skip() { echo "SKIP: $*"; exit 77; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
-charon=/usr/lib/ipsec/charon
-[ -x "$charon" ] || skip "strongSwan charon not installed ($charon): apt-get install strongswan-charon"
-command -v swanctl >/dev/null || skip "swanctl not installed (strongswan-swanctl)"
-[ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] ||
-    skip "strongSwan kernel-libipsec plugin missing (libcharon-extra-plugins)"
-[ -e /usr/lib/ipsec/plugins/libstrongswan-openssl.so ] || skip "strongSwan openssl plugin missing"
-command -v dumpcap >/dev/null || skip "dumpcap not installed (tshark)"
-[ -c /dev/net/tun ] || skip "/dev/net/tun missing (kernel-libipsec needs a TUN device)"
-[ -x "$INSPECT" ] || skip "$INSPECT not built"
-[ -x "$TEST_BIN" ] || skip "$TEST_BIN not built"
-ip netns add "$ns1" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns add "$ns2" || skip "cannot create a second network namespace"
-ip link add v${tag} netns "$ns1" type veth peer name w${tag} netns "$ns2" || skip "cannot create veth pair"
-ip -n "$ns1" addr add 10.97.0.1/24 dev v${tag}
-ip -n "$ns2" addr add 10.97.0.2/24 dev w${tag}
-for n in "$ns1" "$ns2"; do ip -n "$n" link set lo up; done
-ip -n "$ns1" link set v${tag} up
-ip -n "$ns2" link set w${tag} up
+make_workdir esp-ssw
+make_netns_pair "$tag" 10.97.0.1/24 10.97.0.2/24
 ip -n "$ns1" addr add 10.98.1.1/32 dev lo
 ip -n "$ns2" addr add 10.98.2.1/32 dev lo
 
@@ -105,38 +79,19 @@ secrets {
 CONF
 }
 
-start() {
-    local ns=$1 d=$2
-    ip netns exec "$ns" unshare -m sh -c "mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$d/strongswan.conf exec $charon" \
-        >"$d/stdout" 2>&1 &
-    pids+=($!)
-    last_charon=$!
-    for _ in $(seq 50); do
-        [ -S "$d/charon.vici" ] && return 0
-        sleep 0.1
-    done
-    echo "charon did not start in $ns:"; cat "$d/stdout"
-    return 1
-}
-
 # run <esp proposal> <l2sec suite>
 run() {
     local esp=$1 suite=$2 d1=$work/$1/i d2=$work/$1/r
     conf "$d1" 10.97.0.1 10.97.0.2 10.98.1.1/32 10.98.2.1/32 "$esp"
     conf "$d2" 10.97.0.2 10.97.0.1 10.98.2.1/32 10.98.1.1/32 "$esp"
-    ip netns exec "$ns1" dumpcap -q -P -i v${tag} -f "udp port 4500 or esp" -w "$work/$esp.pcap" >/dev/null 2>&1 &
-    local cap=$!
-    pids+=($cap)
-    start "$ns1" "$d1" || return 2
-    local charon1=$last_charon
-    start "$ns2" "$d2" || return 2
+    start_capture "$work/$esp.pcap" "udp port 4500 or esp" "v$tag" "$ns1"
+    start_charon "$ns1" "$d1" || return 2
+    local charon1=$charon_pid
+    start_charon "$ns2" "$d2" || return 2
     sleep 0.5
-    for d in "$d1" "$d2"; do
-        STRONGSWAN_CONF=$d/strongswan.conf swanctl --load-all --file "$d/swanctl.conf" --uri "unix://$d/charon.vici" \
-            >"$d/load.log" 2>&1 || { cat "$d/load.log"; return 1; }
-    done
-    STRONGSWAN_CONF=$d1/strongswan.conf timeout 20 swanctl --initiate --ike t --child c --timeout 15 \
-        --uri "unix://$d1/charon.vici" >"$d1/initiate.log" 2>&1
+    load_swanctl_conf "$d1" || return 1
+    load_swanctl_conf "$d2" || return 1
+    initiate_child "$d1" t c
     if ! grep -qF "CHILD_SA c{1} established" "$d1/initiate.log"; then
         echo "FAIL: $esp: no CHILD_SA"; tail -20 "$d1/initiate.log"; return 1
     fi
@@ -194,7 +149,7 @@ except socket.timeout:
 open(sys.argv[1], "w").write(str(n))
 ' "$work/$esp.received" &
     local listener=$!
-    pids+=($listener)
+    pids+=("$listener")
     sleep 0.3
     local out_spec=${1#0x}
     out_spec=${out_spec%%:*}
@@ -215,8 +170,7 @@ for line in open(sys.argv[1]):
     local received
     received=$(cat "$work/$esp.received" 2>/dev/null || echo 0)
     sleep 0.5
-    kill -INT "$cap" 2>/dev/null  # let dumpcap flush the capture
-    for _ in $(seq 30); do kill -0 "$cap" 2>/dev/null || break; sleep 0.1; done
+    stop_capture
     stop_all
     if [ -n "${L2SEC_ESP_CAPTURE_OUT:-}" ]; then  # how tests/data/esp_strongswan_*.{pcap,keys} were made
         mkdir -p "$L2SEC_ESP_CAPTURE_OUT"

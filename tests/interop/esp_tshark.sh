@@ -4,18 +4,14 @@
 # keys, and tshark must show each ICV as good and find the inner IPv4/UDP
 # packet (an L2TP Hello on port 1701, or filler to port 9) inside.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 BUILD=${L2SEC_BUILD:-$(dirname "$0")/../../build}
 TEST_BIN="$BUILD/tests/l2sec-test-esp"
-if ! command -v tshark >/dev/null 2>&1; then
-    echo "SKIP: tshark is not installed"
-    exit 77
-fi
-if [ ! -x "$TEST_BIN" ]; then
-    echo "SKIP: $TEST_BIN not built (build target l2sec-test-esp)"
-    exit 77
-fi
-work=$(mktemp -d /tmp/l2sec-esp-tshark.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+need_tools tshark
+need_built "$TEST_BIN" "build target l2sec-test-esp"
+bound_runtime 120
+make_workdir esp-tshark
 
 L2SEC_ESP_PCAP_OUT="$work" timeout 60 "$TEST_BIN" -tc="interop: write*" >/dev/null
 

@@ -13,37 +13,18 @@
 # With L2SEC_IKE_CAPTURE_OUT=<dir> the pcaps and logs are copied there (this
 # is how tests/data/ike_*.pcap were made).
 set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_root "for network namespaces"
+need_charon
+need_tools dumpcap
+bound_runtime 120
 tag=l2ike$$
 ns1=${tag}a
 ns2=${tag}b
-work=$(mktemp -d /tmp/l2sec-ike-XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    ip netns del "$ns1" 2>/dev/null
-    ip netns del "$ns2" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-skip() { echo "SKIP: $*"; exit 77; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
-charon=/usr/lib/ipsec/charon
-[ -x "$charon" ] || skip "strongSwan charon not installed ($charon): apt-get install strongswan-charon"
-command -v swanctl >/dev/null || skip "swanctl not installed (strongswan-swanctl)"
-command -v dumpcap >/dev/null || skip "dumpcap not installed (tshark)"
-[ -e /usr/lib/ipsec/plugins/libstrongswan-openssl.so ] || skip "strongSwan openssl plugin missing (libstrongswan-standard-plugins)"
-ip netns add "$ns1" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns add "$ns2" || skip "cannot create a second network namespace"
-ip link add v${tag} netns "$ns1" type veth peer name w${tag} netns "$ns2" || skip "cannot create veth pair"
-ip -n "$ns1" addr add 10.99.0.1/24 dev v${tag}
-ip -n "$ns2" addr add 10.99.0.2/24 dev w${tag}
-ip -n "$ns1" link set v${tag} up
-ip -n "$ns2" link set w${tag} up
-ip -n "$ns1" link set lo up
-ip -n "$ns2" link set lo up
+make_workdir ike
+make_netns_pair "$tag" 10.99.0.1/24 10.99.0.2/24
 
 # conf <dir> <local> <remote> <connection> <child>
 conf() {
@@ -111,41 +92,20 @@ secrets {
 CONF
 }
 
-# start <ns> <dir>: charon in its namespace with a private /run
-start() {
-    local ns=$1 d=$2
-    ip netns exec "$ns" unshare -m sh -c "mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$d/strongswan.conf exec $charon" \
-        >"$d/stdout" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 50); do
-        [ -S "$d/charon.vici" ] && return 0
-        sleep 0.1
-    done
-    echo "charon did not start in $ns:"; cat "$d/stdout"; tail -20 "$d/charon.log" 2>/dev/null
-    return 1
-}
-
 # run <conn> <child>: a fresh pair of charons, one exchange, one pcap
 run() {
     local conn=$1 child=$2 d1=$work/$1/i d2=$work/$1/r
     conf "$d1" 10.99.0.1 10.99.0.2 "$conn" "$child"
     conf "$d2" 10.99.0.2 10.99.0.1 "$conn" "$child"
-    ip netns exec "$ns1" dumpcap -q -P -i v${tag} -f "udp port 500 or udp port 4500" -w "$work/$conn.pcap" >/dev/null 2>&1 &
-    local cap=$!
-    pids+=($cap)
-    start "$ns1" "$d1" || return 2
-    start "$ns2" "$d2" || return 2
+    start_capture "$work/$conn.pcap" "udp port 500 or udp port 4500" "v$tag" "$ns1"
+    start_charon "$ns1" "$d1" || return 2
+    start_charon "$ns2" "$d2" || return 2
     sleep 0.5
-    for d in "$d1" "$d2"; do
-        STRONGSWAN_CONF=$d/strongswan.conf swanctl --load-all --file "$d/swanctl.conf" --uri "unix://$d/charon.vici" >"$d/load.log" 2>&1 ||
-            { cat "$d/load.log"; return 1; }
-    done
-    STRONGSWAN_CONF=$d1/strongswan.conf timeout 20 swanctl --initiate --ike "$conn" --child "$child" --timeout 15 \
-        --uri "unix://$d1/charon.vici" >"$d1/initiate.log" 2>&1
+    load_swanctl_conf "$d1" || return 1
+    load_swanctl_conf "$d2" || return 1
+    initiate_child "$d1" "$conn" "$child"
     sleep 1
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    pids=()
+    stop_all
     if ! grep -q "IKE_SA $conn\[1\] established" "$d1/charon.log"; then
         echo "FAIL: $conn did not reach ESTABLISHED"; cat "$d1/initiate.log"; tail -30 "$d1/charon.log"; return 1
     fi
@@ -157,10 +117,8 @@ run() {
         cp "$d2/charon.log" "$L2SEC_IKE_CAPTURE_OUT/ike_$conn.responder.log"
         # The secrets as tests/data/ike_<conn>.keys holds them: the initiator's, then the
         # CHILD_SA keys the responder derived (prefixed responder_).
-        local here
-        here=$(dirname "$0")
-        { /usr/bin/python3 "$here/ike_keys.py" "$d1/charon.log"
-          /usr/bin/python3 "$here/ike_keys.py" "$d2/charon.log" |
+        { /usr/bin/python3 "$interop_dir/ike_keys.py" "$d1/charon.log"
+          /usr/bin/python3 "$interop_dir/ike_keys.py" "$d2/charon.log" |
               grep -E '^(seed|encryption_|integrity_)' | sed 's/^/responder_/'
         } >"$L2SEC_IKE_CAPTURE_OUT/ike_$conn.keys"
     fi

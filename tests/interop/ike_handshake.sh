@@ -14,38 +14,19 @@
 # and answered Quick Mode; the capture must dissect in tshark with no
 # malformed packet.
 set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 B=${L2SEC_BUILD:-build}
+test_bin=$B/tests/l2sec-test-ike
+need_built "$test_bin"
+need_root "for network namespaces"
+need_charon
+bound_runtime 120
 tag=l2hs$$
 ns1=${tag}a
 ns2=${tag}b
-work=$(mktemp -d /tmp/l2sec-ike-hs-XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    ip netns del "$ns1" 2>/dev/null
-    ip netns del "$ns2" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-skip() { echo "SKIP: $*"; exit 77; }
-
-test_bin=$B/tests/l2sec-test-ike
-[ -x "$test_bin" ] || skip "$test_bin not built"
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
-charon=/usr/lib/ipsec/charon
-[ -x "$charon" ] || skip "strongSwan charon not installed ($charon)"
-command -v swanctl >/dev/null || skip "swanctl not installed (strongswan-swanctl)"
-[ -e /usr/lib/ipsec/plugins/libstrongswan-openssl.so ] || skip "strongSwan openssl plugin missing (libstrongswan-standard-plugins)"
-ip netns add "$ns1" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns add "$ns2" || skip "cannot create a second network namespace"
-ip link add v${tag} netns "$ns1" type veth peer name w${tag} netns "$ns2" || skip "cannot create veth pair"
-ip -n "$ns1" addr add 10.99.2.1/24 dev v${tag}
-ip -n "$ns2" addr add 10.99.2.2/24 dev w${tag}
-for ns in "$ns1" "$ns2"; do ip -n "$ns" link set lo up; done
-ip -n "$ns1" link set v${tag} up
-ip -n "$ns2" link set w${tag} up
+make_workdir ike-hs
+make_netns_pair "$tag" 10.99.2.1/24 10.99.2.2/24
 
 d=$work/r
 mkdir -p "$d"
@@ -106,20 +87,13 @@ secrets {
 }
 CONF
 
+capture=0
 if command -v dumpcap >/dev/null; then
-    ip netns exec "$ns1" dumpcap -q -P -i v${tag} -f "udp port 500 or udp port 4500" -w "$work/hs.pcap" >/dev/null 2>&1 &
-    pids+=($!)
+    start_capture "$work/hs.pcap" "udp port 500 or udp port 4500" "v$tag" "$ns1"
+    capture=1
 fi
-ip netns exec "$ns2" unshare -m sh -c "mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$d/strongswan.conf exec $charon" \
-    >"$d/stdout" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do
-    [ -S "$d/charon.vici" ] && break
-    sleep 0.1
-done
-[ -S "$d/charon.vici" ] || { cat "$d/stdout"; skip "charon did not start"; }
-STRONGSWAN_CONF=$d/strongswan.conf swanctl --load-all --file "$d/swanctl.conf" --uri "unix://$d/charon.vici" >"$d/load.log" 2>&1 ||
-    { cat "$d/load.log"; echo "FAIL: swanctl --load-all"; exit 1; }
+start_charon "$ns2" "$d" || skip "charon did not start"
+load_swanctl_conf "$d" || { echo "FAIL: swanctl --load-all"; exit 1; }
 sleep 0.5
 
 rc=0
@@ -149,9 +123,8 @@ if grep -iE "hash.*(invalid|mismatch|verification failed)|integrity check failed
 fi
 grep -E "parsed|generating" "$d/charon.log" | sed 's/^.*\] /charon: /' | head -16
 [ $rc -eq 0 ] || grep -E "IKE\]|ENC\]|CHD\]" "$d/charon.log" | tail -25
-if [ -f "$work/hs.pcap" ] && command -v tshark >/dev/null; then
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.5
+if [ $capture -eq 1 ] && command -v tshark >/dev/null; then
+    stop_all
     n=$(tshark -r "$work/hs.pcap" -Y isakmp 2>/dev/null | wc -l)
     echo "captured $n IKE messages"
     if [ -n "$(tshark -r "$work/hs.pcap" -Y _ws.malformed 2>/dev/null)" ]; then

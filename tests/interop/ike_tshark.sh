@@ -4,15 +4,17 @@
 # charon logged) and on messages built with l2sec's builders (which tshark
 # must dissect with no malformed flag, and whose SK ICVs it must find correct).
 set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 B=${L2SEC_BUILD:-build}
 S=${L2SEC_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
 inspect=$B/examples/inspect/l2sec-inspect
 gen=$B/tests/l2sec-test-ike
-command -v tshark >/dev/null || { echo "SKIP: tshark not installed"; exit 77; }
-[ -x "$inspect" ] || { echo "SKIP: $inspect not built"; exit 77; }
-[ -x "$gen" ] || { echo "SKIP: $gen not built"; exit 77; }
-work=$(mktemp -d /tmp/l2sec-ike-tshark-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+need_tools tshark
+need_built "$inspect"
+need_built "$gen"
+bound_runtime 120
+make_workdir ike-tshark
 py=/usr/bin/python3
 rc=0
 

@@ -7,19 +7,16 @@
 # exactly those message types, AVP types, IDs, sequence numbers and values.
 # Exit 0 = passed, 1 = failed, 77 = skipped (reason printed).
 set -uo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 src=${L2SEC_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
-command -v tshark >/dev/null 2>&1 || { echo "SKIP: tshark not installed"; exit 77; }
-cxx=${CXX:-$(command -v c++ || command -v g++ || command -v clang++)}
-[ -n "$cxx" ] || { echo "SKIP: no C++ compiler to build the generator"; exit 77; }
+need_tools tshark
+need_cxx
+bound_runtime 120
 
-work=$(mktemp -d /tmp/l2sec-l2tp-tshark.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-
-if ! timeout 120 "$cxx" -std=c++20 -O1 -Wall -Wextra -Werror -I"$src/include" \
-    "$src/tests/interop/l2tp_codec_tshark.cpp" -o "$work/gen" 2>"$work/build.log"; then
-    cat "$work/build.log"; echo "FAIL: the generator does not build"; exit 1
-fi
+make_workdir l2tp-tshark
+compile_peer "$src/tests/interop/l2tp_codec_tshark.cpp" "$work/gen"
 "$work/gen" "$work/l2tp.pcap" >"$work/expected.txt" || { echo "FAIL: the generator failed"; exit 1; }
 
 ts() { timeout 60 tshark -r "$work/l2tp.pcap" "$@" 2>/dev/null; }

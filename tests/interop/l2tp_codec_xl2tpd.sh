@@ -10,38 +10,19 @@
 # ID (its ICRP is addressed to it), answers StopCCN with a ZLB.
 # Exit 0 = passed, 1 = failed, 77 = skipped (reason printed).
 set -uo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 src=${L2SEC_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ "${1:-}" != "--in-netns" ]; then
-    for tool in xl2tpd unshare ip; do
-        command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-    done
-    cxx=${CXX:-$(command -v c++ || command -v g++ || command -v clang++)}
-    [ -n "$cxx" ] || { echo "SKIP: no C++ compiler to build the codec peer"; exit 77; }
-    [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
-    unshare -n true 2>/dev/null || { echo "SKIP: cannot create a network namespace (unshare -n)"; exit 77; }
-    export CXX=$cxx L2SEC_SOURCE=$src
-    exec timeout -k 5 100 unshare -n bash "$0" --in-netns
-fi
+need_tools xl2tpd unshare ip
+need_cxx
+export L2SEC_SOURCE=$src
+enter_netns 100
 
-work=$(mktemp -d /tmp/l2sec-l2tp-codec.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    [ -n "${L2SEC_KEEP:-}" ] && cp "$work"/cap.pcap /tmp/l2tp_codec_cap.pcap 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
+make_workdir l2tp-codec
 echo "building the codec peer with $CXX"
-if ! "$CXX" -std=c++20 -O1 -Wall -Wextra -Werror -I"$src/include" "$src/tests/interop/l2tp_codec_peer.cpp" \
-    -o "$work/peer" 2>"$work/build.log"; then
-    cat "$work/build.log"; echo "FAIL: the codec peer does not build"; exit 1
-fi
+compile_peer "$src/tests/interop/l2tp_codec_peer.cpp" "$work/peer"
 
-ip link set lo up
 port=11702
 secret=l2sec-tunnel-secret
 cat >"$work/ppp.options" <<CONF
@@ -62,20 +43,16 @@ pppoptfile = $work/ppp.options
 CONF
 printf '* * %s\n' "$secret" >"$work/secrets"
 
-setsid xl2tpd -D -c "$work/lns.conf" -s "$work/secrets" -p "$work/lns.pid" -C "$work/lns.ctl" >"$work/lns.log" 2>&1 &
-pids+=($!)
+start_xl2tpd lns "$work/secrets"
 for _ in $(seq 30); do
     grep -q "Listening on IP address" "$work/lns.log" 2>/dev/null && break
-    kill -0 "${pids[0]}" 2>/dev/null || { cat "$work/lns.log"; echo "SKIP: xl2tpd did not start"; exit 77; }
+    kill -0 "$xl2tpd_pid" 2>/dev/null || { cat "$work/lns.log"; skip "xl2tpd did not start"; }
     sleep 0.2
 done
 
 capture=0
 if command -v dumpcap >/dev/null 2>&1 && command -v tshark >/dev/null 2>&1; then
-    dumpcap -P -q -i lo -f "udp port $port" -w "$work/cap.pcap" >"$work/dumpcap.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 50); do [ -s "$work/cap.pcap" ] && break; sleep 0.1; done
-    sleep 0.3
+    start_capture "$work/cap.pcap" "udp port $port"
     capture=1
 fi
 
@@ -100,7 +77,7 @@ fi
 # and (given the secret) our hidden Assigned Session ID 77.
 if [ $capture -eq 1 ]; then
     sleep 0.5
-    kill "${pids[1]}" 2>/dev/null; wait "${pids[1]}" 2>/dev/null
+    stop_capture
     ts() { tshark -r "$work/cap.pcap" -d "udp.port==$port,l2tp" "$@" 2>/dev/null; }
     if ts -Y '_ws.malformed || _ws.expert.severity >= "error"' | grep -q .; then
         ts -Y '_ws.malformed || _ws.expert.severity >= "error"'; echo "FAIL: tshark flags malformed L2TP"; exit 1

@@ -6,43 +6,26 @@
 # malformed or as an expert error.
 # Exit 0 = passed, 77 = tshark/dumpcap or a namespace is unavailable.
 set -uo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-if [ "${1:-}" != "--in-netns" ]; then
-    for tool in tshark dumpcap; do
-        command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-    done
-    [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
-    unshare -n true 2>/dev/null || { echo "SKIP: cannot create a network namespace (unshare -n)"; exit 77; }
-    exec timeout -k 5 100 unshare -n bash "$0" --in-netns
-fi
+need_tools tshark dumpcap
+enter_netns 100
 
 build=${L2SEC_BUILD:-$(pwd)/build}
 lac=$build/examples/l2tp_lac/l2sec-lac
 lns=$build/examples/l2tp_lns/l2sec-lns
-[ -x "$lac" ] && [ -x "$lns" ] || { echo "SKIP: examples not built in $build"; exit 77; }
-work=$(mktemp -d /tmp/l2sec-tshark.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-ip link set lo up
+[ -x "$lac" ] && [ -x "$lns" ] || skip "examples not built in $build"
+make_workdir tshark
 printf 'alice wonderland\n' >"$work/users"
 
-dumpcap -P -q -i lo -f 'udp port 1701' -w "$work/cap.pcap" >"$work/dumpcap.log" 2>&1 &
-dump=$!
-pids+=($dump)
-for _ in $(seq 50); do [ -s "$work/cap.pcap" ] && break; sleep 0.1; done
-sleep 0.5
+start_capture "$work/cap.pcap" 'udp port 1701'
 
 for auth in chap mschapv2; do
     "$lns" --bind 127.0.0.1:1701 --users "$work/users" --auth "$auth" --secret tshark --sessions 1 \
         --timeout 30 >"$work/lns-$auth.out" 2>&1 &
     l=$!
-    pids+=($l)
+    pids+=("$l")
     sleep 0.3
     "$lac" --lns 127.0.0.1:1701 --bind 127.0.0.2:1701 --secret tshark --ppp --user alice \
         --password wonderland --pings 2 --hold 1 --timeout 30 >"$work/lac-$auth.out" 2>&1 ||
@@ -51,7 +34,7 @@ for auth in chap mschapv2; do
     grep -q "2 of 2 echo requests answered" "$work/lac-$auth.out" || { echo "FAIL: pings ($auth)"; exit 1; }
 done
 sleep 1
-kill "$dump"; wait "$dump" 2>/dev/null
+stop_capture
 
 frames=$(tshark -r "$work/cap.pcap" 2>/dev/null | wc -l)
 echo "captured $frames frames"
@@ -61,7 +44,7 @@ if [ -n "$bad" ]; then
     tshark -r "$work/cap.pcap" -Y '_ws.malformed || _ws.expert.severity >= "error"' -V 2>/dev/null | head -80
     exit 1
 fi
-has() { tshark -r "$work/cap.pcap" -Y "$1" 2>/dev/null | grep -q .; }
+has() { pcap_has "$work/cap.pcap" "$1"; }
 for t in 1 2 3 4 10 11 12 14; do
     has "l2tp.avp.message_type == $t" || { echo "FAIL: no L2TP message type $t"; exit 1; }
 done

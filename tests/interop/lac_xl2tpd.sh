@@ -5,27 +5,16 @@
 # and with a tunnel secret (Challenge/Response).
 # Exit 0 = passed, 77 = xl2tpd or a namespace is unavailable (reason printed).
 set -uo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-if [ "${1:-}" != "--in-netns" ]; then
-    command -v xl2tpd >/dev/null 2>&1 || { echo "SKIP: xl2tpd not installed"; exit 77; }
-    [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
-    unshare -n true 2>/dev/null || { echo "SKIP: cannot create a network namespace (unshare -n)"; exit 77; }
-    exec timeout -k 5 110 unshare -n bash "$0" --in-netns
-fi
+need_tools xl2tpd
+enter_netns 110
 
 build=${L2SEC_BUILD:-$(pwd)/build}
 lac=$build/examples/l2tp_lac/l2sec-lac
-[ -x "$lac" ] || { echo "SKIP: $lac not built"; exit 77; }
-work=$(mktemp -d /tmp/l2sec-lac-xl2tpd.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-ip link set lo up
+need_built "$lac"
+make_workdir lac-xl2tpd
 
 run_case() {  # $1 = name, $2 = secret ("" for none)
     local name=$1 secret=$2
@@ -54,9 +43,7 @@ CONF
         : >"$work/l2tp-secrets"
     fi
     : >"$work/secrets"
-    setsid xl2tpd -D -c "$work/lns.conf" -s "$work/secrets" -p "$work/lns.pid" -C "$work/lns.ctl" >"$work/lns.log" 2>&1 &
-    local x=$!
-    pids+=($x)
+    start_xl2tpd lns "$work/secrets"
     sleep 0.7
     local args=(--lns 127.0.0.1:1701 --bind 127.0.0.2:0 --hold 5 --timeout 40)
     [ -n "$secret" ] && args+=(--secret "$secret")
@@ -64,7 +51,7 @@ CONF
     "$lac" "${args[@]}" >"$work/lac.out" 2>&1
     local rc=$?
     cat "$work/lac.out"
-    kill "$x" 2>/dev/null; wait "$x" 2>/dev/null
+    stop_pids "$xl2tpd_pid"
     if [ $rc -ne 0 ]; then
         echo "FAIL ($name): l2sec-lac exited $rc; xl2tpd log:"; tail -n 30 "$work/lns.log"; return 1
     fi

@@ -10,30 +10,16 @@
 #     from the pool through IPCP, and sees LCP Terminate.
 # Exit 0 = passed, 77 = xl2tpd or a namespace is unavailable (reason printed).
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-if [ "${1:-}" != "--in-netns" ]; then
-    command -v xl2tpd >/dev/null 2>&1 || { echo "SKIP: xl2tpd not installed"; exit 77; }
-    [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
-    unshare -n true 2>/dev/null || { echo "SKIP: cannot create a network namespace (unshare -n)"; exit 77; }
-    unshare -m true 2>/dev/null || { echo "SKIP: cannot create a mount namespace (unshare -m)"; exit 77; }
-    exec timeout -k 5 110 unshare -n -m bash "$0" --in-netns
-fi
+need_tools xl2tpd
+enter_netns 110 --mount
 
 build=${L2SEC_BUILD:-$(pwd)/build}
 lns=$build/examples/l2tp_lns/l2sec-lns
-[ -x "$lns" ] || { echo "SKIP: $lns not built"; exit 77; }
-work=$(mktemp -d /tmp/l2sec-lns-xl2tpd.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    [ -n "${L2SEC_KEEP:-}" ] && { echo "kept $work"; return; }
-    rm -rf "$work"
-}
-trap cleanup EXIT
-ip link set lo up
+need_built "$lns"
+make_workdir lns-xl2tpd
 printf 'alice wonderland\nbob builder\n' >"$work/users"
 printf 'noauth\nnodefaultroute\n' >"$work/ppp.options"
 : >"$work/secrets"
@@ -46,7 +32,7 @@ run_case() {  # $1 = name, $2 = secret, $3 = "ppp" to run fake_pppd
     [ -z "$ppp" ] && lns_args+=(--no-ppp)
     "$lns" "${lns_args[@]}" >"$work/lns-$name.out" 2>&1 &
     local l=$!
-    pids+=($l)
+    pids+=("$l")
     local auth_lines=""
     if [ -n "$secret" ]; then
         printf '* * %s\n' "$secret" >"$work/l2tp-secrets"
@@ -70,23 +56,15 @@ $auth_lines
 CONF
     sleep 0.3
     L2SEC_PPP_USER=alice L2SEC_PPP_PASS=wonderland L2SEC_FAKEPPP_LOG=$work/fake_pppd.log \
-        setsid xl2tpd -D -c "$work/lac.conf" -s "$work/secrets" -p "$work/lac.pid" -C "$work/lac.ctl" >"$work/lac.log" 2>&1 &
-    local x=$!
-    pids+=($x)
+        start_xl2tpd lac "$work/secrets"
     # Wait for the call to end (xl2tpd's CDN, or ours after LCP Terminate), then
     # make xl2tpd close its tunnel (StopCCN); our LNS exits when it is gone.
-    for _ in $(seq 60); do
-        grep -q "session 1 down" "$work/lns-$name.out" && break
-        sleep 0.5
-    done
+    retry 60 0.5 grep -q "session 1 down" "$work/lns-$name.out"
     echo "d test" >"$work/lac.ctl"
-    for _ in $(seq 40); do
-        kill -0 "$l" 2>/dev/null || break
-        sleep 0.25
-    done
+    retry 40 0.25 all_exited "$l"
     wait "$l"
     local rc=$?
-    kill "$x" 2>/dev/null; wait "$x" 2>/dev/null
+    stop_pids "$xl2tpd_pid"
     echo "== $name"
     cat "$work/lns-$name.out"
     if [ $rc -ne 0 ]; then
@@ -106,7 +84,7 @@ CONF
 
 run_case "control plane" "" || exit 1
 run_case "control plane, tunnel secret" "l2sec-shared" || exit 1
-if mount --make-rprivate / 2>/dev/null && mount --bind "$here/fake_pppd.py" /usr/sbin/pppd 2>/dev/null; then
+if use_fake_pppd; then
     run_case "PPP with PAP via fake_pppd" "" ppp || exit 1
 else
     echo "NOTE: cannot bind-mount fake_pppd.py over /usr/sbin/pppd: PPP case not run"

@@ -6,20 +6,15 @@
 # dissector must accept ("Good" FCS status). No packet may be malformed or
 # raise an expert warning.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 build=${L2SEC_BUILD:-build}
 bin="$build/tests/l2sec-test-ppp"
-if ! command -v tshark >/dev/null 2>&1; then
-  echo "SKIP: tshark is not installed (Debian package tshark)"
-  exit 77
-fi
-if [ ! -x "$bin" ]; then
-  echo "SKIP: $bin is not built (cmake --build <dir> --target l2sec-test-ppp)"
-  exit 77
-fi
-
-work=$(mktemp -d /tmp/l2sec-ppp-tshark.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+need_tools tshark
+need_built "$bin" "cmake --build <dir> --target l2sec-test-ppp"
+bound_runtime 120
+make_workdir ppp-tshark
 export HOME="$work"  # tshark's profile directory: keep it out of the user's home
 
 L2SEC_PPP_PCAP_OUT="$work/ppp.pcap" L2SEC_PPP_HDLC_OUT="$work/hdlc.pcap" \

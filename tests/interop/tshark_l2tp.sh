@@ -11,19 +11,20 @@
 # Needs the build tree (L2SEC_BUILD) with examples built. Exit 77 = skipped.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 src=${L2SEC_SOURCE:-$(cd "$here/../.." && pwd)}
 build=${L2SEC_BUILD:-$src/build}
 inspect=$build/examples/inspect/l2sec-inspect
 gen=$build/examples/inspect/l2sec-l2tp-gen
 
-command -v tshark >/dev/null 2>&1 || { echo "SKIP: tshark not installed"; exit 77; }
-[ -x /usr/bin/python3 ] || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
+need_tools tshark
+need_python3
 for b in "$inspect" "$gen"; do
-    [ -x "$b" ] || { echo "SKIP: $b not built (configure with L2SEC_BUILD_EXAMPLES=ON)"; exit 77; }
+    need_built "$b" "configure with L2SEC_BUILD_EXAMPLES=ON"
 done
-
-work=$(mktemp -d /tmp/l2sec-tshark.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+bound_runtime 120
+make_workdir tshark
 export HOME=$work  # tshark writes a profile directory; keep it out of the user's home
 
 tshark -G values 2>/dev/null | grep -P '^V\tl2tp\.avp\.type\t' >"$work/avp_names.tsv"
