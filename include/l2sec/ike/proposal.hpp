@@ -40,6 +40,12 @@ struct proposal {
     }
 
     static result<proposal> parse(const payload& p) noexcept {
+        return parse(p, [](const payload&) { return result<void>{}; });
+    }
+    /// parse(), also handing each transform to `check_transform` in the same
+    /// walk; the first transform error comes after the proposal's own errors.
+    template <class CheckTransform>
+    static result<proposal> parse(const payload& p, CheckTransform check_transform) noexcept {
         reader r(p.body, p.body_offset());
         proposal v;
         v.number = r.u8();
@@ -53,12 +59,16 @@ struct proposal {
         v.transforms_offset = r.offset();
         v.transforms_data = r.rest();
         std::size_t n = 0;
+        result<void> transform_ok;
         auto ts = v.transforms();
-        for (auto it = ts.begin(); it != ts.end(); ++it)
+        for (auto it = ts.begin(); it != ts.end(); ++it) {
             ++n;
+            if (transform_ok) transform_ok = check_transform(*it);
+        }
         if (!ts.ok()) return ts.last_error();
         if (n != v.transform_count)
             return error(errc::bad_field, p.body_offset() + 3, "proposal transform count");
+        if (!transform_ok) return transform_ok.error();
         return v;
     }
     /// Body only (the chain_writer writes the generic header).
@@ -143,11 +153,9 @@ struct transform_v2 {
 template <class Transform>
 result<void> check_proposals(const payload_range& proposals) noexcept {
     for (auto it = proposals.begin(); it != proposals.end(); ++it) {
-        auto pr = proposal::parse(*it);
+        auto pr =
+            proposal::parse(*it, [](const payload& t) { return decoded_ok(Transform::parse(t)); });
         if (!pr) return pr.error();
-        auto ts = pr->transforms();
-        for (auto t = ts.begin(); t != ts.end(); ++t)
-            if (auto tr = Transform::parse(*t); !tr) return tr.error();
     }
     if (!proposals.ok()) return proposals.last_error();
     return {};
