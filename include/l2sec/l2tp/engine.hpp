@@ -2,7 +2,10 @@
 // LNS), sans-I/O. Datagrams and the time go in; datagrams to send, events and
 // the next deadline come out. Tunnels and sessions live in fixed arrays
 // indexed by their local IDs (O(1) lookups); duplicate SCCRQs are found in an
-// open-addressing table keyed on (peer endpoint, peer tunnel ID).
+// open-addressing table keyed on (peer endpoint, peer tunnel ID). Timers
+// live in an indexed min-heap of (deadline, tunnel): deadline() reads its
+// head and on_timer() visits only the tunnels that are due, so 10,000 quiet
+// tunnels cost nothing per wake-up.
 //
 //   l2tp::engine<> e(cfg);
 //   auto t = e.open_tunnel(peer, now);                 // SCCRQ
@@ -23,6 +26,7 @@
 #include <l2sec/transport/endpoint.hpp>
 #include <l2sec/transport/memory_network.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -58,6 +62,81 @@ class seeded_random {
 
   private:
     transport::splitmix64 g_;
+};
+
+/// An indexed binary min-heap of (deadline, tunnel ID) for IDs 1..Capacity:
+/// fixed size, allocation-free. set() inserts or moves a tunnel's deadline
+/// (either direction), erase() removes it, both O(log n); the earliest
+/// deadline is at the top, O(1).
+template <std::size_t Capacity>
+class deadline_heap {
+    static_assert(Capacity > 0 && Capacity < 65535);
+
+  public:
+    bool empty() const noexcept { return n_ == 0; }
+    std::size_t size() const noexcept { return n_; }
+    bool contains(std::uint16_t id) const noexcept { return pos_[id - 1] != 0; }
+    /// The earliest entry (the heap must not be empty).
+    std::uint16_t top() const noexcept { return heap_[0].id; }
+    time_point top_deadline() const noexcept { return heap_[0].at; }
+
+    void set(std::uint16_t id, time_point at) noexcept {
+        if (const std::size_t p = pos_[id - 1]; p != 0) {
+            const bool earlier = at < heap_[p - 1].at;
+            heap_[p - 1].at = at;
+            if (earlier)
+                sift_up(p - 1);
+            else
+                sift_down(p - 1);
+            return;
+        }
+        heap_[n_] = {at, id};
+        pos_[id - 1] = static_cast<std::uint16_t>(n_ + 1);
+        sift_up(n_++);
+    }
+
+    void erase(std::uint16_t id) noexcept {
+        const std::size_t p = pos_[id - 1];
+        if (p == 0) return;
+        pos_[id - 1] = 0;
+        if (p == n_--) return;  // it was the last entry
+        place(p - 1, heap_[n_]);
+        // The moved entry may belong above or below its new place.
+        sift_down(sift_up(p - 1));
+    }
+
+  private:
+    struct entry {
+        time_point at{};
+        std::uint16_t id = 0;
+    };
+
+    void place(std::size_t i, const entry& e) noexcept {
+        heap_[i] = e;
+        pos_[e.id - 1] = static_cast<std::uint16_t>(i + 1);
+    }
+    std::size_t sift_up(std::size_t i) noexcept {
+        const entry e = heap_[i];
+        while (i > 0 && e.at < heap_[(i - 1) / 2].at) {
+            place(i, heap_[(i - 1) / 2]);
+            i = (i - 1) / 2;
+        }
+        place(i, e);
+        return i;
+    }
+    void sift_down(std::size_t i) noexcept {
+        const entry e = heap_[i];
+        for (std::size_t c = 2 * i + 1; c < n_; i = c, c = 2 * i + 1) {
+            if (c + 1 < n_ && heap_[c + 1].at < heap_[c].at) ++c;
+            if (!(heap_[c].at < e.at)) break;
+            place(i, heap_[c]);
+        }
+        place(i, e);
+    }
+
+    std::array<entry, Capacity> heap_{};
+    std::array<std::uint16_t, Capacity> pos_{};  ///< heap position + 1 by ID - 1; 0 = absent
+    std::size_t n_ = 0;
 };
 
 struct engine_config {
@@ -136,6 +215,7 @@ struct input {
 
 struct engine_stats {
     std::uint64_t control_in = 0, data_in = 0, data_out = 0, dropped = 0, events_lost = 0;
+    std::uint64_t timer_visits = 0;  ///< tunnels on_timer() looked at (their deadline had come)
 };
 
 template <class Limits = default_limits, class Random = seeded_random>
@@ -193,6 +273,7 @@ class engine {
             free_tunnel(t);
             return r.error();
         }
+        reschedule(t);
         return *id;
     }
 
@@ -227,6 +308,7 @@ class engine {
             if (!called_number.empty()) b.add(avps::called_number{as_bytes(called_number)});
         }
         auto r = queue(*t, b, now);
+        reschedule(*t);
         if (!r) {
             release_session(s, *t);
             return r.error();
@@ -246,6 +328,7 @@ class engine {
         b.add(avps::result_code{result, error_code != 0, error_code, {}});
         add_session_id(b, t, s->local_id);
         auto r = queue(t, b, now);
+        reschedule(t);
         push_event({event_kind::session_down, t.local_id, s->local_id, result, error_code, {}});
         release_session(*s, t);
         return r;
@@ -258,7 +341,9 @@ class engine {
         auto* t = live_tunnel(tunnel_id);
         if (!t) return error(l2sec::errc::invalid_argument, 0, "tunnel");
         if (t->state == tunnel_state::closing || t->state == tunnel_state::closed_wait) return {};
-        return stop(*t, now, result, error_code);
+        auto r = stop(*t, now, result, error_code);
+        reschedule(*t);
+        return r;
     }
 
     /// WAN-Error-Notify (LAC to LNS) with the six Call Errors counters.
@@ -269,7 +354,9 @@ class engine {
         auto& t = tunnels_[s->tunnel - 1];
         message_builder b(scratch_, t.peer_id, s->peer_id, 0, 0);
         b.add(avps::message_type{message_type::wen}).add(errors);
-        return queue(t, b, now);
+        auto r = queue(t, b, now);
+        reschedule(t);
+        return r;
     }
 
     /// Set-Link-Info (LNS to LAC) with the ACCMs.
@@ -280,7 +367,9 @@ class engine {
         auto& t = tunnels_[s->tunnel - 1];
         message_builder b(scratch_, t.peer_id, s->peer_id, 0, 0);
         b.add(avps::message_type{message_type::sli}).add(avps::accm{send_accm, receive_accm});
-        return queue(t, b, now);
+        auto r = queue(t, b, now);
+        reschedule(t);
+        return r;
     }
 
     /// Encode a data message carrying `ppp` (a PPP frame: address/control
@@ -375,6 +464,7 @@ class engine {
             process(*t, *msg, now);
             if (t->state == tunnel_state::idle) break;
         }
+        reschedule(*t);
         return input{false, t->local_id, 0, {}};
     }
 
@@ -386,7 +476,9 @@ class engine {
             std::uint16_t id = touched_[touched_head_];
             auto& t = tunnels_[id - 1];
             if (t.state != tunnel_state::idle) {
-                if (auto n = t.channel.poll_transmit(now, out)) return outgoing{t.peer, *n};
+                auto n = t.channel.poll_transmit(now, out);
+                reschedule(t);
+                if (n) return outgoing{t.peer, *n};
                 if (t.channel.failed()) {
                     lost(t);
                 } else if (t.state == tunnel_state::closing && t.channel.idle()) {
@@ -410,41 +502,40 @@ class engine {
     }
 
     /// Fire what is due: retransmissions, delayed ACKs, Hellos, expiries.
+    /// O(due tunnels * log tunnels): quiet tunnels are not looked at.
     void on_timer(time_point now) noexcept {
-        for (std::size_t i = 0; i < max_tunnels; ++i) {
-            auto& t = tunnels_[i];
-            if (t.state == tunnel_state::idle) continue;
-            // Free a peer-closed tunnel after the hold time, once its last ACK is out.
-            if (t.state == tunnel_state::closed_wait && t.hold_until <= now &&
-                !t.channel.ack_pending()) {
-                free_tunnel(t);
-                continue;
-            }
-            if (t.state == tunnel_state::established && t.channel.idle() &&
-                t.last_rx + cfg_.hello_interval <= now) {
-                message_builder b(scratch_, t.peer_id, 0, 0, 0);
-                b.add(avps::message_type{message_type::hello});
-                (void)queue(t, b, now);
-                t.last_rx = now;
-            }
-            if (auto d = t.channel.deadline(); d && *d <= now) mark(t);
+        // Take the due tunnels off the heap, then handle them in ID order
+        // (the order of the free list and of poll_transmit's output).
+        std::size_t n = 0;
+        while (!timers_.empty() && timers_.top_deadline() <= now) {
+            due_[n++] = timers_.top();
+            timers_.erase(timers_.top());
+        }
+        std::sort(due_.begin(), due_.begin() + static_cast<std::ptrdiff_t>(n));
+        stats_.timer_visits += n;
+        for (std::size_t i = 0; i < n; ++i) {
+            auto& t = tunnels_[due_[i] - 1];
+            fire(t, now);
+            reschedule(t);
         }
     }
 
-    /// The earliest time on_timer/poll_transmit has work.
+    /// The earliest time on_timer/poll_transmit has work: the heap's head,
+    /// O(1). Data moves a tunnel's Hello time later without touching the heap
+    /// (the data path stays O(1)), so a head found early is re-keyed first:
+    /// O(log tunnels) once per tunnel that had data since it was last keyed,
+    /// and only when it reaches the head.
     std::optional<time_point> deadline() const noexcept {
-        std::optional<time_point> best;
-        auto take = [&](time_point x) {
-            if (!best || x < *best) best = x;
-        };
-        for (std::size_t i = 0; i < max_tunnels; ++i) {
-            const auto& t = tunnels_[i];
-            if (t.state == tunnel_state::idle) continue;
-            if (auto d = t.channel.deadline()) take(*d);
-            if (t.state == tunnel_state::closed_wait) take(t.hold_until);
-            if (t.state == tunnel_state::established) take(t.last_rx + cfg_.hello_interval);
+        while (!timers_.empty()) {
+            const auto id = timers_.top();
+            const auto d = tunnel_deadline(tunnels_[id - 1]);
+            if (d && *d == timers_.top_deadline()) return d;
+            if (d)
+                timers_.set(id, *d);
+            else
+                timers_.erase(id);
         }
-        return best;
+        return std::nullopt;
     }
 
   private:
@@ -735,7 +826,8 @@ class engine {
         if (!(t.peer.addr == from.addr))
             return drop(error(l2sec::errc::invalid_argument, 0, "peer address"));
         // Data counts as life: Hello goes out only on a silent tunnel (some
-        // peers, Android's among them, do not acknowledge Hello at all).
+        // peers, Android's among them, do not acknowledge Hello at all). The
+        // Hello time moves later; its heap key stays early (see deadline()).
         t.last_rx = now;
         if (h.has_sequence) {
             if (seq_before(h.ns, s->data_nr))
@@ -745,6 +837,49 @@ class engine {
         const std::size_t end = h.has_length ? h.length : dgram.size();
         ++stats_.data_in;
         return input{true, h.tunnel_id, h.session_id, dgram.subspan(h.size, end - h.size)};
+    }
+
+    // ---- timers ---------------------------------------------------------
+
+    // One tunnel's timers, when its deadline has come.
+    void fire(tunnel_type& t, time_point now) noexcept {
+        // Free a peer-closed tunnel after the hold time, once its last ACK is out.
+        if (t.state == tunnel_state::closed_wait && t.hold_until <= now &&
+            !t.channel.ack_pending()) {
+            free_tunnel(t);
+            return;
+        }
+        if (t.state == tunnel_state::established && t.channel.idle() &&
+            t.last_rx + cfg_.hello_interval <= now) {
+            message_builder b(scratch_, t.peer_id, 0, 0, 0);
+            b.add(avps::message_type{message_type::hello});
+            (void)queue(t, b, now);
+            t.last_rx = now;
+        }
+        if (auto d = t.channel.deadline(); d && *d <= now) mark(t);
+    }
+
+    // The earliest of a tunnel's timers: its control channel's, the hold
+    // time of a peer-closed tunnel, the Hello of an established one.
+    std::optional<time_point> tunnel_deadline(const tunnel_type& t) const noexcept {
+        std::optional<time_point> best = t.channel.deadline();
+        auto take = [&](time_point x) {
+            if (!best || x < *best) best = x;
+        };
+        if (t.state == tunnel_state::closed_wait) take(t.hold_until);
+        if (t.state == tunnel_state::established) take(t.last_rx + cfg_.hello_interval);
+        return best;
+    }
+
+    // Every entry point that changes a tunnel's timers calls this before it
+    // returns, so no heap key is ever later than the tunnel's deadline (the
+    // data path alone leaves keys early: see deadline()).
+    void reschedule(const tunnel_type& t) noexcept {
+        const auto d = t.state == tunnel_state::idle ? std::nullopt : tunnel_deadline(t);
+        if (d)
+            timers_.set(t.local_id, *d);
+        else
+            timers_.erase(t.local_id);
     }
 
     // ---- helpers --------------------------------------------------------
@@ -879,6 +1014,7 @@ class engine {
     void free_tunnel(tunnel_type& t) noexcept {
         drop_sessions(t, cdn_result::lost_carrier);
         index_erase(t.local_id);
+        timers_.erase(t.local_id);
         t.state = tunnel_state::idle;
         free_tunnels_[n_free_tunnels_++] = t.local_id;
     }
@@ -993,6 +1129,8 @@ class engine {
     std::array<std::uint16_t, max_tunnels> touched_{};
     std::array<bool, max_tunnels> in_touched_{};
     std::size_t touched_head_ = 0, n_touched_ = 0;
+    mutable deadline_heap<max_tunnels> timers_{};   // deadline() re-keys early heads
+    std::array<std::uint16_t, max_tunnels> due_{};  // on_timer's scratch
     std::array<engine_event, 256> events_{};
     std::size_t ev_head_ = 0, n_events_ = 0;
     std::array<std::byte, Limits::channel::header_size + 1024> scratch_{};
