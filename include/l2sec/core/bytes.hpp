@@ -1,4 +1,5 @@
-// Byte spans and big-endian loads/stores: the vocabulary of every codec.
+// Byte spans and big-endian loads/stores: the vocabulary of every codec (and
+// the few little-endian loads that MD5 and little-endian pcap files need).
 #pragma once
 
 #include <algorithm>
@@ -11,8 +12,8 @@
 
 namespace l2sec {
 
-using bytes_view = std::span<const std::byte>;   ///< read-only bytes, never owned
-using mutable_bytes = std::span<std::byte>;      ///< writable bytes, never owned
+using bytes_view = std::span<const std::byte>;  ///< read-only bytes, never owned
+using mutable_bytes = std::span<std::byte>;     ///< writable bytes, never owned
 
 constexpr std::uint16_t load_be16(const std::byte* p) noexcept {
     return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) |
@@ -23,6 +24,13 @@ constexpr std::uint32_t load_be32(const std::byte* p) noexcept {
 }
 constexpr std::uint64_t load_be64(const std::byte* p) noexcept {
     return (std::uint64_t{load_be32(p)} << 32) | load_be32(p + 4);
+}
+constexpr std::uint16_t load_le16(const std::byte* p) noexcept {
+    return static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) |
+                                      (std::to_integer<unsigned>(p[1]) << 8));
+}
+constexpr std::uint32_t load_le32(const std::byte* p) noexcept {
+    return std::uint32_t{load_le16(p)} | (std::uint32_t{load_le16(p + 2)} << 16);
 }
 constexpr void store_be16(std::byte* p, std::uint16_t v) noexcept {
     p[0] = static_cast<std::byte>(v >> 8);

@@ -137,10 +137,7 @@ class md5 : public detail::merkle_damgard64<md5, detail::length_order::little_en
         constexpr unsigned R[16] = {7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21};
         std::uint32_t m[16]{};
         for (std::size_t i = 0; i < 16; ++i)
-            m[i] = std::to_integer<std::uint32_t>(p[4 * i]) |
-                   (std::to_integer<std::uint32_t>(p[4 * i + 1]) << 8) |
-                   (std::to_integer<std::uint32_t>(p[4 * i + 2]) << 16) |
-                   (std::to_integer<std::uint32_t>(p[4 * i + 3]) << 24);
+            m[i] = load_le32(p + 4 * i);
         std::uint32_t a = s_[0], b = s_[1], c = s_[2], d = s_[3];
         for (std::size_t i = 0; i < 64; ++i) {
             std::uint32_t f = 0;

@@ -62,16 +62,10 @@ struct record {
 
 namespace detail {
 constexpr std::uint32_t load32(const std::byte* p, bool be) noexcept {
-    if (be) return load_be32(p);
-    return std::uint32_t{std::to_integer<std::uint8_t>(p[0])} |
-           (std::uint32_t{std::to_integer<std::uint8_t>(p[1])} << 8) |
-           (std::uint32_t{std::to_integer<std::uint8_t>(p[2])} << 16) |
-           (std::uint32_t{std::to_integer<std::uint8_t>(p[3])} << 24);
+    return be ? load_be32(p) : load_le32(p);
 }
 constexpr std::uint16_t load16(const std::byte* p, bool be) noexcept {
-    if (be) return load_be16(p);
-    return static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) |
-                                      (std::to_integer<unsigned>(p[1]) << 8));
+    return be ? load_be16(p) : load_le16(p);
 }
 }  // namespace detail
 
