@@ -12,20 +12,18 @@
 #include <l2sec/l2tp/engine.hpp>
 #include <l2sec/ppp/engine/link.hpp>
 #include <l2sec/transport/posix_udp.hpp>
-#ifdef L2SEC_HAVE_BOTAN
-#include <l2sec/crypto/botan.hpp>
-using crypto_backend = l2sec::crypto::botan;
-#else
-using crypto_backend = void;
-#endif
 
 #include <cstdio>
 #include <memory>
 #include <string>
 
+#include "common/options.hpp"
+#include "common/ppp_session.hpp"
 #include "common/udp_loop.hpp"
 
 using namespace l2sec;
+using examples::crypto_backend;
+using examples::ipv4_text;
 using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
@@ -34,48 +32,22 @@ int main(int argc, char** argv) {
     std::optional<transport::endpoint> ping_target;  // default: the LNS's IPCP address
     int hold = 2, limit = 60, pings = 3;
     bool with_ppp = false, with_ipv6 = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string k = argv[i];
-        if (k == "--ppp") {
-            with_ppp = true;
-            continue;
-        }
-        if (k == "--ipv6") {
-            with_ipv6 = true;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            std::fprintf(stderr, "missing value for %s\n", k.c_str());
-            return 1;
-        }
-        std::string v = argv[++i];
-        if (k == "--lns")
-            lns_arg = v;
-        else if (k == "--bind")
-            bind_arg = v;
-        else if (k == "--secret")
-            secret = v;
-        else if (k == "--host-name")
-            host = v;
-        else if (k == "--hold")
-            hold = std::atoi(v.c_str());
-        else if (k == "--timeout")
-            limit = std::atoi(v.c_str());
-        else if (k == "--user")
-            user = v;
-        else if (k == "--password")
-            password = v;
-        else if (k == "--pings")
-            pings = std::atoi(v.c_str());
-        else if (k == "--auth")
-            auth = v;
-        else if (k == "--ping")
-            ping_target = examples::parse_endpoint(v, 0);
-        else {
-            std::fprintf(stderr, "unknown option %s\n", k.c_str());
-            return 1;
-        }
-    }
+    examples::options cli;
+    cli.flag("--ppp", with_ppp)
+        .flag("--ipv6", with_ipv6)
+        .text("--lns", lns_arg)
+        .text("--bind", bind_arg)
+        .text("--secret", secret)
+        .text("--host-name", host)
+        .number("--hold", hold)
+        .number("--timeout", limit)
+        .text("--user", user)
+        .text("--password", password)
+        .number("--pings", pings)
+        .text("--auth", auth)
+        .custom("--ping",
+                [&](const std::string& v) { ping_target = examples::parse_endpoint(v, 0); });
+    if (!cli.parse(argc, argv)) return 1;
     auto lns = examples::parse_endpoint(lns_arg, 1701);
     auto local = examples::parse_endpoint(bind_arg, 0);
     if (!lns || !local) {
@@ -94,13 +66,8 @@ int main(int argc, char** argv) {
     cfg.secret = as_bytes(secret);
     cfg.accept_tunnels = false;
     cfg.hold_time = 1s;
-    std::array<std::byte, 8> seed{};
-    auto rnd = std::fopen("/dev/urandom", "rb");
-    if (rnd) {
-        (void)!std::fread(seed.data(), 1, seed.size(), rnd);
-        std::fclose(rnd);
-    }
-    auto e = std::make_unique<l2tp::engine<>>(cfg, l2tp::seeded_random(load_be64(seed.data())));
+    std::uint64_t seed = examples::random_seed();
+    auto e = std::make_unique<l2tp::engine<>>(cfg, l2tp::seeded_random(seed));
 
     auto t0 = examples::now();
     auto tid = e->open_tunnel(*lns, t0);
@@ -127,22 +94,11 @@ int main(int argc, char** argv) {
         pcfg.can_answer = {false, false, true, false};
     else if (auth == "mschapv2")
         pcfg.can_answer = {false, false, false, true};
-    pcfg.seed = load_be64(seed.data()) ^ 0x9e3779b97f4a7c15ull;
+    pcfg.seed = seed ^ 0x9e3779b97f4a7c15ull;
     int sent_pings = 0, replies = 0;
     time_point next_ping = time_point::max();
-    std::array<std::byte, 2048> frame{}, dgram{};
-    auto send_frames = [&](transport::posix_udp& s) {
-        if (!link || !sid) return;
-        while (auto n = link->poll_transmit(frame)) {
-            if (auto o = e->encode_data(sid, bytes_view(frame.data(), *n), dgram))
-                (void)s.send_to(o->to, bytes_view(dgram.data(), o->size));
-        }
-    };
-    auto ip_text = [](std::uint32_t a) {
-        char b[20];
-        std::snprintf(b, sizeof b, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
-                      a & 255);
-        return std::string(b);
+    auto send_frames = [&] {
+        if (link && sid) examples::send_link_frames(*e, *sock, sid, *link);
     };
     auto on_event = [&](const l2tp::engine_event& ev, time_point now) {
         switch (ev.kind) {
@@ -170,7 +126,7 @@ int main(int argc, char** argv) {
                     link = std::make_unique<ppp::link_engine<crypto_backend>>(pcfg);
                     link->start(now);
                     std::printf("ppp: LCP started (user %s)\n", user.c_str());
-                    send_frames(*sock);
+                    send_frames();
                     hang_up_at =
                         now + std::chrono::seconds(limit / 2);  // a bound, in case PPP stalls
                 } else {
@@ -179,22 +135,18 @@ int main(int argc, char** argv) {
                 break;
             }
             case l2tp::event_kind::session_down:
-                std::printf("l2tp: session %u down: result code %u, error code %u\n", ev.session,
-                            ev.result_code, ev.error_code);
+                examples::print_event(ev);
                 sid = 0;
                 if (link) link->lower_down(now);
                 (void)e->close_tunnel(*tid, now);
                 break;
             case l2tp::event_kind::tunnel_down:
-                std::printf("l2tp: tunnel %u down: result code %u\n", ev.tunnel, ev.result_code);
+                examples::print_event(ev);
                 finished = true;
                 ok = tunnel_up && session_up && (!with_ppp || ipcp_up);
                 break;
-            case l2tp::event_kind::protocol_error:
-                std::printf("l2tp: protocol error: %s\n", ev.error.message().c_str());
-                break;
             default:
-                std::printf("l2tp: %s\n", l2tp::to_string(ev.kind));
+                examples::print_event(ev);
                 break;
         }
     };
@@ -210,7 +162,7 @@ int main(int argc, char** argv) {
                    std::to_integer<int>((**ip)[20]) == 0) {
             ++replies;
             std::printf("ip: echo reply %d from %s\n", replies,
-                        ip_text(load_be32((*ip)->data() + 12)).c_str());
+                        ipv4_text(load_be32((*ip)->data() + 12)).c_str());
         } else if (*ip) {
             std::printf("ip: %zu bytes\n", (*ip)->size());
         }
@@ -225,10 +177,10 @@ int main(int argc, char** argv) {
                     what += std::string(" (") + ppp::to_string(ev->method) + ")";
                 if (ev->kind == ppp::link_event_kind::ipcp_up) {
                     ipcp_up = true;
-                    what += ": local address " + ip_text(ev->local_ip) + ", peer address " +
-                            ip_text(ev->peer_ip);
-                    if (ev->dns1) what += ", DNS " + ip_text(ev->dns1);
-                    if (ev->dns2) what += " " + ip_text(ev->dns2);
+                    what += ": local address " + ipv4_text(ev->local_ip) + ", peer address " +
+                            ipv4_text(ev->peer_ip);
+                    if (ev->dns1) what += ", DNS " + ipv4_text(ev->dns1);
+                    if (ev->dns2) what += " " + ipv4_text(ev->dns2);
                     next_ping = now;
                     hang_up_at = now + std::chrono::seconds(hold + pings);
                 }
@@ -270,21 +222,18 @@ int main(int argc, char** argv) {
                 };
                 csum(0, 20, 10);
                 csum(20, 28, 22);
-                std::array<std::byte, 64> f{};
-                if (auto n = link->encode_ip(p, f)) {
-                    if (auto o = e->encode_data(sid, bytes_view(f.data(), *n), dgram))
-                        (void)sock->send_to(o->to, bytes_view(dgram.data(), o->size));
-                    std::printf("ip: echo request %d to %s\n", sent_pings, ip_text(dst).c_str());
+                if (examples::send_ip(*e, *sock, sid, *link, p)) {
+                    std::printf("ip: echo request %d to %s\n", sent_pings, ipv4_text(dst).c_str());
                 }
                 next_ping = now + std::chrono::seconds(1);
             }
-            send_frames(*sock);
+            send_frames();
         }
         if (now >= hang_up_at && link && link->current_phase() != ppp::phase::dead) {
             hang_up_at = now + std::chrono::seconds(10);  // then hang up regardless
             std::printf("ppp: closing (LCP Terminate-Request)\n");
             link->close(now);
-            send_frames(*sock);
+            send_frames();
             return;
         }
         if (now >= hang_up_at) {

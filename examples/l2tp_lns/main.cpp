@@ -11,12 +11,6 @@
 #include <l2sec/l2tp/engine.hpp>
 #include <l2sec/ppp/engine/link.hpp>
 #include <l2sec/transport/posix_udp.hpp>
-#ifdef L2SEC_HAVE_BOTAN
-#include <l2sec/crypto/botan.hpp>
-using crypto_backend = l2sec::crypto::botan;
-#else
-using crypto_backend = void;
-#endif
 
 #include <cstdio>
 #include <fstream>
@@ -25,9 +19,13 @@ using crypto_backend = void;
 #include <sstream>
 #include <string>
 
+#include "common/options.hpp"
+#include "common/ppp_session.hpp"
 #include "common/udp_loop.hpp"
 
 using namespace l2sec;
+using examples::crypto_backend;
+using examples::ipv4_text;
 using namespace std::chrono_literals;
 
 namespace {
@@ -38,12 +36,6 @@ std::optional<std::string_view> lookup(void*, std::string_view user) {
     auto it = users.find(user);
     if (it == users.end()) return std::nullopt;
     return std::string_view(it->second);
-}
-
-std::string ip_text(std::uint32_t a) {
-    char b[20];
-    std::snprintf(b, sizeof b, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-    return b;
 }
 
 std::optional<std::uint32_t> parse_ip(const std::string& s) {
@@ -64,42 +56,19 @@ int main(int argc, char** argv) {
     std::string local_arg = "10.99.0.1", pool_arg = "10.99.0.10-10.99.0.99", dns_arg;
     int sessions_wanted = 1, limit = 60;
     bool with_ppp = true;
-    for (int i = 1; i < argc; ++i) {
-        std::string k = argv[i];
-        if (k == "--no-ppp") {
-            with_ppp = false;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            std::fprintf(stderr, "missing value for %s\n", k.c_str());
-            return 1;
-        }
-        std::string v = argv[++i];
-        if (k == "--bind")
-            bind_arg = v;
-        else if (k == "--users")
-            users_file = v;
-        else if (k == "--auth")
-            auth = v;
-        else if (k == "--secret")
-            secret = v;
-        else if (k == "--host-name")
-            host = v;
-        else if (k == "--local-ip")
-            local_arg = v;
-        else if (k == "--pool")
-            pool_arg = v;
-        else if (k == "--dns")
-            dns_arg = v;
-        else if (k == "--sessions")
-            sessions_wanted = std::atoi(v.c_str());
-        else if (k == "--timeout")
-            limit = std::atoi(v.c_str());
-        else {
-            std::fprintf(stderr, "unknown option %s\n", k.c_str());
-            return 1;
-        }
-    }
+    examples::options cli;
+    cli.flag("--no-ppp", with_ppp, false)
+        .text("--bind", bind_arg)
+        .text("--users", users_file)
+        .text("--auth", auth)
+        .text("--secret", secret)
+        .text("--host-name", host)
+        .text("--local-ip", local_arg)
+        .text("--pool", pool_arg)
+        .text("--dns", dns_arg)
+        .number("--sessions", sessions_wanted)
+        .number("--timeout", limit);
+    if (!cli.parse(argc, argv)) return 1;
     if (!users_file.empty()) {
         std::ifstream in(users_file);
         if (!in) {
@@ -137,16 +106,12 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    std::array<std::byte, 8> seed{};
-    if (auto rnd = std::fopen("/dev/urandom", "rb")) {
-        (void)!std::fread(seed.data(), 1, seed.size(), rnd);
-        std::fclose(rnd);
-    }
+    std::uint64_t seed = examples::random_seed();
     l2tp::engine_config cfg;
     cfg.host_name = host;
     cfg.secret = as_bytes(secret);
     cfg.hold_time = 2s;
-    auto e = std::make_unique<l2tp::engine<>>(cfg, l2tp::seeded_random(load_be64(seed.data())));
+    auto e = std::make_unique<l2tp::engine<>>(cfg, l2tp::seeded_random(seed));
     std::printf("l2tp: LNS listening on %s (%zu users, auth %s, pool %s)\n",
                 examples::to_text(sock->local_endpoint()).c_str(), users.size(), auth.c_str(),
                 pool_arg.c_str());
@@ -154,12 +119,8 @@ int main(int argc, char** argv) {
     std::map<std::uint16_t, call> calls;
     std::vector<bool> pool_used(*pool_hi - *pool_lo + 1, false);
     int ended = 0;
-    std::array<std::byte, 2048> frame{}, dgram{};
     auto send_frames = [&](std::uint16_t sid, call& c) {
-        if (!c.link) return;
-        while (auto n = c.link->poll_transmit(frame))
-            if (auto o = e->encode_data(sid, bytes_view(frame.data(), *n), dgram))
-                (void)sock->send_to(o->to, bytes_view(dgram.data(), o->size));
+        if (c.link) examples::send_link_frames(*e, *sock, sid, *c.link);
     };
     auto release = [&](call& c) {
         if (c.address) pool_used[c.address - *pool_lo] = false;
@@ -202,7 +163,7 @@ int main(int argc, char** argv) {
                 pc.peer_ip = c.address;
                 pc.dns1 = dns;
                 pc.name = host;
-                pc.seed = load_be64(seed.data()) + ev.session;
+                pc.seed = seed + ev.session;
                 c.link = std::make_unique<ppp::link_engine<crypto_backend>>(pc);
                 c.link->start(now);
                 auto& slot = calls[ev.session] = std::move(c);
@@ -210,8 +171,7 @@ int main(int argc, char** argv) {
                 break;
             }
             case l2tp::event_kind::session_down: {
-                std::printf("l2tp: session %u down: result code %u, error code %u\n", ev.session,
-                            ev.result_code, ev.error_code);
+                examples::print_event(ev);
                 if (auto it = calls.find(ev.session); it != calls.end()) {
                     release(it->second);
                     calls.erase(it);
@@ -219,14 +179,8 @@ int main(int argc, char** argv) {
                 ++ended;
                 break;
             }
-            case l2tp::event_kind::tunnel_down:
-                std::printf("l2tp: tunnel %u down: result code %u\n", ev.tunnel, ev.result_code);
-                break;
-            case l2tp::event_kind::protocol_error:
-                std::printf("l2tp: protocol error: %s\n", ev.error.message().c_str());
-                break;
             default:
-                std::printf("l2tp: %s\n", l2tp::to_string(ev.kind));
+                examples::print_event(ev);
                 break;
         }
     };
@@ -246,12 +200,9 @@ int main(int argc, char** argv) {
             r[20] = std::byte{0};
             std::uint32_t sum = static_cast<std::uint32_t>(load_be16(r.data() + 22)) + 0x0800;
             store_be16(r.data() + 22, static_cast<std::uint16_t>(sum + (sum >> 16)));
-            std::array<std::byte, 1600> f{};
-            if (auto fn = c.link->encode_ip(bytes_view(r.data(), n), f))
-                if (auto o = e->encode_data(sid, bytes_view(f.data(), *fn), dgram))
-                    (void)sock->send_to(o->to, bytes_view(dgram.data(), o->size));
+            (void)examples::send_ip(*e, *sock, sid, *c.link, bytes_view(r.data(), n));
             std::printf("ip: echo request from %s answered\n",
-                        ip_text(load_be32((*ip)->data() + 12)).c_str());
+                        ipv4_text(load_be32((*ip)->data() + 12)).c_str());
         }
         send_frames(sid, c);
     };
@@ -265,8 +216,8 @@ int main(int argc, char** argv) {
                     what += std::string(" (") + ppp::to_string(ev->method) + ", user " +
                             std::string(c.link->authenticated_user()) + ")";
                 if (ev->kind == ppp::link_event_kind::ipcp_up)
-                    what +=
-                        ": assigned " + ip_text(ev->peer_ip) + ", local " + ip_text(ev->local_ip);
+                    what += ": assigned " + ipv4_text(ev->peer_ip) + ", local " +
+                            ipv4_text(ev->local_ip);
                 std::printf("%s\n", what.c_str());
                 if (ev->kind == ppp::link_event_kind::finished) {
                     std::printf("l2tp: CDN for session %u\n", sid);
