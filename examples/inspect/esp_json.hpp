@@ -16,6 +16,7 @@
 #pragma once
 
 #include "context.hpp"
+#include "key_spec.hpp"
 #include "l2tp_json.hpp"
 
 #include <l2sec/crypto/botan.hpp>
@@ -43,31 +44,12 @@ inline std::vector<sa_entry>& sa_table() {
     return t;
 }
 
-inline bool parse_hex(std::string_view s, std::vector<std::byte>& out) {
-    if (s.size() % 2) return false;
-    out.clear();
-    for (std::size_t i = 0; i < s.size(); i += 2) {
-        unsigned v = 0;
-        auto [p, ec] = std::from_chars(s.data() + i, s.data() + i + 2, v, 16);
-        if (ec != std::errc{} || p != s.data() + i + 2) return false;
-        out.push_back(static_cast<std::byte>(v));
-    }
-    return true;
-}
-
 }  // namespace esp_detail
 
 /// Applies one --esp-sa SPEC; returns an error message or nullptr.
 inline const char* add_esp_sa(std::string_view spec) {
     using namespace esp_detail;
-    std::vector<std::string_view> parts;
-    for (std::size_t pos = 0;;) {
-        auto c = spec.find(':', pos);
-        parts.push_back(
-            spec.substr(pos, c == std::string_view::npos ? std::string_view::npos : c - pos));
-        if (c == std::string_view::npos) break;
-        pos = c + 1;
-    }
+    auto parts = split_spec(spec);
     if (parts.size() < 3 || parts.size() > 4) return "--esp-sa needs SPI:ALG:KEYHEX[:INTEGKEYHEX]";
     sa_entry e;
     std::string_view spi = parts[0];

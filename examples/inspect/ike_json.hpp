@@ -19,6 +19,7 @@
 #pragma once
 
 #include "context.hpp"
+#include "key_spec.hpp"
 
 #include <l2sec/crypto/botan.hpp>
 #include <l2sec/ike.hpp>
@@ -90,18 +91,6 @@ inline skf_state& skf_for(const ike::header& h) {
     return *states.back();
 }
 
-inline bool hex_bytes(std::string_view s, std::vector<std::byte>& out) {
-    if (s.size() % 2) return false;
-    out.clear();
-    for (std::size_t i = 0; i < s.size(); i += 2) {
-        unsigned v = 0;
-        auto [p, ec] = std::from_chars(s.data() + i, s.data() + i + 2, v, 16);
-        if (ec != std::errc{} || p != s.data() + i + 2) return false;
-        out.push_back(static_cast<std::byte>(v));
-    }
-    return true;
-}
-
 inline bool hex_u64(std::string_view s, std::uint64_t& v) {
     if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
@@ -152,20 +141,13 @@ inline std::string hex64(std::uint64_t v) {
 /// Applies one --ikev2-sa SPEC; returns an error message or nullptr.
 inline const char* add_ikev2_sa(std::string_view spec) {
     using namespace ike_detail;
-    std::vector<std::string_view> parts;
-    for (std::size_t pos = 0;;) {
-        auto c = spec.find(':', pos);
-        parts.push_back(
-            spec.substr(pos, c == std::string_view::npos ? std::string_view::npos : c - pos));
-        if (c == std::string_view::npos) break;
-        pos = c + 1;
-    }
+    auto parts = split_spec(spec);
     if (parts.size() != 8) return "--ikev2-sa needs SPIi:SPIr:SK_ei:SK_er:SK_ai:SK_ar:ENC:INTEG";
     ikev2_sa_entry e;
     if (!hex_u64(parts[0], e.spi_i) || !hex_u64(parts[1], e.spi_r)) return "--ikev2-sa: bad SPI";
     std::vector<std::byte> ei, er, ai, ar;
-    if (!hex_bytes(parts[2], ei) || !hex_bytes(parts[3], er) || !hex_bytes(parts[4], ai) ||
-        !hex_bytes(parts[5], ar))
+    if (!parse_hex(parts[2], ei) || !parse_hex(parts[3], er) || !parse_hex(parts[4], ai) ||
+        !parse_hex(parts[5], ar))
         return "--ikev2-sa: bad key hex";
     ike::v2::suite s;
     if (!ike::v2::parse_suite(parts[6], parts[7], s)) return "--ikev2-sa: unknown ENC or INTEG";
