@@ -1,10 +1,12 @@
 // The RFC 1661 automaton against the state transition table of section 4.1,
 // transcribed here in the RFC's own notation and checked cell by cell, plus
-// the restart timer and counters.
+// the restart timer and counters, and the table's restart ("r") and passive
+// ("p") options, checked against the footnoted cells.
 #include <l2sec/ppp/automaton.hpp>
 
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -74,8 +76,8 @@ struct recorder {
 static_assert(automaton_actions<recorder>);
 
 // Bring an automaton into state s through legal events only.
-automaton reach(state s, recorder& r, time_point now) {
-    automaton a;
+automaton reach(state s, recorder& r, time_point now, automaton_config cfg = {}) {
+    automaton a(cfg);
     auto go = [&](event e) { REQUIRE(a.handle(e, now, r)); };
     switch (s) {
         case state::initial:
@@ -176,6 +178,152 @@ TEST_CASE("RFC 1661 4.1: every cell of the state transition table") {
     CHECK(cells == 160);
 }
 
+namespace {
+
+// One cell of rfc_table: "actions/target" and its footnote letter (or 0).
+struct cell {
+    bool legal = false;
+    std::string actions;
+    int target = 0;
+    char footnote = 0;
+};
+cell rfc_cell(event e, state s) {
+    std::istringstream row(rfc_table[static_cast<std::size_t>(e)]);
+    std::string text;
+    row >> text;  // the event's name
+    for (std::size_t i = 0; i <= static_cast<std::size_t>(s); ++i)
+        row >> text;
+    cell c;
+    if (text == "-") return c;
+    c.legal = true;
+    std::string target = text;
+    if (auto slash = text.find('/'); slash != std::string::npos) {
+        c.actions = text.substr(0, slash);
+        target = text.substr(slash + 1);
+    }
+    if (!std::isdigit(static_cast<unsigned char>(target.back()))) {
+        c.footnote = target.back();
+        target.pop_back();
+    }
+    c.target = std::stoi(target);
+    return c;
+}
+std::string joined(const std::string& a, const std::string& b) {
+    return a.empty() ? b : b.empty() ? a : a + "," + b;
+}
+
+}  // namespace
+
+TEST_CASE("RFC 1661 4.1 footnotes r and p: with both options on, every cell") {
+    // [r] "when an Open user command is executed in the Opened, Closing,
+    // Stopping, or Stopped states, the implementation issue a Down event,
+    // immediately followed by an Up event" (4.3, Open); [p] "the
+    // This-Layer-Finished action is not used for the TO- event in states
+    // Req-Sent, Ack-Rcvd and Ack-Sent" (4.2, Stopped). Every other cell is
+    // unchanged. Expectations come from the table itself.
+    const automaton_config options{.restart_on_open = true, .passive = true};
+    time_point now{};
+    int r_cells = 0, p_cells = 0, cells = 0;
+    for (std::size_t e = 0; e < event_count; ++e) {
+        for (std::size_t s = 0; s < state_count; ++s) {
+            const auto ev = static_cast<event>(e);
+            const auto st = static_cast<state>(s);
+            CAPTURE(to_string(ev));
+            CAPTURE(to_string(st));
+            cell want = rfc_cell(ev, st);
+            if (want.footnote == 'r') {
+                // The cell, then the Down cell of its target, then the Up cell of that.
+                cell down = rfc_cell(event::down, static_cast<state>(want.target));
+                cell up = rfc_cell(event::up, static_cast<state>(down.target));
+                REQUIRE(down.legal);
+                REQUIRE(up.legal);
+                want.actions = joined(joined(want.actions, down.actions), up.actions);
+                want.target = up.target;
+                ++r_cells;
+            } else if (want.footnote == 'p') {
+                CHECK(want.actions == "tlf");
+                want.actions.clear();
+                ++p_cells;
+            }
+            recorder r;
+            automaton a = reach(st, r, now, options);
+            const bool legal = a.handle(ev, now, r);
+            CHECK(legal == want.legal);
+            ++cells;
+            if (!want.legal) {
+                CHECK(a.current() == st);
+                CHECK(r.log.empty());
+                continue;
+            }
+            CHECK(static_cast<int>(a.current()) == want.target);
+            std::string got;
+            for (auto& x : r.log)
+                got = joined(got, x);
+            CHECK(got == want.actions);
+        }
+    }
+    CHECK(cells == 160);
+    CHECK(r_cells == 4);
+    CHECK(p_cells == 3);
+}
+
+TEST_CASE("restart option: Open in Opened renegotiates (tld, irc, scr), off by default") {
+    for (bool restart : {false, true}) {
+        CAPTURE(restart);
+        recorder r;
+        time_point now{};
+        automaton_config cfg{.restart_on_open = restart};
+        automaton a = reach(state::opened, r, now, cfg);
+        REQUIRE(a.open(now, r));
+        if (!restart) {
+            CHECK(a.current() == state::opened);
+            CHECK(r.log.empty());
+            CHECK_FALSE(a.deadline());
+            continue;
+        }
+        CHECK(r.log == std::vector<std::string>{"tld", "irc", "scr"});
+        CHECK(a.current() == state::req_sent);
+        CHECK(a.restart_counter() == cfg.max_configure - 1);
+        REQUIRE(a.deadline());
+        CHECK(*a.deadline() == now + cfg.restart_interval);
+        // Closing: the cell goes to Stopping; Down takes it to Starting, Up
+        // sends a fresh Configure-Request with the Max-Configure counter.
+        recorder r2;
+        automaton b = reach(state::closing, r2, now, cfg);
+        REQUIRE(b.open(now, r2));
+        CHECK(r2.log == std::vector<std::string>{"irc", "scr"});
+        CHECK(b.current() == state::req_sent);
+        CHECK(b.restart_counter() == cfg.max_configure - 1);
+    }
+}
+
+TEST_CASE("passive option: after Max-Configure unanswered requests, wait in Stopped for the peer") {
+    for (bool passive : {false, true}) {
+        CAPTURE(passive);
+        recorder r;
+        automaton a({1s, 2, 3, 5, false, passive});
+        time_point now{};
+        a.up(now, r);
+        a.open(now, r);
+        while (a.current() == state::req_sent)
+            REQUIRE(a.on_timer(now = *a.deadline(), r));
+        CHECK(a.current() == state::stopped);
+        CHECK_FALSE(a.deadline());  // no timer in Stopped: nothing more is sent
+        CHECK((r.log.back() == "tlf") == !passive);
+        // The peer's Configure-Request, whenever it comes, is answered (RCR+ in Stopped).
+        r.log.clear();
+        REQUIRE(a.handle(event::rcr_plus, now + 1h, r));
+        CHECK(r.log == std::vector<std::string>{"irc", "scr", "sca"});
+        CHECK(a.current() == state::ack_sent);
+    }
+    // TO- in Closing and Stopping is not a "p" cell: tlf either way.
+    recorder r;
+    automaton a = reach(state::closing, r, time_point{}, {.passive = true});
+    while (a.current() == state::closing)
+        REQUIRE(a.on_timer(*a.deadline(), r));
+    CHECK(r.log.back() == "tlf");
+}
+
 TEST_CASE("restart timer: Max-Configure Configure-Requests, then TO- finishes the layer") {
     recorder r;
     automaton a({1s, 2, 3, 5});
@@ -250,6 +398,9 @@ TEST_CASE("Max-Failure counts Configure-Naks and irc resets it") {
 
 TEST_CASE("automaton: zero allocations, constexpr table") {
     static_assert(lookup(state::req_sent, event::rca).next == state::ack_rcvd);
+    static_assert(lookup(state::opened, event::open, {.restart_on_open = true}).next ==
+                  state::req_sent);
+    static_assert(lookup(state::ack_sent, event::to_minus, {.passive = true}).count == 0);
     static_assert(!lookup(state::initial, event::rcr_plus).legal);
     struct quiet {
         void this_layer_up() {}

@@ -3,7 +3,9 @@
 // Max-Configure, Max-Terminate and Max-Failure. Generic and sans-I/O: the
 // automaton decides, an `actions` sink (the protocol policy: LCP, IPCP,
 // IPV6CP) builds and queues the packets and hears about layer up/down. Time
-// comes in as an argument; the next deadline comes out of deadline().
+// comes in as an argument; the next deadline comes out of deadline(). The
+// table's optional behaviours, restart ("r") and passive ("p"), are off by
+// default and switched on in automaton_config.
 #pragma once
 
 #include <l2sec/core/clock.hpp>
@@ -109,9 +111,9 @@ constexpr transition tr(state next, A... a) noexcept {
 inline constexpr transition no{};
 
 // The table of RFC 1661 section 4.1, row by row (one row per event, one
-// column per state 0..9). Options: the "r" (restart) and "p" (passive)
-// variants take their default transitions; "x" (crossed connection) is the
-// plain transition.
+// column per state 0..9). The "r" (restart) and "p" (passive) cells hold
+// their default transitions (the options are applied by lookup() below);
+// "x" (crossed connection) is the plain transition.
 constexpr std::array<std::array<transition, state_count>, event_count> make_table() noexcept {
     using S = state;
     using A = action;
@@ -176,6 +178,60 @@ constexpr const transition& lookup(state s, event e) noexcept {
     return transition_table[static_cast<std::size_t>(e)][static_cast<std::size_t>(s)];
 }
 
+/// Timer and counter parameters (RFC 1661 4.6 defaults) and the table's
+/// implementation options (both off: the table's default transitions).
+struct automaton_config {
+    duration restart_interval = std::chrono::seconds(3);
+    std::uint8_t max_terminate = 2;
+    std::uint8_t max_configure = 10;
+    std::uint8_t max_failure = 5;
+    /// "r" (4.3, Open): an Open in Stopped, Closing, Stopping or Opened
+    /// renegotiates the link, as a Down event immediately followed by Up
+    /// would, after the cell's own transition (Closing goes to Stopping).
+    bool restart_on_open = false;
+    /// "p" (4.2, Stopped): when the peer never answers our Configure-Requests
+    /// (TO- in Req-Sent, Ack-Rcvd, Ack-Sent), wait passively in Stopped for
+    /// its Configure-Request, without This-Layer-Finished. For dedicated
+    /// circuits; the RFC says not for switched ones.
+    bool passive = false;
+};
+
+namespace detail {
+
+// Transition a followed by b: a's actions then b's, ending in b's state.
+constexpr transition then(transition a, const transition& b) noexcept {
+    for (std::uint8_t i = 0; i < b.count; ++i)
+        a.actions[a.count++] = b.actions[i];
+    a.next = b.next;
+    return a;
+}
+
+// Transition t without action x.
+constexpr transition without(const transition& t, action x) noexcept {
+    transition r = t;
+    r.count = 0;
+    for (std::uint8_t i = 0; i < t.count; ++i)
+        if (t.actions[i] != x) r.actions[r.count++] = t.actions[i];
+    return r;
+}
+
+}  // namespace detail
+
+/// The cell for (s, e) with the options of `c` applied to the footnoted cells.
+constexpr transition lookup(state s, event e, const automaton_config& c) noexcept {
+    const transition& t = lookup(s, e);
+    const bool r_cell = e == event::open && (s == state::stopped || s == state::closing ||
+                                             s == state::stopping || s == state::opened);
+    if (r_cell && c.restart_on_open) {
+        const transition& down = lookup(t.next, event::down);
+        return detail::then(detail::then(t, down), lookup(down.next, event::up));
+    }
+    const bool p_cell = e == event::to_minus &&
+                        (s == state::req_sent || s == state::ack_rcvd || s == state::ack_sent);
+    if (p_cell && c.passive) return detail::without(t, action::tlf);
+    return t;
+}
+
 /// What the automaton asks of its protocol policy. The send_* calls build and
 /// queue a packet (the policy knows the options and the packet being answered).
 /// A policy may also define on_action(action) to see every action (traces).
@@ -192,14 +248,6 @@ concept automaton_actions = requires(A& a) {
     a.send_terminate_ack();
     a.send_code_reject();
     a.send_echo_reply();
-};
-
-/// Timer and counter parameters (RFC 1661 4.6 defaults).
-struct automaton_config {
-    duration restart_interval = std::chrono::seconds(3);
-    std::uint8_t max_terminate = 2;
-    std::uint8_t max_configure = 10;
-    std::uint8_t max_failure = 5;
 };
 
 class automaton {
@@ -220,7 +268,7 @@ class automaton {
     /// impossible cells, which can only come from a confused caller.
     template <automaton_actions A>
     constexpr bool handle(event e, time_point now, A& act) {
-        const transition& t = lookup(state_, e);
+        const transition t = lookup(state_, e, cfg_);
         if (!t.legal) return false;
         state_ = t.next;  // actions may look at the new state (tlu sees Opened)
         for (std::uint8_t i = 0; i < t.count; ++i) {
