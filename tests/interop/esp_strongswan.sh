@@ -33,25 +33,7 @@ ip -n "$ns2" addr add 10.98.2.1/32 dev lo
 conf() {
     local d=$1 me=$2 peer=$3 lts=$4 rts=$5 esp=$6
     mkdir -p "$d"
-    cat >"$d/strongswan.conf" <<CONF
-charon {
-  load = random nonce aes sha1 sha2 hmac gcm openssl pem pkcs1 x509 kdf kernel-libipsec kernel-netlink socket-default vici
-  retransmit_tries = 2
-  filelog {
-    log {
-      path = $d/charon.log
-      flush_line = yes
-      default = 1
-      chd = 4
-    }
-  }
-  plugins {
-    vici {
-      socket = unix://$d/charon.vici
-    }
-  }
-}
-CONF
+    write_strongswan_conf "$d" kernel-libipsec "default = 1, chd = 4" "retransmit_tries = 2"
     cat >"$d/swanctl.conf" <<CONF
 connections {
   t {

@@ -30,32 +30,8 @@ make_netns_pair "$tag" 10.99.0.1/24 10.99.0.2/24
 conf() {
     local d=$1 me=$2 peer=$3 conn=$4 child=$5
     mkdir -p "$d"
-    cat >"$d/strongswan.conf" <<CONF
-charon {
-  load = random nonce aes sha1 sha2 hmac gcm openssl pem pkcs1 x509 kdf kernel-netlink socket-default vici
-  install_routes = no
-  install_virtual_ip = no
-  retransmit_tries = 2
-  filelog {
-    log {
-      path = $d/charon.log
-      flush_line = yes
-      time_format = %s
-      default = 1
-      ike = 4
-      cfg = 2
-      chd = 4
-      enc = 2
-      lib = 1
-    }
-  }
-  plugins {
-    vici {
-      socket = unix://$d/charon.vici
-    }
-  }
-}
-CONF
+    write_strongswan_conf "$d" "" "time_format = %s, default = 1, ike = 4, cfg = 2, chd = 4, enc = 2, lib = 1" \
+        "install_routes = no" "install_virtual_ip = no" "retransmit_tries = 2"
     # One connection per pair of charons (a responder picks the first config
     # that matches the addresses, so several would shadow each other).
     local ver prop esp

@@ -30,26 +30,7 @@ make_netns_pair "$tag" 10.99.2.1/24 10.99.2.2/24
 
 d=$work/r
 mkdir -p "$d"
-cat >"$d/strongswan.conf" <<CONF
-charon {
-  load = random nonce aes sha1 sha2 hmac gcm openssl pem pkcs1 x509 kdf kernel-netlink socket-default vici
-  install_routes = no
-  filelog {
-    log {
-      path = $d/charon.log
-      flush_line = yes
-      default = 1
-      ike = 2
-      cfg = 2
-    }
-  }
-  plugins {
-    vici {
-      socket = unix://$d/charon.vici
-    }
-  }
-}
-CONF
+write_strongswan_conf "$d" "" "default = 1, ike = 2, cfg = 2" "install_routes = no"
 cat >"$d/swanctl.conf" <<CONF
 connections {
   l2sec {

@@ -285,6 +285,35 @@ make_netns_pair() {
     ip -n "${tag}b" link set "w$tag" up
 }
 
+# write_strongswan_conf DIR EXTRA-PLUGINS LOG-LEVELS [OPTION]...: writes
+# DIR/strongswan.conf for a charon with the plugins PSK IKE needs (AES, SHA,
+# GCM, openssl, netlink, vici) plus EXTRA-PLUGINS, logging to DIR/charon.log
+# at LOG-LEVELS ("default = 1, chd = 4"), its vici socket DIR/charon.vici,
+# and each OPTION ("install_routes = no") in its charon section.
+write_strongswan_conf() {
+    local d=$1 extra=$2 levels=$3
+    shift 3
+    mkdir -p "$d"
+    {
+        echo "charon {"
+        echo "  load = random nonce aes sha1 sha2 hmac gcm openssl pem pkcs1 x509 kdf ${extra:+$extra }kernel-netlink socket-default vici"
+        printf '  %s\n' "$@"
+        echo "  filelog {"
+        echo "    log {"
+        echo "      path = $d/charon.log"
+        echo "      flush_line = yes"
+        echo "$levels" | tr ',' '\n' | sed 's/^ */      /'
+        echo "    }"
+        echo "  }"
+        echo "  plugins {"
+        echo "    vici {"
+        echo "      socket = unix://$d/charon.vici"
+        echo "    }"
+        echo "  }"
+        echo "}"
+    } >"$d/strongswan.conf"
+}
+
 # start_charon NETNS DIR: charon in NETNS with DIR/strongswan.conf and a
 # private /run; returns once its vici socket DIR/charon.vici is up, else
 # prints its output and returns 1. Sets charon_pid.
