@@ -521,10 +521,11 @@ class engine {
     }
 
     /// The earliest time on_timer/poll_transmit has work: the heap's head,
-    /// O(1). Data moves a tunnel's Hello time later without touching the heap
-    /// (the data path stays O(1)), so a head found early is re-keyed first:
-    /// O(log tunnels) once per tunnel that had data since it was last keyed,
-    /// and only when it reaches the head.
+    /// O(1). A received datagram moves its tunnel's Hello time later without
+    /// touching the heap when nothing else changes (data messages, control
+    /// datagrams the channel refuses: the data path stays O(1)), so a head
+    /// found early is re-keyed first: O(log tunnels) once per tunnel heard
+    /// from since it was last keyed, and only when it reaches the head.
     std::optional<time_point> deadline() const noexcept {
         while (!timers_.empty()) {
             const auto id = timers_.top();
@@ -872,8 +873,8 @@ class engine {
     }
 
     // Every entry point that changes a tunnel's timers calls this before it
-    // returns, so no heap key is ever later than the tunnel's deadline (the
-    // data path alone leaves keys early: see deadline()).
+    // returns, so no heap key is ever later than the tunnel's deadline (only
+    // last_rx moving later leaves keys early: see deadline()).
     void reschedule(const tunnel_type& t) noexcept {
         const auto d = t.state == tunnel_state::idle ? std::nullopt : tunnel_deadline(t);
         if (d)
