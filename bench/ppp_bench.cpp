@@ -34,7 +34,7 @@ void lcp_decode(benchmark::State& st) {
         benchmark::DoNotOptimize(acc);
     }
     st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
-    st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * in.size()));
+    st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(in.size()));
 }
 
 void lcp_encode(benchmark::State& st) {
@@ -61,7 +61,7 @@ void lcp_encode(benchmark::State& st) {
         benchmark::ClobberMemory();
     }
     st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
-    st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * confreq_bytes.size()));
+    st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(confreq_bytes.size()));
 }
 
 std::vector<std::byte> frame_1500() {
@@ -85,7 +85,7 @@ void hdlc_encode(benchmark::State& st, std::uint32_t accm, hdlc::fcs_kind k) {
         benchmark::ClobberMemory();
     }
     st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
-    st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * f.size()));
+    st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(f.size()));
 }
 
 void hdlc_decode(benchmark::State& st, std::uint32_t accm, hdlc::fcs_kind k) {
@@ -100,7 +100,7 @@ void hdlc_decode(benchmark::State& st, std::uint32_t accm, hdlc::fcs_kind k) {
         benchmark::DoNotOptimize(r);
     }
     st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
-    st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * f.size()));
+    st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(f.size()));
 }
 
 }  // namespace
