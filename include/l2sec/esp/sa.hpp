@@ -112,14 +112,8 @@ class sa {
         x.mac_.emplace(std::move(*m));
         x.icv_ = esp::icv_size(s.integ);
         if (s.enc == encryption::aes_cbc) {
-            crypto::cipher_id id;
-            if (s.enc_key_size == 16)
-                id = crypto::cipher_id::aes128_cbc;
-            else if (s.enc_key_size == 24)
-                id = crypto::cipher_id::aes192_cbc;
-            else if (s.enc_key_size == 32)
-                id = crypto::cipher_id::aes256_cbc;
-            else
+            crypto::cipher_id id{};
+            if (!crypto::aes_cbc_for_key_bits(s.enc_key_size * 8, id))
                 return error(errc::invalid_config, 0, "key size");
             if (c.enc_key.size() != s.enc_key_size)
                 return error(errc::invalid_config, 0, "encryption key");
