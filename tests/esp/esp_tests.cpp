@@ -218,6 +218,20 @@ TEST_CASE("esp: configuration errors") {
     auto c4 = config(cbc, kc);
     c4.replay_window = 5000;
     CHECK(bsa::make(c4).error() == esp::errc::invalid_config);
+    // AES-CBC exists only with 128, 192 and 256-bit keys.
+    auto c5 = config(cbc, kc);
+    c5.algorithms.enc_key_size = 20;
+    std::vector<std::byte> key20(20);
+    c5.enc_key = key20;
+    auto r5 = bsa::make(c5);
+    REQUIRE_FALSE(r5);
+    CHECK(r5.error() == esp::errc::invalid_config);
+    CHECK(std::string(r5.error().field) == "key size");
+    auto c6 = config(cbc, kc);
+    c6.algorithms.enc_key_size = 24;
+    std::vector<std::byte> key24(24, std::byte{7});
+    c6.enc_key = key24;
+    CHECK(bsa::make(c6).has_value());
     CHECK_FALSE(esp::parse_suite("aes512-gcm"));
     CHECK_FALSE(esp::parse_suite("null-sha3"));
     CHECK(esp::parse_suite("aes256-cbc-sha256")->enc_key_size == 32);
