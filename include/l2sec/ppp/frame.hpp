@@ -10,6 +10,7 @@
 #pragma once
 
 #include <l2sec/core/bytes.hpp>
+#include <l2sec/core/reader.hpp>
 #include <l2sec/core/result.hpp>
 #include <l2sec/core/writer.hpp>
 #include <l2sec/ppp/error.hpp>
