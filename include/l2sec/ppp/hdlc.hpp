@@ -94,7 +94,7 @@ constexpr std::uint16_t fcs16(bytes_view data, std::uint16_t fcs = fcs16_init) n
     constexpr const auto& s = detail::fcs16_slices;
     std::size_t i = 0;
     for (; i + 4 <= data.size(); i += 4) {
-        const std::uint32_t c = fcs ^ (byte_at(data, i) | (byte_at(data, i + 1) << 8));
+        const std::uint32_t c = fcs ^ std::uint32_t{load_le16(data.data() + i)};
         fcs = static_cast<std::uint16_t>(s[3][c & 0xffu] ^ s[2][c >> 8] ^
                                          s[1][byte_at(data, i + 2)] ^ s[0][byte_at(data, i + 3)]);
     }
@@ -104,12 +104,10 @@ constexpr std::uint16_t fcs16(bytes_view data, std::uint16_t fcs = fcs16_init) n
 }
 /// Running FCS-32 over `data` (not complemented); good residue fcs32_good.
 constexpr std::uint32_t fcs32(bytes_view data, std::uint32_t fcs = fcs32_init) noexcept {
-    using detail::byte_at;
     constexpr const auto& s = detail::fcs32_slices;
     std::size_t i = 0;
     for (; i + 4 <= data.size(); i += 4) {
-        const std::uint32_t c = fcs ^ (byte_at(data, i) | (byte_at(data, i + 1) << 8) |
-                                       (byte_at(data, i + 2) << 16) | (byte_at(data, i + 3) << 24));
+        const std::uint32_t c = fcs ^ load_le32(data.data() + i);
         fcs = s[3][c & 0xffu] ^ s[2][(c >> 8) & 0xffu] ^ s[1][(c >> 16) & 0xffu] ^ s[0][c >> 24];
     }
     for (; i < data.size(); ++i)
