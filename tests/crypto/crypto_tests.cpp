@@ -2,8 +2,8 @@
 // every primitive of the Botan backend. Vectors come from the standards:
 // FIPS 180-4 examples, RFC 1320 (MD4), RFC 2202 / RFC 4231 / RFC 4868 (HMAC),
 // RFC 3602 (AES-CBC), the GCM specification (McGrew-Viega) test cases,
-// RFC 8439 section 2.8.2 (ChaCha20-Poly1305) and RFC 2759 section 9.2 (DES in
-// MS-CHAPv2).
+// RFC 8439 section 2.8.2 (ChaCha20-Poly1305), RFC 2759 section 9.2 (DES in
+// MS-CHAPv2), FIPS 81 appendix C (DES-CBC) and NIST SP 800-67 appendix B (3DES).
 #include <doctest/doctest.h>
 
 #include <l2sec/crypto.hpp>
@@ -176,6 +176,49 @@ TEST_CASE("Botan AES-CBC: RFC 3602 test cases 1 and 2") {
     CHECK_FALSE(c2->encrypt(iv2, odd));
     CHECK(B::make_cipher(crypto::cipher_id::aes256_cbc, iv2).error() ==
           crypto::errc::invalid_key_length);
+}
+
+TEST_CASE("Botan DES-CBC: FIPS 81 appendix C; 3DES-CBC: NIST SP 800-67 appendix B") {
+    // FIPS 81 table C1: "Now is the time for all " under key 0123456789abcdef, IV 1234567890abcdef.
+    const auto text = hex("4e6f77206973207468652074696d6520666f7220616c6c20");
+    const auto des_ct = "e5c7cdde872bf27c43e934008c389c0f683788499a7c05f6";
+    auto des = B::make_cipher(crypto::cipher_id::des_cbc, hex("0123456789abcdef"));
+    REQUIRE(des);
+    CHECK(des->block_size() == 8);
+    const auto iv = hex("1234567890abcdef");
+    auto d = text;
+    CHECK(test::allocations_in([&] { CHECK(des->encrypt(iv, d)); }) == 0);
+    CHECK(to_hex(d) == des_ct);
+    CHECK(des->decrypt(iv, d));
+    CHECK(d == text);
+    // EDE3 with K1 = K2 = K3 is single DES: the same answer.
+    auto same = B::make_cipher(crypto::cipher_id::tdes_cbc,
+                               hex("0123456789abcdef0123456789abcdef0123456789abcdef"));
+    REQUIRE(same);
+    d = text;
+    CHECK(same->encrypt(iv, d));
+    CHECK(to_hex(d) == des_ct);
+
+    // SP 800-67 B.1: three distinct keys, ECB blocks C1..C3 of "The qufck brown fox jump".
+    // With a zero IV, CBC's first block is ECB's; feeding P2 ^ C1 as the second
+    // plaintext block makes CBC's second block E(P2) = C2, and so on.
+    auto tdes = B::make_cipher(crypto::cipher_id::tdes_cbc,
+                               hex("0123456789abcdef23456789abcdef01456789abcdef0123"));
+    REQUIRE(tdes);
+    auto p = hex("54686520717566636b2062726f776e20666f78206a756d70");
+    const auto c = hex("a826fd8ce53b855fcce21c8112256fe668d5c05dd9b6b900");
+    for (std::size_t i = 8; i < p.size(); ++i)
+        p[i] ^= c[i - 8];
+    auto t = p;
+    const auto zero = hex("0000000000000000");
+    CHECK(tdes->encrypt(zero, t));
+    CHECK(t == c);
+    CHECK(test::allocations_in([&] { CHECK(tdes->decrypt(zero, t)); }) == 0);
+    CHECK(t == p);
+    CHECK(B::make_cipher(crypto::cipher_id::tdes_cbc, hex("0123456789abcdef")).error() ==
+          crypto::errc::invalid_key_length);
+    std::vector<std::byte> odd(12);
+    CHECK_FALSE(tdes->encrypt(zero, odd));
 }
 
 TEST_CASE("Botan AES-GCM: GCM specification test cases 2, 3, 4, 16") {

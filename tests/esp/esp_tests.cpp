@@ -110,7 +110,7 @@ bool ipv4_checksum_ok(bytes_view pkt) {
 const char* suite_names[] = {"aes128-gcm",        "aes256-gcm",        "chacha20-poly1305",
                              "aes128-cbc-sha1",   "aes256-cbc-sha256", "aes192-cbc-sha384",
                              "aes256-cbc-sha512", "null-sha1",         "null-sha256",
-                             "aes128-cbc-md5"};
+                             "aes128-cbc-md5",    "3des-cbc-sha1",     "des-cbc-md5"};
 
 }  // namespace
 

@@ -801,8 +801,8 @@ TEST_CASE("DH/ECDH through the seam: RFC 5903 (ECP-256), RFC 7748 (X25519), MODP
     CHECK(to_hex(bytes_view(s1).first(32)) ==
           "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
 
-    for (auto g : {crypto::dh_id::modp1024, crypto::dh_id::modp2048, crypto::dh_id::modp3072,
-                   crypto::dh_id::ecp384}) {
+    for (auto g : {crypto::dh_id::modp1024, crypto::dh_id::modp1536, crypto::dh_id::modp2048,
+                   crypto::dh_id::modp3072, crypto::dh_id::ecp384}) {
         auto a = K::make_key_exchange(g);
         auto b = K::make_key_exchange(g);
         REQUIRE(a.has_value());

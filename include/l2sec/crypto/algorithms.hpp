@@ -11,7 +11,10 @@ namespace l2sec::crypto {
 /// AEADs with a 96-bit nonce and a 128-bit tag (RFC 4106, RFC 7634, RFC 5282).
 enum class aead_id : unsigned char { aes128_gcm, aes256_gcm, chacha20_poly1305 };
 /// Block cipher modes without padding (the caller pads, as ESP and IKE do).
-enum class cipher_id : unsigned char { aes128_cbc, aes192_cbc, aes256_cbc };
+/// DES and 3DES (64-bit blocks) are here only because old clients (Android
+/// racoon, Windows' last fallback) still offer them: IKE and ESP accept them
+/// only when the configuration allows weak algorithms.
+enum class cipher_id : unsigned char { aes128_cbc, aes192_cbc, aes256_cbc, des_cbc, tdes_cbc };
 /// Keyed MACs; also the PRFs of IKE (prf_hmac_*).
 enum class mac_id : unsigned char { hmac_md5, hmac_sha1, hmac_sha256, hmac_sha384, hmac_sha512 };
 /// Message digests.
@@ -65,6 +68,10 @@ constexpr cipher_info info(cipher_id c) noexcept {
             return {"AES-192-CBC", 24, 16};
         case cipher_id::aes256_cbc:
             return {"AES-256-CBC", 32, 16};
+        case cipher_id::des_cbc:
+            return {"DES-CBC", 8, 8};
+        case cipher_id::tdes_cbc:
+            return {"3DES-CBC", 24, 8};  // three independent keys (EDE3)
     }
     return {"", 0, 0};
 }

@@ -2,7 +2,7 @@
 //
 // Group ids are the IANA "Transform Type 4" numbers (shared by IKEv1 and
 // IKEv2). Public values and shared secrets use IKE's encodings:
-//   MODP (2, 14, 15): g^x big-endian, left-padded to the modulus size;
+//   MODP (2, 5, 14, 15): g^x big-endian, left-padded to the modulus size;
 //                     the shared secret likewise (RFC 7296 §2.14).
 //   ECP (19, 20):     x | y, each padded to the field size, WITHOUT the 0x04
 //                     point-format prefix (RFC 5903 §7); the shared secret is
@@ -29,6 +29,7 @@ namespace l2sec::crypto {
 /// DH groups, numbered as IANA's IKE registry.
 enum class dh_id : std::uint16_t {
     modp1024 = 2,
+    modp1536 = 5,
     modp2048 = 14,
     modp3072 = 15,
     ecp256 = 19,
@@ -47,6 +48,8 @@ constexpr dh_info info(dh_id g) noexcept {
     switch (g) {
         case dh_id::modp1024:
             return {"MODP-1024", 128, 128, false};
+        case dh_id::modp1536:
+            return {"MODP-1536", 192, 192, false};
         case dh_id::modp2048:
             return {"MODP-2048", 256, 256, false};
         case dh_id::modp3072:

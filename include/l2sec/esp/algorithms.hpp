@@ -13,6 +13,8 @@ namespace l2sec::esp {
 
 /// Encryption transforms (IANA "Transform Type 1" values).
 enum class encryption : std::uint16_t {
+    des_cbc = 2,             ///< RFC 2405; weak, for the oldest Android clients only
+    tdes_cbc = 3,            ///< RFC 2451 (3DES-EDE3); weak, for old clients only
     null = 11,               ///< RFC 2410
     aes_cbc = 12,            ///< RFC 3602
     aes_gcm_16 = 20,         ///< RFC 4106, 16-byte ICV
@@ -38,6 +40,9 @@ constexpr std::size_t iv_size(encryption e) noexcept {
     switch (e) {
         case encryption::null:
             return 0;
+        case encryption::des_cbc:
+        case encryption::tdes_cbc:
+            return 8;
         case encryption::aes_cbc:
             return 16;
         case encryption::aes_gcm_16:
@@ -49,7 +54,35 @@ constexpr std::size_t iv_size(encryption e) noexcept {
 }
 /// Ciphertext alignment (at least 4, RFC 4303 2.4).
 constexpr std::size_t block_size(encryption e) noexcept {
-    return e == encryption::aes_cbc ? 16 : 4;
+    switch (e) {
+        case encryption::aes_cbc:
+            return 16;
+        case encryption::des_cbc:
+        case encryption::tdes_cbc:
+            return 8;
+        default:
+            return 4;
+    }
+}
+/// Whether the transform is a CBC block cipher (explicit IV, separate integrity).
+constexpr bool is_cbc(encryption e) noexcept {
+    return e == encryption::aes_cbc || e == encryption::des_cbc || e == encryption::tdes_cbc;
+}
+/// The crypto seam's cipher for a CBC transform with a key of `key_size`
+/// bytes; false when the pair does not exist (AES with 20 bytes, DES with 16).
+constexpr bool cbc_cipher_for(encryption e, std::size_t key_size, crypto::cipher_id& out) noexcept {
+    switch (e) {
+        case encryption::aes_cbc:
+            return crypto::aes_cbc_for_key_bits(key_size * 8, out);
+        case encryption::des_cbc:
+            out = crypto::cipher_id::des_cbc;
+            return key_size == 8;
+        case encryption::tdes_cbc:
+            out = crypto::cipher_id::tdes_cbc;
+            return key_size == 24;
+        default:
+            return false;
+    }
 }
 constexpr std::size_t icv_size(integrity i) noexcept {
     switch (i) {
@@ -121,7 +154,8 @@ struct suite {
 };
 
 /// "aes128-gcm", "aes256-gcm", "chacha20-poly1305",
-/// "aes{128,192,256}-cbc-{sha1,sha256,sha384,sha512,md5}", "null-{sha1,sha256,sha384,sha512,md5}".
+/// "aes{128,192,256}-cbc-{sha1,sha256,sha384,sha512,md5}", "null-{sha1,sha256,sha384,sha512,md5}",
+/// and the weak "3des-cbc-{...}" and "des-cbc-{...}".
 constexpr std::optional<suite> parse_suite(std::string_view name) noexcept {
     if (name == "aes128-gcm") return suite{encryption::aes_gcm_16, 16, integrity::none};
     if (name == "aes256-gcm") return suite{encryption::aes_gcm_16, 32, integrity::none};
@@ -137,6 +171,14 @@ constexpr std::optional<suite> parse_suite(std::string_view name) noexcept {
     };
     if (name.substr(0, 5) == "null-") {
         if (auto i = integ_of(name.substr(5))) return suite{encryption::null, 0, *i};
+        return std::nullopt;
+    }
+    if (name.substr(0, 9) == "3des-cbc-") {
+        if (auto i = integ_of(name.substr(9))) return suite{encryption::tdes_cbc, 24, *i};
+        return std::nullopt;
+    }
+    if (name.substr(0, 8) == "des-cbc-") {
+        if (auto i = integ_of(name.substr(8))) return suite{encryption::des_cbc, 8, *i};
         return std::nullopt;
     }
     for (std::size_t bits : {128u, 192u, 256u}) {

@@ -111,9 +111,9 @@ class sa {
         if (!m) return error(errc::invalid_config, 0, "integrity key");
         x.mac_.emplace(std::move(*m));
         x.icv_ = esp::icv_size(s.integ);
-        if (s.enc == encryption::aes_cbc) {
+        if (is_cbc(s.enc)) {
             crypto::cipher_id id{};
-            if (!crypto::aes_cbc_for_key_bits(s.enc_key_size * 8, id))
+            if (!cbc_cipher_for(s.enc, s.enc_key_size, id))
                 return error(errc::invalid_config, 0, "key size");
             if (c.enc_key.size() != s.enc_key_size)
                 return error(errc::invalid_config, 0, "encryption key");
@@ -183,11 +183,18 @@ class sa {
                 // Unpredictable IV without a DRBG call per packet (NIST SP
                 // 800-38A appendix C): the block cipher under the SA key applied
                 // to a unique nonce, a per-SA random prefix and the sequence number.
+                // With a 64-bit block (3DES, DES) the nonce is the sequence
+                // number XOR the prefix: still unique, so still a permutation.
                 auto iv = pkt.subspan(header_size, iv_);
-                std::copy(iv_prefix_.begin(), iv_prefix_.end(), iv.begin());
-                store_be64(iv.data() + 8, seq);
+                if (iv_ == 16) {
+                    std::copy(iv_prefix_.begin(), iv_prefix_.end(), iv.begin());
+                    store_be64(iv.data() + 8, seq);
+                } else {
+                    store_be64(iv.data(), seq ^ load_be64(iv_prefix_.data()));
+                }
                 std::array<std::byte, 16> zero{};
-                if (!cipher_->encrypt(zero, iv)) return error(errc::crypto_failure, 0, "IV");
+                if (!cipher_->encrypt(bytes_view(zero).first(iv_), iv))
+                    return error(errc::crypto_failure, 0, "IV");
                 if (!cipher_->encrypt(iv, ct)) return error(errc::crypto_failure, 0, "cipher");
             }
             compute_icv(pkt.first(headroom() + ct_len), seq, icv);

@@ -81,6 +81,10 @@ inline const char* cipher_name(cipher_id c) noexcept {
             return "AES-192/CBC/NoPadding";
         case cipher_id::aes256_cbc:
             return "AES-256/CBC/NoPadding";
+        case cipher_id::des_cbc:
+            return "DES/CBC/NoPadding";
+        case cipher_id::tdes_cbc:
+            return "TripleDES/CBC/NoPadding";
     }
     return "";
 }
@@ -244,8 +248,8 @@ struct botan
                 // Size Botan's IV state and work buffers now, not on the first packet.
                 std::array<std::byte, 16> iv{};
                 std::array<std::byte, 256> data{};
-                (void)c.encrypt(iv, data);
-                (void)c.decrypt(iv, data);
+                (void)c.encrypt(bytes_view(iv).first(c.block_), data);
+                (void)c.decrypt(bytes_view(iv).first(c.block_), data);
                 return c;
             } catch (...) {
                 return errc::backend_failure;

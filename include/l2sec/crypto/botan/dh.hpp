@@ -1,5 +1,5 @@
 // Botan implementation of the key-agreement seam (crypto/dh.hpp): MODP groups
-// 2/14/15, ECP-256/384 and Curve25519 with IKE's encodings. Botan 2 or 3.
+// 2/5/14/15, ECP-256/384 and Curve25519 with IKE's encodings. Botan 2 or 3.
 // Key pairs are made once per exchange (this allocates); agree() works on the
 // caller's buffer.
 #pragma once
@@ -76,9 +76,11 @@ struct botan_dh {
             std::vector<std::uint8_t> pub;
             switch (g) {
                 case dh_id::modp1024:
+                case dh_id::modp1536:
                 case dh_id::modp2048:
                 case dh_id::modp3072: {
                     Botan::DL_Group grp(g == dh_id::modp1024   ? "modp/ietf/1024"
+                                        : g == dh_id::modp1536 ? "modp/ietf/1536"
                                         : g == dh_id::modp2048 ? "modp/ietf/2048"
                                                                : "modp/ietf/3072");
 #if BOTAN_VERSION_MAJOR >= 3
