@@ -375,3 +375,137 @@ vm_stop() {
     done
     return 0
 }
+
+# --- the L2TP/IPsec roles -------------------------------------------------------
+#
+# IKEv1 Main Mode and Quick Mode proposal lists (strongSwan syntax) of the
+# clients the tests emulate (DESIGN.md, "What the real clients send"):
+#   nm       NetworkManager-l2tp's own defaults since 1.2.16 (a merge of
+#            Windows 10's and macOS/iOS's proposals)
+#   windows  Windows 10/11: AES-256/SHA-1 on ECP-384, AES-128/SHA-1 on ECP-256,
+#            AES-256/SHA-1 on MODP-2048, 3DES; Quick Mode AES-256, AES-128, 3DES with SHA-1
+#   macos    macOS/iOS (racoon-derived): 14 Main Mode transforms; Quick Mode
+#            AES-256/128/3DES x SHA-256/SHA-1/MD5
+#   android  Android <= 11 (racoon): everything on MODP-1024; Quick Mode
+#            AES-256/128/3DES x SHA-256/SHA-1/MD5. Its DES transforms are left
+#            out: OpenSSL 3 (strongSwan's crypto here) has no single DES.
+declare -gA vm_preset_ike vm_preset_esp
+vm_preset_ike[nm]=aes256-sha256-modp2048,aes256-sha256-modp1536,aes256-sha256-modp1024,aes256-sha1-modp2048,aes256-sha1-modp1536,aes256-sha1-modp1024,aes256-sha1-ecp384,aes128-sha1-modp1024,aes128-sha1-ecp256,3des-sha1-modp2048,3des-sha1-modp1024
+vm_preset_esp[nm]=aes256-sha1,aes128-sha1,3des-sha1
+vm_preset_ike[windows]=aes256-sha1-ecp384,aes128-sha1-ecp256,aes256-sha1-modp2048,3des-sha1-modp2048
+vm_preset_esp[windows]=aes256-sha1,aes128-sha1,3des-sha1
+vm_preset_ike[macos]=aes256-sha256-modp2048,aes256-sha1-modp2048,aes256-md5-modp2048,aes256-sha512-modp2048,aes256-sha256-modp1536,aes256-sha1-modp1536,aes256-md5-modp1536,aes256-sha512-modp1536,aes256-sha256-modp1024,aes256-sha1-modp1024,aes256-md5-modp1024,aes256-sha512-modp1024,aes128-sha1-modp1024,3des-sha1-modp1024
+vm_preset_esp[macos]=aes256-sha256,aes256-sha1,aes256-md5,aes128-sha256,aes128-sha1,aes128-md5,3des-sha256,3des-sha1,3des-md5
+vm_preset_ike[android]=aes256-sha256-modp1024,aes256-sha1-modp1024,aes256-md5-modp1024,aes128-sha256-modp1024,aes128-sha1-modp1024,aes128-md5-modp1024,3des-sha256-modp1024,3des-sha1-modp1024,3des-md5-modp1024
+vm_preset_esp[android]=aes256-sha256,aes256-sha1,aes256-md5,aes128-sha256,aes128-sha1,aes128-md5,3des-sha256,3des-sha1,3des-md5
+# What the Linux server accepts by default: every proposal above.
+vm_server_ike="${vm_preset_ike[nm]},${vm_preset_ike[macos]},${vm_preset_ike[android]},aes128-sha1-modp2048"
+vm_server_esp="${vm_preset_esp[macos]},aes256gcm16,aes128gcm16"
+
+# vm_params FILE KEY=VALUE...: writes the pairs as shell assignments.
+vm_params() {
+    local f=$1 kv
+    shift
+    : >"$f"
+    for kv in "$@"; do
+        case $kv in
+            *=*) printf '%s=%q\n' "${kv%%=*}" "${kv#*=}" >>"$f" ;;
+            *) echo "vm: '$kv' is not KEY=VALUE"; return 1 ;;
+        esac
+    done
+}
+
+# vm_param KEY DEFAULT KEY=VALUE...: the value of KEY among the pairs.
+vm_param() {
+    local key=$1 value=$2 kv
+    shift 2
+    for kv in "$@"; do [ "${kv%%=*}" = "$key" ] && value=${kv#*=}; done
+    echo "$value"
+}
+
+# vm_client_start NAME KEY=VALUE...: starts the Linux L2TP/IPsec client in VM
+# NAME without waiting; sets vm_session (the session's name, s=) and vm_job.
+# Keys (guest/roles.sh, client_run): server= (required), psk=, user=,
+# password=, auth=mschapv2|chap|pap|any, preset=nm|windows|macos|android (the
+# default is nm) or ike= and esp= (strongSwan proposal lists), ipsec=no (bare
+# L2TP, no strongSwan), encap=yes (force UDP encapsulation), ping= (default:
+# the PPP peer), count= (3), rekey=SECONDS (rekey the CHILD_SA that long after
+# PPP came up, then ping again), hold=SECONDS (then tear down; default: stay
+# up until vm_client_down), routes="PREFIX..." (through ppp), mtu=, mru=,
+# log= (charon log levels, e.g. "default = 1, ike = 4, chd = 4" for keys),
+# timeout= (for PPP, 60), s= (session name; default cN).
+vm_client_start() {
+    local name=$1 preset
+    shift
+    vm_seq_s[$name]=$((${vm_seq_s[$name]:-0} + 1))
+    vm_session=$(vm_param s "c${vm_seq_s[$name]}" "$@")
+    preset=$(vm_param preset nm "$@")
+    [ -n "${vm_preset_ike[$preset]:-}" ] || { echo "vm_client: unknown preset $preset"; return 1; }
+    vm_params "${vm_dir[$name]}/$vm_session.env" s="$vm_session" \
+        ike="${vm_preset_ike[$preset]}" esp="${vm_preset_esp[$preset]}" "$@" || return 1
+    vm_run_bg "$name" "client_run /run/vm/$vm_session.env"
+    vm_client_job[$name.$vm_session]=$vm_job
+}
+declare -gA vm_seq_s vm_client_job
+
+# vm_client_wait NAME SESSION [SECONDS]: waits for the client's run to end
+# (PPP up, pings, rekey, hold: all that was asked); its exit status: 0 when
+# everything asked for worked. On failure prints the guest's logs.
+vm_client_wait() {
+    local name=$1 s=$2 secs=${3:-150} rc
+    vm_job_wait "$name" "${vm_client_job[$name.$s]}" "$secs"
+    rc=$?
+    [ $rc -eq 0 ] || vm_show_failure "$name" "$s"
+    return $rc
+}
+
+# vm_client NAME KEY=VALUE...: vm_client_start, then vm_client_wait; sets
+# vm_session. Then: vm_status NAME ppp_up "$vm_session" etc.
+vm_client() {
+    vm_client_start "$@" || return 1
+    vm_client_wait "$1" "$vm_session" "$(vm_param timeout 60 "$@" | awk '{ print $1 + 90 }')"
+}
+
+# vm_client_down NAME SESSION: tears the session down (pppd, xl2tpd, charon).
+vm_client_down() { vm_run "$1" 20 "session_down $2" >/dev/null; }
+
+# vm_server NAME KEY=VALUE...: starts the Linux L2TP/IPsec server in VM NAME
+# and waits until it is ready; sets vm_session and vm_server_ip (its address).
+# Keys (guest/roles.sh, server_run): psk=, users="name:password ...",
+# auth= (which of mschapv2,chap,pap pppd accepts; default all three),
+# ike=, esp= (default: every preset's proposals), ipsec=no (bare L2TP),
+# local= (its PPP address, 10.97.8.1), pool= (10.97.8.10-10.97.8.99),
+# behind= (an address on a dummy interface behind it, 10.97.9.1; empty: none),
+# log=, s= (default: srv).
+vm_server() {
+    local name=$1
+    shift
+    vm_session=$(vm_param s srv "$@")
+    vm_params "${vm_dir[$name]}/$vm_session.env" s="$vm_session" \
+        ike="$vm_server_ike" esp="$vm_server_esp" "$@" || return 1
+    if ! vm_run "$name" 30 "server_run /run/vm/$vm_session.env" >/dev/null; then
+        vm_show_failure "$name" "$vm_session"
+        return 1
+    fi
+    vm_server_ip=${vm_addr[$name]}
+}
+
+# vm_status NAME WHAT SESSION: the last "STATUS WHAT s=SESSION ..." line of
+# NAME (false when there is none).
+vm_status() {
+    local line
+    line=$(grep -E "^STATUS $2 s=$3 " "${vm_dir[$1]}/status.log" | tail -n 1)
+    [ -n "$line" ] && echo "$line"
+}
+
+# vm_show_failure NAME SESSION: the status lines and the tails of the logs.
+vm_show_failure() {
+    local d=${vm_dir[$1]} f
+    echo "--- $1: status lines"
+    grep -v '^DONE' "$d/status.log" | tail -n 20
+    for f in "$d/$2"/{charon.log,xl2tpd.log,pppd.log,swanctl.log} "$d"/cmd/*.out; do
+        [ -s "$f" ] || continue
+        echo "--- $1: ${f#"$d"/}"
+        tail -n 25 "$f"
+    done
+}
