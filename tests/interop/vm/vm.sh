@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # vm_* variables are this library's API, read by the tests
 # The real Linux L2TP/IPsec stack in QEMU guests, for interop tests.
 # Source it after lib.sh:
 #   . "$(dirname "$0")/lib.sh"
@@ -25,7 +26,7 @@ vm_cache=${L2SEC_VM_CACHE:-/var/cache/l2sec-vm}
 vm_tag=${vm_tag:-$$}
 vm_kernel=""  # the ELF vmlinux booted (PVH entry)
 vm_initrd=""  # the initramfs (busybox + module closure + init)
-declare -gA vm_pid vm_dir vm_addr vm_t0 vm_ctl
+declare -gA vm_pid vm_dir vm_addr vm_t0 vm_ctl vm_tap vm_ns
 vm_names=()
 
 # The modules the guest loads at boot (with their dependencies): the 9p root
@@ -225,6 +226,7 @@ vm_boot() {
         *) echo "vm_boot: side must be wan or lan"; return 1 ;;
     esac
     [ -n "$ns" ] || { echo "vm_boot: call vm_net first"; return 1; }
+    [ -n "$vm_kernel" ] || { echo "vm_boot: call vm_need first"; return 1; }
     vm_count=$((vm_count + 1))
     [ -n "$addr" ] || addr=$net.$((9 + vm_count))
     local d=$work/vm-$name tap=t$vm_tag$vm_count
@@ -266,6 +268,8 @@ vm_boot() {
     vm_ctl[$name]=$fd
     vm_dir[$name]=$d
     vm_addr[$name]=$addr
+    vm_tap[$name]=$tap
+    vm_ns[$name]=$ns
     vm_names+=("$name")
     vm_seq[$name]=0
 }
@@ -508,4 +512,65 @@ vm_show_failure() {
         echo "--- $1: ${f#"$d"/}"
         tail -n 25 "$f"
     done
+}
+
+# vm_pcap_count PCAP FILTER: how many packets of PCAP match the display filter
+# (lib.sh's pcap_has stops reading early, which `set -o pipefail` sees as failure).
+vm_pcap_count() { tshark -r "$1" -Y "$2" 2>/dev/null | wc -l; }
+
+# --- measuring ------------------------------------------------------------------
+
+# vm_t NAME WHAT SESSION: the guest uptime (t=) of that status line.
+vm_t() {
+    local line
+    line=$(vm_status "$1" "$2" "$3") || return 1
+    vm_field "$line" t
+}
+
+# vm_phases NAME SESSION: one line with the client's phases, in seconds of
+# guest time: IKE (Main + Quick Mode), L2TP+PPP (xl2tpd start to ip-up), the
+# first ping run, and the negotiated suites.
+vm_phases() {
+    local n=$1 s=$2 a b c d line ike="" esp=""
+    a=$(vm_t "$n" ipsec_start "$s")
+    b=$(vm_t "$n" l2tp_start "$s")
+    c=$(vm_t "$n" ppp_up "$s")
+    d=$(grep -E "^STATUS ping s=$s " "${vm_dir[$n]}/status.log" | head -n 1)
+    d=$(vm_field "$d" t)
+    if line=$(vm_status "$n" ipsec_up "$s"); then
+        ike=$(vm_field "$line" ike)
+        esp=$(vm_field "$line" esp)
+    fi
+    awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" -v ike="$ike" -v esp="$esp" 'BEGIN {
+        if (a != "") printf "IKE %.2f s (%s, %s), ", b - a, ike, esp
+        printf "L2TP+PPP %.2f s", c - b
+        if (d != "") printf ", %s", sprintf("3 pings %.2f s", d - c)
+        printf "\n" }'
+}
+
+# vm_iccn_to_ipcp PCAP: for each L2TP session in PCAP (plain L2TP on udp/1701),
+# the time from ICCN to IPCP being up (the later of the two IPCP
+# Configure-Acks) and to each side's first LCP Configure-Request, in ms, one
+# line per session: "iccn_to_ipcp_ms=N lcp_first_ms=A/B" (A: the side that
+# sent the ICCN, B: the other).
+vm_iccn_to_ipcp() {
+    tshark -r "$1" -Y 'l2tp' -T fields -E separator=' ' -E occurrence=f \
+        -e frame.time_relative -e ip.src -e l2tp.avp.message_type -e ppp.protocol -e ppp.code 2>/dev/null |
+        awk '
+        function flush() {
+            if (iccn != "" && acks >= 2)
+                printf "iccn_to_ipcp_ms=%d lcp_first_ms=%s/%s\n", (ipcp - iccn) * 1000,
+                    lcp[lac] == "" ? "-" : sprintf("%d", (lcp[lac] - iccn) * 1000),
+                    lcp[lns] == "" ? "-" : sprintf("%d", (lcp[lns] - iccn) * 1000)
+            iccn = ""; acks = 0; delete lcp; delete acked
+        }
+        {
+            t = $1; src = $2; mt = $3; proto = $4; code = $5
+            if (mt == 12) { flush(); iccn = t; lac = src; next }
+            if (iccn == "") next
+            if (src != lac) lns = src
+            if (proto == "0xc021" && code == 1 && lcp[src] == "") lcp[src] = t
+            if (proto == "0x8021" && code == 2 && !acked[src]) { acked[src] = 1; acks++; ipcp = t }
+        }
+        END { flush() }'
 }

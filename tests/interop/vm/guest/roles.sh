@@ -68,11 +68,12 @@ guest_stop_all() {
 ppp_hook() {
     local what=$1 iface=$2 local_ip=$5 peer=$6 s=${7:-ppp} r
     if [ "$what" = up ]; then
-        echo "$iface $local_ip $peer" >"/run/l2sec/.$s.$$"
-        mv "/run/l2sec/.$s.$$" "/run/l2sec/$s.up.$iface"
+        # Routes first: the client pings as soon as the up file is there.
         if [ -e "/run/l2sec/$s.routes" ]; then
             for r in $(cat "/run/l2sec/$s.routes"); do ip route add "$r" dev "$iface"; done
         fi
+        echo "$iface $local_ip $peer" >"/run/l2sec/.$s.$$"
+        mv "/run/l2sec/.$s.$$" "/run/l2sec/$s.up.$iface"
         status ppp_up "s=$s" "iface=$iface" "local=$local_ip" "peer=$peer" "user=${PEERNAME:-}"
     else
         rm -f "/run/l2sec/$s.up.$iface"
@@ -83,14 +84,18 @@ ppp_hook() {
 # pids_add SESSION PID: records a daemon of SESSION (for session_down).
 pids_add() { echo "$2" >>"/run/l2sec/$1.pids"; }
 
-# session_down SESSION: stops every daemon of SESSION, pppd first (LCP
-# Terminate), then xl2tpd (StopCCN), then charon (Delete payloads).
+# session_down SESSION: stops the session in the order a real client does:
+# xl2tpd first (it hangs up its pppd: LCP Terminate, CDN, StopCCN, all still
+# inside ESP), then the IKE SA (Delete payloads), then charon.
 session_down() {
     local s=$1 d=/run/vm/$1 p
     [ -e "/run/l2sec/$s.pids" ] || return 0
-    if [ -S "/run/l2sec/${d##*/}.vici" ]; then
-        STRONGSWAN_CONF=$d/strongswan.conf timeout 5 swanctl --terminate --ike l2tp --timeout 3 \
-            --uri "unix:///run/l2sec/${d##*/}.vici" >>"$d/swanctl.log" 2>&1
+    if read -r p <"/run/l2sec/$s.xl2tpd.pid" 2>/dev/null; then
+        kill -TERM "$p" 2>/dev/null
+        wait_for 3 test ! -d "/proc/$p"
+    fi
+    if [ -S "/run/l2sec/$s.vici" ]; then
+        swanctl_ "$d" --terminate --ike l2tp --timeout 3 >>"$d/swanctl.log" 2>&1
     fi
     while read -r p; do kill -TERM "$p" 2>/dev/null; done <"/run/l2sec/$s.pids"
     wait_for 3 pids_gone "$s"
@@ -174,11 +179,22 @@ ipsec_report() {
 # UDP encapsulation), ping (target; default: the PPP peer), count, rekey
 # (seconds after PPP came up: swanctl --rekey --child, then ping again), hold
 # (seconds to stay up before tearing down; 0 = leave it up), mtu, mru, routes
-# (prefixes to route through ppp), log (charon log levels), s (session name).
+# (prefixes to route through ppp), log (charon log levels), s (session name),
+# keep (yes: leave a failed session up).
 # Status lines, in order: ipsec_start, ipsec_up (ike=, esp=, encap=, SPIs),
 # l2tp_start, ppp_up (local=, peer=), ping (sent=, received=, result=ok|fail),
 # rekey (old=, new= inbound SPIs, result=), ping again, down; or fail (why=).
+# On failure the session is torn down (keep=yes leaves it, for debugging).
 client_run() {
+    local s="" keep=no
+    # shellcheck source=/dev/null
+    . "$1"
+    client_steps "$1" && return 0
+    [ "$keep" = yes ] || session_down "$s"
+    return 1
+}
+
+client_steps() {
     local s="" ipsec=yes server="" psk="" user="" password="" auth=mschapv2 ike="" esp=""
     local encap=no ping="" count=3 rekey=0 hold=0 mtu=1400 mru=1400 routes="" log="" timeout=60
     # shellcheck source=/dev/null
