@@ -554,9 +554,9 @@ vm_phases() {
 # line per session: "iccn_to_ipcp_ms=N lcp_first_ms=A/B" (A: the side that
 # sent the ICCN, B: the other).
 vm_iccn_to_ipcp() {
-    tshark -r "$1" -Y 'l2tp' -T fields -E separator=' ' -E occurrence=f \
+    tshark -r "$1" -Y 'l2tp' -T fields -E 'separator=|' -E occurrence=f \
         -e frame.time_relative -e ip.src -e l2tp.avp.message_type -e ppp.protocol -e ppp.code 2>/dev/null |
-        awk '
+        awk -F'|' '
         function flush() {
             if (iccn != "" && acks >= 2)
                 printf "iccn_to_ipcp_ms=%d lcp_first_ms=%s/%s\n", (ipcp - iccn) * 1000,
