@@ -42,7 +42,7 @@ vm_wait_ready server client || { echo "FAIL: a VM did not boot"; exit 1; }
 vm_server server ipsec=no users="alice:wonder-land bob:the-builder carol:chr1stmas" behind= ||
     { echo "FAIL: the Linux LNS did not start"; exit 1; }
 ppp_local=$(vm_field "$(vm_status server server_ready srv)" local)
-grep -q "Using l2tp kernel support" "${vm_dir[server]}/srv/xl2tpd.log" ||
+[ "$(vm_field "$(vm_status server server_ready srv)" kernel_l2tp)" = yes ] ||
     { echo "FAIL: the server's xl2tpd is not in kernel-L2TP mode"; exit 1; }
 
 # server_saw USER: the server's pppd has had a session (ip-up) for USER since

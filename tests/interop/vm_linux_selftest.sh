@@ -12,7 +12,10 @@
 #   PAP       with Android's proposals
 #   MS-CHAPv2 with macOS/iOS's proposals
 # A capture on the NAT's public side must show IKE on 500, ESP in UDP on
-# 4500, and no L2TP in the clear.
+# 4500, and no L2TP in the clear; decrypted with the SPIs and keys of the
+# guest kernel's SAs (ip xfrm state), L2TP, PPP and the pings inside.
+# With L2SEC_KEEP=1 the work directory keeps that capture and the tshark
+# options that decrypt it.
 # Exit 0 = passed, 77 = no QEMU / kernel / namespaces here (reason printed).
 set -uo pipefail
 # shellcheck source=lib.sh
@@ -82,6 +85,14 @@ echo "capture on the NAT's public side: $n_ike IKE messages, $n_esp ESP-in-UDP p
 [ "$(vm_pcap_count "$pcap" "isakmp && udp.port == 500")" -gt 0 ] || { echo "FAIL: no IKE on port 500"; failed=1; }
 [ "$n_esp" -gt 0 ] || { echo "FAIL: no ESP in UDP 4500"; failed=1; }
 [ "$n_l2tp" -eq 0 ] || { echo "FAIL: L2TP in the clear on the public side of the NAT"; failed=1; }
+# Decrypted with the keys the guest kernels had, the ESP carries L2TP (the
+# control channel and PPP: CHAP, PAP, IPCP) and the pings.
+mapfile -t uat < <(vm_esp_sa_uat client c1 c2 c3 c4)
+n_in=$(tshark -r "$pcap" "${uat[@]}" -Y "esp && l2tp" 2>/dev/null | wc -l)
+n_icmp=$(tshark -r "$pcap" "${uat[@]}" -Y "esp && l2tp && icmp" 2>/dev/null | wc -l)
+echo "decrypted with the guests' kernel keys ($(((${#uat[@]} - 2) / 2)) SAs): $n_in L2TP packets inside ESP, $n_icmp of them ICMP"
+[ "$n_in" -gt 0 ] && [ "$n_icmp" -gt 0 ] || { echo "FAIL: the ESP does not decrypt to L2TP and pings"; failed=1; }
+printf '%s\n' "${uat[@]}" >"$work/nat-public.tshark-options"
 
 vm_stop client server
 [ $failed -eq 0 ] || exit 1

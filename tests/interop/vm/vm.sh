@@ -518,6 +518,42 @@ vm_show_failure() {
 # (lib.sh's pcap_has stops reading early, which `set -o pipefail` sees as failure).
 vm_pcap_count() { tshark -r "$1" -Y "$2" 2>/dev/null | wc -l; }
 
+# vm_esp_sa_uat NAME SESSION...: tshark options (one "-o" and one value per
+# line) that decrypt the ESP of those client sessions: the SPIs and keys the
+# guest kernel had (SESSION/xfrm.state), any address (behind NAT the
+# captured addresses are not the kernel's). Use:
+#   mapfile -t o < <(vm_esp_sa_uat client c1 c2); tshark -r X.pcap "${o[@]}" ...
+vm_esp_sa_uat() {
+    local name=$1 s
+    shift
+    printf '%s\n' -o esp.enable_encryption_decode:TRUE
+    for s in "$@"; do cat "${vm_dir[$name]}/$s/xfrm.state" 2>/dev/null; done | awk '
+        function out() {
+            if (spi == "" || seen[spi]++) return
+            printf "-o\nuat:esp_sa:\"IPv4\",\"*\",\"*\",\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"\n", spi, enc, ekey, auth, akey
+        }
+        /^src / { out(); spi = ""; enc = ""; ekey = ""; auth = "NULL"; akey = "" }
+        $1 == "proto" && $2 == "esp" { spi = $4 }
+        $1 == "enc" {
+            ekey = $3
+            enc = $2 == "cbc(aes)" ? "AES-CBC [RFC3602]" : $2 == "cbc(des3_ede)" ? "TripleDES-CBC [RFC2451]" : $2
+        }
+        $1 == "aead" {
+            ekey = $3
+            enc = "AES-GCM with " $4 / 8 " octet ICV [RFC4106]"
+        }
+        $1 == "auth-trunc" {
+            akey = $3
+            if ($2 == "hmac(sha1)") auth = "HMAC-SHA-1-96 [RFC2404]"
+            else if ($2 == "hmac(md5)") auth = "HMAC-MD5-96 [RFC2403]"
+            else if ($2 == "hmac(sha256)") auth = "HMAC-SHA-256-128 [RFC4868]"
+            else if ($2 == "hmac(sha384)") auth = "HMAC-SHA-384-192 [RFC4868]"
+            else if ($2 == "hmac(sha512)") auth = "HMAC-SHA-512-256 [RFC4868]"
+            else auth = $2
+        }
+        END { out() }'
+}
+
 # --- measuring ------------------------------------------------------------------
 
 # vm_t NAME WHAT SESSION: the guest uptime (t=) of that status line.

@@ -116,7 +116,7 @@ pids_gone() {
 # ESP), the plugins every proposal of the presets needs, its vici socket
 # /run/l2sec/SESSION.vici (a UNIX socket cannot be bound on 9p).
 write_strongswan_conf() {
-    local d=$1 levels=$2
+    local d=$1 levels=${2//,/$'\n'}
     cat >"$d/strongswan.conf" <<CONF
 charon {
   load = random nonce openssl aes sha1 sha2 md5 hmac gcm xcbc pem pkcs1 x509 kdf kernel-netlink socket-default vici updown
@@ -129,7 +129,7 @@ charon {
       path = $d/charon.log
       time_format = %H:%M:%S
       flush_line = yes
-      $levels
+      ${levels}
     }
   }
   plugins {
@@ -181,6 +181,8 @@ ipsec_report() {
 # (seconds to stay up before tearing down; 0 = leave it up), mtu, mru, routes
 # (prefixes to route through ppp), log (charon log levels), s (session name),
 # keep (yes: leave a failed session up).
+# The kernel's SAs (ip xfrm state: SPIs and keys) go to /run/vm/SESSION/xfrm.state
+# after IKE and after each rekey, for decrypting captures (vm_esp_sa_uat).
 # Status lines, in order: ipsec_start, ipsec_up (ike=, esp=, encap=, SPIs),
 # l2tp_start, ppp_up (local=, peer=), ping (sent=, received=, result=ok|fail),
 # rekey (old=, new= inbound SPIs, result=), ping again, down; or fail (why=).
@@ -246,6 +248,7 @@ CONF
             return 1
         fi
         ipsec_report "$s" "$d" ipsec_up
+        ip xfrm state >>"$d/xfrm.state"
     fi
     status l2tp_start "s=$s"
     local refuse
@@ -359,6 +362,7 @@ client_rekey() {
         nap 0.1
     done
     if [ -n "$new" ] && [ "$new" != "$old" ]; then
+        ip xfrm state >>"$d/xfrm.state"
         status rekey "s=$s" "old=$old" "new=$new" result=ok
     else
         status rekey "s=$s" "old=$old" "new=$new" result=fail
@@ -378,7 +382,8 @@ child_spi_in() {
 # mschapv2,chap,pap pppd requires: the client picks among them), ike, esp,
 # local (the server's PPP address), pool (A-B), behind (an address on a dummy
 # interface, reachable through the tunnel), log, s (session name).
-# Reports "STATUS server_ready s=... addr=... local=... behind=...", then one
+# Reports "STATUS server_ready s=... addr=... local=... behind=... kernel_l2tp=yes",
+# then one
 # ppp_up / ppp_down line per client session (user=).
 server_run() {
     local s="" ipsec=yes psk="" users="" auth="mschapv2,chap,pap" ike="" esp="" log=""
@@ -467,6 +472,23 @@ CONF
     : >"$d/l2tp-secrets"
     xl2tpd -D -c "$d/xl2tpd.conf" -s "$d/l2tp-secrets" -p "/run/l2sec/$s.xl2tpd.pid" -C "/run/l2sec/$s.xl2tpd.ctl" \
         >"$d/xl2tpd.log" 2>&1 &
+    xl2tpd_pid=$!
     pids_add "$s" $!
-    status server_ready "s=$s" "addr=$addr" "local=$local_ip" "pool=$pool" "behind=$behind"
+    # Ready once xl2tpd listens (it logs its kernel-L2TP detection before).
+    if ! wait_for 10 log_has "$d/xl2tpd.log" "Listening on IP address"; then
+        status fail "s=$s" "why=xl2tpd_not_listening"
+        return 1
+    fi
+    local kernel=no
+    log_has "$d/xl2tpd.log" "Using l2tp kernel support" && kernel=yes
+    status server_ready "s=$s" "addr=$addr" "local=$local_ip" "pool=$pool" "behind=$behind" "kernel_l2tp=$kernel"
+}
+
+# log_has FILE TEXT: FILE contains TEXT (read by the shell: no grep fork).
+log_has() {
+    local line
+    while IFS= read -r line; do
+        [[ $line == *"$2"* ]] && return 0
+    done <"$1"
+    return 1
 }
