@@ -80,8 +80,14 @@ stop_capture
 pcap=$work/nat-public.pcap
 n_ike=$(vm_pcap_count "$pcap" "isakmp")
 n_esp=$(vm_pcap_count "$pcap" "udp.port == 4500 && esp")
-n_l2tp=$(vm_pcap_count "$pcap" "l2tp")
-echo "capture on the NAT's public side: $n_ike IKE messages, $n_esp ESP-in-UDP packets, $n_l2tp clear L2TP"
+# Teardown may leak in the clear when the last LCP Terminate or StopCCN
+# crosses the Delete of the SAs (the real stack has no drop policy once its
+# SAs are gone); anything else in the clear is a failure.
+teardown="(ppp.protocol == 0xc021 && (ppp.code == 5 || ppp.code == 6)) || l2tp.avp.message_type == 4 || l2tp.avp.message_type == 14 || (l2tp.type == 1 && !l2tp.avp.type)"
+n_l2tp=$(vm_pcap_count "$pcap" "l2tp && !($teardown)")
+n_bye=$(vm_pcap_count "$pcap" "l2tp && ($teardown)")
+echo "capture on the NAT's public side: $n_ike IKE messages, $n_esp ESP-in-UDP packets, $n_l2tp clear L2TP" \
+    "(and $n_bye teardown messages in the clear)"
 [ "$(vm_pcap_count "$pcap" "isakmp && udp.port == 500")" -gt 0 ] || { echo "FAIL: no IKE on port 500"; failed=1; }
 [ "$n_esp" -gt 0 ] || { echo "FAIL: no ESP in UDP 4500"; failed=1; }
 [ "$n_l2tp" -eq 0 ] || { echo "FAIL: L2TP in the clear on the public side of the NAT"; failed=1; }

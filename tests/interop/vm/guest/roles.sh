@@ -72,6 +72,7 @@ ppp_hook() {
         if [ -e "/run/l2sec/$s.routes" ]; then
             for r in $(cat "/run/l2sec/$s.routes"); do ip route add "$r" dev "$iface"; done
         fi
+        echo "$PPID" >"/run/l2sec/$s.pppd.$iface"  # pppd runs ip-up
         echo "$iface $local_ip $peer" >"/run/l2sec/.$s.$$"
         mv "/run/l2sec/.$s.$$" "/run/l2sec/$s.up.$iface"
         status ppp_up "s=$s" "iface=$iface" "local=$local_ip" "peer=$peer" "user=${PEERNAME:-}"
@@ -90,17 +91,25 @@ pids_add() { echo "$2" >>"/run/l2sec/$1.pids"; }
 session_down() {
     local s=$1 d=/run/vm/$1 p
     [ -e "/run/l2sec/$s.pids" ] || return 0
+    local f pppds=()
+    for f in /run/l2sec/"$s".pppd.*; do
+        [ -e "$f" ] && read -r p <"$f" && pppds+=("$p")
+    done
     if read -r p <"/run/l2sec/$s.xl2tpd.pid" 2>/dev/null; then
         kill -TERM "$p" 2>/dev/null
-        wait_for 3 test ! -d "/proc/$p"
+        wait_for 5 test ! -d "/proc/$p"
     fi
+    # xl2tpd does not wait for its pppd's LCP Terminate: wait here, and a
+    # little more for the server's last words, before the SA goes away.
+    for p in "${pppds[@]}"; do wait_for 5 test ! -d "/proc/$p"; done
+    nap 0.5
     if [ -S "/run/l2sec/$s.vici" ]; then
         swanctl_ "$d" --terminate --ike l2tp --timeout 3 >>"$d/swanctl.log" 2>&1
     fi
     while read -r p; do kill -TERM "$p" 2>/dev/null; done <"/run/l2sec/$s.pids"
     wait_for 3 pids_gone "$s"
     while read -r p; do kill -KILL "$p" 2>/dev/null; done <"/run/l2sec/$s.pids"
-    rm -f "/run/l2sec/$s.pids" /run/l2sec/"$s".up.*
+    rm -f "/run/l2sec/$s.pids" /run/l2sec/"$s".up.* /run/l2sec/"$s".pppd.*
     status down "s=$s"
 }
 
