@@ -10,10 +10,12 @@
 #                                     Debian kernel (cached or downloadable) are there
 #   vm_net                            the test network: a WAN ("internet") segment
 #                                     with the host's address, a NAT router, a LAN
-#   vm_boot NAME wan|lan ADDR         start a VM on a segment (returns at once)
+#   vm_boot NAME wan|lan [ADDR]       start a VM on a segment (returns at once)
 #   vm_wait_ready NAME...             wait until each VM's guest init is up
-#   vm_client NAME KEY=VALUE...       Linux L2TP/IPsec client (strongSwan + xl2tpd LAC + pppd)
+#   vm_client NAME KEY=VALUE...       Linux L2TP/IPsec client (strongSwan + xl2tpd LAC + pppd);
+#                                     vm_client_start/_wait/_ping/_rekey/_down
 #   vm_server NAME KEY=VALUE...       Linux L2TP/IPsec server (strongSwan + xl2tpd LNS + pppd)
+#   vm_status NAME WHAT SESSION       a STATUS line of the guest (vm_field LINE KEY: a value)
 #   vm_wait NAME PATTERN [SECONDS]    wait for a STATUS line of the guest
 #   vm_run NAME SECONDS COMMAND...    run a shell command in the guest
 #   vm_stop NAME...                   clean poweroff (killed if it does not come)
@@ -471,7 +473,15 @@ vm_client() {
 }
 
 # vm_client_down NAME SESSION: tears the session down (pppd, xl2tpd, charon).
-vm_client_down() { vm_run "$1" 20 "session_down $2" >/dev/null; }
+vm_client_down() { vm_run "$1" 30 "session_down $2" >/dev/null; }
+
+# vm_client_ping NAME SESSION TARGET [COUNT]: pings TARGET from a session
+# that is up (hold=0); true when every echo was answered ("STATUS ping").
+vm_client_ping() { vm_run "$1" 60 "ping_report $2 $3 ${4:-3}" >/dev/null; }
+
+# vm_client_rekey NAME SESSION: a Quick Mode rekey of the session's CHILD_SA
+# now; true when the new SA replaced the old ("STATUS rekey ... result=ok").
+vm_client_rekey() { vm_run "$1" 60 "client_rekey $2" >/dev/null; }
 
 # vm_server NAME KEY=VALUE...: starts the Linux L2TP/IPsec server in VM NAME
 # and waits until it is ready; sets vm_session and vm_server_ip (its address).
