@@ -248,7 +248,7 @@ vm_boot() {
     mac=$(printf '52:54:00:97:%02x:%02x' "$((vm_tag % 256))" "$vm_count")
     vm_t0[$name]=$(date +%s.%N)
     ip netns exec "$ns" qemu-system-x86_64 \
-        -name "l2sec-$name" -accel tcg -M pc -cpu max -m "$mem" -smp 1 \
+        -name "l2sec-$name" -accel "${L2SEC_VM_ACCEL:-tcg}" -M pc -cpu max -m "$mem" -smp 1 \
         -nodefaults -no-user-config -display none -no-reboot \
         -kernel "$vm_kernel" -initrd "$vm_initrd" \
         -append "console=ttyS0 mitigations=off pci=noacpi panic=-1 quiet loglevel=4 random.trust_cpu=on" \
