@@ -41,7 +41,6 @@ vm_boot client lan
 vm_wait_ready server client || { echo "FAIL: a VM did not boot"; exit 1; }
 vm_server server ipsec=no users="alice:wonder-land bob:the-builder carol:chr1stmas" behind= ||
     { echo "FAIL: the Linux LNS did not start"; exit 1; }
-ppp_local=$(vm_field "$(vm_status server server_ready srv)" local)
 [ "$(vm_field "$(vm_status server server_ready srv)" kernel_l2tp)" = yes ] ||
     { echo "FAIL: the server's xl2tpd is not in kernel-L2TP mode"; exit 1; }
 
@@ -87,7 +86,7 @@ for auth in mschapv2 chap pap; do
     mark=$(($(status_lines) + 1))
     pcap=$work/real-$auth.pcap
     start_capture "$pcap" "udp port 1701" "${vm_tap[server]}" "$vm_wan_ns"
-    vm_client client ipsec=no server="$vm_server_ip" user=$user password=$password auth=$auth hold=1
+    vm_client client ipsec=no server="$vm_server_ip" user="$user" password="$password" auth="$auth" hold=1
     rc=$?
     stop_capture
     t=$(vm_iccn_to_ipcp "$pcap" | head -n 1)

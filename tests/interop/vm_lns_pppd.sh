@@ -85,7 +85,7 @@ for auth in mschapv2 chap pap; do
     echo "== $auth"
     start_l2sec_lns "$auth" "$work/lns-$auth.log"
     ok=1
-    client_case "l2sec-lns" "$vm_wan_ip" "$work/l2sec-$auth.pcap" user=$user password=$password auth=$auth || ok=0
+    client_case "l2sec-lns" "$vm_wan_ip" "$work/l2sec-$auth.pcap" user="$user" password="$password" auth="$auth" || ok=0
     l2sec_ms=$case_ms
     wait_l2sec_lns
     lns_rc=$?
@@ -96,7 +96,7 @@ for auth in mschapv2 chap pap; do
     else
         echo "PASS ($auth: real client against l2sec-lns)"
     fi
-    if client_case "xl2tpd+pppd" "$vm_server_ip" "$work/real-$auth.pcap" user=$user password=$password auth=$auth; then
+    if client_case "xl2tpd+pppd" "$vm_server_ip" "$work/real-$auth.pcap" user="$user" password="$password" auth="$auth"; then
         echo "PASS ($auth: real client against the real LNS, the baseline)"
     else
         echo "FAIL ($auth): real client against the real LNS"

@@ -140,6 +140,10 @@ vm_prepare_initramfs() {
         { echo "cpio failed"; return 1; }
     mv "$vm_initrd.tmp" "$vm_initrd"
     rm -rf "$s"
+    local old
+    for old in "$d"/initramfs-*.cpio; do
+        [ "$old" = "$vm_initrd" ] || rm -f "$old"  # made from an older init or module list
+    done
 }
 
 # vm_need: skips unless the harness can run here: root, network namespaces,
