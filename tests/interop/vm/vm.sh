@@ -78,7 +78,7 @@ vm_prepare_kernel() {
     local deb
     deb=$(ls "$d"/linux-image-"$kv"_*.deb 2>/dev/null | head -n 1)
     if [ -z "$deb" ]; then
-        vm_log "downloading linux-image-$kv"
+        vm_log "downloading linux-image-$kv" >&2
         (cd "$d" && timeout 300 apt-get download "linux-image-$kv" >"$d/download.log" 2>&1)
         deb=$(ls "$d"/linux-image-"$kv"_*.deb 2>/dev/null | head -n 1)
         [ -n "$deb" ] || { echo "apt-get download linux-image-$kv failed: $(tail -n 1 "$d/download.log")"; return 1; }
