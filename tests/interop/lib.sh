@@ -179,7 +179,9 @@ stop_capture() {
 pcap_has() {
     local pcap=$1 filter=$2
     shift 2
-    tshark -r "$pcap" "$@" -Y "$filter" 2>/dev/null | grep -q .
+    # Count rather than `grep -q`: grep -q closes the pipe at the first match,
+    # and under `set -o pipefail` tshark's SIGPIPE would make that false.
+    [ "$(tshark -r "$pcap" "$@" -Y "$filter" 2>/dev/null | wc -l)" -gt 0 ]
 }
 
 # --- L2TP peers ----------------------------------------------------------------
