@@ -45,7 +45,8 @@ BENCHMARK(engine_control_channel_messages);
 // ---------------------------------------------------------------- L2TP engines
 
 using small = l2tp::limits<16, 64>;
-using eng = l2tp::engine<small>;
+using B = crypto::botan;
+using eng = l2tp::engine<B, small>;
 const auto lac_ep = transport::endpoint::v4(10, 0, 0, 1, 1701);
 const auto lns_ep = transport::endpoint::v4(10, 0, 0, 2, 1701);
 
@@ -69,8 +70,8 @@ void engine_l2tp_setup_teardown(benchmark::State& st) {
     l2tp::engine_config lc;
     lc.accept_tunnels = false;
     lc.hold_time = 1ms;
-    auto lac = std::make_unique<eng>(lc);
-    auto lns = std::make_unique<eng>(l2tp::engine_config{.hold_time = 1ms});
+    auto lac = std::make_unique<eng>(lc, B::random{});
+    auto lns = std::make_unique<eng>(l2tp::engine_config{.hold_time = 1ms}, B::random{});
     std::array<std::byte, 2048> buf{};
     time_point now{};
     for (auto _ : st) {
@@ -106,8 +107,8 @@ struct session_pair {
     session_pair() {
         l2tp::engine_config lc;
         lc.accept_tunnels = false;
-        lac = std::make_unique<eng>(lc);
-        lns = std::make_unique<eng>();
+        lac = std::make_unique<eng>(lc, B::random{});
+        lns = std::make_unique<eng>(l2tp::engine_config{}, B::random{});
         auto tid = lac->open_tunnel(lns_ep, now);
         exchange(*lac, *lns, now, buf);
         sid = *lac->open_session(*tid, now);
@@ -138,8 +139,8 @@ void engine_l2tp_ppp_data(benchmark::State& st) {
     sc.server = true;
     sc.local_ip = 0x0a000001;
     sc.peer_ip = 0x0a000002;
-    auto client = std::make_unique<ppp::link_engine<>>(cc);
-    auto server = std::make_unique<ppp::link_engine<>>(sc);
+    auto client = std::make_unique<ppp::link_engine<B>>(cc, B::random{});
+    auto server = std::make_unique<ppp::link_engine<B>>(sc, B::random{});
     client->start(p.now);
     server->start(p.now);
     std::array<std::byte, 2048> f{};
@@ -168,11 +169,11 @@ BENCHMARK(engine_l2tp_ppp_data)->Arg(64)->Arg(1400);
 // carrier-sized engine holding N established, quiet tunnels. A heap makes it
 // independent of N; the scan it replaced cost O(capacity).
 void engine_l2tp_timers(benchmark::State& st) {
-    using big = l2tp::engine<l2tp::carrier_limits>;
+    using big = l2tp::engine<B, l2tp::carrier_limits>;
     l2tp::engine_config lc;
     lc.accept_tunnels = false;
-    auto lac = std::make_unique<big>(lc);
-    auto lns = std::make_unique<big>();
+    auto lac = std::make_unique<big>(lc, B::random{});
+    auto lns = std::make_unique<big>(l2tp::engine_config{}, B::random{});
     std::array<std::byte, 2048> buf{};
     time_point now{};
     auto exchange_big = [&] {
@@ -213,14 +214,14 @@ BENCHMARK(engine_l2tp_timers)->Arg(100)->Arg(10000);
 
 // Memory: bytes per tunnel and per session, as counters.
 void engine_memory_per_tunnel_session(benchmark::State& st) {
-    using big = l2tp::engine<l2tp::carrier_limits>;
+    using big = l2tp::engine<B, l2tp::carrier_limits>;
     for (auto _ : st)
         benchmark::DoNotOptimize(sizeof(big));
     st.counters["engine_MiB_10k_tunnels_60k_sessions"] =
         static_cast<double>(sizeof(big)) / (1024.0 * 1024.0);
     st.counters["bytes_per_tunnel"] = static_cast<double>(sizeof(big::tunnel_type));
     st.counters["bytes_per_session"] = static_cast<double>(sizeof(l2tp::session));
-    st.counters["bytes_per_ppp_link"] = static_cast<double>(sizeof(ppp::link_engine<>));
+    st.counters["bytes_per_ppp_link"] = static_cast<double>(sizeof(ppp::link_engine<B>));
 }
 BENCHMARK(engine_memory_per_tunnel_session)->Iterations(1);
 

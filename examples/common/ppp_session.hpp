@@ -1,15 +1,14 @@
 // What the l2tp_lac and l2tp_lns examples both do around a PPP link carried
-// in an L2TP session: the crypto backend for CHAP/MS-CHAPv2, a random seed,
-// sending the link's frames and IP packets as L2TP data, and the log line of
-// an L2TP event.
+// in an L2TP session: sending the link's frames and IP packets as L2TP data,
+// and the log line of an L2TP event. The crypto backend and random source
+// are in common/crypto.hpp.
 #pragma once
 
 #include <l2sec/l2tp/engine.hpp>
 #include <l2sec/ppp/engine/link.hpp>
 #include <l2sec/transport/posix_udp.hpp>
-#ifdef L2SEC_HAVE_BOTAN
-#include <l2sec/crypto/botan.hpp>
-#endif
+
+#include "common/crypto.hpp"
 
 #include <array>
 #include <cstdint>
@@ -17,22 +16,6 @@
 #include <string>
 
 namespace l2sec::examples {
-
-#ifdef L2SEC_HAVE_BOTAN
-using crypto_backend = crypto::botan;
-#else
-using crypto_backend = void;
-#endif
-
-/// 64 bits from /dev/urandom (0 if it cannot be read).
-inline std::uint64_t random_seed() {
-    std::array<std::byte, 8> seed{};
-    if (auto rnd = std::fopen("/dev/urandom", "rb")) {
-        (void)!std::fread(seed.data(), 1, seed.size(), rnd);
-        std::fclose(rnd);
-    }
-    return load_be64(seed.data());
-}
 
 /// "a.b.c.d" for an IPv4 address in host order.
 inline std::string ipv4_text(std::uint32_t a) {

@@ -7,19 +7,15 @@
 #include <l2sec/l2tp/engine.hpp>
 #include <l2sec/l2tp/message.hpp>
 #include <l2sec/ppp/engine/link.hpp>
+#include <l2sec/testing/insecure_random.hpp>
 #include <l2sec/transport/memory_network.hpp>
-#ifdef L2SEC_HAVE_BOTAN
-#include <l2sec/crypto/botan.hpp>
-using crypto_backend = l2sec::crypto::botan;
-constexpr auto demo_auth = l2sec::ppp::auth_method::mschapv2;
-#else
-using crypto_backend = void;
-constexpr auto demo_auth = l2sec::ppp::auth_method::chap_md5;
-#endif
+
+#include "common/crypto.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <span>
 #include <string>
 
 using namespace l2sec;
@@ -27,9 +23,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using examples::crypto_backend;
+constexpr auto demo_auth = ppp::auth_method::mschapv2;
+// The demo replays the same run from --seed, so its randomness is the
+// deterministic generator that says it is insecure: a simulation, not a VPN.
+using demo_random = testing::insecure_deterministic_random;
 using net_t = transport::memory_network<256, 1600, 2>;
-using l2tp_engine = l2tp::engine<l2tp::limits<4, 16>>;
-using ppp_link = ppp::link_engine<crypto_backend>;
+using l2tp_engine = l2tp::engine<crypto_backend, l2tp::limits<4, 16>, demo_random>;
 
 bool quiet = false;
 time_point t0{};
@@ -92,10 +92,15 @@ std::string describe(bytes_view d) {
     return b;
 }
 
-std::optional<std::string_view> users(void*, std::string_view u) {
-    if (u == "alice") return std::string_view("wonderland");
-    return std::nullopt;
-}
+struct users {
+    std::optional<std::size_t> find_password(std::string_view u, std::span<char> out) noexcept {
+        constexpr std::string_view pw = "wonderland";
+        if (u != "alice") return std::nullopt;
+        std::copy(pw.begin(), pw.end(), out.begin());
+        return pw.size();
+    }
+} user_store;
+using ppp_link = ppp::link_engine<crypto_backend, demo_random, users>;
 
 // One side: L2TP engine + (once the session is up) a PPP link.
 struct side {
@@ -103,6 +108,7 @@ struct side {
     std::unique_ptr<l2tp_engine> l2tp;
     std::unique_ptr<ppp_link> ppp;
     ppp::link_config ppp_cfg;
+    std::uint64_t ppp_seed = 0;
     net_t::socket sock;
     std::uint16_t tunnel = 0, session = 0;
     bool ipcp_up = false, done = false;
@@ -178,27 +184,20 @@ int main(int argc, char** argv) {
     nc.host_name = "demo-lns";
     nc.accept_tunnels = true;
 
-    side lac{"LAC",
-             std::make_unique<l2tp_engine>(lc, l2tp::seeded_random(seed)),
-             nullptr,
-             {},
-             *net->open(lac_ep)};
-    side lns{"LNS",
-             std::make_unique<l2tp_engine>(nc, l2tp::seeded_random(seed + 1)),
-             nullptr,
-             {},
-             *net->open(lns_ep)};
+    side lac{"LAC",    std::make_unique<l2tp_engine>(lc, demo_random(seed)),
+             nullptr,  {},
+             seed * 3, *net->open(lac_ep)};
+    side lns{"LNS",    std::make_unique<l2tp_engine>(nc, demo_random(seed + 1)),
+             nullptr,  {},
+             seed * 5, *net->open(lns_ep)};
     lac.ppp_cfg.user = "alice";
     lac.ppp_cfg.password = "wonderland";
     lac.ppp_cfg.ask_dns = true;
-    lac.ppp_cfg.seed = seed * 3;
     lns.ppp_cfg.server = true;
     lns.ppp_cfg.require = demo_auth;
-    lns.ppp_cfg.lookup = &users;
     lns.ppp_cfg.local_ip = 0x0a000001;
     lns.ppp_cfg.peer_ip = 0x0a000064;
     lns.ppp_cfg.dns1 = 0x0a000001;
-    lns.ppp_cfg.seed = seed * 5;
     if (loss > 0)
         for (auto* c : {&lac.ppp_cfg, &lns.ppp_cfg})
             c->timers.max_configure = c->timers.max_terminate = 20;
@@ -233,7 +232,10 @@ int main(int argc, char** argv) {
                     break;
                 case l2tp::event_kind::session_up:
                     s->session = ev->session;
-                    s->ppp = std::make_unique<ppp_link>(s->ppp_cfg);
+                    s->ppp = s == &lns
+                                 ? std::make_unique<ppp_link>(s->ppp_cfg, demo_random(s->ppp_seed),
+                                                              user_store)
+                                 : std::make_unique<ppp_link>(s->ppp_cfg, demo_random(s->ppp_seed));
                     s->ppp->start(now);
                     break;
                 case l2tp::event_kind::session_down:

@@ -12,6 +12,8 @@
 #include <l2sec/pcap.hpp>
 #include <l2sec/ppp.hpp>
 
+#include "common/crypto.hpp"
+
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -124,7 +126,7 @@ void control_messages(generator& g) {
     }
     {  // SCCRP with the Challenge Response for the SCCRQ's challenge
         auto b = g.start(buf);
-        auto resp = l2tp::sccrp_response(g.sec(), chal());
+        auto resp = *l2tp::sccrp_response(l2sec::examples::md5(), g.sec(), chal());
         b.add(avps::message_type{message_type::sccrp})
             .add(avps::protocol_version{})
             .add(avps::framing_capabilities{avps::framing::sync})
@@ -140,7 +142,8 @@ void control_messages(generator& g) {
     }
     {  // SCCCN
         auto b = g.start(buf);
-        auto resp = l2tp::scccn_response(g.sec(), as_bytes("0123456789abcdef"));
+        auto resp =
+            *l2tp::scccn_response(l2sec::examples::md5(), g.sec(), as_bytes("0123456789abcdef"));
         b.add(avps::message_type{message_type::scccn})
             .add(avps::challenge_response{bytes_view(resp)});
         g.control(b);
@@ -192,7 +195,8 @@ void control_messages(generator& g) {
             .add(avps::call_serial_number{0xdeadbeef})
             .add(avps::bearer_type{avps::bearer::analog})
             .add(avps::physical_channel_id{3})
-            .add_hidden(avps::calling_number{as_bytes("5551234")}, g.sec(), as_bytes("pad"))
+            .add_hidden(l2sec::examples::md5(), avps::calling_number{as_bytes("5551234")}, g.sec(),
+                        as_bytes("pad"))
             .add(avps::called_number{as_bytes("5556789")})
             .add(avps::sub_address{as_bytes("sub")});
         g.control(b);
@@ -213,10 +217,11 @@ void control_messages(generator& g) {
             .add(avps::last_received_lcp_confreq{confreq})
             .add(avps::random_vector{rv2})
             .add(avps::proxy_authen_type{2})  // PPP CHAP
-            .add_hidden(avps::proxy_authen_name{as_bytes("alice")}, g.sec())
+            .add_hidden(l2sec::examples::md5(), avps::proxy_authen_name{as_bytes("alice")}, g.sec())
             .add(avps::proxy_authen_challenge{chal()})
             .add(avps::proxy_authen_id{9})
-            .add_hidden(avps::proxy_authen_response{chal()}, g.sec(), as_bytes("xy"))
+            .add_hidden(l2sec::examples::md5(), avps::proxy_authen_response{chal()}, g.sec(),
+                        as_bytes("xy"))
             .add(avps::private_group_id{as_bytes("grp1")})
             .add(avps::rx_connect_speed{33600})
             .add(avps::sequencing_required{});

@@ -14,6 +14,7 @@
 // octets in hex.
 #pragma once
 
+#include "../common/crypto.hpp"
 #include "context.hpp"
 #include "ppp_json.hpp"
 
@@ -140,7 +141,7 @@ inline void print_l2tp(packet_context& c, bytes_view payload, std::size_t base) 
                 bytes_view v = a.value();
                 bool ok = true;
                 if (a.hidden()) {
-                    auto u = l2tp::unhide(a, as_bytes(*c.opts.l2tp_secret), plain);
+                    auto u = l2tp::unhide(examples::md5(), a, as_bytes(*c.opts.l2tp_secret), plain);
                     if (!u) {
                         c.fail("l2tp", u.error(), base);
                         j.hex(a.value());

@@ -9,6 +9,7 @@
 // Exit status: 0 when the tunnel and session (and with --ppp, IPCP) came up
 // and everything was torn down (a CDN from the LNS is handled and reported),
 // 1 otherwise.
+#include <l2sec/core/checksum.hpp>
 #include <l2sec/l2tp/engine.hpp>
 #include <l2sec/ppp/engine/link.hpp>
 #include <l2sec/transport/posix_udp.hpp>
@@ -24,6 +25,7 @@
 using namespace l2sec;
 using examples::crypto_backend;
 using examples::ipv4_text;
+using examples::random_source;
 using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
@@ -66,8 +68,7 @@ int main(int argc, char** argv) {
     cfg.secret = as_bytes(secret);
     cfg.accept_tunnels = false;
     cfg.hold_time = 1s;
-    std::uint64_t seed = examples::random_seed();
-    auto e = std::make_unique<l2tp::engine<>>(cfg, l2tp::seeded_random(seed));
+    auto e = std::make_unique<l2tp::engine<crypto_backend>>(cfg, random_source{});
 
     auto t0 = examples::now();
     auto tid = e->open_tunnel(*lns, t0);
@@ -94,7 +95,6 @@ int main(int argc, char** argv) {
         pcfg.can_answer = {false, false, true, false};
     else if (auth == "mschapv2")
         pcfg.can_answer = {false, false, false, true};
-    pcfg.seed = seed ^ 0x9e3779b97f4a7c15ull;
     int sent_pings = 0, replies = 0;
     time_point next_ping = time_point::max();
     auto send_frames = [&] {
@@ -123,7 +123,8 @@ int main(int argc, char** argv) {
                 std::printf("l2tp: session up: local %u, peer %u\n", ev.session,
                             s ? s->peer_id : 0);
                 if (with_ppp) {
-                    link = std::make_unique<ppp::link_engine<crypto_backend>>(pcfg);
+                    link =
+                        std::make_unique<ppp::link_engine<crypto_backend>>(pcfg, random_source{});
                     link->start(now);
                     std::printf("ppp: LCP started (user %s)\n", user.c_str());
                     send_frames();
@@ -212,16 +213,8 @@ int main(int argc, char** argv) {
                 p[20] = std::byte{8};
                 store_be16(p.data() + 24, 0x1234);
                 store_be16(p.data() + 26, static_cast<std::uint16_t>(++sent_pings));
-                auto csum = [&](std::size_t from, std::size_t to, std::size_t at) {
-                    std::uint32_t sum = 0;
-                    for (std::size_t i = from; i < to; i += 2)
-                        sum += load_be16(p.data() + i);
-                    while (sum >> 16)
-                        sum = (sum & 0xffff) + (sum >> 16);
-                    store_be16(p.data() + at, static_cast<std::uint16_t>(~sum));
-                };
-                csum(0, 20, 10);
-                csum(20, 28, 22);
+                store_be16(p.data() + 10, internet_checksum(bytes_view(p).first(20)));
+                store_be16(p.data() + 22, internet_checksum(bytes_view(p).subspan(20)));
                 if (examples::send_ip(*e, *sock, sid, *link, p)) {
                     std::printf("ip: echo request %d to %s\n", sent_pings, ipv4_text(dst).c_str());
                 }

@@ -8,6 +8,7 @@
 //             [--dns 10.99.0.1] [--sessions 1] [--timeout 60] [--no-ppp]
 //
 // users.txt: one "name password" per line; '#' starts a comment.
+#include <l2sec/core/checksum.hpp>
 #include <l2sec/l2tp/engine.hpp>
 #include <l2sec/ppp/engine/link.hpp>
 #include <l2sec/transport/posix_udp.hpp>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <string>
 
@@ -26,17 +28,24 @@
 using namespace l2sec;
 using examples::crypto_backend;
 using examples::ipv4_text;
+using examples::random_source;
 using namespace std::chrono_literals;
 
 namespace {
 
 std::map<std::string, std::string, std::less<>> users;
 
-std::optional<std::string_view> lookup(void*, std::string_view user) {
-    auto it = users.find(user);
-    if (it == users.end()) return std::nullopt;
-    return std::string_view(it->second);
-}
+// The credential store: users.txt, read once at start.
+struct file_users {
+    std::optional<std::size_t> find_password(std::string_view user, std::span<char> out) noexcept {
+        auto it = users.find(user);
+        if (it == users.end() || it->second.size() > out.size()) return std::nullopt;
+        std::copy(it->second.begin(), it->second.end(), out.begin());
+        return it->second.size();
+    }
+};
+file_users store;
+using link_t = ppp::link_engine<crypto_backend, random_source, file_users>;
 
 std::optional<std::uint32_t> parse_ip(const std::string& s) {
     auto e = examples::parse_endpoint(s, 0);
@@ -45,7 +54,7 @@ std::optional<std::uint32_t> parse_ip(const std::string& s) {
 }
 
 struct call {
-    std::unique_ptr<ppp::link_engine<crypto_backend>> link;
+    std::unique_ptr<link_t> link;
     std::uint32_t address = 0;
 };
 
@@ -106,12 +115,11 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    std::uint64_t seed = examples::random_seed();
     l2tp::engine_config cfg;
     cfg.host_name = host;
     cfg.secret = as_bytes(secret);
     cfg.hold_time = 2s;
-    auto e = std::make_unique<l2tp::engine<>>(cfg, l2tp::seeded_random(seed));
+    auto e = std::make_unique<l2tp::engine<crypto_backend>>(cfg, random_source{});
     std::printf("l2tp: LNS listening on %s (%zu users, auth %s, pool %s)\n",
                 examples::to_text(sock->local_endpoint()).c_str(), users.size(), auth.c_str(),
                 pool_arg.c_str());
@@ -158,13 +166,11 @@ int main(int argc, char** argv) {
                 ppp::link_config pc;
                 pc.server = true;
                 pc.require = method;
-                pc.lookup = &lookup;
                 pc.local_ip = *local_ip;
                 pc.peer_ip = c.address;
                 pc.dns1 = dns;
                 pc.name = host;
-                pc.seed = seed + ev.session;
-                c.link = std::make_unique<ppp::link_engine<crypto_backend>>(pc);
+                c.link = std::make_unique<link_t>(pc, random_source{}, store);
                 c.link->start(now);
                 auto& slot = calls[ev.session] = std::move(c);
                 send_frames(ev.session, slot);
@@ -198,8 +204,8 @@ int main(int argc, char** argv) {
             copy_to(mutable_bytes(r).subspan(12, 4), (*ip)->subspan(16, 4));
             copy_to(mutable_bytes(r).subspan(16, 4), (*ip)->subspan(12, 4));
             r[20] = std::byte{0};
-            std::uint32_t sum = static_cast<std::uint32_t>(load_be16(r.data() + 22)) + 0x0800;
-            store_be16(r.data() + 22, static_cast<std::uint16_t>(sum + (sum >> 16)));
+            store_be16(r.data() + 22, 0);
+            store_be16(r.data() + 22, internet_checksum(bytes_view(r).subspan(20, n - 20)));
             (void)examples::send_ip(*e, *sock, sid, *c.link, bytes_view(r.data(), n));
             std::printf("ip: echo request from %s answered\n",
                         ipv4_text(load_be32((*ip)->data() + 12)).c_str());

@@ -1,7 +1,9 @@
-// Core vocabulary: bytes, reader/writer, result and errors, fixed containers.
+// Core vocabulary: bytes, reader/writer, result and errors, fixed containers,
+// the clock seam and the Internet checksum.
 #pragma once
 
 #include <l2sec/core/bytes.hpp>
+#include <l2sec/core/checksum.hpp>
 #include <l2sec/core/clock.hpp>
 #include <l2sec/core/error.hpp>
 #include <l2sec/core/reader.hpp>

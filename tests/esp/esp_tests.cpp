@@ -7,6 +7,7 @@
 #include <l2sec/crypto.hpp>
 #include <l2sec/crypto/botan.hpp>
 #include <l2sec/esp.hpp>
+#include <l2sec/testing/insecure_random.hpp>
 
 #include "support/alloc_counter.hpp"
 #include "support/hex.hpp"
@@ -22,7 +23,7 @@ using l2sec::test::to_hex;
 namespace {
 
 // A minimal user-written backend: NULL encryption only, HMAC from the
-// portable SHA-1/SHA-256 of crypto/, no Botan anywhere. It plugs into the same
+// standard-library-only crypto::portable, no Botan anywhere. It plugs into the same
 // esp::sa template as crypto::botan.
 struct user_backend {
     struct aead {
@@ -35,18 +36,7 @@ struct user_backend {
         bool encrypt(bytes_view, mutable_bytes) { return false; }
         bool decrypt(bytes_view, mutable_bytes) { return false; }
     };
-    struct mac {
-        std::variant<crypto::hmac<crypto::sha1>, crypto::hmac<crypto::sha256>> h;
-        std::size_t output_size() const {
-            return std::visit([](auto& m) { return m.output_size(); }, h);
-        }
-        void update(bytes_view in) {
-            std::visit([&](auto& m) { m.update(in); }, h);
-        }
-        void final(mutable_bytes out) {
-            std::visit([&](auto& m) { m.final(out); }, h);
-        }
-    };
+    using mac = crypto::portable::mac;
     struct random {
         bool fill(mutable_bytes) { return true; }
     };
@@ -57,9 +47,7 @@ struct user_backend {
         return crypto::errc::unsupported_algorithm;
     }
     static result<mac> make_mac(crypto::mac_id id, bytes_view key) {
-        if (id == crypto::mac_id::hmac_sha1) return mac{crypto::hmac<crypto::sha1>(key)};
-        if (id == crypto::mac_id::hmac_sha256) return mac{crypto::hmac<crypto::sha256>(key)};
-        return crypto::errc::unsupported_algorithm;
+        return crypto::portable::make_mac(id, key);
     }
 };
 static_assert(crypto::datapath_backend<user_backend>);
@@ -104,7 +92,7 @@ struct packet_buf {
 
 bool ipv4_checksum_ok(bytes_view pkt) {
     std::size_t hl = (std::to_integer<std::size_t>(pkt[0]) & 15) * 4;
-    return esp::udp_encap::fold(esp::udp_encap::sum16(pkt.first(hl))) == 0xffff;
+    return l2sec::internet_checksum(pkt.first(hl)) == 0;
 }
 
 const char* suite_names[] = {"aes128-gcm",        "aes256-gcm",        "chacha20-poly1305",
@@ -283,7 +271,7 @@ TEST_CASE("esp: malformed inbound packets give precise errors and leave the SA u
 
 TEST_CASE("esp: bad padding and pad length are caught after a valid ICV") {
     // NULL encryption lets the test craft authentic packets with bad trailers:
-    // the ICV is computed here with the portable HMAC-SHA-1.
+    // the ICV is computed here with crypto::portable's HMAC-SHA-1.
     auto s = *esp::parse_suite("null-sha1");
     auto k = keys_for(s);
     auto in = bsa::make(config(s, k));
@@ -292,9 +280,9 @@ TEST_CASE("esp: bad padding and pad length are caught after a valid ICV") {
         store_be32(pkt.data(), 0x11223344);
         store_be32(pkt.data() + 4, seq);
         std::copy(body.begin(), body.end(), pkt.begin() + 8);
-        crypto::hmac<crypto::sha1> h(k.integ);
-        h.update(bytes_view(pkt).first(8 + body.size()));
-        h.final(mutable_bytes(pkt).subspan(8 + body.size()));
+        auto h = crypto::portable::make_mac(crypto::mac_id::hmac_sha1, k.integ);
+        h->update(bytes_view(pkt).first(8 + body.size()));
+        h->final(mutable_bytes(pkt).subspan(8 + body.size()));
         return pkt;
     };
     // payload "ab", padding 01 02 03 04 05 07(!) ... pad length 6, next header 17
@@ -619,11 +607,11 @@ TEST_CASE("esp: transport-mode checksum fix-up behind a NAT (RFC 3948 3.1.2)") {
     auto seg = hex("06a5 06a5 0010 0000 6c327470 00000000");
     store_be16(seg.data() + 6, l4_checksum(orig_src, orig_dst, esp::proto::udp, seg, 6));
     REQUIRE(load_be16(seg.data() + 6) != 0);
-    // Verification over the pseudo-header sums to 0xffff.
+    // Verification over the pseudo-header checksums to 0.
     auto verify = [&](bytes_view src, bytes_view d) {
-        std::uint32_t acc =
-            sum16(src) + sum16(d) + esp::proto::udp + static_cast<std::uint32_t>(seg.size());
-        return fold(sum16(seg, acc)) == 0xffff;
+        std::uint32_t acc = checksum_add(checksum_add(0, src), d) + esp::proto::udp +
+                            static_cast<std::uint32_t>(seg.size());
+        return checksum_fold(checksum_add(acc, seg)) == 0;
     };
     CHECK(verify(orig_src, orig_dst));
     CHECK_FALSE(verify(nat_src, dst));
@@ -641,9 +629,9 @@ TEST_CASE("esp: transport-mode checksum fix-up behind a NAT (RFC 3948 3.1.2)") {
     // TCP: checksum at offset 16.
     auto tcp = hex("04d2 0050 00000001 00000000 5002 2000 0000 0000 68656c6c6f");
     REQUIRE(fix_transport_checksum(esp::proto::tcp, tcp, nat_src, dst));
-    std::uint32_t acc =
-        sum16(nat_src) + sum16(dst) + esp::proto::tcp + static_cast<std::uint32_t>(tcp.size());
-    CHECK(fold(sum16(tcp, acc)) == 0xffff);
+    std::uint32_t acc = checksum_add(checksum_add(0, nat_src), dst) + esp::proto::tcp +
+                        static_cast<std::uint32_t>(tcp.size());
+    CHECK(checksum_fold(checksum_add(acc, tcp)) == 0);
 }
 
 TEST_CASE("esp: AEAD tampering anywhere fails the ICV and changes nothing") {
@@ -848,4 +836,35 @@ TEST_CASE("esp: allocations when rejecting a packet with a bad ICV") {
             CHECK(n == 0);
         }
     }
+}
+
+TEST_CASE("esp: a CBC SA draws its IV prefix from the random source it is given") {
+    // The IV is E_K(prefix | seq) (NIST SP 800-38A appendix C): the same
+    // prefix gives the same IVs, another prefix other IVs. The deterministic
+    // generator makes that visible; production passes a CSPRNG.
+    auto s = *esp::parse_suite("aes128-cbc-sha1");
+    auto k = keys_for(s);
+    auto first_iv = [&](auto& random) {
+        auto out = bsa::make(config(s, k), random);
+        REQUIRE(out);
+        packet_buf p(40);
+        auto pkt = out->protect(p.buf, p.off, p.len, esp::proto::udp);
+        REQUIRE(pkt);
+        return to_hex(pkt->subspan(8, 16));
+    };
+    l2sec::testing::insecure_deterministic_random a(1), a_again(1), b(2);
+    const auto iv_a = first_iv(a);
+    CHECK(first_iv(a_again) == iv_a);
+    CHECK(first_iv(b) != iv_a);
+    crypto::botan::random real;
+    CHECK(first_iv(real) != iv_a);
+    // A failing source is refused, not ignored.
+    struct broken {
+        bool fill(mutable_bytes) noexcept { return false; }
+    } none;
+    CHECK(bsa::make(config(s, k), none).error() == esp::errc::crypto_failure);
+    // AEAD suites draw nothing: the source may fail.
+    auto g = *esp::parse_suite("aes256-gcm");
+    auto gk = keys_for(g);
+    CHECK(bsa::make(config(g, gk), none));
 }

@@ -4,7 +4,9 @@
 // with time advancing by the flags' upper bits. Everything the engines send,
 // every event and every timer is exercised; nothing may crash, leak or read
 // out of bounds, and the engines' counts must stay within their capacities.
+#include <l2sec/crypto/portable.hpp>
 #include <l2sec/l2tp/engine.hpp>
+#include <l2sec/testing/insecure_random.hpp>
 
 #include <array>
 #include <cstddef>
@@ -13,7 +15,8 @@
 #include <memory>
 
 using namespace l2sec;
-using eng = l2tp::engine<l2tp::limits<4, 8, 4, 4, 256>>;
+using rnd = testing::insecure_deterministic_random;  // reproducible runs
+using eng = l2tp::engine<crypto::portable, l2tp::limits<4, 8, 4, 4, 256>, rnd>;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     l2tp::engine_config lc;
@@ -21,8 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     l2tp::engine_config nc;
     nc.secret = as_bytes("fuzz");
     nc.hide_avps = true;
-    auto lns = std::make_unique<eng>(nc);
-    auto lac = std::make_unique<eng>(lc);
+    auto lns = std::make_unique<eng>(nc, rnd(1));
+    auto lac = std::make_unique<eng>(lc, rnd(2));
     const auto peer = transport::endpoint::v4(10, 0, 0, 1, 1701);
     const auto lns_ep = transport::endpoint::v4(10, 0, 0, 2, 1701);
     time_point now{};

@@ -3,29 +3,32 @@
 // [flags u8][length u16][frame] go to the server (flag bit 0 clear) or the
 // client, with time advancing by the flags' upper bits. Every frame queued,
 // event and timer is exercised.
+#include <l2sec/crypto/portable.hpp>
 #include <l2sec/ppp/engine/link.hpp>
-#if __has_include(<botan/version.h>)
-#include <l2sec/crypto/botan.hpp>
-using crypto_backend = l2sec::crypto::botan;
-#else
-using crypto_backend = void;
-#endif
+#include <l2sec/testing/insecure_random.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <span>
 
 using namespace l2sec;
-using link_t = ppp::link_engine<crypto_backend>;
+using rnd = testing::insecure_deterministic_random;  // reproducible runs
 
 namespace {
-std::optional<std::string_view> users(void*, std::string_view u) {
-    if (u == "alice") return std::string_view("wonderland");
-    return std::nullopt;
-}
+struct users {
+    std::optional<std::size_t> find_password(std::string_view u, std::span<char> out) noexcept {
+        constexpr std::string_view pw = "wonderland";
+        if (u != "alice") return std::nullopt;
+        std::copy(pw.begin(), pw.end(), out.begin());
+        return pw.size();
+    }
+};
 }  // namespace
+using link_t = ppp::link_engine<crypto::portable, rnd, users>;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;
@@ -34,7 +37,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ppp::link_config sc;
     sc.server = true;
     sc.require = methods[data[0] & 3];
-    sc.lookup = &users;
     sc.local_ip = 0x0a000001;
     sc.peer_ip = 0x0a000002;
     sc.dns1 = 0x08080808;
@@ -44,8 +46,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cc.password = "wonderland";
     cc.ask_dns = true;
     cc.ipv6 = (data[0] & 8) != 0;
-    auto server = std::make_unique<link_t>(sc);
-    auto client = std::make_unique<link_t>(cc);
+    users store;
+    auto server = std::make_unique<link_t>(sc, rnd(1), store);
+    auto client = std::make_unique<link_t>(cc, rnd(2));
     time_point now{};
     server->start(now);
     client->start(now);

@@ -92,13 +92,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             store_be32(pkt.data(), f.cfg.spi);
             store_be32(pkt.data() + 4, seq);
             std::copy(buf.begin() + 5, buf.end(), pkt.begin() + 8);
-            crypto::hmac<crypto::sha256> h(f.ik);
-            h.update(bytes_view(pkt).first(pkt.size() - 16));
+            auto h = crypto::portable::make_mac(crypto::mac_id::hmac_sha256, f.ik);
+            h->update(bytes_view(pkt).first(pkt.size() - 16));
             if (esn) {
                 std::array<std::byte, 4> hi{};
-                h.update(hi);
+                h->update(hi);
             }
-            h.final(mutable_bytes(pkt).last(16));
+            h->final(mutable_bytes(pkt).last(16));
             auto r = sa->unprotect(pkt);
             if (r) {
                 check(r->seq == seq);

@@ -472,8 +472,9 @@ TEST_CASE("NAT detection hashes equal the NAT-D / NAT_DETECTION_*_IP data the pe
 
 namespace {
 
-/// A user-written backend without Botan: HMAC-SHA1/SHA-256 from l2sec's
-/// portable hashes, nothing else. The IKEv2 key schedule only needs its PRF.
+/// A user-written backend without Botan: HMAC-SHA1/SHA-256 from
+/// crypto::portable (standard library only), nothing else. The IKEv2 key schedule only needs its
+/// PRF.
 struct portable_prf_backend {
     struct aead {
         std::size_t tag_size() const noexcept { return 16; }
@@ -485,33 +486,7 @@ struct portable_prf_backend {
         bool encrypt(bytes_view, mutable_bytes) noexcept { return false; }
         bool decrypt(bytes_view, mutable_bytes) noexcept { return false; }
     };
-    class mac {
-      public:
-        explicit mac(bool sha256, bytes_view key) noexcept : sha256_(sha256) {
-            if (sha256_)
-                h256_.set_key(key);
-            else
-                h1_.set_key(key);
-        }
-        std::size_t output_size() const noexcept { return sha256_ ? 32 : 20; }
-        void update(bytes_view in) noexcept {
-            if (sha256_)
-                h256_.update(in);
-            else
-                h1_.update(in);
-        }
-        void final(mutable_bytes out) noexcept {
-            if (sha256_)
-                h256_.final(out);
-            else
-                h1_.final(out);
-        }
-
-      private:
-        bool sha256_;
-        crypto::hmac<crypto::sha1> h1_;
-        crypto::hmac<crypto::sha256> h256_;
-    };
+    using mac = crypto::portable::mac;
     struct random {
         bool fill(mutable_bytes) noexcept { return false; }
     };
@@ -522,9 +497,9 @@ struct portable_prf_backend {
         return crypto::errc::unsupported_algorithm;
     }
     static result<mac> make_mac(crypto::mac_id id, bytes_view key) noexcept {
-        if (id == crypto::mac_id::hmac_sha256) return mac(true, key);
-        if (id == crypto::mac_id::hmac_sha1) return mac(false, key);
-        return crypto::errc::unsupported_algorithm;
+        if (id != crypto::mac_id::hmac_sha256 && id != crypto::mac_id::hmac_sha1)
+            return crypto::errc::unsupported_algorithm;
+        return crypto::portable::make_mac(id, key);
     }
 };
 static_assert(crypto::datapath_backend<portable_prf_backend>);

@@ -5,6 +5,7 @@
 #include "../../examples/inspect/l2tp_json.hpp"
 #include "../../examples/inspect/ppp_json.hpp"
 
+#include <l2sec/crypto/portable.hpp>
 #include <l2sec/pcap.hpp>
 
 #include "support/hex.hpp"
@@ -132,11 +133,9 @@ TEST_CASE("hidden AVPs: hex without a secret, unhidden with it") {
     // Number (22) "1234": hidden = MD5(00 16 | "sec" | 01020304) XOR (0004 "1234").
     std::array<std::byte, 16> key{};
     {
-        crypto::md5 h;
-        h.update(hex("0016"));
-        h.update(as_bytes("sec"));
-        h.update(hex("01020304"));
-        h.final(key);
+        auto h = crypto::portable::make_hash(crypto::hash_id::md5);
+        REQUIRE(h);
+        crypto::digest(*h, key, hex("0016"), as_bytes("sec"), hex("01020304"));
     }
     auto plain = hex("0004 31323334");
     std::vector<std::byte> msg =

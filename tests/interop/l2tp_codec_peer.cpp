@@ -9,6 +9,7 @@
 // are hidden AVPs (4.3) -> ICRP -> ICCN -> (xl2tpd's pppd cannot start here)
 // CDN -> ZLB -> StopCCN -> ZLB. Every received message is printed with its
 // AVPs. Exit 0 when every step happened as the RFC says.
+#include <l2sec/crypto/portable.hpp>
 #include <l2sec/l2tp.hpp>
 
 #include <arpa/inet.h>
@@ -39,6 +40,9 @@ std::uint16_t nr = 0;        // next Ns we expect from the peer
 std::uint16_t peer_tid = 0;  // the LNS's tunnel ID
 std::string secret;
 int failures = 0;
+// MD5 for hidden AVPs and tunnel authentication: this peer needs no crypto
+// library, so it uses the standard-library-only backend.
+auto md5 = *l2sec::crypto::portable::make_hash(l2sec::crypto::hash_id::md5);
 
 void fail(const char* what) {
     std::printf("FAIL: %s\n", what);
@@ -67,7 +71,7 @@ void print_octets(bytes_view b) {
 // Print one AVP as its typed value (unhidden when hidden).
 void print_avp(const l2tp::avp_view& a) {
     std::array<std::byte, 1024> plain{};
-    auto p = l2tp::unhide(a, as_bytes(secret), plain);
+    auto p = l2tp::unhide(md5, a, as_bytes(secret), plain);
     if (!p) {
         std::printf("    %s: %s\n", a.name(), p.error().message().c_str());
         fail("unhide");
@@ -193,14 +197,14 @@ int main(int argc, char** argv) {
     auto resp = m.get<avps::challenge_response>();
     if (!resp)
         fail("SCCRP without Challenge Response");
-    else if (!l2tp::verify_challenge_response(2, sec, our_challenge, resp->value))
+    else if (!l2tp::verify_challenge_response(md5, 2, sec, our_challenge, resp->value))
         fail("SCCRP Challenge Response wrong");
     else
         std::printf("  SCCRP Challenge Response verified\n");
     std::array<std::byte, 256> lns_challenge_buf{};
     bytes_view lns_challenge{};
     if (auto ch = m.find(l2tp::avp_type::challenge)) {
-        auto p = l2tp::unhide(*ch, sec, lns_challenge_buf);
+        auto p = l2tp::unhide(md5, *ch, sec, lns_challenge_buf);
         if (p) lns_challenge = *p;
     }
 
@@ -209,8 +213,8 @@ int main(int argc, char** argv) {
         l2tp::message_builder b(tx, peer_tid, 0, ns, nr);
         b.add(avps::message_type{l2tp::message_type::scccn});
         if (!lns_challenge.empty()) {
-            auto d = l2tp::scccn_response(sec, lns_challenge);
-            b.add(avps::challenge_response{d});
+            auto d = l2tp::scccn_response(md5, sec, lns_challenge);
+            if (d) b.add(avps::challenge_response{*d});
         }
         auto out = b.finish();
         std::printf("-> SCCCN%s\n", lns_challenge.empty() ? "" : " with Challenge Response");
@@ -226,8 +230,8 @@ int main(int argc, char** argv) {
         l2tp::message_builder b(tx, peer_tid, 0, ns, nr);
         b.add(avps::message_type{l2tp::message_type::icrq})
             .add(avps::random_vector{rv})
-            .add_hidden(avps::assigned_session_id{our_sid}, sec, pad)
-            .add_hidden(avps::call_serial_number{12345}, sec)
+            .add_hidden(md5, avps::assigned_session_id{our_sid}, sec, pad)
+            .add_hidden(md5, avps::call_serial_number{12345}, sec)
             .add(avps::bearer_type{avps::bearer::analog});
         auto out = b.finish();
         std::printf("-> ICRQ (hidden Assigned Session ID and Call Serial Number)\n");
@@ -242,7 +246,8 @@ int main(int argc, char** argv) {
     {
         auto a = m.find(l2tp::avp_type::assigned_session_id);
         std::array<std::byte, 64> pb{};
-        auto p = a ? l2tp::unhide(*a, sec, pb) : l2sec::result<bytes_view>(l2tp::errc::missing_avp);
+        auto p =
+            a ? l2tp::unhide(md5, *a, sec, pb) : l2sec::result<bytes_view>(l2tp::errc::missing_avp);
         auto v = p ? avps::assigned_session_id::decode(*p, a->offset()) : p.error();
         if (!v)
             fail("ICRP Assigned Session ID");

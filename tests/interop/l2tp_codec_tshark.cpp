@@ -8,6 +8,7 @@
 // in tshark's "-T fields -E separator=/t" layout (occurrences joined by ",").
 //
 //   l2tp_codec_tshark <out.pcap>
+#include <l2sec/crypto/portable.hpp>
 #include <l2sec/l2tp.hpp>
 #include <l2sec/pcap.hpp>
 
@@ -28,6 +29,8 @@ namespace {
 l2sec::pcap::vector_writer pcap_out;
 std::uint32_t frame_no = 0;
 const auto secret = as_bytes("tshark-secret");
+// MD5 from the standard-library-only backend: this generator links no crypto library.
+auto md5 = *l2sec::crypto::portable::make_hash(l2sec::crypto::hash_id::md5);
 
 void emit(bytes_view l2tp_bytes) {
     std::array<std::byte, 2048> frame{};
@@ -103,10 +106,10 @@ void add_all_for(l2tp::message_builder& b, mt t, const std::array<std::byte, 16>
                 .add(avps::receive_window_size{8})
                 .add(avps::challenge{sixteen});
             if (t == mt::sccrp)
-                b.add(avps::challenge_response{l2tp::sccrp_response(secret, sixteen)});
+                b.add(avps::challenge_response{*l2tp::sccrp_response(md5, secret, sixteen)});
             break;
         case mt::scccn:
-            b.add(avps::challenge_response{l2tp::scccn_response(secret, sixteen)});
+            b.add(avps::challenge_response{*l2tp::scccn_response(md5, secret, sixteen)});
             break;
         case mt::stopccn:
             b.add(avps::assigned_tunnel_id{100})
@@ -135,7 +138,7 @@ void add_all_for(l2tp::message_builder& b, mt t, const std::array<std::byte, 16>
             break;
         case mt::icrq:
             b.add(avps::random_vector{rv})
-                .add_hidden(avps::assigned_session_id{7}, secret)
+                .add_hidden(md5, avps::assigned_session_id{7}, secret)
                 .add(avps::call_serial_number{43})
                 .add(avps::bearer_type{avps::bearer::digital})
                 .add(avps::physical_channel_id{1})

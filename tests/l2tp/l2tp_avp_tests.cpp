@@ -6,6 +6,7 @@
 #include <l2sec/pcap.hpp>
 
 #include "support/alloc_counter.hpp"
+#include "support/backends.hpp"
 #include "support/hex.hpp"
 
 #include <array>
@@ -201,7 +202,9 @@ TEST_CASE(
           "l2sec.l2tp: AVP is incorrect size (Assigned Tunnel ID) at offset 20");
 }
 
-TEST_CASE("hidden AVPs: known answers computed independently (RFC 2661 4.3)") {
+TEST_CASE_TEMPLATE_DEFINE("hidden AVPs: known answers computed independently (RFC 2661 4.3)", B,
+                          hidden_kat) {
+    auto md5 = *B::make_hash(crypto::hash_id::md5);
     // Vectors computed with /usr/bin/python3 hashlib, following 4.3 literally:
     //   p = struct.pack('>H', len(value)) + value + padding
     //   b1 = md5(struct.pack('>H', type) + secret + rv); c1 = p[0:16] ^ b1
@@ -214,8 +217,8 @@ TEST_CASE("hidden AVPs: known answers computed independently (RFC 2661 4.3)") {
     const std::array<std::byte, 3> pad{std::byte{0xaa}, std::byte{0xbb}, std::byte{0xcc}};
     auto bytes = build(message_type::icrq, [&](auto& b) {
         b.add(avps::random_vector{rv16})
-            .add_hidden(avps::assigned_session_id{0x1234}, secret)
-            .add_hidden(avps::calling_number{as_bytes("5551234567890123456789")}, secret, pad);
+            .add_hidden(md5, avps::assigned_session_id{0x1234}, secret)
+            .add_hidden(md5, avps::calling_number{as_bytes("5551234567890123456789")}, secret, pad);
     });
     auto m = l2tp::parse(bytes);
     REQUIRE(m);
@@ -228,7 +231,7 @@ TEST_CASE("hidden AVPs: known answers computed independently (RFC 2661 4.3)") {
     CHECK(to_hex(v[2].random_vector()) == to_hex(rv16));
 
     std::array<std::byte, 64> out{};
-    auto p = l2tp::unhide(v[2], secret, out);
+    auto p = l2tp::unhide(md5, v[2], secret, out);
     REQUIRE(p);
     CHECK(to_hex(*p) == "1234");
     CHECK(l2tp::visit_avp(v[2], [](const auto&) {}).error() == l2tp::errc::avp_is_hidden);
@@ -240,42 +243,46 @@ TEST_CASE("hidden AVPs: known answers computed independently (RFC 2661 4.3)") {
     }));
     CHECK(sid == 0x1234);
     // message_view::get with a secret unhides when needed.
-    auto got = m->get<avps::assigned_session_id>(secret, out);
+    auto got = m->template get<avps::assigned_session_id>(md5, secret, out);
     REQUIRE(got);
     CHECK(got->value == 0x1234);
-    CHECK(m->get<avps::calling_number>(secret, out)->text() == "5551234567890123456789");
-    CHECK(m->get<avps::random_vector>(secret, out)->value.size() == 16);
-    CHECK(m->get<avps::assigned_session_id>(as_bytes("wrong"), out).error() ==
+    CHECK(m->template get<avps::calling_number>(md5, secret, out)->text() ==
+          "5551234567890123456789");
+    CHECK(m->template get<avps::random_vector>(md5, secret, out)->value.size() == 16);
+    CHECK(m->template get<avps::assigned_session_id>(md5, as_bytes("wrong"), out).error() ==
           l2tp::errc::hidden_bad_length);
-    CHECK(m->get<avps::host_name>(secret, out).error() == l2tp::errc::missing_avp);
-    auto p2 = l2tp::unhide(v[3], secret, out);
+    CHECK(m->template get<avps::host_name>(md5, secret, out).error() == l2tp::errc::missing_avp);
+    auto p2 = l2tp::unhide(md5, v[3], secret, out);
     REQUIRE(p2);
     CHECK(as_chars(*p2) == "5551234567890123456789");
     // A non-hidden AVP unhides to its own value.
-    CHECK(to_hex(*l2tp::unhide(v[1], secret, out)) == to_hex(rv16));
+    CHECK(to_hex(*l2tp::unhide(md5, v[1], secret, out)) == to_hex(rv16));
 
     // Wrong secret: the decrypted Original Length is 61817 (python, as above
     // with secret "wrong"): impossible, reported at the AVP's offset.
-    auto bad = l2tp::unhide(v[2], as_bytes("wrong"), out);
+    auto bad = l2tp::unhide(md5, v[2], as_bytes("wrong"), out);
     REQUIRE_FALSE(bad);
     CHECK(bad.error() == l2tp::errc::hidden_bad_length);
     CHECK(bad.error().offset == v[2].offset());
     // Output buffer too small, hidden value under 2 octets, no Random Vector.
     std::array<std::byte, 3> tiny{};
-    CHECK(l2tp::unhide(v[2], secret, tiny).error() == l2sec::errc::buffer_too_small);
+    CHECK(l2tp::unhide(md5, v[2], secret, tiny).error() == l2sec::errc::buffer_too_small);
     std::array<std::byte, 1> one{};
-    CHECK(l2tp::unhide_value(14, secret, rv16, one, out, 30).error() ==
+    CHECK(l2tp::unhide_value(md5, 14, secret, rv16, one, out, 30).error() ==
           l2tp::errc::hidden_too_short);
-    CHECK(l2tp::unhide_value(14, secret, {}, v[2].value(), out, 30).error() ==
+    CHECK(l2tp::unhide_value(md5, 14, secret, {}, v[2].value(), out, 30).error() ==
           l2tp::errc::hidden_without_random_vector);
 }
+TEST_CASE_TEMPLATE_APPLY(hidden_kat, test::auth_backends);
 
-TEST_CASE(
-    "hidden AVPs: add_hidden_raw gives the same known answer; hiding Message Type is refused") {
+TEST_CASE_TEMPLATE_DEFINE(
+    "hidden AVPs: add_hidden_raw gives the same known answer; hiding Message Type is refused", B,
+    hidden_raw) {
+    auto md5 = *B::make_hash(crypto::hash_id::md5);
     const auto secret = as_bytes("secret");
     const std::array<std::byte, 2> sid{std::byte{0x12}, std::byte{0x34}};
     auto bytes = build(message_type::icrq, [&](auto& b) {
-        b.add(avps::random_vector{rv16}).add_hidden_raw(14, sid, secret);
+        b.add(avps::random_vector{rv16}).add_hidden_raw(md5, 14, sid, secret);
     });
     auto m = l2tp::parse(bytes);
     REQUIRE(m);
@@ -287,18 +294,22 @@ TEST_CASE(
     l2tp::message_builder b(buf, 1, 0, 0, 0);
     b.add(avps::message_type{message_type::icrq})
         .add(avps::random_vector{rv16})
-        .add_hidden(avps::message_type{message_type::icrq}, secret);
+        .add_hidden(md5, avps::message_type{message_type::icrq}, secret);
     auto r = b.finish();
     REQUIRE_FALSE(r);
     CHECK(r.error() == l2tp::errc::must_not_be_hidden);
     CHECK(r.error().offset == 42);
 }
+TEST_CASE_TEMPLATE_APPLY(hidden_raw, test::auth_backends);
 
-TEST_CASE("hidden AVPs: builder errors and in-place unhide; later Random Vector takes over") {
+TEST_CASE_TEMPLATE_DEFINE(
+    "hidden AVPs: builder errors and in-place unhide; later Random Vector takes over", B,
+    hidden_errors) {
+    auto md5 = *B::make_hash(crypto::hash_id::md5);
     std::array<std::byte, 128> buf{};
     l2tp::message_builder b(buf, 1, 0, 0, 0);
     b.add(avps::message_type{message_type::icrq})
-        .add_hidden(avps::assigned_session_id{1}, as_bytes("s"));
+        .add_hidden(md5, avps::assigned_session_id{1}, as_bytes("s"));
     auto r = b.finish();
     REQUIRE_FALSE(r);
     CHECK(r.error() == l2tp::errc::hidden_without_random_vector);
@@ -307,9 +318,9 @@ TEST_CASE("hidden AVPs: builder errors and in-place unhide; later Random Vector 
     const std::array<std::byte, 2> rv2{std::byte{9}, std::byte{8}};
     auto bytes = build(message_type::icrq, [&](auto& bb) {
         bb.add(avps::random_vector{rv16})
-            .add_hidden(avps::assigned_session_id{7}, as_bytes("k"))
+            .add_hidden(md5, avps::assigned_session_id{7}, as_bytes("k"))
             .add(avps::random_vector{rv2})
-            .add_hidden(avps::call_serial_number{99}, as_bytes("k"), rv2);
+            .add_hidden(md5, avps::call_serial_number{99}, as_bytes("k"), rv2);
     });
     auto m = l2tp::parse(bytes);
     REQUIRE(m);
@@ -318,27 +329,47 @@ TEST_CASE("hidden AVPs: builder errors and in-place unhide; later Random Vector 
     CHECK(to_hex(v[4].random_vector()) == "0908");
     // Unhide in place (output aliases a copy of the value).
     std::vector<std::byte> val(v[4].value().begin(), v[4].value().end());
-    auto p = l2tp::unhide_value(v[4].type(), as_bytes("k"), v[4].random_vector(), val, val,
+    auto p = l2tp::unhide_value(md5, v[4].type(), as_bytes("k"), v[4].random_vector(), val, val,
                                 v[4].offset());
     REQUIRE(p);
     CHECK(avps::call_serial_number::decode(*p, 0)->value == 99);
     CHECK(val.size() == 2 + 4 + 2);
 }
+TEST_CASE_TEMPLATE_APPLY(hidden_errors, test::auth_backends);
 
-TEST_CASE("tunnel authentication: Challenge Response = MD5(type + secret + challenge)") {
+TEST_CASE_TEMPLATE_DEFINE(
+    "tunnel authentication: Challenge Response = MD5(type + secret + challenge)", B, tunnel_auth) {
+    auto md5 = *B::make_hash(crypto::hash_id::md5);
     // /usr/bin/python3: hashlib.md5(bytes([2]) + b'secret' + bytes(range(16))).hexdigest()
-    CHECK(to_hex(l2tp::sccrp_response(as_bytes("secret"), rv16)) ==
+    CHECK(to_hex(*l2tp::sccrp_response(md5, as_bytes("secret"), rv16)) ==
           "dd4186e2196f00124a9d588f02701259");
     // hashlib.md5(bytes([3]) + b'secret' + bytes(range(16, 32))).hexdigest()
     std::array<std::byte, 16> ch{};
     for (std::size_t i = 0; i < 16; ++i)
         ch[i] = static_cast<std::byte>(16 + i);
-    auto resp = l2tp::scccn_response(as_bytes("secret"), ch);
+    auto resp = *l2tp::scccn_response(md5, as_bytes("secret"), ch);
     CHECK(to_hex(resp) == "9b613fbb2d625c525dc1858730432128");
-    CHECK(l2tp::verify_challenge_response(3, as_bytes("secret"), ch, resp));
-    CHECK_FALSE(l2tp::verify_challenge_response(2, as_bytes("secret"), ch, resp));
-    CHECK_FALSE(
-        l2tp::verify_challenge_response(3, as_bytes("secret"), ch, bytes_view(resp).first(15)));
+    CHECK(l2tp::verify_challenge_response(md5, 3, as_bytes("secret"), ch, resp));
+    CHECK_FALSE(l2tp::verify_challenge_response(md5, 2, as_bytes("secret"), ch, resp));
+    CHECK_FALSE(l2tp::verify_challenge_response(md5, 3, as_bytes("secret"), ch,
+                                                bytes_view(resp).first(15)));
+}
+TEST_CASE_TEMPLATE_APPLY(tunnel_auth, test::auth_backends);
+
+TEST_CASE("hidden AVPs and tunnel authentication refuse a digest that is not MD5") {
+    auto sha1 = *crypto::portable::make_hash(crypto::hash_id::sha1);
+    std::array<std::byte, 64> out{};
+    auto v = hex("0004 31323334");
+    CHECK(l2tp::unhide_value(sha1, 22, as_bytes("s"), rv16, v, out, 30).error() ==
+          l2tp::errc::hash_not_md5);
+    CHECK(l2tp::sccrp_response(sha1, as_bytes("s"), rv16).error() == l2tp::errc::hash_not_md5);
+    CHECK_FALSE(l2tp::verify_challenge_response(sha1, 2, as_bytes("s"), rv16, rv16));
+    std::array<std::byte, 128> buf{};
+    l2tp::message_builder b(buf, 1, 0, 0, 0);
+    b.add(avps::message_type{message_type::icrq})
+        .add(avps::random_vector{rv16})
+        .add_hidden(sha1, avps::assigned_session_id{1}, as_bytes("s"));
+    CHECK(b.finish().error() == l2tp::errc::hash_not_md5);
 }
 
 namespace {
@@ -419,10 +450,12 @@ TEST_CASE("validate: RFC 2661 section 6 requirements for each of the 14 message 
     CHECK(l2tp::validate(*l2tp::parse(scccn)));
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE_DEFINE(
     "zero allocations: parse, iterate, decode, visit, validate, build, hide, unhide for every "
-    "message type") {
+    "message type",
+    B, codec_allocations) {
     const auto secret = as_bytes("secret");
+    auto md5 = *B::make_hash(crypto::hash_id::md5);  // the backend's context, made once
     for (message_type t : all_types) {
         CAPTURE(l2tp::to_string(t));
         std::array<std::byte, 512> buf{};
@@ -436,7 +469,7 @@ TEST_CASE(
             for (avp_type a : l2tp::required_avps(t))
                 add_required(b, a);
             b.add(avps::random_vector{rv16})
-                .add_hidden(avps::proxy_authen_name{as_bytes("user")}, secret);
+                .add_hidden(md5, avps::proxy_authen_name{as_bytes("user")}, secret);
             auto r = b.finish();
             ok = ok && r.has_value();
             if (!r) return;
@@ -445,10 +478,10 @@ TEST_CASE(
             ok = ok && m && l2tp::validate(*m) && l2tp::check_mandatory(m->avps());
             if (!m) return;
             for (auto a : m->avps()) {
-                auto p = l2tp::unhide(a, secret, out);
+                auto p = l2tp::unhide(md5, a, secret, out);
                 ok = ok && p && l2tp::visit_avp(a, *p, [&](const auto&) { ++visited; });
             }
-            ok = ok && m->get<avps::message_type>()->value == t;
+            ok = ok && m->template get<avps::message_type>()->value == t;
         });
         CHECK(ok);
         CHECK(n == 0);
@@ -465,10 +498,11 @@ TEST_CASE(
         auto z = l2tp::write_zlb(buf, 1, 0, 2, 3);
         CHECK(z);
         CHECK(l2tp::parse(*z)->is_zlb());
-        (void)l2tp::sccrp_response(as_bytes("s"), rv16);
+        (void)l2tp::sccrp_response(md5, as_bytes("s"), rv16);
     });
     CHECK(n == 0);
 }
+TEST_CASE_TEMPLATE_APPLY(codec_allocations, test::auth_backends);
 
 namespace {
 
@@ -536,19 +570,7 @@ TEST_CASE("real capture: xl2tpd LAC <-> l2tpns LNS, including a data message car
 }
 
 namespace {
-// Compile-time evaluation: header sizes, names, and a tunnel-auth known answer
-// (hashlib: md5(bytes([2]) + b'secret' + bytes(range(16))) = dd4186e2...).
-constexpr std::array<std::byte, 6> k_secret{std::byte{'s'}, std::byte{'e'}, std::byte{'c'},
-                                            std::byte{'r'}, std::byte{'e'}, std::byte{'t'}};
-constexpr std::array<std::byte, 16> k_challenge = [] {
-    std::array<std::byte, 16> a{};
-    for (std::size_t i = 0; i < 16; ++i)
-        a[i] = static_cast<std::byte>(i);
-    return a;
-}();
-constexpr auto k_response = l2tp::sccrp_response(k_secret, k_challenge);
-static_assert(k_response[0] == std::byte{0xdd} && k_response[1] == std::byte{0x41} &&
-              k_response[15] == std::byte{0x59});
+// Compile-time evaluation: header sizes and names.
 static_assert(l2tp::control_header(1, 2, 3, 4).encoded_size() == l2tp::control_header_size);
 static_assert(l2tp::control_header(1, 2, 3, 4).flags_word() == 0xC802);
 static_assert(l2tp::data_header(1, 2).encoded_size() == 6);

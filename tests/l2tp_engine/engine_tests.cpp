@@ -1,9 +1,11 @@
 // The L2TP engine: LAC and LNS in one process over the in-memory network,
 // tunnel and session setup and teardown, tunnel authentication, hidden AVPs,
 // data, error handling, and a 300-seed simulation over a lossy network.
+#include <l2sec/crypto/botan.hpp>
 #include <l2sec/l2tp/engine.hpp>
 #include <l2sec/pcap/file.hpp>
 #include <l2sec/pcap/ip.hpp>
+#include <l2sec/testing/insecure_random.hpp>
 #include <l2sec/transport/memory_network.hpp>
 
 #include <doctest/doctest.h>
@@ -28,7 +30,8 @@ namespace test = l2sec::test;
 namespace {
 
 using small = limits<8, 32, 8, 8, 512>;
-using eng = engine<small>;
+using rnd = l2sec::testing::insecure_deterministic_random;
+using eng = engine<l2sec::crypto::botan, small, rnd>;
 using net_t = tr::memory_network<512, 1600, 4>;
 
 struct pair_fixture {
@@ -49,8 +52,8 @@ struct pair_fixture {
         lac_sock = *net->open(lac_ep);
         lns_sock = *net->open(lns_ep);
         lac_cfg.accept_tunnels = false;
-        lac = std::make_unique<eng>(lac_cfg, seeded_random(seed * 2 + 1));
-        lns = std::make_unique<eng>(lns_cfg, seeded_random(seed * 2 + 2));
+        lac = std::make_unique<eng>(lac_cfg, rnd(seed * 2 + 1));
+        lns = std::make_unique<eng>(lns_cfg, rnd(seed * 2 + 2));
     }
 
     void drive_one(eng& e, net_t::socket& sock, std::vector<engine_event>& evs,
@@ -274,7 +277,7 @@ TEST_CASE("engine: an unknown mandatory AVP tears the tunnel down") {
 }
 
 TEST_CASE("engine: malformed datagrams are dropped with the codec's error") {
-    eng e;
+    eng e(engine_config{}, rnd(1));
     auto bad = test::hex("c8 02 00 40 00 00 00 00 00 00 00 00");
     auto r = e.handle_datagram(tr::endpoint::loopback_v4(1), bad, {});
     REQUIRE_FALSE(r);
@@ -382,12 +385,12 @@ TEST_CASE("engine: zero allocations in steady state (data, hello, ACKs)") {
 }
 
 TEST_CASE("engine: sized for 10,000 tunnels and 60,000 sessions") {
-    using big = engine<carrier_limits>;
+    using big = engine<l2sec::crypto::botan, carrier_limits, rnd>;
     MESSAGE("sizeof(tunnel) = " << sizeof(big::tunnel_type)
                                 << " bytes, sizeof(session) = " << sizeof(session)
                                 << " bytes, engine = " << sizeof(big) / (1024 * 1024) << " MiB");
     CHECK(sizeof(session) <= 24);
-    auto e = std::make_unique<big>();
+    auto e = std::make_unique<big>(engine_config{}, rnd(1));
     // Fill it: 10,000 tunnels opened, IDs are direct indices.
     time_point now{};
     for (std::uint32_t i = 0; i < 10000; ++i)
@@ -422,7 +425,7 @@ TEST_CASE("engine: our LNS answers xl2tpd's real LAC messages (capture replay)")
             from_lac.emplace_back(udp->payload.begin(), udp->payload.end());
     }
     REQUIRE(from_lac.size() >= 5);  // SCCRQ, SCCCN, ICRQ, ICCN, ZLB, StopCCN...
-    auto lns = std::make_unique<eng>(engine_config{.host_name = "l2sec-lns"});
+    auto lns = std::make_unique<eng>(engine_config{.host_name = "l2sec-lns"}, rnd(1));
     auto lac_ep = tr::endpoint::v4(127, 0, 0, 2, 1701);
     time_point now{};
     std::array<std::byte, 1600> buf{};
@@ -462,7 +465,7 @@ TEST_CASE("engine: crossed SCCRQs are resolved by the Tie Breaker, one tunnel su
     // Both ends accept tunnels and open one to the other at the same instant.
     engine_config a_cfg{.host_name = "a"}, b_cfg{.host_name = "b"};
     pair_fixture f(21, {}, a_cfg, b_cfg);
-    f.lac = std::make_unique<eng>(engine_config{.host_name = "a"}, seeded_random(100));
+    f.lac = std::make_unique<eng>(engine_config{.host_name = "a"}, rnd(100));
     auto ta = f.lac->open_tunnel(f.lns_ep, f.now);
     auto tb = f.lns->open_tunnel(f.lac_ep, f.now);
     REQUIRE(ta);
@@ -558,11 +561,11 @@ TEST_CASE("engine: data traffic suppresses Hello (peers that never acknowledge H
 }
 
 TEST_CASE("engine: 10,000 tunnels and 60,000 sessions up between two in-process engines") {
-    using big = engine<carrier_limits>;
+    using big = engine<l2sec::crypto::botan, carrier_limits, rnd>;
     engine_config lc{.host_name = "lac"};
     lc.accept_tunnels = false;
-    auto lac = std::make_unique<big>(lc);
-    auto lns = std::make_unique<big>(engine_config{.host_name = "lns"});
+    auto lac = std::make_unique<big>(lc, rnd(1));
+    auto lns = std::make_unique<big>(engine_config{.host_name = "lns"}, rnd(2));
     const auto lac_ep = tr::endpoint::v4(10, 0, 0, 1, 1701),
                lns_ep = tr::endpoint::v4(10, 0, 0, 2, 1701);
     time_point now{};

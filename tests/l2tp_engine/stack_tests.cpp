@@ -5,11 +5,14 @@
 #include <l2sec/crypto/botan.hpp>
 #include <l2sec/l2tp/engine.hpp>
 #include <l2sec/ppp/engine/link.hpp>
+#include <l2sec/testing/insecure_random.hpp>
 #include <l2sec/transport/memory_network.hpp>
 
 #include <doctest/doctest.h>
 
 #include <memory>
+
+#include "support/users.hpp"
 
 using namespace l2sec;
 using namespace std::chrono_literals;
@@ -17,18 +20,16 @@ using namespace std::chrono_literals;
 namespace {
 
 using net_t = transport::memory_network<512, 1600, 2>;
-using eng = l2tp::engine<l2tp::limits<2, 4>>;
-using link_t = ppp::link_engine<crypto::botan>;
-
-std::optional<std::string_view> users(void*, std::string_view u) {
-    if (u == "alice") return std::string_view("wonderland");
-    return std::nullopt;
-}
+using rnd = testing::insecure_deterministic_random;
+using eng = l2tp::engine<crypto::botan, l2tp::limits<2, 4>, rnd>;
+using link_t = ppp::link_engine<crypto::botan, rnd, test::users>;
 
 struct end_point {
     std::unique_ptr<eng> l2tp;
     std::unique_ptr<link_t> ppp;
     ppp::link_config cfg;
+    std::uint64_t ppp_seed = 0;
+    test::users* store = nullptr;
     net_t::socket sock;
     std::uint16_t tunnel = 0, session = 0;
     bool ipcp_up = false, tunnel_down = false;
@@ -51,19 +52,17 @@ outcome run(std::uint64_t seed, ppp::auth_method method) {
     lc.hold_time = 200s;
     auto nc = lc;
     nc.accept_tunnels = true;
+    test::users users;
     end_point lac{
-        std::make_unique<eng>(lc, l2tp::seeded_random(seed)), nullptr, {}, *net->open(lac_ep)};
+        std::make_unique<eng>(lc, rnd(seed)), nullptr, {}, seed * 7, nullptr, *net->open(lac_ep)};
     end_point lns{
-        std::make_unique<eng>(nc, l2tp::seeded_random(~seed)), nullptr, {}, *net->open(lns_ep)};
+        std::make_unique<eng>(nc, rnd(~seed)), nullptr, {}, seed * 11, &users, *net->open(lns_ep)};
     lac.cfg.user = "alice";
     lac.cfg.password = "wonderland";
-    lac.cfg.seed = seed * 7;
     lns.cfg.server = true;
     lns.cfg.require = method;
-    lns.cfg.lookup = &users;
     lns.cfg.local_ip = 0x0a000001;
     lns.cfg.peer_ip = 0x0a000064;
-    lns.cfg.seed = seed * 11;
     for (auto* c : {&lac.cfg, &lns.cfg})
         c->timers.max_configure = c->timers.max_terminate = 30;
 
@@ -87,7 +86,8 @@ outcome run(std::uint64_t seed, ppp::auth_method method) {
                 (void)s.l2tp->open_session(ev->tunnel, now);
             if (ev->kind == l2tp::event_kind::session_up) {
                 s.session = ev->session;
-                s.ppp = std::make_unique<link_t>(s.cfg);
+                s.ppp = s.store ? std::make_unique<link_t>(s.cfg, rnd(s.ppp_seed), *s.store)
+                                : std::make_unique<link_t>(s.cfg, rnd(s.ppp_seed));
                 s.ppp->start(now);
             }
             if (ev->kind == l2tp::event_kind::session_down) {

@@ -6,7 +6,9 @@
 // tests can check the engine against the per-tunnel scan it replaced.
 #pragma once
 
+#include <l2sec/crypto/botan.hpp>
 #include <l2sec/l2tp/engine.hpp>
+#include <l2sec/testing/insecure_random.hpp>
 #include <l2sec/transport/memory_network.hpp>
 
 #include <array>
@@ -19,7 +21,8 @@
 namespace l2sec::test {
 
 using timer_limits = l2tp::limits<8, 24, 4, 4, 512>;
-using timer_engine = l2tp::engine<timer_limits>;
+using timer_engine =
+    l2tp::engine<crypto::botan, timer_limits, testing::insecure_deterministic_random>;
 
 // Observer: before_timer(e, now), after_timer(e, now), datagram(e, bytes),
 // event(e, ev); e (std::size_t) is 0 for the LAC, 1 for the LNS.
@@ -27,7 +30,7 @@ template <class Engine, class Observer>
 void run_timer_schedule(std::uint64_t seed, int steps, Observer& obs) {
     using namespace std::chrono_literals;
     using net_t = transport::memory_network<256, 1600, 4>;
-    transport::splitmix64 g(seed);
+    testing::insecure_splitmix64 g(seed);
     auto net =
         std::make_unique<net_t>(seed, transport::impairments{0.15, 0.05, 0.1, 1ms, 40ms, 30ms});
     const auto lac_ep = transport::endpoint::v4(10, 0, 0, 1, 1701);
@@ -40,8 +43,8 @@ void run_timer_schedule(std::uint64_t seed, int steps, Observer& obs) {
     l2tp::engine_config lac_cfg = cfg;
     lac_cfg.accept_tunnels = false;
     std::array<std::unique_ptr<Engine>, 2> e{
-        std::make_unique<Engine>(lac_cfg, l2tp::seeded_random(seed * 2 + 1)),
-        std::make_unique<Engine>(cfg, l2tp::seeded_random(seed * 2 + 2))};
+        std::make_unique<Engine>(lac_cfg, testing::insecure_deterministic_random(seed * 2 + 1)),
+        std::make_unique<Engine>(cfg, testing::insecure_deterministic_random(seed * 2 + 2))};
     time_point now{};
     std::array<std::byte, 1600> buf{};
 

@@ -115,7 +115,7 @@ TEST_CASE("deadline heap: random set/erase against a brute-force model") {
     constexpr std::size_t n = 50;
     deadline_heap<n> h;
     std::array<std::optional<time_point>, n + 1> model{};
-    tr::splitmix64 g(7);
+    l2sec::testing::insecure_splitmix64 g(7);
     for (int step = 0; step < 200000; ++step) {
         const auto id = static_cast<std::uint16_t>(1 + g.below(n));
         if (g.below(3) == 0) {
@@ -159,7 +159,8 @@ TEST_CASE("engine timers: deadline() and on_timer() match the per-tunnel scan (r
 
 namespace {
 
-using big = engine<carrier_limits>;
+using big =
+    engine<l2sec::crypto::botan, carrier_limits, l2sec::testing::insecure_deterministic_random>;
 
 // 10,000 tunnels up between two carrier-sized engines at time 0.
 struct carrier_pair {
@@ -172,8 +173,9 @@ struct carrier_pair {
     carrier_pair() {
         engine_config lc{.host_name = "lac"};
         lc.accept_tunnels = false;
-        lac = std::make_unique<big>(lc);
-        lns = std::make_unique<big>(engine_config{.host_name = "lns"});
+        lac = std::make_unique<big>(lc, l2sec::testing::insecure_deterministic_random(1));
+        lns = std::make_unique<big>(engine_config{.host_name = "lns"},
+                                    l2sec::testing::insecure_deterministic_random(2));
         for (int i = 0; i < 10000; ++i) {
             REQUIRE(lac->open_tunnel(lns_ep, time_point{}));
             if (i % 100 == 99) exchange(time_point{});

@@ -2,7 +2,7 @@
 // IPCP/IPV6CP between a client and a server, directly and over a lossy pipe.
 #include <l2sec/crypto/botan.hpp>
 #include <l2sec/ppp/engine/link.hpp>
-#include <l2sec/transport/memory_network.hpp>
+#include <l2sec/testing/insecure_random.hpp>
 
 #include <doctest/doctest.h>
 
@@ -14,6 +14,7 @@
 
 #include "support/alloc_counter.hpp"
 #include "support/hex.hpp"
+#include "support/users.hpp"
 
 using l2sec::bytes_view;
 using l2sec::time_point;
@@ -21,40 +22,35 @@ using namespace l2sec::ppp;
 using namespace std::chrono_literals;
 namespace test = l2sec::test;
 using B = l2sec::crypto::botan;
+using rnd = l2sec::testing::insecure_deterministic_random;
+using link_t = link_engine<B, rnd, test::users>;
 
 namespace {
 
-std::optional<std::string_view> users(void*, std::string_view u) {
-    if (u == "alice") return std::string_view("wonderland");
-    if (u == "User") return std::string_view("clientPass");
-    return std::nullopt;
-}
+test::users store;
 
 link_config client_cfg(std::string_view user = "alice", std::string_view pw = "wonderland") {
     link_config c;
     c.user = user;
     c.password = pw;
     c.ask_dns = true;
-    c.seed = 11;
     return c;
 }
 link_config server_cfg(auth_method m) {
     link_config s;
     s.server = true;
     s.require = m;
-    s.lookup = &users;
     s.local_ip = 0x0a000001;
     s.peer_ip = 0x0a000064;
     s.dns1 = 0x08080808;
-    s.seed = 22;
     return s;
 }
 
 struct frame_pipe {
-    frame_pipe(link_engine<B>& x, link_engine<B>& y) : a(x), b(y) {}
-    link_engine<B>& a;
-    link_engine<B>& b;
-    l2sec::transport::splitmix64 rng{5};
+    frame_pipe(link_t& x, link_t& y) : a(x), b(y) {}
+    link_t& a;
+    link_t& b;
+    l2sec::testing::insecure_splitmix64 rng{5};
     double loss = 0;
     bool trace = false;
     time_point now{};
@@ -118,7 +114,7 @@ struct frame_pipe {
 };
 
 void bring_up(auth_method m, link_config cc = client_cfg()) {
-    link_engine<B> client(cc), server(server_cfg(m));
+    link_t client(cc, rnd(11)), server(server_cfg(m), rnd(22), store);
     frame_pipe p(client, server);
     client.start(p.now);
     server.start(p.now);
@@ -170,7 +166,7 @@ TEST_CASE(
     "PPP link: a client without MS-CHAPv2 naks it and settles on CHAP-MD5 if the server allows") {
     auto cc = client_cfg();
     cc.can_answer = {false, false, true, false};
-    link_engine<B> client(cc), server(server_cfg(auth_method::mschapv2));
+    link_t client(cc, rnd(11)), server(server_cfg(auth_method::mschapv2), rnd(22), store);
     frame_pipe p(client, server);
     client.start(p.now);
     server.start(p.now);
@@ -182,7 +178,7 @@ TEST_CASE(
 TEST_CASE("PPP link: wrong password fails authentication, both sides") {
     for (auto m : {auth_method::pap, auth_method::chap_md5, auth_method::mschapv2}) {
         CAPTURE(to_string(m));
-        link_engine<B> client(client_cfg("alice", "wrong")), server(server_cfg(m));
+        link_t client(client_cfg("alice", "wrong"), rnd(11)), server(server_cfg(m), rnd(22), store);
         frame_pipe p(client, server);
         client.start(p.now);
         server.start(p.now);
@@ -199,7 +195,7 @@ TEST_CASE("PPP link: IPV6CP interface identifiers") {
     cc.ipv6 = true;
     auto sc = server_cfg(auth_method::chap_md5);
     sc.ipv6 = true;
-    link_engine<B> client(cc), server(sc);
+    link_t client(cc, rnd(11)), server(sc, rnd(22), store);
     frame_pipe p(client, server);
     client.start(p.now);
     server.start(p.now);
@@ -221,14 +217,12 @@ TEST_CASE("PPP link: converges over a 30% lossy pipe, 150 seeds (PAP, CHAP-MD5, 
                                        auth_method::mschapv2};
     for (std::uint64_t seed = 1; seed <= 150; ++seed) {
         auto cc = client_cfg();
-        cc.seed = seed;
         auto sc = server_cfg(methods[seed % 3]);
-        sc.seed = seed + 1000;
         sc.timers.max_configure = 30;
         cc.timers.max_configure = 30;
-        link_engine<B> client(cc), server(sc);
+        link_t client(cc, rnd(seed)), server(sc, rnd(seed + 1000), store);
         frame_pipe p(client, server);
-        p.rng = l2sec::transport::splitmix64(seed);
+        p.rng = l2sec::testing::insecure_splitmix64(seed);
         p.loss = 0.3;
         p.trace = getenv("PPPSEED") && std::strtoull(getenv("PPPSEED"), nullptr, 10) == seed;
         client.start(p.now);
@@ -261,7 +255,7 @@ TEST_CASE("PPP link: converges over a 30% lossy pipe, 150 seeds (PAP, CHAP-MD5, 
 TEST_CASE("PPP link: Echo keepalive, timeout, loop detection, Protocol-Reject") {
     auto cc = client_cfg();
     cc.echo_interval = 10s;
-    link_engine<B> client(cc), server(server_cfg(auth_method::pap));
+    link_t client(cc, rnd(11)), server(server_cfg(auth_method::pap), rnd(22), store);
     frame_pipe p(client, server);
     client.start(p.now);
     server.start(p.now);
@@ -297,7 +291,7 @@ TEST_CASE("PPP link: Echo keepalive, timeout, loop detection, Protocol-Reject") 
 
 TEST_CASE(
     "PPP link: Configure-Reject of unknown options (l2tpns' MRRU and Endpoint Discriminator)") {
-    link_engine<B> client(client_cfg());
+    link_t client(client_cfg(), rnd(11));
     client.start({});
     std::array<std::byte, 128> buf{};
     while (client.poll_transmit(buf)) {
@@ -318,7 +312,7 @@ TEST_CASE(
 }
 
 TEST_CASE("PPP link: malformed frames report the codec error and offset") {
-    link_engine<B> client(client_cfg());
+    link_t client(client_cfg(), rnd(11));
     client.start({});
     auto bad = test::hex("ff 03 c0 21 01 01 00 30 01 04");  // Length beyond the frame
     auto r = client.handle_frame(bad, {});
@@ -331,7 +325,7 @@ TEST_CASE("PPP link: malformed frames report the codec error and offset") {
 }
 
 TEST_CASE("PPP link: zero allocations in steady state (data, echo)") {
-    link_engine<B> client(client_cfg()), server(server_cfg(auth_method::chap_md5));
+    link_t client(client_cfg(), rnd(11)), server(server_cfg(auth_method::chap_md5), rnd(22), store);
     frame_pipe p(client, server);
     p.ea.reserve(100);
     p.eb.reserve(100);

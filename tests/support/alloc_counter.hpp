@@ -13,13 +13,13 @@ namespace l2sec::test {
 extern std::atomic<std::size_t> g_allocations;
 
 class alloc_guard {
-public:
+  public:
     alloc_guard() noexcept : start_(g_allocations.load(std::memory_order_relaxed)) {}
     std::size_t count() const noexcept {
         return g_allocations.load(std::memory_order_relaxed) - start_;
     }
 
-private:
+  private:
     std::size_t start_;
 };
 

@@ -3,7 +3,4 @@
 
 #include <l2sec/crypto.hpp>
 #include <l2sec/crypto/botan/backend.hpp>
-
-#if __has_include(<l2sec/crypto/botan/dh.hpp>)
 #include <l2sec/crypto/botan/dh.hpp>
-#endif

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <l2sec/core/bytes.hpp>
+#include <l2sec/core/checksum.hpp>
 #include <l2sec/core/result.hpp>
 #include <l2sec/esp/error.hpp>
 #include <l2sec/esp/packet.hpp>
@@ -25,8 +26,7 @@ inline constexpr std::size_t ipv6_header_size = 40;
 /// IPv4 header checksum over `hdr` (its checksum field set to 0 first).
 constexpr void set_ipv4_checksum(mutable_bytes hdr) noexcept {
     store_be16(hdr.data() + 10, 0);
-    store_be16(hdr.data() + 10,
-               static_cast<std::uint16_t>(~udp_encap::fold(udp_encap::sum16(hdr))));
+    store_be16(hdr.data() + 10, internet_checksum(hdr));
 }
 
 /// Header length and upper protocol of an IPv4/IPv6 packet (transport mode).

@@ -5,7 +5,7 @@
 //   cfg.spi = 0x1000;
 //   cfg.algorithms = *esp::parse_suite("aes256-gcm");
 //   cfg.enc_key = keymat;                        // 32-byte key + 4-byte salt
-//   auto out = esp::sa<crypto::botan>::make(cfg);
+//   auto out = esp::sa<crypto::botan>::make(cfg, rng);   // rng: the caller's random source
 //   auto pkt = out->protect(buf, 64, len, esp::proto::udp);   // payload at buf[64..64+len)
 //   auto in  = peer->unprotect(*pkt);            // in->payload, in->next_header, in->seq
 //
@@ -28,6 +28,7 @@
 #include <l2sec/esp/replay_window.hpp>
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -60,12 +61,24 @@ struct inbound_packet {
     std::uint64_t seq = 0;  ///< full (ESN-extended) sequence number
 };
 
-template <crypto::datapath_backend Crypto, std::size_t MaxWindow = 4096>
+template <class Crypto, std::size_t MaxWindow = 4096>
 class sa {
+    static_assert(crypto::datapath_backend<Crypto>,
+                  "esp::sa needs a crypto backend with AEAD, CBC and HMAC contexts "
+                  "(crypto::datapath_backend), such as crypto::botan");
+
   public:
     using backend_type = Crypto;
 
-    static result<sa> make(const sa_config& c) noexcept {
+    /// Validate `c` and key the crypto contexts once. A CBC suite draws its
+    /// per-SA IV prefix from `random` (borrowed for this call only: the SA
+    /// keeps no generator); other suites draw nothing. Errors: invalid_config
+    /// (field named: key size, keys, window, initial sequence),
+    /// crypto_failure (the random source failed).
+    template <class Random>
+    static result<sa> make(const sa_config& c, Random& random) noexcept {
+        static_assert(crypto::random_source<Random>,
+                      "esp::sa::make draws the CBC IV prefix from a crypto::random_source");
         const suite& s = c.algorithms;
         sa x;
         x.cfg_spi_ = c.spi;
@@ -120,12 +133,18 @@ class sa {
             auto ci = Crypto::make_cipher(id, c.enc_key);
             if (!ci) return error(errc::invalid_config, 0, "encryption key");
             x.cipher_.emplace(std::move(*ci));
-            typename Crypto::random rng;
-            if (!rng.fill(x.iv_prefix_)) return error(errc::crypto_failure, 0, "IV prefix");
+            if (!random.fill(x.iv_prefix_)) return error(errc::crypto_failure, 0, "IV prefix");
         } else if (s.enc != encryption::null) {
             return error(errc::invalid_config, 0, "encryption algorithm");
         }
         return x;
+    }
+    /// make(c, random) with a fresh instance of the backend's own CSPRNG
+    /// (`Crypto::random`, e.g. Botan's system-seeded DRBG).
+    static result<sa> make(
+        const sa_config& c) noexcept requires std::default_initializable<typename Crypto::random> {
+        typename Crypto::random random;
+        return make(c, random);
     }
 
     std::uint32_t spi() const noexcept { return cfg_spi_; }

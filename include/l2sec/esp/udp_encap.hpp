@@ -4,6 +4,7 @@
 #pragma once
 
 #include <l2sec/core/bytes.hpp>
+#include <l2sec/core/checksum.hpp>
 #include <l2sec/core/result.hpp>
 #include <l2sec/esp/error.hpp>
 #include <l2sec/esp/packet.hpp>
@@ -78,34 +79,19 @@ inline result<mutable_bytes> decapsulate(mutable_bytes udp_datagram) noexcept {
 
 // ---- checksums (RFC 1071, RFC 1624) -------------------------------------
 
-/// One's-complement sum of 16-bit big-endian words (odd tail padded with 0).
-constexpr std::uint32_t sum16(bytes_view b, std::uint32_t acc = 0) noexcept {
-    std::size_t i = 0;
-    for (; i + 1 < b.size(); i += 2)
-        acc += load_be16(b.data() + i);
-    if (i < b.size()) acc += std::to_integer<std::uint32_t>(b[i]) << 8;
-    return acc;
-}
-constexpr std::uint16_t fold(std::uint32_t acc) noexcept {
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return static_cast<std::uint16_t>(acc);
-}
-
 /// TCP/UDP checksum over the pseudo-header (addresses of 4 or 16 bytes each),
 /// with the segment's checksum field taken as zero.
 constexpr std::uint16_t l4_checksum(bytes_view src, bytes_view dst, std::uint8_t protocol,
                                     bytes_view segment, std::size_t csum_offset) noexcept {
-    std::uint32_t acc = sum16(src) + sum16(dst) + protocol;
+    std::uint32_t acc = checksum_add(checksum_add(0, src), dst) + protocol;
     acc += static_cast<std::uint32_t>(segment.size() & 0xffff) +
            static_cast<std::uint32_t>(segment.size() >> 16);
-    acc = sum16(segment, acc);
+    acc = checksum_add(acc, segment);
     if (csum_offset + 2 <= segment.size()) {
         // remove the checksum field's own contribution (one's complement subtraction)
         acc += static_cast<std::uint16_t>(~load_be16(segment.data() + csum_offset));
     }
-    auto c = static_cast<std::uint16_t>(~fold(acc));
-    return c;
+    return checksum_fold(acc);
 }
 
 /// RFC 3948 section 3.1.2: after transport-mode decapsulation behind a NAT,
@@ -149,9 +135,8 @@ constexpr bool adjust_transport_checksum(std::uint8_t protocol, mutable_bytes se
     };
     sub(old_src);
     sub(old_dst);
-    acc = sum16(new_src, acc);
-    acc = sum16(new_dst, acc);
-    auto c = static_cast<std::uint16_t>(~fold(acc));
+    acc = checksum_add(checksum_add(acc, new_src), new_dst);
+    auto c = checksum_fold(acc);
     if (protocol == proto::udp && c == 0) c = 0xffff;
     store_be16(segment.data() + off, c);
     return true;

@@ -7,7 +7,7 @@
 // head and on_timer() visits only the tunnels that are due, so 10,000 quiet
 // tunnels cost nothing per wake-up.
 //
-//   l2tp::engine<> e(cfg);
+//   l2tp::engine<crypto::botan> e(cfg, crypto::botan::random{});
 //   auto t = e.open_tunnel(peer, now);                 // SCCRQ
 //   e.handle_datagram(from, bytes, now);               // anything received
 //   while (auto out = e.poll_transmit(now, buf)) sock.send_to(out->to, buf.first(out->size));
@@ -18,13 +18,13 @@
 #include <l2sec/core/bytes.hpp>
 #include <l2sec/core/clock.hpp>
 #include <l2sec/core/result.hpp>
+#include <l2sec/crypto/concepts.hpp>
 #include <l2sec/l2tp/control_channel.hpp>
 #include <l2sec/l2tp/message.hpp>
 #include <l2sec/l2tp/session.hpp>
 #include <l2sec/l2tp/tunnel.hpp>
 #include <l2sec/l2tp/validate.hpp>
 #include <l2sec/transport/endpoint.hpp>
-#include <l2sec/transport/memory_network.hpp>
 
 #include <algorithm>
 #include <array>
@@ -48,21 +48,6 @@ struct limits {
 using default_limits = limits<64, 512>;
 /// The size the issue asks for: 10,000 tunnels and 60,000 sessions (heap-allocate it).
 using carrier_limits = limits<10000, 60000, 4, 4, 384>;
-
-/// A deterministic random source for simulations and tests. Seed real
-/// deployments from a CSPRNG (or plug crypto::botan::random in).
-class seeded_random {
-  public:
-    explicit seeded_random(std::uint64_t seed = 0x5eed) noexcept : g_(seed) {}
-    bool fill(mutable_bytes out) noexcept {
-        for (auto& b : out)
-            b = static_cast<std::byte>(g_.next());
-        return true;
-    }
-
-  private:
-    transport::splitmix64 g_;
-};
 
 /// An indexed binary min-heap of (deadline, tunnel ID) for IDs 1..Capacity:
 /// fixed size, allocation-free. set() inserts or moves a tunnel's deadline
@@ -218,16 +203,29 @@ struct engine_stats {
     std::uint64_t timer_visits = 0;  ///< tunnels on_timer() looked at (their deadline had come)
 };
 
-template <class Limits = default_limits, class Random = seeded_random>
+/// The engine over a crypto backend (MD5 for tunnel authentication and
+/// hidden AVPs), fixed capacities and a random source (Challenges, Random
+/// Vectors, tie breakers), which is moved in: construct it with
+/// `engine<crypto::botan> e(cfg, crypto::botan::random{})`.
+template <class Crypto, class Limits = default_limits, class Random = typename Crypto::random>
 class engine {
+    static_assert(crypto::digest_backend<Crypto>,
+                  "l2tp::engine needs a crypto backend with digests (crypto::digest_backend): "
+                  "MD5 for tunnel authentication and hidden AVPs");
+    static_assert(crypto::random_source<Random>,
+                  "l2tp::engine draws Challenges, Random Vectors and tie breakers from a "
+                  "crypto::random_source, moved in");
+
   public:
     using channel_type = typename Limits::channel;
     using tunnel_type = tunnel<channel_type>;
     static constexpr std::size_t max_tunnels = Limits::tunnels;
     static constexpr std::size_t max_sessions = Limits::sessions;
 
-    explicit engine(const engine_config& cfg = {}, Random rng = Random{}) noexcept
-        : cfg_(cfg), rng_(rng) {
+    engine(const engine_config& cfg, Random&& random) noexcept
+        : cfg_(cfg), rng_(std::move(random)) {
+        if (auto h = Crypto::make_hash(crypto::hash_id::md5); h && h->output_size() == 16)
+            md5_.emplace(std::move(*h));
         for (std::size_t i = 0; i < max_tunnels; ++i)
             free_tunnels_[i] = static_cast<std::uint16_t>(max_tunnels - i);
         n_free_tunnels_ = max_tunnels;
@@ -266,7 +264,10 @@ class engine {
         t.state = tunnel_state::wait_ctl_reply;
         index_insert(*id);
         std::array<std::byte, 8> tb{};
-        rng_.fill(tb);
+        if (!rng_.fill(tb)) {
+            free_tunnel(t);
+            return error(l2sec::errc::invalid_argument, 0, "random source failed");
+        }
         t.tie_breaker = load_be64(tb.data());
         auto r = send_sccrq(t, now);
         if (!r) {
@@ -615,7 +616,8 @@ class engine {
         auto a = m.find(V::type);
         if (!a) return error(errc::missing_avp, m.bytes().size(), to_string(V::type));
         if (!a->hidden()) return decode<V>(*a);
-        auto plain = unhide(*a, cfg_.secret, unhide_buf_);
+        if (!md5_) return error(errc::hash_not_md5, a->offset(), "MD5 context");
+        auto plain = unhide(*md5_, *a, cfg_.secret, unhide_buf_);
         if (!plain) return plain.error();
         return V::decode(*plain, a->offset());
     }
@@ -641,11 +643,20 @@ class engine {
                 (void)stop(t, now, stopccn_result::not_authorized, general_error::none);
                 return;
             }
-            auto r = sccrp_response(cfg_.secret, ch->value);
-            b.add(avps::challenge_response{bytes_view(r)});
+            auto r = md5_ ? sccrp_response(*md5_, cfg_.secret, ch->value)
+                          : result<md5_digest>(error(errc::hash_not_md5, 0, "MD5 context"));
+            if (!r) {
+                report(t, r.error());
+                (void)stop(t, now, stopccn_result::general_error, general_error::none);
+                return;
+            }
+            b.add(avps::challenge_response{bytes_view(*r)});
         }
         if (!cfg_.secret.empty()) {
-            rng_.fill(t.challenge);
+            if (!rng_.fill(t.challenge)) {
+                (void)stop(t, now, stopccn_result::general_error, general_error::none);
+                return;
+            }
             t.challenged = true;
             b.add(avps::challenge{bytes_view(t.challenge)});
         }
@@ -665,8 +676,9 @@ class engine {
         if (auto hn = m.template get<avps::host_name>()) copy_host(t, hn->text());
         if (t.challenged) {
             auto resp = m.template get<avps::challenge_response>();
-            if (!resp || !verify_challenge_response(static_cast<std::uint8_t>(message_type::sccrp),
-                                                    cfg_.secret, t.challenge, resp->value)) {
+            if (!resp || !md5_ ||
+                !verify_challenge_response(*md5_, static_cast<std::uint8_t>(message_type::sccrp),
+                                           cfg_.secret, t.challenge, resp->value)) {
                 (void)stop(t, now, stopccn_result::not_authorized, general_error::none);
                 return;
             }
@@ -678,8 +690,14 @@ class engine {
                 (void)stop(t, now, stopccn_result::not_authorized, general_error::none);
                 return;
             }
-            auto r = scccn_response(cfg_.secret, ch->value);
-            b.add(avps::challenge_response{bytes_view(r)});
+            auto r = md5_ ? scccn_response(*md5_, cfg_.secret, ch->value)
+                          : result<md5_digest>(error(errc::hash_not_md5, 0, "MD5 context"));
+            if (!r) {
+                report(t, r.error());
+                (void)stop(t, now, stopccn_result::general_error, general_error::none);
+                return;
+            }
+            b.add(avps::challenge_response{bytes_view(*r)});
         }
         (void)queue(t, b, now);
         t.state = tunnel_state::established;
@@ -690,8 +708,9 @@ class engine {
         if (t.state != tunnel_state::wait_ctl_conn) return;
         if (t.challenged) {
             auto resp = m.template get<avps::challenge_response>();
-            if (!resp || !verify_challenge_response(static_cast<std::uint8_t>(message_type::scccn),
-                                                    cfg_.secret, t.challenge, resp->value)) {
+            if (!resp || !md5_ ||
+                !verify_challenge_response(*md5_, static_cast<std::uint8_t>(message_type::scccn),
+                                           cfg_.secret, t.challenge, resp->value)) {
                 (void)stop(t, now, stopccn_result::not_authorized, general_error::none);
                 return;
             }
@@ -898,7 +917,8 @@ class engine {
         b.add(avps::receive_window_size{channel_type::receive_window_size});
         if (cfg_.send_tie_breaker) b.add(avps::tie_breaker{t.tie_breaker});
         if (!cfg_.secret.empty()) {
-            rng_.fill(t.challenge);
+            if (!rng_.fill(t.challenge))
+                return error(l2sec::errc::invalid_argument, 0, "random source failed");
             t.challenged = true;
             b.add(avps::challenge{bytes_view(t.challenge)});
         }
@@ -906,11 +926,14 @@ class engine {
     }
 
     void add_session_id(message_builder& b, const tunnel_type&, std::uint16_t sid) noexcept {
-        if (cfg_.hide_avps && !cfg_.secret.empty()) {
+        if (cfg_.hide_avps && !cfg_.secret.empty() && md5_) {
             std::array<std::byte, 16> rv{};
-            rng_.fill(rv);
-            b.add(avps::random_vector{bytes_view(rv)});
-            b.add_hidden(avps::assigned_session_id{sid}, cfg_.secret);
+            if (rng_.fill(rv)) {
+                b.add(avps::random_vector{bytes_view(rv)});
+                b.add_hidden(*md5_, avps::assigned_session_id{sid}, cfg_.secret);
+                return;
+            }
+            b.add(avps::assigned_session_id{sid});  // no randomness: do not hide with a fixed RV
         } else {
             b.add(avps::assigned_session_id{sid});
         }
@@ -1121,6 +1144,7 @@ class engine {
 
     engine_config cfg_;
     Random rng_;
+    std::optional<typename Crypto::hash> md5_;
     std::array<tunnel_type, max_tunnels> tunnels_{};
     std::array<session, max_sessions> sessions_{};
     std::array<std::uint16_t, max_tunnels> free_tunnels_{};

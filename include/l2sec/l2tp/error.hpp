@@ -36,7 +36,8 @@ enum class errc : int {
     hidden_bad_length,             ///< decrypted original length exceeds the value (wrong secret?)
     unknown_mandatory_avp,         ///< unrecognised AVP with M set (RFC 2661 4.1)
     unknown_message_type,          ///< Message Type value not defined by RFC 2661
-    missing_avp,  ///< an AVP RFC 2661 section 6 requires is absent (field names it)
+    missing_avp,   ///< an AVP RFC 2661 section 6 requires is absent (field names it)
+    hash_not_md5,  ///< hiding or tunnel authentication given a digest that is not 16 octets
 };
 
 constexpr const char* to_string(errc e) noexcept {
@@ -75,7 +76,6 @@ constexpr const char* to_string(errc e) noexcept {
             return "first AVP is not Message Type";
         case errc::bad_avp_size:
             return "AVP is incorrect size";
-            return "AVP value out of range";
         case errc::avp_is_hidden:
             return "AVP is hidden";
         case errc::must_not_be_hidden:
@@ -92,7 +92,8 @@ constexpr const char* to_string(errc e) noexcept {
             return "unknown message type";
         case errc::missing_avp:
             return "required AVP missing";
-            return "duplicate AVP";
+        case errc::hash_not_md5:
+            return "hash context is not MD5 (16-octet digest)";
     }
     return "unknown error";
 }

@@ -19,7 +19,7 @@
 #include <l2sec/core/error.hpp>
 #include <l2sec/core/result.hpp>
 #include <l2sec/core/writer.hpp>
-#include <l2sec/crypto/hash.hpp>
+#include <l2sec/crypto/concepts.hpp>
 #include <l2sec/l2tp/avp.hpp>
 #include <l2sec/l2tp/avp_values.hpp>
 #include <l2sec/l2tp/error.hpp>
@@ -74,13 +74,14 @@ class message_view {
         return decode<V>(*a);
     }
     /// As get<V>(), unhiding the AVP first when its H bit is set (RFC 2661
-    /// 4.3) with `secret` into `scratch` (which must outlive byte/string
-    /// values taken from the result). Errors of unhide() are returned as is.
-    template <avps::avp_value V, crypto::hash_function H = crypto::md5>
-    result<V> get(bytes_view secret, mutable_bytes scratch) const noexcept {
+    /// 4.3) with `md5` and `secret` into `scratch` (which must outlive
+    /// byte/string values taken from the result). Errors of unhide() are
+    /// returned as is.
+    template <avps::avp_value V, crypto::hash_context H>
+    result<V> get(H& md5, bytes_view secret, mutable_bytes scratch) const noexcept {
         auto a = avps_.find(V::type);
         if (!a) return error(errc::missing_avp, bytes_.size(), to_string(V::type));
-        auto p = unhide<H>(*a, secret, scratch);
+        auto p = unhide(md5, *a, secret, scratch);
         if (!p) return p.error();
         return V::decode(*p, a->offset());
     }
@@ -127,7 +128,8 @@ inline result<message_view> parse_control(bytes_view in, parse_options opt = {})
 /// failure sticks and finish() reports it: l2sec::errc::buffer_too_small (at
 /// the offset where the buffer ran out), l2sec::errc::invalid_argument (an AVP
 /// over 1023 octets, or a message over 65535), errc::hidden_without_random_vector
-/// (add_hidden before any Random Vector). Allocation-free.
+/// (add_hidden before any Random Vector), errc::hash_not_md5 (add_hidden
+/// with a digest that is not MD5-sized). Allocation-free.
 class message_builder {
   public:
     /// Starts the header (T, L, S set, Ver 2) for the given IDs and sequence numbers.
@@ -154,25 +156,27 @@ class message_builder {
         return *this;
     }
     /// Add a hidden typed AVP (RFC 2661 4.3) using the last Random Vector AVP
-    /// added to this message; `padding` (random octets, may be empty) is
+    /// added to this message, hidden with `md5` (a crypto::hash_context from
+    /// the backend) and `secret`; `padding` (random octets, may be empty) is
     /// appended to hide the value's length.
-    template <avps::avp_value V, crypto::hash_function H = crypto::md5>
-    message_builder& add_hidden(const V& v, bytes_view secret, bytes_view padding = {}) noexcept {
-        return add_hidden<V, H>(v, secret, padding, default_mandatory(V::type));
+    template <crypto::hash_context H, avps::avp_value V>
+    message_builder& add_hidden(H& md5, const V& v, bytes_view secret,
+                                bytes_view padding = {}) noexcept {
+        return add_hidden(md5, v, secret, padding, default_mandatory(V::type));
     }
-    template <avps::avp_value V, crypto::hash_function H = crypto::md5>
-    message_builder& add_hidden(const V& v, bytes_view secret, bytes_view padding,
+    template <crypto::hash_context H, avps::avp_value V>
+    message_builder& add_hidden(H& md5, const V& v, bytes_view secret, bytes_view padding,
                                 bool mandatory) noexcept {
-        return hidden_avp<H>(static_cast<std::uint16_t>(V::type), mandatory, secret, padding,
-                             v.size(), [&](writer& w) { v.encode(w); });
+        return hidden_avp(md5, static_cast<std::uint16_t>(V::type), mandatory, secret, padding,
+                          v.size(), [&](writer& w) { v.encode(w); });
     }
     /// Hide raw plain octets as IETF attribute `type` (for attributes whose value
     /// the caller already holds encoded). Same rules as add_hidden.
-    template <crypto::hash_function H = crypto::md5>
-    message_builder& add_hidden_raw(std::uint16_t type, bytes_view plain, bytes_view secret,
+    template <crypto::hash_context H>
+    message_builder& add_hidden_raw(H& md5, std::uint16_t type, bytes_view plain, bytes_view secret,
                                     bytes_view padding = {}, bool mandatory = true) noexcept {
-        return hidden_avp<H>(type, mandatory, secret, padding, plain.size(),
-                             [&](writer& w) { w.bytes(plain); });
+        return hidden_avp(md5, type, mandatory, secret, padding, plain.size(),
+                          [&](writer& w) { w.bytes(plain); });
     }
     /// Add an AVP given as raw octets (vendor-specific or unknown attributes,
     /// or a value already hidden). A raw IETF Random Vector is remembered too.
@@ -201,8 +205,8 @@ class message_builder {
     }
 
   private:
-    template <crypto::hash_function H, class Write>
-    message_builder& hidden_avp(std::uint16_t type, bool mandatory, bytes_view secret,
+    template <crypto::hash_context H, class Write>
+    message_builder& hidden_avp(H& md5, std::uint16_t type, bool mandatory, bytes_view secret,
                                 bytes_view padding, std::size_t plain_size,
                                 Write&& write) noexcept {
         const char* name = avp_name(ietf_vendor, type);
@@ -220,7 +224,10 @@ class message_builder {
         w_.bytes(padding);
         if (ok() && w_) {
             mutable_bytes all = w_.written();
-            hide_in_place<H>(type, secret, all.subspan(rv_at_, rv_size_), all.subspan(sub));
+            if (auto h = hide_in_place(md5, type, secret, all.subspan(rv_at_, rv_size_),
+                                       all.subspan(sub));
+                !h)
+                fail(error(h.error().code, at, name));
         }
         end_avp(at);
         return *this;

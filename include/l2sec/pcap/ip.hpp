@@ -10,6 +10,7 @@
 #pragma once
 
 #include <l2sec/core/bytes.hpp>
+#include <l2sec/core/checksum.hpp>
 #include <l2sec/core/reader.hpp>
 #include <l2sec/core/result.hpp>
 #include <l2sec/pcap/error.hpp>
@@ -267,20 +268,6 @@ inline result<udp_datagram> decode_udp(const ip_packet& ip) noexcept {
     u.payload_offset = ip.payload_offset + 8;
     u.payload = ip.payload.subspan(8, u.length - 8u);
     return u;
-}
-
-/// Internet checksum (RFC 1071) partial sum over `data`, to be folded by checksum_fold.
-constexpr std::uint32_t checksum_add(std::uint32_t sum, bytes_view data) noexcept {
-    std::size_t i = 0;
-    for (; i + 1 < data.size(); i += 2)
-        sum += load_be16(data.data() + i);
-    if (i < data.size()) sum += std::to_integer<std::uint32_t>(data[i]) << 8;
-    return sum;
-}
-constexpr std::uint16_t checksum_fold(std::uint32_t sum) noexcept {
-    while (sum >> 16)
-        sum = (sum & 0xFFFF) + (sum >> 16);
-    return static_cast<std::uint16_t>(~sum & 0xFFFF);
 }
 
 /// True when the IPv4 header checksum verifies (always true for IPv6).

@@ -1,15 +1,18 @@
 // PPP authentication, both roles: PAP (RFC 1334), CHAP with MD5 (RFC 1994)
 // and MS-CHAPv2 (RFC 2759). The authenticator checks a peer against a
-// credential lookup; the peer answers with its user name and password.
-// Sans-I/O: packets go to the link's frame queue, time comes in, the outcome
-// and the next deadline come out. MS-CHAPv2 needs a crypto backend (MD4,
-// DES): pass one as `Crypto`, or `void` to build without it.
+// credential store (ppp/credentials.hpp); the peer answers with its user name
+// and password. Sans-I/O: packets go to the link's frame queue, time comes in,
+// the outcome and the next deadline come out. Policies: `Crypto` (a
+// crypto::auth_backend: MD5 for CHAP, MD4/SHA-1/DES for MS-CHAPv2), `Random`
+// (challenges), `Credentials` (the authenticator's store).
 #pragma once
 
 #include <l2sec/core/bytes.hpp>
 #include <l2sec/core/clock.hpp>
-#include <l2sec/crypto/hash.hpp>
+#include <l2sec/crypto/concepts.hpp>
+#include <l2sec/crypto/constant_time.hpp>
 #include <l2sec/ppp/chap.hpp>
+#include <l2sec/ppp/credentials.hpp>
 #include <l2sec/ppp/mschapv2.hpp>
 #include <l2sec/ppp/negotiation.hpp>
 #include <l2sec/ppp/pap.hpp>
@@ -18,42 +21,31 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
-#include <type_traits>
 
 namespace l2sec::ppp {
 
 enum class auth_outcome : std::uint8_t { pending, success, failure };
 
-/// Looks up a user's password (nullopt: no such user). `ctx` is passed back.
-using credential_lookup = std::optional<std::string_view> (*)(void* ctx, std::string_view user);
-
-/// Random bytes for challenges (the link provides them).
-using random_fill = void (*)(void* ctx, mutable_bytes out);
-
 namespace detail {
-inline bool ct_equal(bytes_view a, bytes_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    unsigned d = 0;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        d |= std::to_integer<unsigned>(a[i] ^ b[i]);
-    return d == 0;
-}
 /// RFC 2759: the user name without any "DOMAIN\" prefix.
 inline std::string_view strip_domain(std::string_view user) noexcept {
     auto p = user.rfind('\\');
     return p == std::string_view::npos ? user : user.substr(p + 1);
 }
-inline crypto::digest<crypto::md5> chap_md5(std::uint8_t id, bytes_view secret,
-                                            bytes_view challenge) noexcept {
-    crypto::md5 h;
+/// RFC 1994 4.1: MD5(Identifier | secret | Challenge) with the backend's MD5.
+template <crypto::digest_backend B>
+bool chap_md5(std::optional<typename B::hash>& md5, std::uint8_t id, bytes_view secret,
+              bytes_view challenge, mutable_bytes out16) noexcept {
+    if (!md5) {
+        auto h = B::make_hash(crypto::hash_id::md5);
+        if (!h || h->output_size() != 16) return false;
+        md5.emplace(std::move(*h));
+    }
     std::array<std::byte, 1> i{static_cast<std::byte>(id)};
-    h.update(i);
-    h.update(secret);
-    h.update(challenge);
-    crypto::digest<crypto::md5> d{};
-    h.final(d);
-    return d;
+    crypto::digest(*md5, out16, i, secret, challenge);
+    return true;
 }
 }  // namespace detail
 
@@ -63,15 +55,20 @@ struct auth_timing {
 };
 
 /// The authenticator (server) side.
-template <class Crypto, class Queue>
+template <class Crypto, class Random, class Credentials, class Queue>
 class authenticator {
+    static_assert(crypto::auth_backend<Crypto>,
+                  "ppp::authenticator needs a crypto::auth_backend (MD5; MD4, SHA-1, DES)");
+    static_assert(crypto::random_source<Random>,
+                  "ppp::authenticator draws CHAP challenges from a crypto::random_source");
+    static_assert(credential_store<Credentials>,
+                  "ppp::authenticator looks passwords up in a ppp::credential_store");
+
   public:
     auth_method method = auth_method::none;
     std::string_view name = "l2sec";  ///< our name in CHAP Challenges
-    credential_lookup lookup = nullptr;
-    void* lookup_ctx = nullptr;
-    random_fill random = nullptr;
-    void* random_ctx = nullptr;
+    Credentials* credentials = nullptr;
+    Random* random = nullptr;
     auth_timing timing{};
 
     auth_outcome outcome() const noexcept { return outcome_; }
@@ -85,7 +82,10 @@ class authenticator {
         tries_ = 0;
         if (method == auth_method::chap_md5 || method == auth_method::mschapv2) {
             ++id_;
-            if (random) random(random_ctx, challenge_);
+            if (!random || !random->fill(challenge_)) {
+                outcome_ = auth_outcome::failure;  // no challenge without randomness
+                return;
+            }
             send_challenge(q);
         }
         due_ = now + timing.retry;
@@ -118,8 +118,15 @@ class authenticator {
         for (std::size_t i = 0; i < user_size_; ++i)
             user_[i] = u[i];
     }
-    std::optional<std::string_view> password_of(std::string_view u) const noexcept {
-        return lookup ? lookup(lookup_ctx, u) : std::nullopt;
+    // The store writes into password_; callers wipe it when done (forget_password).
+    std::optional<std::string_view> password_of(std::string_view u) noexcept {
+        if (!credentials) return std::nullopt;
+        auto n = credentials->find_password(u, std::span<char>(password_));
+        if (!n || *n > password_.size()) return std::nullopt;
+        return std::string_view(password_.data(), *n);
+    }
+    void forget_password() noexcept {
+        crypto::secure_zero(std::as_writable_bytes(std::span<char>(password_)));
     }
 
     void on_pap(bytes_view info, Queue& q) noexcept {
@@ -128,7 +135,8 @@ class authenticator {
         if (outcome_ == auth_outcome::pending) {
             remember_user(as_chars(p->peer_id));
             auto pw = password_of(peer_name());
-            bool ok = pw && detail::ct_equal(as_bytes(*pw), p->password);
+            bool ok = pw && crypto::constant_time_equal(as_bytes(*pw), p->password);
+            forget_password();
             outcome_ = ok ? auth_outcome::success : auth_outcome::failure;
         }
         // Answer retransmitted requests the same way.
@@ -146,6 +154,7 @@ class authenticator {
         if (outcome_ == auth_outcome::pending) {
             remember_user(as_chars(p->name));
             outcome_ = method == auth_method::chap_md5 ? check_md5(*p) : check_mschapv2(*p);
+            forget_password();
         }
         auto buf = q.begin(protocol::chap);
         const bool ok = outcome_ == auth_outcome::success;
@@ -160,38 +169,38 @@ class authenticator {
     auth_outcome check_md5(const chap::packet_view& p) noexcept {
         auto pw = password_of(peer_name());
         if (!pw) return auth_outcome::failure;
-        auto want = detail::chap_md5(id_, as_bytes(*pw), challenge_);
-        return detail::ct_equal(want, p.value) ? auth_outcome::success : auth_outcome::failure;
+        std::array<std::byte, 16> want{};
+        if (!detail::chap_md5<Crypto>(md5_, id_, as_bytes(*pw), challenge_, want))
+            return auth_outcome::failure;
+        return crypto::constant_time_equal(want, p.value) ? auth_outcome::success
+                                                          : auth_outcome::failure;
     }
 
     auth_outcome check_mschapv2(const chap::packet_view& p) noexcept {
         set_failure_message();
-        if constexpr (std::is_void_v<Crypto>) {
+        auto r = chap::parse_ms_chap_v2_response(p.value);
+        if (!r) return auth_outcome::failure;
+        auto user = detail::strip_domain(peer_name());
+        auto pw = password_of(user);
+        if (!pw) return auth_outcome::failure;
+        mschapv2::challenge16 peer{};
+        copy_to(peer, r->peer_challenge);
+        auto want = mschapv2::generate_nt_response<Crypto>(challenge_, peer, user, *pw);
+        if (!want || !crypto::constant_time_equal(*want, r->nt_response))
             return auth_outcome::failure;
-        } else {
-            auto r = chap::parse_ms_chap_v2_response(p.value);
-            if (!r) return auth_outcome::failure;
-            auto user = detail::strip_domain(peer_name());
-            auto pw = password_of(user);
-            if (!pw) return auth_outcome::failure;
-            mschapv2::challenge16 peer{};
-            copy_to(peer, r->peer_challenge);
-            auto want = mschapv2::generate_nt_response<Crypto>(challenge_, peer, user, *pw);
-            if (!want || !detail::ct_equal(*want, r->nt_response)) return auth_outcome::failure;
-            auto ar = mschapv2::generate_authenticator_response<Crypto>(*pw, *want, peer,
-                                                                        challenge_, user);
-            if (!ar) return auth_outcome::failure;
-            auto h = mschapv2::nt_password_hash<Crypto>(*pw);
-            if (h)
-                if (auto hh = mschapv2::hash_nt_password_hash<Crypto>(*h))
-                    keys_ = mschapv2::derive_mppe_keys(*hh, *want, true);
-            success_size_ = 0;
-            for (char c : std::string_view(ar->data(), ar->size()))
-                success_msg_[success_size_++] = c;
-            for (char c : std::string_view(" M=Access granted"))
-                success_msg_[success_size_++] = c;
-            return auth_outcome::success;
-        }
+        auto ar =
+            mschapv2::generate_authenticator_response<Crypto>(*pw, *want, peer, challenge_, user);
+        if (!ar) return auth_outcome::failure;
+        auto h = mschapv2::nt_password_hash<Crypto>(*pw);
+        if (h)
+            if (auto hh = mschapv2::hash_nt_password_hash<Crypto>(*h))
+                if (auto k = mschapv2::derive_mppe_keys<Crypto>(*hh, *want, true)) keys_ = *k;
+        success_size_ = 0;
+        for (char c : std::string_view(ar->data(), ar->size()))
+            success_msg_[success_size_++] = c;
+        for (char c : std::string_view(" M=Access granted"))
+            success_msg_[success_size_++] = c;
+        return auth_outcome::success;
     }
     void set_failure_message() noexcept {
         // RFC 2759 6: E=691 (authentication failure), no retry, the challenge, version 3.
@@ -225,16 +234,22 @@ class authenticator {
     std::array<char, 96> success_msg_{}, failure_msg_{};
     std::size_t success_size_ = 0, failure_size_ = 0;
     mschapv2::mppe_keys keys_{};
+    std::array<char, max_password_size> password_{};
+    std::optional<typename Crypto::hash> md5_;  // made at the first CHAP-MD5 check, then reused
 };
 
 /// The peer (client) side.
-template <class Crypto, class Queue>
+template <class Crypto, class Random, class Queue>
 class auth_peer {
+    static_assert(crypto::auth_backend<Crypto>,
+                  "ppp::auth_peer needs a crypto::auth_backend (MD5; MD4, SHA-1, DES)");
+    static_assert(crypto::random_source<Random>,
+                  "ppp::auth_peer draws MS-CHAPv2 peer challenges from a crypto::random_source");
+
   public:
     auth_method method = auth_method::none;
     std::string_view user{}, password{};
-    random_fill random = nullptr;
-    void* random_ctx = nullptr;
+    Random* random = nullptr;
     auth_timing timing{};
 
     auth_outcome outcome() const noexcept { return outcome_; }
@@ -302,8 +317,10 @@ class auth_peer {
             }
             // The authenticator proves it knows the password too (RFC 2759 5).
             auto s = chap::parse_ms_chap_v2_success(p->message);
-            bool ok = s && s->authenticator_response.size() == 40 &&
-                      std::string_view(expected_.data() + 2, 40) == s->authenticator_response;
+            bool ok =
+                s && s->authenticator_response.size() == 40 &&
+                crypto::constant_time_equal(as_bytes(std::string_view(expected_.data() + 2, 40)),
+                                            as_bytes(s->authenticator_response));
             outcome_ = ok ? auth_outcome::success : auth_outcome::failure;
         }
     }
@@ -333,34 +350,35 @@ class auth_peer {
         responded_ = true;
         last_challenge_size_ = std::min(p.value.size(), last_challenge_.size());
         copy_to(last_challenge_, p.value.first(last_challenge_size_));
-        auto buf = q.begin(protocol::chap);
         if (method == auth_method::chap_md5) {
-            auto r = detail::chap_md5(p.identifier, as_bytes(password), p.value);
+            std::array<std::byte, 16> r{};
+            if (!detail::chap_md5<Crypto>(md5_, p.identifier, as_bytes(password), p.value, r))
+                return;
+            auto buf = q.begin(protocol::chap);
             if (auto n = chap::encode_value(buf, chap::code::response, id_, r, as_bytes(user)))
                 keep(buf, *n, q);
             return;
         }
-        if constexpr (!std::is_void_v<Crypto>) {
-            if (method != auth_method::mschapv2 || p.value.size() != 16) return;
-            mschapv2::challenge16 auth{}, peer{};
-            copy_to(auth, p.value);
-            if (random) random(random_ctx, peer);
-            auto name = detail::strip_domain(user);
-            auto nt = mschapv2::generate_nt_response<Crypto>(auth, peer, name, password);
-            if (!nt) return;
-            auto ar =
-                mschapv2::generate_authenticator_response<Crypto>(password, *nt, peer, auth, name);
-            if (!ar) return;
-            expected_ = *ar;
-            if (auto h = mschapv2::nt_password_hash<Crypto>(password))
-                if (auto hh = mschapv2::hash_nt_password_hash<Crypto>(*h))
-                    keys_ = mschapv2::derive_mppe_keys(*hh, *nt, false);
-            std::array<std::byte, 49> value{};
-            copy_to(value, peer);
-            copy_to(mutable_bytes(value).subspan(24), *nt);
-            if (auto n = chap::encode_value(buf, chap::code::response, id_, value, as_bytes(user)))
-                keep(buf, *n, q);
-        }
+        if (method != auth_method::mschapv2 || p.value.size() != 16) return;
+        mschapv2::challenge16 auth{}, peer{};
+        copy_to(auth, p.value);
+        if (!random || !random->fill(peer)) return;  // no Response without a fresh peer challenge
+        auto name = detail::strip_domain(user);
+        auto nt = mschapv2::generate_nt_response<Crypto>(auth, peer, name, password);
+        if (!nt) return;
+        auto ar =
+            mschapv2::generate_authenticator_response<Crypto>(password, *nt, peer, auth, name);
+        if (!ar) return;
+        expected_ = *ar;
+        if (auto h = mschapv2::nt_password_hash<Crypto>(password))
+            if (auto hh = mschapv2::hash_nt_password_hash<Crypto>(*h))
+                if (auto k = mschapv2::derive_mppe_keys<Crypto>(*hh, *nt, false)) keys_ = *k;
+        std::array<std::byte, 49> value{};
+        copy_to(value, peer);
+        copy_to(mutable_bytes(value).subspan(24), *nt);
+        auto buf = q.begin(protocol::chap);
+        if (auto n = chap::encode_value(buf, chap::code::response, id_, value, as_bytes(user)))
+            keep(buf, *n, q);
     }
     void keep(mutable_bytes buf, std::size_t n, Queue& q) noexcept {
         resp_size_ = n <= resp_.size() ? n : 0;
@@ -378,6 +396,7 @@ class auth_peer {
     std::size_t resp_size_ = 0;
     std::array<std::byte, 64> last_challenge_{};
     std::size_t last_challenge_size_ = 0;
+    std::optional<typename Crypto::hash> md5_;  // made at the first CHAP-MD5 Response, then reused
 };
 
 }  // namespace l2sec::ppp

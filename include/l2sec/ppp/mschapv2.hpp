@@ -1,15 +1,16 @@
 // MS-CHAPv2 (RFC 2759) and the MPPE master keys derived from it (RFC 3079),
-// over the crypto seam: MD4 and DES come from a crypto::backend (Botan by
-// default), SHA-1 is the portable crypto::sha1. Used by Windows and macOS
-// L2TP/IPsec clients. Runs once per authentication: it may use the backend's
-// allocating factories, but never throws.
+// over the crypto seam: MD4, SHA-1 and DES all come from the backend `B`
+// (crypto::auth_backend: crypto::botan, or the standard-library-only
+// crypto::portable). Used by Windows and macOS L2TP/IPsec clients. Runs once
+// per authentication: it may use the backend's allocating factories, but
+// never throws. Every function returns the backend's error when it lacks an
+// algorithm (crypto::errc::unsupported_algorithm).
 #pragma once
 
 #include <l2sec/core/bytes.hpp>
 #include <l2sec/core/result.hpp>
 #include <l2sec/crypto/concepts.hpp>
 #include <l2sec/crypto/des.hpp>
-#include <l2sec/crypto/sha.hpp>
 
 #include <array>
 #include <cstddef>
@@ -29,22 +30,19 @@ inline constexpr std::size_t max_password_chars = 256;
 
 /// RFC 2759 8.2 ChallengeHash: SHA1(PeerChallenge | AuthenticatorChallenge | UserName)[0..7].
 /// The user name is without any domain prefix stripping: callers pass what was sent.
-inline challenge8 challenge_hash(const challenge16& peer, const challenge16& authenticator,
-                                 std::string_view user) noexcept {
-    crypto::sha1 h;
-    h.update(peer);
-    h.update(authenticator);
-    h.update(as_bytes(user));
-    std::array<std::byte, 20> d{};
-    h.final(d);
+template <crypto::auth_backend B>
+result<challenge8> challenge_hash(const challenge16& peer, const challenge16& authenticator,
+                                  std::string_view user) noexcept {
+    auto sha1 = B::make_hash(crypto::hash_id::sha1);
+    if (!sha1) return sha1.error();
     challenge8 out{};
-    std::copy_n(d.begin(), 8, out.begin());
+    crypto::digest(*sha1, out, peer, authenticator, as_bytes(user));
     return out;
 }
 
 /// RFC 2759 8.3 NtPasswordHash: MD4 of the password in UTF-16LE. The password
 /// is UTF-8; characters outside the BMP become surrogate pairs.
-template <crypto::backend B>
+template <crypto::auth_backend B>
 result<hash16> nt_password_hash(std::string_view password_utf8) noexcept {
     auto md4 = B::make_hash(crypto::hash_id::md4);
     if (!md4) return md4.error();
@@ -85,7 +83,7 @@ result<hash16> nt_password_hash(std::string_view password_utf8) noexcept {
 }
 
 /// RFC 2759 8.4 HashNtPasswordHash: MD4(PasswordHash).
-template <crypto::backend B>
+template <crypto::auth_backend B>
 result<hash16> hash_nt_password_hash(const hash16& password_hash) noexcept {
     auto md4 = B::make_hash(crypto::hash_id::md4);
     if (!md4) return md4.error();
@@ -97,7 +95,7 @@ result<hash16> hash_nt_password_hash(const hash16& password_hash) noexcept {
 
 /// RFC 2759 8.5 ChallengeResponse: three DES encryptions of the challenge
 /// under the zero-padded 21-byte password hash.
-template <crypto::backend B>
+template <crypto::auth_backend B>
 result<nt_response> challenge_response(const challenge8& challenge,
                                        const hash16& password_hash) noexcept {
     std::array<std::byte, 21> z{};
@@ -114,14 +112,15 @@ result<nt_response> challenge_response(const challenge8& challenge,
 }
 
 /// RFC 2759 8.1 GenerateNTResponse (the peer's answer).
-template <crypto::backend B>
+template <crypto::auth_backend B>
 result<nt_response> generate_nt_response(const challenge16& authenticator_challenge,
                                          const challenge16& peer_challenge, std::string_view user,
                                          std::string_view password) noexcept {
-    auto c = challenge_hash(peer_challenge, authenticator_challenge, user);
+    auto c = challenge_hash<B>(peer_challenge, authenticator_challenge, user);
+    if (!c) return c.error();
     auto h = nt_password_hash<B>(password);
     if (!h) return h.error();
-    return challenge_response<B>(c, *h);
+    return challenge_response<B>(*c, *h);
 }
 
 namespace detail {
@@ -131,21 +130,18 @@ inline constexpr std::string_view magic2 = "Pad to make it do more than one iter
 
 /// RFC 2759 8.7 GenerateAuthenticatorResponse from the password hash-hash
 /// (what an authenticator that stores only hashes needs).
-inline authenticator_response authenticator_response_from_hash_hash(
+template <crypto::auth_backend B>
+result<authenticator_response> authenticator_response_from_hash_hash(
     const hash16& password_hash_hash, const nt_response& response,
     const challenge16& peer_challenge, const challenge16& authenticator_challenge,
     std::string_view user) noexcept {
-    crypto::sha1 h;
+    auto sha1 = B::make_hash(crypto::hash_id::sha1);
+    if (!sha1) return sha1.error();
     std::array<std::byte, 20> d{};
-    h.update(password_hash_hash);
-    h.update(response);
-    h.update(as_bytes(detail::magic1));
-    h.final(d);
-    auto c = challenge_hash(peer_challenge, authenticator_challenge, user);
-    h.update(d);
-    h.update(c);
-    h.update(as_bytes(detail::magic2));
-    h.final(d);
+    crypto::digest(*sha1, d, password_hash_hash, response, as_bytes(detail::magic1));
+    auto c = challenge_hash<B>(peer_challenge, authenticator_challenge, user);
+    if (!c) return c.error();
+    crypto::digest(*sha1, d, d, *c, as_bytes(detail::magic2));
     authenticator_response out{};
     out[0] = 'S';
     out[1] = '=';
@@ -159,7 +155,7 @@ inline authenticator_response authenticator_response_from_hash_hash(
 }
 
 /// RFC 2759 8.7 GenerateAuthenticatorResponse from the clear password.
-template <crypto::backend B>
+template <crypto::auth_backend B>
 result<authenticator_response> generate_authenticator_response(
     std::string_view password, const nt_response& response, const challenge16& peer_challenge,
     const challenge16& authenticator_challenge, std::string_view user) noexcept {
@@ -167,27 +163,26 @@ result<authenticator_response> generate_authenticator_response(
     if (!h) return h.error();
     auto hh = hash_nt_password_hash<B>(*h);
     if (!hh) return hh.error();
-    return authenticator_response_from_hash_hash(*hh, response, peer_challenge,
-                                                 authenticator_challenge, user);
+    return authenticator_response_from_hash_hash<B>(*hh, response, peer_challenge,
+                                                    authenticator_challenge, user);
 }
 
 /// RFC 3079 3.4 GetMasterKey: SHA1(PasswordHashHash | NTResponse | Magic1)[0..15].
-inline hash16 master_key(const hash16& password_hash_hash, const nt_response& response) noexcept {
-    crypto::sha1 h;
-    h.update(password_hash_hash);
-    h.update(response);
-    h.update(as_bytes(std::string_view("This is the MPPE Master Key")));
-    std::array<std::byte, 20> d{};
-    h.final(d);
+template <crypto::auth_backend B>
+result<hash16> master_key(const hash16& password_hash_hash, const nt_response& response) noexcept {
+    auto sha1 = B::make_hash(crypto::hash_id::sha1);
+    if (!sha1) return sha1.error();
     hash16 out{};
-    std::copy_n(d.begin(), 16, out.begin());
+    crypto::digest(*sha1, out, password_hash_hash, response,
+                   as_bytes(std::string_view("This is the MPPE Master Key")));
     return out;
 }
 
 /// RFC 3079 3.4 GetAsymmetricStartKey: the send or receive start key of the
 /// client or the server, key_length bytes (8 for 40/56-bit, 16 for 128-bit).
-inline hash16 asymmetric_start_key(const hash16& master, std::size_t key_length, bool is_send,
-                                   bool is_server) noexcept {
+template <crypto::auth_backend B>
+result<hash16> asymmetric_start_key(const hash16& master, std::size_t key_length, bool is_send,
+                                    bool is_server) noexcept {
     constexpr std::string_view magic2 =
         "On the client side, this is the send key; on the server side, it is the receive key.";
     constexpr std::string_view magic3 =
@@ -195,15 +190,11 @@ inline hash16 asymmetric_start_key(const hash16& master, std::size_t key_length,
     std::string_view s = (is_send == is_server) ? magic3 : magic2;
     std::array<std::byte, 40> pad1{}, pad2{};
     pad2.fill(std::byte{0xf2});
-    crypto::sha1 h;
-    h.update(master);
-    h.update(pad1);
-    h.update(as_bytes(s));
-    h.update(pad2);
-    std::array<std::byte, 20> d{};
-    h.final(d);
+    auto sha1 = B::make_hash(crypto::hash_id::sha1);
+    if (!sha1) return sha1.error();
     hash16 out{};
-    std::copy_n(d.begin(), key_length < 16 ? key_length : 16, out.begin());
+    crypto::digest(*sha1, mutable_bytes(out).first(key_length < 16 ? key_length : 16), master, pad1,
+                   as_bytes(s), pad2);
     return out;
 }
 
@@ -213,12 +204,19 @@ struct mppe_keys {
     hash16 send{};
     hash16 receive{};
 };
-inline mppe_keys derive_mppe_keys(const hash16& password_hash_hash, const nt_response& response,
-                                  bool is_server, std::size_t key_length = 16) noexcept {
+template <crypto::auth_backend B>
+result<mppe_keys> derive_mppe_keys(const hash16& password_hash_hash, const nt_response& response,
+                                   bool is_server, std::size_t key_length = 16) noexcept {
     mppe_keys k;
-    k.master = master_key(password_hash_hash, response);
-    k.send = asymmetric_start_key(k.master, key_length, true, is_server);
-    k.receive = asymmetric_start_key(k.master, key_length, false, is_server);
+    auto m = master_key<B>(password_hash_hash, response);
+    if (!m) return m.error();
+    k.master = *m;
+    auto send = asymmetric_start_key<B>(k.master, key_length, true, is_server);
+    if (!send) return send.error();
+    auto receive = asymmetric_start_key<B>(k.master, key_length, false, is_server);
+    if (!receive) return receive.error();
+    k.send = *send;
+    k.receive = *receive;
     return k;
 }
 

@@ -9,6 +9,7 @@
 #include <l2sec/core/bytes.hpp>
 #include <l2sec/core/clock.hpp>
 #include <l2sec/core/static_vector.hpp>
+#include <l2sec/crypto/concepts.hpp>
 #include <l2sec/ppp/automaton.hpp>
 #include <l2sec/ppp/control.hpp>
 #include <l2sec/ppp/frame.hpp>
@@ -76,13 +77,32 @@ struct layer_flags {
     bool up = false, down = false, started = false, finished = false;
 };
 
+/// The option-policy seam of a control protocol: what we ask for
+/// (write_request), how we judge each option of the peer's Configure-Request
+/// (begin_check, check, end_check: ack, nak with a suggestion written into
+/// `nak`, or reject; `exhausted` is Max-Failure reached), and what we learn
+/// from the peer's Ack, Nak and Reject of our request.
+template <class P>
+concept option_policy = requires(P& p, packet_writer& w, const option_view& o, option_range r,
+                                 bool exhausted) {
+    { P::proto } -> std::convertible_to<protocol>;
+    p.reset();
+    p.write_request(w);
+    p.begin_check();
+    { p.check(o, w, exhausted) } -> std::same_as<verdict>;
+    { p.end_check(w, exhausted) } -> std::same_as<bool>;
+    p.on_ack(r);
+    p.on_nak(r);
+    p.on_reject(r);
+};
+
 /// One control protocol (LCP, IPCP or IPV6CP) = an automaton + a policy.
-/// Policy requirements: `static constexpr protocol proto`, `void reset()`,
-/// `void write_request(packet_writer&)`, `verdict check(const option_view&,
-/// packet_writer& nak, bool exhausted)`, `void on_ack(option_range)`,
-/// `void on_nak(option_range)`, `void on_reject(option_range)`.
 template <class Policy, class Queue>
 class control_protocol {
+    static_assert(option_policy<Policy>,
+                  "ppp::control_protocol needs an option policy (ppp::option_policy: "
+                  "write_request, check, on_ack/on_nak/on_reject)");
+
   public:
     control_protocol() noexcept = default;
     control_protocol(Policy p, automaton_config cfg) noexcept : policy(p), fsm(cfg) {}
@@ -334,8 +354,29 @@ constexpr lcp::auth_protocol auth_option(auth_method m) noexcept {
     }
 }
 
+namespace detail {
+/// A non-zero random value of type T from `r`, or nullopt if the source fails.
+template <class T, crypto::random_source R>
+std::optional<T> nonzero_random(R* r) noexcept {
+    for (int tries = 0; r && tries < 4; ++tries) {
+        std::array<std::byte, sizeof(T)> b{};
+        if (!r->fill(b)) return std::nullopt;
+        T v = 0;
+        for (auto x : b)
+            v = static_cast<T>((v << 8) | std::to_integer<T>(x));
+        if (v != 0) return v;
+    }
+    return std::nullopt;
+}
+}  // namespace detail
+
 /// LCP: MRU, Magic-Number and (as authenticator) Authentication-Protocol.
+/// Magic numbers come from `random` (RFC 1661 6.4 wants them unique: a
+/// CSPRNG, never a seed).
+template <class Random>
 struct lcp_policy {
+    static_assert(crypto::random_source<Random>,
+                  "ppp::lcp_policy draws magic numbers from a crypto::random_source");
     static constexpr protocol proto = protocol::lcp;
 
     // configuration
@@ -348,20 +389,17 @@ struct lcp_policy {
     std::uint16_t peer_mru = 1500;
     auth_method peer_requires = auth_method::none;  ///< what the peer demands of us (acked)
     bool loop_suspected = false;
-    std::uint32_t (*random32)(void*) = nullptr;
-    void* random_ctx = nullptr;
+    Random* random = nullptr;
 
+    /// A new magic number; 0 when the random source failed (then none is sent).
     std::uint32_t fresh_magic() noexcept {
-        std::uint32_t m = 0;
-        while (m == 0)
-            m = random32 ? random32(random_ctx) : 0x4c325345u;
-        return m;
+        return detail::nonzero_random<std::uint32_t>(random).value_or(0);
     }
     void reset() noexcept {
         send_mru = true;
-        send_magic = true;
         send_auth = require != auth_method::none;
         if (magic == 0) magic = fresh_magic();
+        send_magic = magic != 0;
         peer_requires = auth_method::none;
         peer_mru = 1500;
     }
@@ -395,7 +433,9 @@ struct lcp_policy {
                 if (v->value == magic ||
                     v->value == 0) {  // looped back (or invalid): suggest another
                     loop_suspected = v->value == magic;
-                    nak.option(lcp::magic_number{fresh_magic()});
+                    const auto suggestion = fresh_magic();
+                    if (suggestion == 0) return verdict::reject;
+                    nak.option(lcp::magic_number{suggestion});
                     return verdict::nak;
                 }
                 return verdict::ack;
@@ -432,6 +472,7 @@ struct lcp_policy {
                     mru = v->value;
             } else if (o.type == lcp::option_type::magic_number) {
                 magic = fresh_magic();
+                send_magic = magic != 0;
             } else if (o.type == lcp::option_type::auth_protocol) {
                 // The peer cannot do what we asked; we insist (the RFC lets the authenticator
                 // refuse).
@@ -517,19 +558,25 @@ struct ipcp_policy {
     }
 };
 
-/// IPV6CP: Interface-Identifier (RFC 5072).
+/// IPV6CP: Interface-Identifier (RFC 5072), drawn from `random` (RFC 5072
+/// 4.1 wants it unique; a random one also keeps addresses unlinkable).
+template <class Random>
 struct ipv6cp_policy {
+    static_assert(crypto::random_source<Random>,
+                  "ppp::ipv6cp_policy draws interface identifiers from a crypto::random_source");
     static constexpr protocol proto = protocol::ipv6cp;
 
     std::uint64_t local = 0, peer = 0;
-    std::uint64_t (*random64)(void*) = nullptr;
-    void* random_ctx = nullptr;
+    Random* random = nullptr;
 
+    /// A new identifier other than 0 and the peer's; 0 when the random source failed.
     std::uint64_t fresh() noexcept {
-        std::uint64_t v = 0;
-        while (v == 0 || v == peer)
-            v = random64 ? random64(random_ctx) : 0x0200000000000001ull;
-        return v;
+        for (int tries = 0; tries < 4; ++tries) {
+            auto v = detail::nonzero_random<std::uint64_t>(random);
+            if (!v) return 0;
+            if (*v != peer) return *v;
+        }
+        return 0;
     }
     void reset() noexcept {
         if (local == 0) local = fresh();
@@ -541,7 +588,9 @@ struct ipv6cp_policy {
         auto v = ipv6cp::interface_identifier::decode(o.data, o.offset);
         if (!v) return verdict::reject;
         if (v->value == 0 || v->value == local) {
-            nak.option(ipv6cp::interface_identifier{fresh()});
+            const auto suggestion = fresh();
+            if (suggestion == 0) return verdict::reject;
+            nak.option(ipv6cp::interface_identifier{suggestion});
             return verdict::nak;
         }
         peer = v->value;
@@ -557,4 +606,8 @@ struct ipv6cp_policy {
     void on_reject(option_range) noexcept {}
 };
 
+}  // namespace l2sec::ppp
+
+namespace l2sec::ppp {
+static_assert(option_policy<ipcp_policy>);
 }  // namespace l2sec::ppp

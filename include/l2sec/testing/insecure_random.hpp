@@ -8,7 +8,8 @@
 // whoever sees one output can compute all the others. It exists so that a
 // simulation over a lossy in-memory network replays the same run from the
 // same seed. No library code path uses it by default; its name says what it is
-// (compare quiche's InsecureRandBytes).
+// (compare quiche's InsecureRandBytes). transport::memory_network draws its
+// impairments (loss, delay: not secrets) from insecure_splitmix64 too.
 #pragma once
 
 #include <l2sec/core/bytes.hpp>
@@ -28,6 +29,12 @@ class insecure_splitmix64 {
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
         return z ^ (z >> 31);
     }
+    /// Uniform in [0, 1).
+    constexpr double uniform() noexcept {
+        return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
+    }
+    /// Uniform in [0, n) (0 when n is 0).
+    constexpr std::uint64_t below(std::uint64_t n) noexcept { return n ? next() % n : 0; }
 
   private:
     std::uint64_t s_;

@@ -1,11 +1,13 @@
 // A seeded, deterministic, in-memory datagram network for tests, simulations
 // and the demo: sockets bound to endpoints exchange datagrams through a fixed
 // pool of packet slots, with loss, duplication, reordering and delay drawn
-// from one seeded generator. Time is driven by the caller (advance_to), so a
-// run is a pure function of the seed and the inputs. Never allocates.
+// from one seeded generator (testing::insecure_splitmix64: impairments are
+// not secrets). Time is driven by the caller (advance_to), so a run is a pure
+// function of the seed and the inputs. Never allocates.
 #pragma once
 
 #include <l2sec/core/clock.hpp>
+#include <l2sec/testing/insecure_random.hpp>
 #include <l2sec/transport/datagram.hpp>
 
 #include <array>
@@ -14,27 +16,6 @@
 #include <optional>
 
 namespace l2sec::transport {
-
-/// splitmix64: a tiny, well-mixed, seedable generator (not for cryptography).
-class splitmix64 {
-  public:
-    constexpr explicit splitmix64(std::uint64_t seed = 0) noexcept : s_(seed) {}
-    constexpr std::uint64_t next() noexcept {
-        std::uint64_t z = (s_ += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-    }
-    /// Uniform in [0, 1).
-    constexpr double uniform() noexcept {
-        return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
-    }
-    /// Uniform in [0, n) (n > 0).
-    constexpr std::uint64_t below(std::uint64_t n) noexcept { return n ? next() % n : 0; }
-
-  private:
-    std::uint64_t s_;
-};
 
 /// What the network does to each datagram. Probabilities are in [0, 1].
 struct impairments {
@@ -54,7 +35,8 @@ struct network_stats {
 template <std::size_t MaxPackets = 256, std::size_t MaxSize = 2048, std::size_t MaxSockets = 8>
 class memory_network {
   public:
-    explicit memory_network(std::uint64_t seed = 1, impairments imp = {}) noexcept
+    /// `seed` drives the impairments; the same seed and inputs replay the same run.
+    explicit memory_network(std::uint64_t seed, impairments imp = {}) noexcept
         : rng_(seed), imp_(imp) {}
     memory_network(const memory_network&) = delete;
     memory_network& operator=(const memory_network&) = delete;
@@ -189,7 +171,7 @@ class memory_network {
         return received{best->size, best->from};
     }
 
-    splitmix64 rng_;
+    testing::insecure_splitmix64 rng_;
     impairments imp_;
     time_point now_{};
     std::uint64_t seq_ = 0;

@@ -19,12 +19,8 @@
 #include <l2sec/crypto/algorithms.hpp>
 #include <l2sec/crypto/concepts.hpp>
 #include <l2sec/crypto/error.hpp>
-#include <l2sec/crypto/hash.hpp>
 
-#if __has_include(<l2sec/crypto/botan/dh.hpp>)
 #include <l2sec/crypto/botan/dh.hpp>  // DH/ECDH (crypto/dh.hpp seam), inherited below
-#define L2SEC_CRYPTO_BOTAN_HAS_DH 1
-#endif
 
 #include <botan/aead.h>
 #include <botan/auto_rng.h>
@@ -134,14 +130,9 @@ inline const char* block_cipher_name(block_cipher_id b) noexcept {
 
 }  // namespace botan_detail
 
-/// The Botan crypto backend: a policy type for esp::sa, IKE and the engines.
-/// With crypto/botan/dh.hpp present it also offers DH/ECDH
-/// (`botan::make_key_exchange`, crypto::dh_backend).
-struct botan
-#ifdef L2SEC_CRYPTO_BOTAN_HAS_DH
-    : botan_dh
-#endif
-{
+/// The Botan crypto backend: a policy type for esp::sa, IKE and the engines,
+/// and the DH/ECDH backend (`botan::make_key_exchange`, crypto::dh_backend).
+struct botan : botan_dh {
     /// AES-GCM / ChaCha20-Poly1305 keyed once; seal/open in place, tag apart.
     class aead {
       public:
@@ -339,30 +330,6 @@ struct botan
         std::size_t size_ = 0;
     };
 
-    /// A digest chosen at compile time, satisfying hash_function (like crypto::md5).
-    /// Constructing it creates the Botan object (throws only if Botan lacks it).
-    template <hash_id Id>
-    class hash_fn {
-      public:
-        static constexpr std::size_t digest_size = info(Id).digest_size;
-        static constexpr std::size_t block_size = info(Id).block_size;
-        hash_fn() : h_(Botan::HashFunction::create_or_throw(botan_detail::hash_name(Id))) {}
-        void update(bytes_view in) noexcept { h_->update(botan_detail::u8(in), in.size()); }
-        void final(std::span<std::byte, digest_size> out) noexcept {
-            h_->final(reinterpret_cast<std::uint8_t*>(out.data()));
-        }
-        void reset() noexcept { h_->clear(); }
-
-      private:
-        std::unique_ptr<Botan::HashFunction> h_;
-    };
-    using md4 = hash_fn<hash_id::md4>;
-    using md5 = hash_fn<hash_id::md5>;
-    using sha1 = hash_fn<hash_id::sha1>;
-    using sha256 = hash_fn<hash_id::sha256>;
-    using sha384 = hash_fn<hash_id::sha384>;
-    using sha512 = hash_fn<hash_id::sha512>;
-
     /// A raw block cipher (DES for MS-CHAPv2, AES), one block at a time.
     class block_cipher {
       public:
@@ -399,10 +366,15 @@ struct botan
         std::size_t block_ = 0;
     };
 
-    /// Botan's auto-seeded DRBG (HMAC_DRBG seeded from the system).
+    /// Botan's auto-seeded DRBG (HMAC_DRBG seeded from the system's entropy
+    /// source when constructed: there is no seed to give). Move-only.
     class random {
       public:
         random() : rng_(std::make_unique<Botan::AutoSeeded_RNG>()) {}
+        random(random&&) noexcept = default;
+        random& operator=(random&&) noexcept = default;
+        random(const random&) = delete;
+        random& operator=(const random&) = delete;
         bool fill(mutable_bytes out) noexcept {
             try {
                 rng_->randomize(botan_detail::u8(out), out.size());
@@ -422,23 +394,14 @@ struct botan
     static result<cipher> make_cipher(cipher_id id, bytes_view key) noexcept {
         return cipher::make(id, key);
     }
-    static result<mac> make_mac(mac_id id, bytes_view key) noexcept {
-        return mac::make(id, key);
-    }
-    static result<hash> make_hash(hash_id id) noexcept {
-        return hash::make(id);
-    }
+    static result<mac> make_mac(mac_id id, bytes_view key) noexcept { return mac::make(id, key); }
+    static result<hash> make_hash(hash_id id) noexcept { return hash::make(id); }
     static result<block_cipher> make_block_cipher(block_cipher_id id, bytes_view key) noexcept {
         return block_cipher::make(id, key);
     }
 };
 
-static_assert(backend<botan>);
-#ifdef L2SEC_CRYPTO_BOTAN_HAS_DH
-static_assert(dh_backend<botan>);
-#endif
-static_assert(hash_function<botan::md4>);
-static_assert(hash_function<botan::sha1>);
-static_assert(hash_function<botan::sha512>);
+static_assert(backend<botan>, "crypto::botan offers the whole crypto seam");
+static_assert(dh_backend<botan>, "crypto::botan offers DH/ECDH key agreement");
 
 }  // namespace l2sec::crypto

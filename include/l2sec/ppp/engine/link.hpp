@@ -3,7 +3,8 @@
 // then IPCP and IPV6CP, over the RFC 1661 automaton. Frames in and out carry
 // address/control and protocol fields, as inside an L2TP data message.
 //
-//   ppp::link_engine<crypto::botan> l(cfg);
+//   ppp::link_engine<crypto::botan> l(cfg, crypto::botan::random{});            // client
+//   ppp::link_engine<crypto::botan, crypto::botan::random, users> s(cfg, rng, store);  // server
 //   l.start(now);                                   // lower layer up + Open
 //   auto ip = l.handle_frame(frame, now);           // IP payload, if any
 //   while (auto n = l.poll_transmit(buf)) send(buf.first(*n));
@@ -13,11 +14,12 @@
 #include <l2sec/core/bytes.hpp>
 #include <l2sec/core/clock.hpp>
 #include <l2sec/core/result.hpp>
+#include <l2sec/crypto/concepts.hpp>
 #include <l2sec/ppp/auth.hpp>
 #include <l2sec/ppp/automaton.hpp>
+#include <l2sec/ppp/credentials.hpp>
 #include <l2sec/ppp/frame.hpp>
 #include <l2sec/ppp/negotiation.hpp>
-#include <l2sec/transport/memory_network.hpp>
 
 #include <array>
 #include <chrono>
@@ -52,8 +54,6 @@ struct link_config {
                                    true};  ///< client: none, PAP, CHAP-MD5, MS-CHAPv2
     std::string_view name = "l2sec";       ///< our CHAP name
     std::string_view user{}, password{};   ///< client credentials
-    credential_lookup lookup = nullptr;    ///< server: user -> password
-    void* lookup_ctx = nullptr;
     std::uint16_t mru = 1400;
     std::uint32_t local_ip = 0;  ///< server: its own address; client: 0 (ask)
     std::uint32_t peer_ip = 0;   ///< server: the address given to the client
@@ -64,8 +64,6 @@ struct link_config {
     std::uint8_t echo_failures = 3;
     automaton_config timers{};
     auth_timing auth{};
-    std::uint64_t seed =
-        0x1234;  ///< randomness for magic numbers and challenges (seed from a CSPRNG)
 };
 
 enum class link_event_kind : std::uint8_t {
@@ -117,16 +115,40 @@ struct link_event {
     auth_method method = auth_method::none;
 };
 
-/// `Crypto`: a crypto::backend for MS-CHAPv2, or void (PAP and CHAP-MD5 only).
-template <class Crypto = void, std::size_t QueueFrames = 8>
+/// Policies: `Crypto`, a crypto::auth_backend (crypto::botan, or the
+/// standard-library-only crypto::portable): MD5 for CHAP, MD4/SHA-1/DES for
+/// MS-CHAPv2; `Random`, the random source of magic numbers, challenges and
+/// interface identifiers, moved in; `Credentials`, the server's
+/// ppp::credential_store (user -> password), borrowed.
+template <class Crypto, class Random = typename Crypto::random, class Credentials = no_credentials,
+          std::size_t QueueFrames = 8>
 class link_engine {
+    static_assert(crypto::auth_backend<Crypto>,
+                  "ppp::link_engine needs a crypto::auth_backend (MD5 for CHAP; MD4, SHA-1 "
+                  "and DES for MS-CHAPv2), such as crypto::botan or crypto::portable");
+    static_assert(crypto::random_source<Random>,
+                  "ppp::link_engine draws magic numbers and challenges from a "
+                  "crypto::random_source, moved in");
+    static_assert(credential_store<Credentials>,
+                  "ppp::link_engine's authenticator looks passwords up in a "
+                  "ppp::credential_store");
+
   public:
     using queue_type = frame_queue<QueueFrames, 1504>;
 
-    // The server flag is mixed into the seed so that two links left at the
-    // default seed do not pick identical magic numbers forever.
-    explicit link_engine(const link_config& cfg = {}) noexcept
-        : cfg_(cfg), rng_(cfg.seed ^ (cfg.server ? 0x5e7e5e7e5e7e5e7eull : 0)) {
+    /// A link without a credential store: a client, or a server that
+    /// authenticates nobody (require = none).
+    link_engine(const link_config& cfg, Random&& random) noexcept
+        : link_engine(cfg, std::move(random), nullptr) {}
+    /// A server link that checks peers against `credentials` (which must outlive it).
+    link_engine(const link_config& cfg, Random&& random, Credentials& credentials) noexcept
+        : link_engine(cfg, std::move(random), &credentials) {}
+    link_engine(const link_engine&) = delete;
+    link_engine& operator=(const link_engine&) = delete;
+
+  private:
+    link_engine(const link_config& cfg, Random&& random, Credentials* credentials) noexcept
+        : cfg_(cfg), rng_(std::move(random)) {
         lcp_.attach(&q_);
         ipcp_.attach(&q_);
         ipv6cp_.attach(&q_);
@@ -137,12 +159,8 @@ class link_engine {
         l.mru = cfg.mru;
         l.require = cfg.server ? cfg.require : auth_method::none;
         l.can_answer = cfg.can_answer;
-        if constexpr (std::is_void_v<Crypto>) l.can_answer[3] = false;
         if (cfg.user.empty()) l.can_answer = {};
-        l.random32 = [](void* c) {
-            return static_cast<std::uint32_t>(static_cast<link_engine*>(c)->rng_.next());
-        };
-        l.random_ctx = this;
+        l.random = &rng_;
         auto& ip = ipcp_.policy;
         ip.server = cfg.server;
         ip.local = cfg.local_ip;
@@ -150,24 +168,19 @@ class link_engine {
         ip.dns1 = cfg.dns1;
         ip.dns2 = cfg.dns2;
         ip.ask_dns = cfg.ask_dns;
-        ipv6cp_.policy.random64 = [](void* c) { return static_cast<link_engine*>(c)->rng_.next(); };
-        ipv6cp_.policy.random_ctx = this;
+        ipv6cp_.policy.random = &rng_;
         server_auth_.method = l.require;
         server_auth_.name = cfg.name;
-        server_auth_.lookup = cfg.lookup;
-        server_auth_.lookup_ctx = cfg.lookup_ctx;
-        server_auth_.random = &fill;
-        server_auth_.random_ctx = this;
+        server_auth_.credentials = credentials;
+        server_auth_.random = &rng_;
         server_auth_.timing = cfg.auth;
         client_auth_.user = cfg.user;
         client_auth_.password = cfg.password;
-        client_auth_.random = &fill;
-        client_auth_.random_ctx = this;
+        client_auth_.random = &rng_;
         client_auth_.timing = cfg.auth;
     }
-    link_engine(const link_engine&) = delete;
-    link_engine& operator=(const link_engine&) = delete;
 
+  public:
     ppp::phase current_phase() const noexcept { return phase_; }
     state lcp_state() const noexcept { return lcp_.current(); }
     state ipcp_state() const noexcept { return ipcp_.current(); }
@@ -304,12 +317,6 @@ class link_engine {
     }
 
   private:
-    static void fill(void* c, mutable_bytes out) noexcept {
-        auto* self = static_cast<link_engine*>(c);
-        for (auto& b : out)
-            b = static_cast<std::byte>(self->rng_.next());
-    }
-
     // The server is already negotiating the network layer: our
     // authentication succeeded even if its Success/Ack was lost.
     void implicit_auth_success(time_point now) noexcept {
@@ -439,13 +446,13 @@ class link_engine {
     }
 
     link_config cfg_;
-    transport::splitmix64 rng_;
+    Random rng_;
     queue_type q_{};
-    control_protocol<lcp_policy, queue_type> lcp_{};
+    control_protocol<lcp_policy<Random>, queue_type> lcp_{};
     control_protocol<ipcp_policy, queue_type> ipcp_{};
-    control_protocol<ipv6cp_policy, queue_type> ipv6cp_{};
-    authenticator<Crypto, queue_type> server_auth_{};
-    auth_peer<Crypto, queue_type> client_auth_{};
+    control_protocol<ipv6cp_policy<Random>, queue_type> ipv6cp_{};
+    authenticator<Crypto, Random, Credentials, queue_type> server_auth_{};
+    auth_peer<Crypto, Random, queue_type> client_auth_{};
     ppp::phase phase_ = phase::dead;
     time_point next_echo_{};
     std::uint8_t echo_outstanding_ = 0;

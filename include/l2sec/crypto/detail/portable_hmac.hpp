@@ -1,18 +1,17 @@
-// HMAC (RFC 2104) over any hash_function: a keyed context that precomputes
-// the inner and outer pads once and is reused per message. It satisfies
-// mac_context, so a user backend can build its MACs from a portable hash.
+// HMAC (RFC 2104) over a portable digest, behind crypto::portable::make_mac:
+// the inner and outer pads are hashed once at keying, so each message costs
+// only its own blocks. Internal: use crypto::portable (crypto/portable.hpp).
 #pragma once
 
-#include <l2sec/crypto/constant_time.hpp>
-#include <l2sec/crypto/hash.hpp>
+#include <l2sec/crypto/detail/portable_digests.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
 
-namespace l2sec::crypto {
+namespace l2sec::crypto::detail {
 
-template <hash_function H>
+template <fixed_digest H>
 class hmac {
   public:
     static constexpr std::size_t digest_size = H::digest_size;
@@ -45,7 +44,7 @@ class hmac {
     constexpr void update(bytes_view in) noexcept { inner_.update(in); }
     /// Writes min(out.size(), digest_size) bytes and rearms for the next message.
     constexpr void final(mutable_bytes out) noexcept {
-        digest<H> d{};
+        std::array<std::byte, H::digest_size> d{};
         inner_.final(d);
         H o = outer0_;
         o.update(d);
@@ -58,4 +57,4 @@ class hmac {
     H inner0_{}, outer0_{}, inner_{};
 };
 
-}  // namespace l2sec::crypto
+}  // namespace l2sec::crypto::detail
