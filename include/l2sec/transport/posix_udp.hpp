@@ -59,6 +59,50 @@ inline endpoint from_sockaddr(const sockaddr_storage& ss) noexcept {
 
 }  // namespace detail
 
+/// Socket options for the UDP transports (posix_udp, udp_batch, shard.hpp).
+struct udp_options {
+    bool reuse_address = true;  ///< SO_REUSEADDR
+    bool reuse_port = false;    ///< SO_REUSEPORT: several sockets on one port (one per worker)
+    bool v6_only = false;       ///< IPV6_V6ONLY on an IPv6 socket
+    int receive_buffer = 0;     ///< SO_RCVBUF in bytes; 0 keeps the kernel's default
+    int send_buffer = 0;        ///< SO_SNDBUF in bytes; 0 keeps the kernel's default
+};
+
+namespace detail {
+
+/// A non-blocking UDP socket bound to `local` with `opt`; the descriptor and
+/// the bound endpoint. Errors: address_invalid (endpoint), system_error naming
+/// the call ("socket", "SO_REUSEPORT", "bind": e.g. the port is taken).
+inline result<std::pair<int, endpoint>> open_udp(const endpoint& local,
+                                                 const udp_options& opt) noexcept {
+    sockaddr_storage ss;
+    socklen_t len = to_sockaddr(local, ss);
+    if (len == 0) return error(errc::address_invalid, 0, "local endpoint");
+    int fd = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return error(errc::system_error, 0, "socket");
+    auto fail = [fd](const char* what) {
+        ::close(fd);
+        return error(errc::system_error, 0, what);
+    };
+    int one = 1;
+    if (opt.reuse_address) (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (opt.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+        return fail("SO_REUSEPORT");
+    if (opt.v6_only && ss.ss_family == AF_INET6)
+        (void)::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (opt.receive_buffer > 0)
+        (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &opt.receive_buffer, sizeof(int));
+    if (opt.send_buffer > 0)
+        (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &opt.send_buffer, sizeof(int));
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0) return fail("bind");
+    sockaddr_storage got{};
+    socklen_t glen = sizeof got;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&got), &glen);
+    return std::pair<int, endpoint>{fd, from_sockaddr(got)};
+}
+
+}  // namespace detail
+
 class posix_udp {
   public:
     posix_udp() noexcept = default;
@@ -76,24 +120,14 @@ class posix_udp {
     ~posix_udp() { close(); }
 
     /// A non-blocking UDP socket bound to `local` (port 0 picks a free port).
-    static result<posix_udp> bind(const endpoint& local) noexcept {
-        sockaddr_storage ss;
-        socklen_t len = detail::to_sockaddr(local, ss);
-        if (len == 0) return error(errc::address_invalid, 0, "local endpoint");
-        int fd = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) return error(errc::system_error, 0, "socket");
-        int one = 1;
-        (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0) {
-            ::close(fd);
-            return error(errc::system_error, 0, "bind");
-        }
-        sockaddr_storage got{};
-        socklen_t glen = sizeof got;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&got), &glen);
+    static result<posix_udp> bind(const endpoint& local) noexcept { return bind(local, {}); }
+    /// The same with socket options (SO_REUSEPORT for one socket per worker, buffers).
+    static result<posix_udp> bind(const endpoint& local, const udp_options& opt) noexcept {
+        auto r = detail::open_udp(local, opt);
+        if (!r) return r.error();
         posix_udp s;
-        s.fd_ = fd;
-        s.local_ = detail::from_sockaddr(got);
+        s.fd_ = r->first;
+        s.local_ = r->second;
         return s;
     }
 
