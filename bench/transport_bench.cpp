@@ -1,0 +1,151 @@
+// The path through the kernel: UDP on loopback in a network namespace of the
+// benchmark's own (root only; skipped otherwise), a burst of 32 datagrams of
+// n bytes per iteration, sent and received by the same thread. Names pair up:
+//   l2sec-bench --benchmark_filter='transport_udp/.*/1400$'
+// transport_udp/sendto/<n>      posix_udp: one sendto and one recvfrom per datagram (reference)
+// transport_udp/sendmmsg/<n>    udp_batch, GSO off: one sendmmsg + recvmmsg per burst
+// transport_udp/gso/<n>         udp_batch, GSO on: one GSO message per burst, recvmmsg
+// transport_udp/gso_gro/<n>     GSO sender, GRO receiver (64 KiB slots): one slot per burst
+// transport_tun/read_batch/<n>  linux_tun: a burst written by a UDP socket into a TUN, read back
+// Counters: pkts/s (datagrams through both ends per second) and syscalls/pkt
+// (system calls by both ends per datagram). Ratios go against transport_udp/sendto.
+#include <benchmark/benchmark.h>
+
+#include <l2sec/transport/linux_tun.hpp>
+#include <l2sec/transport/udp_batch.hpp>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <array>
+#include <memory>
+#include <vector>
+
+namespace {
+
+using namespace l2sec;
+using namespace l2sec::transport;
+
+constexpr std::size_t burst = 32;
+
+// Moves the benchmark thread into a fresh network namespace once (lo up) and
+// stays there: nothing else in l2sec-bench touches the network.
+bool in_netns() {
+    static const bool ok = [] {
+        if (::geteuid() != 0) return false;
+        if (::unshare(CLONE_NEWNET) != 0) return false;
+        return static_cast<bool>(netdev::set_up("lo"));
+    }();
+    return ok;
+}
+
+void report(benchmark::State& state, std::uint64_t pkts, std::uint64_t syscalls, std::size_t n) {
+    state.SetItemsProcessed(static_cast<std::int64_t>(pkts));
+    state.SetBytesProcessed(static_cast<std::int64_t>(pkts * n));
+    state.counters["pkts/s"] =
+        benchmark::Counter(static_cast<double>(pkts), benchmark::Counter::kIsRate);
+    state.counters["syscalls/pkt"] =
+        pkts ? static_cast<double>(syscalls) / static_cast<double>(pkts) : 0.0;
+}
+
+void transport_udp_sendto(benchmark::State& state) {
+    if (!in_netns()) return state.SkipWithError("needs root for a network namespace");
+    const auto n = static_cast<std::size_t>(state.range(0));
+    auto a = posix_udp::bind(endpoint::loopback_v4(0));
+    auto b = posix_udp::bind(endpoint::loopback_v4(0), {.receive_buffer = 4 << 20});
+    if (!a || !b) return state.SkipWithError("bind failed");
+    std::vector<std::byte> pkt(n, std::byte{0x5a});
+    std::array<std::byte, 2048> buf{};
+    std::uint64_t pkts = 0, calls = 0;
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < burst; ++i, ++calls)
+            (void)a->send_to(b->local_endpoint(), pkt);
+        std::size_t got = 0;
+        for (int spin = 0; got < burst && spin < 100000; ++spin, ++calls)
+            if (b->receive_from(buf)) ++got;
+        pkts += got;
+    }
+    report(state, pkts, calls, n);
+}
+
+template <std::size_t RxSize>
+void run_batch(benchmark::State& state, bool gso, bool gro) {
+    if (!in_netns()) return state.SkipWithError("needs root for a network namespace");
+    const auto n = static_cast<std::size_t>(state.range(0));
+    auto a = udp_batch<burst>::bind(endpoint::loopback_v4(0), {.try_gso = gso});
+    auto b = std::make_unique<result<udp_batch<burst, RxSize>>>(udp_batch<burst, RxSize>::bind(
+        endpoint::loopback_v4(0), {.socket = {.receive_buffer = 4 << 20}, .try_gro = gro}));
+    if (!a || !*b) return state.SkipWithError("bind failed");
+    auto& rx = **b;
+    if (gso && !a->features().gso) return state.SkipWithError("no UDP GSO in this kernel");
+    if (gro && !rx.features().gro) return state.SkipWithError("no UDP GRO in this kernel");
+    std::vector<std::byte> pkt(n, std::byte{0x5a});
+    std::array<tx_datagram, burst> tx;
+    for (auto& t : tx)
+        t = {pkt, rx.local_endpoint()};
+    std::uint64_t pkts = 0;
+    for (auto _ : state) {
+        std::size_t sent = 0;
+        while (sent < burst) {
+            auto r = a->send_batch(std::span(tx).subspan(sent));
+            if (!r) break;
+            sent += *r;
+        }
+        std::size_t got = 0;
+        for (int spin = 0; got < sent && spin < 100000; ++spin)
+            if (auto r = rx.receive_batch()) got += *r;
+        pkts += got;
+    }
+    report(state, pkts, a->stats().syscalls + rx.stats().syscalls, n);
+}
+
+void transport_udp_sendmmsg(benchmark::State& s) {
+    run_batch<2048>(s, false, false);
+}
+void transport_udp_gso(benchmark::State& s) {
+    run_batch<2048>(s, true, false);
+}
+void transport_udp_gso_gro(benchmark::State& s) {
+    run_batch<65535>(s, true, true);
+}
+
+void transport_tun_read_batch(benchmark::State& state) {
+    if (!in_netns()) return state.SkipWithError("needs root for a network namespace");
+    const auto n = static_cast<std::size_t>(state.range(0));
+    auto tun = linux_tun::open("l2sbench0");
+    if (!tun) return state.SkipWithError("no TUN device");
+    if (!tun->set_mtu(1500) || !tun->set_ipv4(endpoint::v4(10, 98, 0, 1, 0), 24) || !tun->set_up())
+        return state.SkipWithError("cannot configure the TUN device");
+    auto sock = udp_batch<burst>::bind(endpoint::v4(10, 98, 0, 1, 0), {.try_gso = false});
+    if (!sock) return state.SkipWithError("bind failed");
+    std::vector<std::byte> pkt(n, std::byte{0x5a});
+    std::array<tx_datagram, burst> tx;
+    for (auto& t : tx)
+        t = {pkt, endpoint::v4(10, 98, 0, 7, 9)};
+    std::vector<std::array<std::byte, 2048>> store(burst);
+    std::array<mutable_bytes, burst> bufs, out;
+    for (std::size_t i = 0; i < burst; ++i)
+        bufs[i] = store[i];
+    std::uint64_t pkts = 0, calls = 0;
+    for (auto _ : state) {
+        auto s = sock->send_batch(tx);
+        const std::size_t sent = s ? *s : 0;
+        std::size_t got = 0;
+        for (int spin = 0; got < sent && spin < 100000; ++spin) {
+            auto r = read_batch(*tun, std::span(bufs).first(sent - got), 64, out);
+            calls += (r ? *r : 0) + 1;  // one read per packet, and the one that said EAGAIN
+            if (r) got += *r;
+        }
+        pkts += got;
+    }
+    report(state, pkts, calls + sock->stats().syscalls, n);
+}
+
+}  // namespace
+
+BENCHMARK(transport_udp_sendto)->Name("transport_udp/sendto")->Arg(64)->Arg(1400);
+BENCHMARK(transport_udp_sendmmsg)->Name("transport_udp/sendmmsg")->Arg(64)->Arg(1400);
+BENCHMARK(transport_udp_gso)->Name("transport_udp/gso")->Arg(64)->Arg(1400);
+BENCHMARK(transport_udp_gso_gro)->Name("transport_udp/gso_gro")->Arg(64)->Arg(1400);
+BENCHMARK(transport_tun_read_batch)->Name("transport_tun/read_batch")->Arg(64)->Arg(1400);
