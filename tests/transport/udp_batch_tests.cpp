@@ -177,6 +177,43 @@ TEST_SUITE("kernel.udp_batch" * doctest::skip()) {
         CHECK(allocs == 0);
     }
 
+    TEST_CASE("udp_batch: IPv6 and dual-stack local addresses (IPV6_PKTINFO, v4-mapped)") {
+        test::scoped_netns ns;
+        std::array<std::uint8_t, 16> any{}, lo6{};
+        lo6[15] = 1;
+        auto s = udp_batch<8>::bind(endpoint::v6(any, 0));
+        if (!s) test::skip_run("no IPv6 in the namespace: " + s.error().message());
+        REQUIRE(s->features().pktinfo);
+        const auto port = s->local_endpoint().port;
+        auto c6 = udp_batch<8>::bind(endpoint::v6(lo6, 0));
+        auto c4 = udp_batch<8>::bind(endpoint::loopback_v4(0));
+        if (!c6) test::skip_run("no ::1 in the namespace");
+        REQUIRE(c4);
+        auto msg = payload(100, 6);
+        REQUIRE(c6->send_to(endpoint::v6(lo6, port), msg));
+        auto got = drain(*s, 1);
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].to == endpoint::v6(lo6, port));
+        CHECK(got[0].from == c6->local_endpoint());
+        tx_datagram back{msg, got[0].from, got[0].to};
+        REQUIRE(s->send_batch(std::span(&back, 1)));
+        auto ans = drain(*c6, 1);
+        REQUIRE(ans.size() == 1);
+        CHECK(ans[0].from == endpoint::v6(lo6, port));
+        // An IPv4 client of the dual-stack socket: both ends v4-mapped.
+        REQUIRE(c4->send_to(endpoint::v4(127, 0, 0, 3, port), msg));
+        got = drain(*s, 1);
+        REQUIRE(got.size() == 1);
+        const auto mapped =
+            endpoint::v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 3}, port);
+        CHECK(got[0].to == mapped);
+        tx_datagram back4{msg, got[0].from, got[0].to};  // answered from 127.0.0.3
+        REQUIRE(s->send_batch(std::span(&back4, 1)));
+        ans = drain(*c4, 1);
+        REQUIRE(ans.size() == 1);
+        CHECK(ans[0].from == endpoint::v4(127, 0, 0, 3, port));
+    }
+
     TEST_CASE("udp_batch: a Python client gets its answer from the address it used") {
         test::scoped_netns ns;
         if (test::run("/usr/bin/python3 -c 'print(1)'") != "1\n") test::skip_run("no python3");
