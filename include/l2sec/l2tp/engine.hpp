@@ -17,6 +17,7 @@
 
 #include <l2sec/core/bytes.hpp>
 #include <l2sec/core/clock.hpp>
+#include <l2sec/core/deadline_heap.hpp>
 #include <l2sec/core/result.hpp>
 #include <l2sec/crypto/concepts.hpp>
 #include <l2sec/l2tp/control_channel.hpp>
@@ -49,80 +50,8 @@ using default_limits = limits<64, 512>;
 /// The size the issue asks for: 10,000 tunnels and 60,000 sessions (heap-allocate it).
 using carrier_limits = limits<10000, 60000, 4, 4, 384>;
 
-/// An indexed binary min-heap of (deadline, tunnel ID) for IDs 1..Capacity:
-/// fixed size, allocation-free. set() inserts or moves a tunnel's deadline
-/// (either direction), erase() removes it, both O(log n); the earliest
-/// deadline is at the top, O(1).
-template <std::size_t Capacity>
-class deadline_heap {
-    static_assert(Capacity > 0 && Capacity < 65535);
-
-  public:
-    bool empty() const noexcept { return n_ == 0; }
-    std::size_t size() const noexcept { return n_; }
-    bool contains(std::uint16_t id) const noexcept { return pos_[id - 1] != 0; }
-    /// The earliest entry (the heap must not be empty).
-    std::uint16_t top() const noexcept { return heap_[0].id; }
-    time_point top_deadline() const noexcept { return heap_[0].at; }
-
-    void set(std::uint16_t id, time_point at) noexcept {
-        if (const std::size_t p = pos_[id - 1]; p != 0) {
-            const bool earlier = at < heap_[p - 1].at;
-            heap_[p - 1].at = at;
-            if (earlier)
-                sift_up(p - 1);
-            else
-                sift_down(p - 1);
-            return;
-        }
-        heap_[n_] = {at, id};
-        pos_[id - 1] = static_cast<std::uint16_t>(n_ + 1);
-        sift_up(n_++);
-    }
-
-    void erase(std::uint16_t id) noexcept {
-        const std::size_t p = pos_[id - 1];
-        if (p == 0) return;
-        pos_[id - 1] = 0;
-        if (p == n_--) return;  // it was the last entry
-        place(p - 1, heap_[n_]);
-        // The moved entry may belong above or below its new place.
-        sift_down(sift_up(p - 1));
-    }
-
-  private:
-    struct entry {
-        time_point at{};
-        std::uint16_t id = 0;
-    };
-
-    void place(std::size_t i, const entry& e) noexcept {
-        heap_[i] = e;
-        pos_[e.id - 1] = static_cast<std::uint16_t>(i + 1);
-    }
-    std::size_t sift_up(std::size_t i) noexcept {
-        const entry e = heap_[i];
-        while (i > 0 && e.at < heap_[(i - 1) / 2].at) {
-            place(i, heap_[(i - 1) / 2]);
-            i = (i - 1) / 2;
-        }
-        place(i, e);
-        return i;
-    }
-    void sift_down(std::size_t i) noexcept {
-        const entry e = heap_[i];
-        for (std::size_t c = 2 * i + 1; c < n_; i = c, c = 2 * i + 1) {
-            if (c + 1 < n_ && heap_[c + 1].at < heap_[c].at) ++c;
-            if (!(heap_[c].at < e.at)) break;
-            place(i, heap_[c]);
-        }
-        place(i, e);
-    }
-
-    std::array<entry, Capacity> heap_{};
-    std::array<std::uint16_t, Capacity> pos_{};  ///< heap position + 1 by ID - 1; 0 = absent
-    std::size_t n_ = 0;
-};
+/// The timer heap now lives in core (kept here under its old name).
+using l2sec::deadline_heap;
 
 struct engine_config {
     std::string_view host_name = "l2sec";
