@@ -51,6 +51,30 @@ TEST_CASE("intrusive_list: push_front and erase at head, middle and tail") {
     CHECK(a.size() == 0);
 }
 
+TEST_CASE("intrusive_list: push_back keeps the oldest first; back() follows erasures") {
+    std::array<slot, 8> s{};
+    auto at = [&](std::uint16_t id) -> list_hook& { return s[id - 1].hook; };
+    intrusive_list l;
+    CHECK(l.back() == 0);
+    for (std::uint16_t id = 1; id <= 3; ++id)
+        l.push_back(at, id);
+    l.push_front(at, 4);
+    CHECK(ids(l, s) == std::vector<std::uint16_t>{4, 1, 2, 3});
+    CHECK(l.front() == 4);
+    CHECK(l.back() == 3);
+    CHECK(l.erase(at, 3));
+    CHECK(l.back() == 2);
+    CHECK(l.erase(at, 4));
+    CHECK(l.front() == 1);
+    CHECK(l.erase(at, 1));
+    CHECK(l.erase(at, 2));
+    CHECK(l.front() == 0);
+    CHECK(l.back() == 0);
+    l.push_back(at, 5);
+    CHECK(l.front() == 5);
+    CHECK(l.back() == 5);
+}
+
 TEST_CASE("intrusive_list: push and erase allocate nothing") {
     std::array<slot, 8> s{};
     auto at = [&](std::uint16_t id) -> list_hook& { return s[id - 1].hook; };

@@ -33,6 +33,7 @@ std::optional<time_point> reference_tunnel_deadline(const Engine& e,
         if (!best || x < *best) best = x;
     };
     if (t.state == tunnel_state::closed_wait) take(t.hold_until);
+    if (t.state == tunnel_state::wait_ctl_conn) take(t.half_open_until);
     if (t.state == tunnel_state::established) take(t.last_rx + e.config().hello_interval);
     return best;
 }
@@ -72,6 +73,8 @@ struct reference_checker {
             if (t->state == tunnel_state::closed_wait && t->hold_until <= now &&
                 !t->channel.ack_pending())
                 p = expect::freed;
+            else if (t->state == tunnel_state::wait_ctl_conn && t->half_open_until <= now)
+                p = expect::freed;  // half-open: its SCCCN never came
             else if (t->state == tunnel_state::established && t->channel.idle() &&
                      t->last_rx + e.config().hello_interval <= now)
                 p = expect::hello;
@@ -142,8 +145,9 @@ struct carrier_pair {
         engine_config lc{.host_name = "lac"};
         lc.accept_tunnels = false;
         lac = std::make_unique<big>(lc, l2sec::testing::insecure_deterministic_random(1));
-        lns = std::make_unique<big>(engine_config{.host_name = "lns"},
-                                    l2sec::testing::insecure_deterministic_random(2));
+        lns = std::make_unique<big>(
+            engine_config{.host_name = "lns", .max_half_open = 10000, .max_half_open_per_peer = 0},
+            l2sec::testing::insecure_deterministic_random(2));
         for (int i = 0; i < 10000; ++i) {
             REQUIRE(lac->open_tunnel(lns_ep, time_point{}));
             if (i % 100 == 99) exchange(time_point{});

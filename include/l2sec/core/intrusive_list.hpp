@@ -15,10 +15,12 @@ struct list_hook {
 
 /// The head of one list. Its operations take `at`, a callable that maps an ID
 /// to the element's list_hook (`list_hook& at(std::uint16_t)`), so the same
-/// slots can be listed by different heads. push_front and erase are O(1).
+/// slots can be listed by different heads. push_front, push_back and erase are O(1).
 class intrusive_list {
   public:
     std::uint16_t front() const noexcept { return first_; }
+    /// The last ID (the oldest one pushed at the front, the newest pushed at the back).
+    std::uint16_t back() const noexcept { return last_; }
     std::size_t size() const noexcept { return size_; }
     bool empty() const noexcept { return first_ == 0; }
 
@@ -34,8 +36,23 @@ class intrusive_list {
         auto& h = at(id);
         h.prev = 0;
         h.next = first_;
-        if (first_ != 0) at(first_).prev = id;
+        if (first_ != 0)
+            at(first_).prev = id;
+        else
+            last_ = id;
         first_ = id;
+        ++size_;
+    }
+
+    /// Put `id` (not on any list) last.
+    template <class At>
+    void push_back(At&& at, std::uint16_t id) noexcept {
+        if (first_ == 0) return push_front(at, id);
+        auto& h = at(id);
+        h.next = 0;
+        h.prev = last_;
+        at(last_).next = id;
+        last_ = id;
         ++size_;
     }
 
@@ -48,7 +65,10 @@ class intrusive_list {
             at(h.prev).next = h.next;
         else
             first_ = h.next;
-        if (h.next != 0) at(h.next).prev = h.prev;
+        if (h.next != 0)
+            at(h.next).prev = h.prev;
+        else
+            last_ = h.prev;
         h.next = h.prev = 0;
         --size_;
         return true;
@@ -60,10 +80,10 @@ class intrusive_list {
         return at(id).next;
     }
 
-    void clear() noexcept { first_ = 0, size_ = 0; }
+    void clear() noexcept { first_ = last_ = size_ = 0; }
 
   private:
-    std::uint16_t first_ = 0;
+    std::uint16_t first_ = 0, last_ = 0;
     std::uint16_t size_ = 0;
 };
 
