@@ -173,7 +173,9 @@ void engine_l2tp_timers(benchmark::State& st) {
     l2tp::engine_config lc;
     lc.accept_tunnels = false;
     auto lac = std::make_unique<big>(lc, B::random{});
-    auto lns = std::make_unique<big>(l2tp::engine_config{}, B::random{});
+    // One LAC opens the N tunnels, 100 at a time: no flood limit per address.
+    auto lns = std::make_unique<big>(
+        l2tp::engine_config{.max_half_open = 10000, .max_half_open_per_peer = 0}, B::random{});
     std::array<std::byte, 2048> buf{};
     time_point now{};
     auto exchange_big = [&] {

@@ -104,9 +104,10 @@ int main(int argc, char** argv) {
         switch (ev.kind) {
             case l2tp::event_kind::tunnel_up: {
                 tunnel_up = true;
-                auto* t = e->find_tunnel(ev.tunnel);
+                const auto t = e->tunnel_info(ev.tunnel);
+                const std::string peer_host(t ? t->peer_host : "?");
                 std::printf("l2tp: tunnel up: local %u, peer %u (%s)\n", ev.tunnel,
-                            t ? t->peer_id : 0, t ? t->peer_host.data() : "?");
+                            t ? t->peer_id : 0, peer_host.c_str());
                 auto s = e->open_session(ev.tunnel, now);
                 if (!s) {
                     std::printf("l2tp: open_session failed: %s\n", s.error().message().c_str());
@@ -119,7 +120,7 @@ int main(int argc, char** argv) {
             }
             case l2tp::event_kind::session_up: {
                 session_up = true;
-                auto* s = e->find_session(ev.session);
+                const auto s = e->session_info(ev.session);
                 std::printf("l2tp: session up: local %u, peer %u\n", ev.session,
                             s ? s->peer_id : 0);
                 if (with_ppp) {

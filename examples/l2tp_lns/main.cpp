@@ -137,10 +137,11 @@ int main(int argc, char** argv) {
     auto on_event = [&](const l2tp::engine_event& ev, time_point now) {
         switch (ev.kind) {
             case l2tp::event_kind::tunnel_up: {
-                auto* t = e->find_tunnel(ev.tunnel);
+                const auto t = e->tunnel_info(ev.tunnel);
+                const std::string peer_host(t ? t->peer_host : "?");
                 std::printf("l2tp: tunnel %u up (peer %s, tunnel %u, host %s)\n", ev.tunnel,
                             t ? examples::to_text(t->peer).c_str() : "?", t ? t->peer_id : 0,
-                            t ? t->peer_host.data() : "?");
+                            peer_host.c_str());
                 break;
             }
             case l2tp::event_kind::incoming_call:

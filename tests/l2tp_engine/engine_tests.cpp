@@ -127,10 +127,18 @@ TEST_CASE("engine: tunnel and incoming call up, data both ways, CDN, StopCCN") {
         return f.has(f.lac_events, event_kind::tunnel_up) &&
                f.has(f.lns_events, event_kind::tunnel_up);
     }));
-    const auto* lt = f.lac->find_tunnel(*tid);
+    const auto lt = f.lac->tunnel_info(*tid);
     REQUIRE(lt);
     CHECK(lt->state == tunnel_state::established);
-    CHECK(std::string_view(lt->peer_host.data()) == "lns");
+    CHECK(lt->peer_host == "lns");
+    CHECK(lt->initiator);
+    CHECK(lt->local_id == *tid);
+    CHECK(lt->peer_id == f.find(f.lns_events, event_kind::tunnel_up)->tunnel);
+    CHECK(lt->peer == f.lns_ep);
+    CHECK(lt->sessions == 0);
+    CHECK_FALSE(f.lns->tunnel_info(lt->peer_id)->initiator);
+    CHECK_FALSE(f.lac->tunnel_info(0));
+    CHECK_FALSE(f.lac->tunnel_info(static_cast<std::uint16_t>(*tid + 1)));
     CHECK(f.lns->tunnel_count() == 1);
 
     auto sid = f.lac->open_session(*tid, f.now);
@@ -141,8 +149,12 @@ TEST_CASE("engine: tunnel and incoming call up, data both ways, CDN, StopCCN") {
     }));
     CHECK(f.has(f.lns_events, event_kind::incoming_call));
     auto lns_sid = f.find(f.lns_events, event_kind::session_up)->session;
-    CHECK(f.lac->find_session(*sid)->peer_id == lns_sid);
-    CHECK(f.lns->find_session(lns_sid)->peer_id == *sid);
+    CHECK(f.lac->session_info(*sid)->peer_id == lns_sid);
+    CHECK(f.lns->session_info(lns_sid)->peer_id == *sid);
+    CHECK(f.lac->session_info(*sid)->state == session_state::established);
+    CHECK(f.lac->session_info(*sid)->tunnel == *tid);
+    CHECK_FALSE(f.lac->session_info(*sid)->outgoing);
+    CHECK(f.lac->tunnel_info(*tid)->sessions == 1);
 
     // Data: a PPP frame each way.
     std::array<std::byte, 1600> buf{};
@@ -219,7 +231,7 @@ TEST_CASE("engine: outgoing call (OCRQ/OCRP/OCCN), WEN and SLI") {
                f.has(f.lac_events, event_kind::session_up);
     }));
     CHECK(f.has(f.lac_events, event_kind::outgoing_call));
-    CHECK(f.lns->find_session(*sid)->sequencing);  // LAC asked for sequencing in OCCN
+    CHECK(f.lns->session_info(*sid)->sequencing);  // LAC asked for sequencing in OCCN
     auto lac_sid = f.find(f.lac_events, event_kind::session_up)->session;
     REQUIRE(f.lac->send_wen(lac_sid, f.now, {}));
     REQUIRE(f.lns->send_sli(*sid, f.now, 0, 0));
@@ -239,7 +251,72 @@ TEST_CASE("engine: outgoing call (OCRQ/OCRP/OCCN), WEN and SLI") {
     REQUIRE(f.lac->handle_datagram(f.lns_ep, bytes_view(buf.data(), b->size), f.now));
     auto stale = f.lac->handle_datagram(f.lns_ep, first, f.now);
     REQUIRE_FALSE(stale);
-    CHECK(stale.error().offset == 8);
+    CHECK(stale.error() == engine_errc::stale_ns);
+    CHECK(stale.error().offset == 6);  // Ns of a data header without Length
+}
+
+TEST_CASE("engine: each drop and refusal says why with an l2sec.l2tp.engine code") {
+    pair_fixture f(6, {}, {.host_name = "lac"}, {.host_name = "lns"});
+    auto tid = f.lac->open_tunnel(f.lns_ep, f.now);
+    REQUIRE(tid);
+    REQUIRE(f.run_until([&] { return f.has(f.lns_events, event_kind::tunnel_up); }));
+    auto sid = f.lac->open_session(*tid, f.now);
+    REQUIRE(sid);
+    REQUIRE(f.run_until([&] { return f.has(f.lns_events, event_kind::session_up); }));
+    const auto lns_tid = f.lac->tunnel_info(*tid)->peer_id;
+    const auto lns_sid = f.lac->session_info(*sid)->peer_id;
+    const auto stranger = tr::endpoint::v4(10, 0, 0, 9, 1701);
+    std::array<std::byte, 256> buf{};
+    auto expect = [&](eng& e, const tr::endpoint& from, bytes_view d, engine_errc want,
+                      std::size_t offset) {
+        const auto before = e.stats().dropped;
+        auto r = e.handle_datagram(from, d, f.now);
+        REQUIRE_FALSE(r);
+        CHECK(r.error() == want);
+        CHECK(std::string_view(r.error().code.category().name()) == "l2sec.l2tp.engine");
+        CHECK(r.error().offset == offset);
+        CHECK(e.stats().dropped == before + 1);
+    };
+    // Data for a session the tunnel does not have; from a stranger.
+    auto frame = test::hex("ff 03 00 21 45");
+    auto o = f.lac->encode_data(*sid, frame, buf);
+    REQUIRE(o);
+    std::vector<std::byte> data(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(o->size));
+    expect(*f.lns, stranger, data, engine_errc::wrong_peer, 0);
+    l2sec::store_be16(data.data() + 4, static_cast<std::uint16_t>(lns_sid + 1));
+    expect(*f.lns, f.lac_ep, data, engine_errc::unknown_session, 4);
+    // A control message for a tunnel that does not exist; from a stranger.
+    message_builder h(buf, static_cast<std::uint16_t>(lns_tid + 3), 0, 0, 0);
+    h.add(avps::message_type{message_type::hello});
+    auto hello = h.finish();
+    REQUIRE(hello);
+    std::vector<std::byte> ctl(hello->begin(), hello->end());
+    expect(*f.lns, f.lac_ep, ctl, engine_errc::unknown_tunnel, 4);
+    l2sec::store_be16(ctl.data() + 4, lns_tid);
+    expect(*f.lns, stranger, ctl, engine_errc::wrong_peer, 0);
+    // Tunnel ID 0 on a Hello; an SCCRQ to the LAC, which accepts no tunnels.
+    l2sec::store_be16(ctl.data() + 4, 0);
+    expect(*f.lns, f.lac_ep, ctl, engine_errc::tunnel_id_zero, 4);
+    message_builder q(buf, 0, 0, 0, 0);
+    q.add(avps::message_type{message_type::sccrq})
+        .add(avps::protocol_version{})
+        .add(avps::host_name{l2sec::as_bytes("x")})
+        .add(avps::framing_capabilities{3})
+        .add(avps::assigned_tunnel_id{9});
+    auto sccrq = q.finish();
+    REQUIRE(sccrq);
+    expect(*f.lac, f.lns_ep, *sccrq, engine_errc::refused, 0);
+    // Commands on what does not exist.
+    CHECK(f.lac->close_session(999, f.now).error() == engine_errc::no_such_session);
+    CHECK(f.lac->close_tunnel(7, f.now).error() == engine_errc::no_such_tunnel);
+    CHECK(f.lac->open_session(7, f.now).error() == engine_errc::tunnel_not_established);
+    CHECK(f.lac->encode_data(999, frame, buf).error() == engine_errc::session_not_established);
+    CHECK(f.lac->send_wen(999, f.now, {}).error() == engine_errc::no_such_session);
+    CHECK(f.lac->send_sli(999, f.now, 0, 0).error() == engine_errc::no_such_session);
+    // The established call is untouched by all of it.
+    CHECK(f.lns->session_info(lns_sid)->state == session_state::established);
+    CHECK(std::string(make_error_code(engine_errc::stale_ns).message()) ==
+          "stale Ns in a sequenced data message");
 }
 
 TEST_CASE("engine: an unknown mandatory AVP tears the tunnel down") {
@@ -300,6 +377,7 @@ sim_outcome simulate(std::uint64_t seed) {
     // longer than that whole cycle, as RFC 2661 5.7 asks.
     lc.channel.max_retransmissions = 20;
     lc.hold_time = 200s;
+    lc.half_open_timeout = 200s;
     engine_config nc = lc;
     nc.host_name = "lns";
     pair_fixture f(seed, tr::impairments{0.3, 0.1, 0.2, 1ms, 30ms, 60ms}, lc, nc);
@@ -399,7 +477,7 @@ TEST_CASE("engine: sized for 10,000 tunnels and 60,000 sessions") {
                                now));
     CHECK(e->tunnel_count() == 10000);
     CHECK_FALSE(e->open_tunnel(tr::endpoint::v4(10, 9, 9, 9, 1701), now));
-    CHECK(e->find_tunnel(10000) != nullptr);
+    CHECK(e->tunnel_info(10000).has_value());
 }
 
 // ---------------------------------------------------------------- real capture
@@ -490,18 +568,17 @@ TEST_CASE("engine: Hello keeps an idle tunnel alive and is acknowledged") {
     REQUIRE(f.run_until([&] { return f.has(f.lns_events, event_kind::tunnel_up); }));
     auto lns_tid = f.find(f.lns_events, event_kind::tunnel_up)->tunnel;
     auto sent = [&] {
-        return f.lac->find_tunnel(*tid)->channel.stats().sent +
-               f.lns->find_tunnel(lns_tid)->channel.stats().sent;
+        return f.lac->tunnel_info(*tid)->control.sent + f.lns->tunnel_info(lns_tid)->control.sent;
     };
     auto before = sent();
     f.run_until([] { return false; }, 130s);  // two hello intervals
-    const auto* t = f.lac->find_tunnel(*tid);
+    const auto t = f.lac->tunnel_info(*tid);
     REQUIRE(t);
     CHECK(t->state == tunnel_state::established);
     // A Hello from either end resets the other's idle timer: at least two went out,
     // and every one was acknowledged.
     CHECK(sent() >= before + 2);
-    CHECK(t->channel.idle());
+    CHECK(f.lac->find_tunnel(*tid)->channel.idle());  // white-box: nothing unacknowledged
 }
 
 TEST_CASE("engine: many calls on one tunnel; clearing one, then the tunnel, clears all") {
@@ -535,7 +612,7 @@ TEST_CASE("engine: many calls on one tunnel; clearing one, then the tunnel, clea
     auto t2 = f.lac->open_tunnel(f.lns_ep, f.now);
     REQUIRE(t2);
     REQUIRE(
-        f.run_until([&] { return f.lac->find_tunnel(*t2)->state == tunnel_state::established; }));
+        f.run_until([&] { return f.lac->tunnel_info(*t2)->state == tunnel_state::established; }));
     CHECK(f.lac->open_session(*t2, f.now));
 }
 
@@ -547,7 +624,7 @@ TEST_CASE("engine: data traffic suppresses Hello (peers that never acknowledge H
     REQUIRE(f.run_until([&] { return f.has(f.lns_events, event_kind::session_up); }));
     auto lns_tid = f.find(f.lns_events, event_kind::tunnel_up)->tunnel;
     auto lns_sid = f.find(f.lns_events, event_kind::session_up)->session;
-    auto before = f.lns->find_tunnel(lns_tid)->channel.stats().sent;
+    auto before = f.lns->tunnel_info(lns_tid)->control.sent;
     std::array<std::byte, 64> buf{};
     auto frame = test::hex("ff 03 00 21 45");
     for (int i = 0; i < 30; ++i) {  // ten minutes of data both ways, one packet every 20 s
@@ -557,7 +634,7 @@ TEST_CASE("engine: data traffic suppresses Hello (peers that never acknowledge H
         (void)f.lns_sock.send_to(b->to, bytes_view(buf.data(), b->size));
         f.run_until([] { return false; }, 20s);
     }
-    CHECK(f.lns->find_tunnel(lns_tid)->channel.stats().sent == before);  // no Hello from the LNS
+    CHECK(f.lns->tunnel_info(lns_tid)->control.sent == before);  // no Hello from the LNS
 }
 
 TEST_CASE("engine: 10,000 tunnels and 60,000 sessions up between two in-process engines") {
@@ -565,7 +642,10 @@ TEST_CASE("engine: 10,000 tunnels and 60,000 sessions up between two in-process 
     engine_config lc{.host_name = "lac"};
     lc.accept_tunnels = false;
     auto lac = std::make_unique<big>(lc, rnd(1));
-    auto lns = std::make_unique<big>(engine_config{.host_name = "lns"}, rnd(2));
+    // One LAC opens 10,000 tunnels, 100 at a time: no flood limit per address.
+    auto lns = std::make_unique<big>(
+        engine_config{.host_name = "lns", .max_half_open = 10000, .max_half_open_per_peer = 0},
+        rnd(2));
     const auto lac_ep = tr::endpoint::v4(10, 0, 0, 1, 1701),
                lns_ep = tr::endpoint::v4(10, 0, 0, 2, 1701);
     time_point now{};

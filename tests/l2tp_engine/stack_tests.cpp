@@ -50,6 +50,7 @@ outcome run(std::uint64_t seed, ppp::auth_method method) {
     lc.accept_tunnels = false;
     lc.channel.max_retransmissions = 20;
     lc.hold_time = 200s;
+    lc.half_open_timeout = 200s;  // the SCCRP may need many retransmissions too
     auto nc = lc;
     nc.accept_tunnels = true;
     test::users users;

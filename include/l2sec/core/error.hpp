@@ -12,24 +12,31 @@ namespace l2sec {
 
 /// Errors shared by every codec: bounds and buffers.
 enum class errc : int {
-    truncated = 1,     ///< input ended before a field that must be there
-    buffer_too_small,  ///< the caller's output buffer cannot hold the encoding
-    length_mismatch,   ///< a length field disagrees with the bytes available
-    invalid_argument,  ///< a value the encoder was given cannot be encoded
-    capacity_exceeded, ///< a fixed-capacity container is full
+    truncated = 1,      ///< input ended before a field that must be there
+    buffer_too_small,   ///< the caller's output buffer cannot hold the encoding
+    length_mismatch,    ///< a length field disagrees with the bytes available
+    invalid_argument,   ///< a value the encoder was given cannot be encoded
+    capacity_exceeded,  ///< a fixed-capacity container is full
 };
 
 constexpr const char* to_string(errc e) noexcept {
     switch (e) {
-        case errc::truncated: return "input truncated";
-        case errc::buffer_too_small: return "output buffer too small";
-        case errc::length_mismatch: return "length field does not match the data";
-        case errc::invalid_argument: return "value cannot be encoded";
-        case errc::capacity_exceeded: return "fixed capacity exceeded";
+        case errc::truncated:
+            return "input truncated";
+        case errc::buffer_too_small:
+            return "output buffer too small";
+        case errc::length_mismatch:
+            return "length field does not match the data";
+        case errc::invalid_argument:
+            return "value cannot be encoded";
+        case errc::capacity_exceeded:
+            return "fixed capacity exceeded";
     }
     return "unknown error";
 }
-constexpr const char* category_name(errc) noexcept { return "l2sec"; }
+constexpr const char* category_name(errc) noexcept {
+    return "l2sec";
+}
 
 namespace detail {
 
@@ -37,7 +44,7 @@ namespace detail {
 // `to_string(E)` and `category_name(E)`; both return static strings.
 template <class E>
 class enum_category final : public std::error_category {
-public:
+  public:
     const char* name() const noexcept override { return category_name(E{}); }
     std::string message(int v) const override { return to_string(static_cast<E>(v)); }
 };
@@ -68,11 +75,11 @@ struct error {
     error(std::error_code c, std::size_t off = 0, const char* f = nullptr) noexcept
         : code(c), offset(off), field(f) {}
     template <class E>
-        requires std::is_error_code_enum_v<E>
-    error(E e, std::size_t off = 0, const char* f = nullptr) noexcept
-        : code(make_error_code(e)), offset(off), field(f) {}
+    requires std::is_error_code_enum_v<E> error(E e, std::size_t off = 0, const char* f = nullptr)
+    noexcept : code(make_error_code(e)), offset(off), field(f) {}
 
-    /// "l2sec.l2tp: AVP length below 6 (Result Code) at offset 14". Allocates: not for the hot path.
+    /// "l2sec.l2tp: AVP length below 6 (Result Code) at offset 14". Allocates: not for the hot
+    /// path.
     std::string message() const {
         std::string s = code.category().name();
         s += ": ";
@@ -91,10 +98,8 @@ struct error {
         return a.code == b.code && a.offset == b.offset;
     }
     template <class E>
-        requires std::is_error_code_enum_v<E>
-    friend bool operator==(const error& a, E e) noexcept {
-        return a.code == make_error_code(e);
-    }
+    requires std::is_error_code_enum_v<E>
+    friend bool operator==(const error& a, E e) noexcept { return a.code == make_error_code(e); }
 };
 
 }  // namespace l2sec

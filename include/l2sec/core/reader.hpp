@@ -9,7 +9,7 @@
 namespace l2sec {
 
 class reader {
-public:
+  public:
     constexpr reader() noexcept = default;
     /// `base` is the absolute offset of `data[0]` in the outermost buffer, so
     /// errors from nested readers still point into the original packet.
@@ -101,18 +101,14 @@ public:
         return error(code, failed_ ? fail_offset() : offset(), field);
     }
     template <class E>
-        requires std::is_error_code_enum_v<E>
-    error fail(E e, const char* field = nullptr) const noexcept {
-        return fail(make_error_code(e), field);
-    }
+    requires std::is_error_code_enum_v<E> error fail(E e, const char* field = nullptr)
+    const noexcept { return fail(make_error_code(e), field); }
     /// An error at the current position, whatever happened before.
     template <class E>
-        requires std::is_error_code_enum_v<E>
-    error error_here(E e, const char* field = nullptr) const noexcept {
-        return error(e, offset(), field);
-    }
+    requires std::is_error_code_enum_v<E> error error_here(E e, const char* field = nullptr)
+    const noexcept { return error(e, offset(), field); }
 
-private:
+  private:
     constexpr bool need(std::size_t n) noexcept {
         if (failed_) return false;
         if (remaining() < n) {

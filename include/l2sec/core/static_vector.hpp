@@ -10,7 +10,7 @@ namespace l2sec {
 
 template <class T, std::size_t N>
 class static_vector {
-public:
+  public:
     using value_type = T;
     using iterator = T*;
     using const_iterator = const T*;
@@ -42,7 +42,8 @@ public:
     /// Remove element i, keeping order.
     constexpr void erase(std::size_t i) noexcept {
         if (i >= size_) return;
-        for (std::size_t j = i + 1; j < size_; ++j) items_[j - 1] = items_[j];
+        for (std::size_t j = i + 1; j < size_; ++j)
+            items_[j - 1] = items_[j];
         --size_;
     }
 
@@ -59,7 +60,7 @@ public:
     constexpr std::span<T> span() noexcept { return {items_.data(), size_}; }
     constexpr std::span<const T> span() const noexcept { return {items_.data(), size_}; }
 
-private:
+  private:
     std::array<T, N> items_{};
     std::size_t size_ = 0;
 };

@@ -9,7 +9,7 @@
 namespace l2sec {
 
 class writer {
-public:
+  public:
     constexpr explicit writer(mutable_bytes out) noexcept : out_(out) {}
 
     constexpr std::size_t size() const noexcept { return pos_; }
@@ -71,7 +71,7 @@ public:
         return pos_;
     }
 
-private:
+  private:
     constexpr std::byte* take(std::size_t n) noexcept {
         if (overflow_) return nullptr;
         if (remaining() < n) {

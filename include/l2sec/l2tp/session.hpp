@@ -2,6 +2,8 @@
 // purpose: an engine holds tens of thousands.
 #pragma once
 
+#include <l2sec/core/intrusive_list.hpp>
+
 #include <cstdint>
 
 namespace l2sec::l2tp {
@@ -27,6 +29,8 @@ constexpr const char* to_string(session_state s) noexcept {
     return "?";
 }
 
+/// One call: the engine's internal record (users read a session_view,
+/// engine::session_info).
 struct session {
     session_state state = session_state::idle;
     bool outgoing = false;     ///< an outgoing call (OCRQ) rather than incoming (ICRQ)
@@ -37,7 +41,7 @@ struct session {
     std::uint16_t data_ns = 0;
     std::uint16_t data_nr = 0;
     std::uint32_t serial = 0;
-    std::uint16_t next = 0, prev = 0;  ///< the tunnel's session list (local IDs, 0 = none)
+    list_hook hook{};  ///< on its tunnel's list of sessions
 };
 
 }  // namespace l2sec::l2tp

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <l2sec/core/clock.hpp>
+#include <l2sec/core/intrusive_list.hpp>
 #include <l2sec/transport/endpoint.hpp>
 
 #include <array>
@@ -70,25 +71,26 @@ inline constexpr std::uint16_t invalid_session_id = 5;
 inline constexpr std::uint16_t unknown_mandatory_avp = 8;
 }  // namespace general_error
 
-/// One control connection. `Channel` is the reliable control channel type.
+/// One control connection: the engine's internal record (users read a
+/// tunnel_view, engine::tunnel_info). `Channel` is the reliable control channel type.
 template <class Channel>
 struct tunnel {
     tunnel_state state = tunnel_state::idle;
     bool initiator = false;
-    bool challenged = false;  ///< we sent a Challenge and expect a response
-    bool answer_ready = false;
+    bool challenged = false;    ///< we sent a Challenge and expect a response
+    bool answer_ready = false;  ///< responder: the SCCRQ was answered (SCCRP queued)
     std::uint16_t local_id = 0;
     std::uint16_t peer_id = 0;
-    std::uint16_t sessions = 0;
-    std::uint16_t first_session = 0;  ///< head of the list threaded through this tunnel's sessions
-    std::uint16_t result_code = 0;
+    std::uint16_t result_code = 0;  ///< of the StopCCN we sent (closing)
     std::uint64_t tie_breaker = 0;
     transport::endpoint peer{};
     std::array<std::byte, 16> challenge{};  ///< the Challenge we sent
-    std::array<std::byte, 16> answer{};     ///< our Challenge Response to the peer's Challenge
     std::array<char, 32> peer_host{};       ///< the peer's Host Name (truncated)
+    intrusive_list calls{};                 ///< this tunnel's sessions (by local session ID)
+    list_hook half_open{};                  ///< on the engine's list of half-open tunnels
     time_point last_rx{};
-    time_point hold_until{};
+    time_point hold_until{};       ///< closed_wait: freed then
+    time_point half_open_until{};  ///< wait_ctl_conn: dropped then, unless SCCCN came
     Channel channel{};
 };
 
