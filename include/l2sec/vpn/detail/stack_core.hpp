@@ -141,13 +141,15 @@ class stack_core {
         return peer_handle{idx + 1, s.generation};
     }
 
-    /// Remove the inbound SA `spi_in` (expired or deleted); the peer stays.
-    void remove_sa(std::uint32_t spi_in) noexcept {
+    /// Remove the inbound SA `spi_in` (expired or deleted). A peer left
+    /// with no SA at all is removed too (its tunnel cannot be reached).
+    void remove_sa(std::uint32_t spi_in, time_point now) noexcept {
         auto i = spi_index_.find(spi_in);
         if (!i) return;
         auto& s = peers_[*i];
         for (std::size_t k = 0; k < 2; ++k)
             if (s.in[k] && s.in[k]->spi() == spi_in) drop_in(s, k);
+        if (!s.in[0] && !s.in[1]) remove_peer({*i + 1, s.generation}, now);
     }
 
     /// Forget a peer: its tunnel is closed (StopCCN, while an SA still
