@@ -14,6 +14,11 @@ enum class errc : int {
     unreachable,        ///< no socket listens at the destination (in-memory network)
     system_error,       ///< a socket call failed; see errno in the POSIX transport
     address_invalid,    ///< an endpoint that cannot be used (family, port)
+    permission_denied,  ///< the call needs a privilege the process lacks (CAP_NET_ADMIN,
+                        ///< CAP_NET_RAW)
+    not_supported,     ///< the kernel or the machine lacks the feature (no /dev/net/tun, no GSO...)
+    name_in_use,       ///< an interface of that name exists and cannot be attached to
+    truncated_packet,  ///< a packet's own length field says more than the bytes that came
 };
 
 constexpr const char* to_string(errc e) noexcept {
@@ -28,6 +33,14 @@ constexpr const char* to_string(errc e) noexcept {
             return "socket call failed";
         case errc::address_invalid:
             return "invalid endpoint";
+        case errc::permission_denied:
+            return "permission denied";
+        case errc::not_supported:
+            return "not supported by this kernel or machine";
+        case errc::name_in_use:
+            return "interface name in use";
+        case errc::truncated_packet:
+            return "packet truncated";
     }
     return "unknown error";
 }

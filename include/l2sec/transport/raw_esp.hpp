@@ -1,0 +1,213 @@
+// ESP without UDP encapsulation: a raw IPv4 socket for IP protocol 50 (RFC
+// 4303), the transport of an L2TP/IPsec peer that is not behind a NAT. The
+// same datagram shape as posix_udp (transport::datagram): receive_from puts
+// the ESP bytes (outer IP header stripped) at the start of the caller's
+// buffer and names the sender; send_to takes ESP bytes and a destination and
+// the kernel writes the IP header. Non-blocking, no allocation, fd() for poll.
+//
+//   auto esp = transport::raw_esp::bind(endpoint::v4(0, 0, 0, 0, 0));  // CAP_NET_RAW
+//   auto r = esp->receive(buf);          // result<esp_received>: size, from, to
+//   esp->send_to(peer, packet, r->to);   // answer from the address the peer used
+//
+// The kernel hands every raw socket of protocol 50 a copy of each packet (and
+// still gives it to its own ESP, if it has one and an SA matches); bind to one
+// address to see only what is sent to it, or shard by source with shard.hpp.
+// Endpoints carry port 0. IPv4 only (IPv6 raw sockets see no IP header and
+// would need IPV6_RECVPKTINFO; not done yet).
+#pragma once
+
+#include <l2sec/transport/datagram.hpp>
+#include <l2sec/transport/detail/sys.hpp>
+#include <l2sec/transport/posix_udp.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace l2sec::transport {
+
+inline constexpr int ip_protocol_esp = 50;
+
+/// What an IPv4 header says (the fields a raw-socket reader needs).
+struct ipv4_header_info {
+    std::size_t header_len = 0;  ///< IHL * 4
+    std::size_t total_len = 0;   ///< Total Length
+    std::uint8_t protocol = 0;
+    endpoint src{}, dst{};  ///< port 0
+};
+
+/// Checks an IPv4 header at the start of `p`. Errors: truncated_packet (fewer
+/// bytes than the header or than Total Length; offset = bytes available),
+/// address_invalid (not version 4, IHL below 5: offset 0, field "IPv4 header").
+inline result<ipv4_header_info> parse_ipv4_header(bytes_view p) noexcept {
+    if (p.size() < 20) return error(errc::truncated_packet, p.size(), "IPv4 header");
+    const unsigned b0 = std::to_integer<unsigned>(p[0]);
+    if ((b0 >> 4) != 4 || (b0 & 0xf) < 5) return error(errc::address_invalid, 0, "IPv4 header");
+    ipv4_header_info h;
+    h.header_len = (b0 & 0xfu) * 4u;
+    h.total_len = load_be16(p.data() + 2);
+    if (h.total_len < h.header_len)
+        return error(errc::address_invalid, 2, "IPv4 Total Length below the header");
+    if (p.size() < h.header_len) return error(errc::truncated_packet, p.size(), "IPv4 options");
+    h.protocol = std::to_integer<std::uint8_t>(p[9]);
+    h.src.family = h.dst.family = endpoint::family_t::v4;
+    std::memcpy(h.src.addr.data(), p.data() + 12, 4);
+    std::memcpy(h.dst.addr.data(), p.data() + 16, 4);
+    return h;
+}
+
+/// One ESP packet received: `size` bytes at the start of the buffer, from
+/// `from` to `to` (the outer addresses; `to` is the local address it was sent to).
+struct esp_received {
+    std::size_t size = 0;
+    endpoint from{};
+    endpoint to{};
+};
+
+class raw_esp {
+  public:
+    raw_esp() noexcept = default;
+    raw_esp(const raw_esp&) = delete;
+    raw_esp& operator=(const raw_esp&) = delete;
+    raw_esp(raw_esp&& o) noexcept : fd_(std::exchange(o.fd_, -1)), local_(o.local_) {}
+    raw_esp& operator=(raw_esp&& o) noexcept {
+        if (this != &o) {
+            close();
+            fd_ = std::exchange(o.fd_, -1);
+            local_ = o.local_;
+        }
+        return *this;
+    }
+    ~raw_esp() { close(); }
+
+    /// A non-blocking raw socket for protocol 50 bound to `local` (IPv4; the
+    /// port is ignored; 0.0.0.0 receives ESP sent to any local address).
+    /// Errors: address_invalid (not IPv4, or an address that is not local),
+    /// permission_denied (no CAP_NET_RAW), system_error.
+    static result<raw_esp> bind(const endpoint& local) noexcept {
+        if (local.family != endpoint::family_t::v4)
+            return error(errc::address_invalid, 0, "local endpoint (raw ESP is IPv4 only)");
+        int fd = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, ip_protocol_esp);
+        if (fd < 0) return detail::sys_error(errno, "socket(SOCK_RAW, 50)");
+        endpoint bound = local;
+        bound.port = 0;
+        sockaddr_storage ss;
+        socklen_t len = detail::to_sockaddr(bound, ss);
+        if (::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0) {
+            const int e = errno;
+            ::close(fd);
+            return detail::sys_error(e, "bind");
+        }
+        int one = 1;
+        (void)::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+        raw_esp s;
+        s.fd_ = fd;
+        s.local_ = bound;
+        return s;
+    }
+
+    /// Send ESP bytes to `to` (port ignored); the kernel adds the IPv4 header,
+    /// from the bound address, or from `from` when given (IP_PKTINFO: a socket
+    /// bound to 0.0.0.0 answers from the address the peer used). Errors:
+    /// address_invalid, would_block, message_too_large, unreachable, system_error.
+    result<std::size_t> send_to(const endpoint& to, bytes_view esp,
+                                const endpoint& from = {}) noexcept {
+        if (to.family != endpoint::family_t::v4)
+            return error(errc::address_invalid, 0, "destination");
+        endpoint dst = to;
+        dst.port = 0;
+        sockaddr_storage ss;
+        socklen_t len = detail::to_sockaddr(dst, ss);
+        iovec iov{const_cast<std::byte*>(esp.data()), esp.size()};
+        msghdr m{};
+        m.msg_name = &ss;
+        m.msg_namelen = len;
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))];
+        if (from.family == endpoint::family_t::v4) {
+            std::memset(control, 0, sizeof control);
+            m.msg_control = control;
+            m.msg_controllen = sizeof control;
+            cmsghdr* c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = IPPROTO_IP;
+            c->cmsg_type = IP_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+            in_pktinfo pi{};
+            std::memcpy(&pi.ipi_spec_dst, from.addr.data(), 4);
+            std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        }
+        const ssize_t n = ::sendmsg(fd_, &m, 0);
+        if (n < 0) return detail::sys_error(errno, "sendmsg");
+        return static_cast<std::size_t>(n);
+    }
+
+    /// The next ESP packet, its outer IPv4 header stripped, at buf[0, size).
+    /// Errors: would_block, message_too_large (the ESP bytes exceed the buffer;
+    /// the packet is dropped), truncated_packet / address_invalid (a header the
+    /// kernel should never give; the packet is dropped), system_error.
+    result<esp_received> receive(mutable_bytes buf) noexcept {
+        // The first 20 bytes (the header without options) go to a scratch
+        // area, the rest straight into the caller's buffer: no copy unless
+        // the header has options (rare; then they are moved out).
+        std::array<std::byte, 20> hdr;
+        iovec iov[2] = {{hdr.data(), hdr.size()}, {buf.data(), buf.size()}};
+        sockaddr_storage ss{};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))];
+        msghdr m{};
+        m.msg_name = &ss;
+        m.msg_namelen = sizeof ss;
+        m.msg_iov = iov;
+        m.msg_iovlen = 2;
+        m.msg_control = control;
+        m.msg_controllen = sizeof control;
+        const ssize_t n = ::recvmsg(fd_, &m, MSG_TRUNC);
+        if (n < 0) return detail::sys_error(errno, "recvmsg");
+        const auto got = static_cast<std::size_t>(n);
+        auto h = parse_ipv4_header(bytes_view(hdr.data(), got < 20 ? got : 20));
+        if (!h) return h.error();
+        if (got > hdr.size() + buf.size()) return error(errc::message_too_large, 0, "ESP packet");
+        const std::size_t opts = h->header_len - 20;
+        if (got < h->header_len) return error(errc::truncated_packet, got, "IPv4 options");
+        const std::size_t size = got - h->header_len;
+        if (opts) std::memmove(buf.data(), buf.data() + opts, size);
+        esp_received r{size, h->src, h->dst};
+        for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                in_pktinfo pi;
+                std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+                std::memcpy(r.to.addr.data(), &pi.ipi_addr, 4);  // same as the header's dst
+            }
+        }
+        return r;
+    }
+
+    /// transport::datagram's receive: receive() without the destination.
+    result<received> receive_from(mutable_bytes buf) noexcept {
+        auto r = receive(buf);
+        if (!r) return r.error();
+        return received{r->size, r->from};
+    }
+
+    endpoint local_endpoint() const noexcept { return local_; }
+    int fd() const noexcept { return fd_; }
+    bool is_open() const noexcept { return fd_ >= 0; }
+    void close() noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+  private:
+    int fd_ = -1;
+    endpoint local_{};
+};
+
+static_assert(datagram<raw_esp>, "raw_esp must satisfy transport::datagram");
+
+}  // namespace l2sec::transport
