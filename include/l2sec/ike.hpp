@@ -11,6 +11,7 @@
 #include <l2sec/ike/proposal.hpp>
 #include <l2sec/ike/reencode.hpp>
 #include <l2sec/ike/registry.hpp>
+#include <l2sec/ike/v1/engine.hpp>
 #include <l2sec/ike/v1/keys.hpp>
 #include <l2sec/ike/v1/payloads.hpp>
 #include <l2sec/ike/v1/vendor_ids.hpp>
