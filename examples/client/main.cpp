@@ -27,7 +27,9 @@ using namespace l2sec;
 namespace {
 
 std::atomic<bool> interrupted{false};
-void on_signal(int) { interrupted = true; }
+void on_signal(int) {
+    interrupted = true;
+}
 
 struct file_key_log {
     std::shared_ptr<std::ofstream> out;
@@ -60,7 +62,8 @@ int main(int argc, char** argv) {
     std::string err;
     if (!examples::expand_config(argc, argv, args, err)) return usage(err.c_str());
     std::vector<char*> av;
-    for (auto& a : args) av.push_back(a.data());
+    for (auto& a : args)
+        av.push_back(a.data());
 
     std::string server, psk, user, password, auth, tun_name, ping, local = "0.0.0.0", keylog;
     bool no_tun = false, json = false, no_raw = false;
@@ -109,7 +112,8 @@ int main(int argc, char** argv) {
         e.port = port;
         auto s = transport::posix_udp::bind(e);
         if (!s) {
-            std::fprintf(stderr, "l2sec-client: cannot bind UDP port %u: %s (root needed below 1024)\n",
+            std::fprintf(stderr,
+                         "l2sec-client: cannot bind UDP port %u: %s (root needed below 1024)\n",
                          port, s.error().message().c_str());
             return std::nullopt;
         }
@@ -155,13 +159,14 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
     auto& c = **cl;
     const auto t0 = examples::vpn_now();
-    auto ms = [&](time_point t) { return std::chrono::duration<double, std::milli>(t - t0).count(); };
+    auto ms = [&](time_point t) {
+        return std::chrono::duration<double, std::milli>(t - t0).count();
+    };
     if (auto r = c.start(t0); !r) {
         std::fprintf(stderr, "l2sec-client: %s\n", r.error().message().c_str());
         return 1;
     }
-    if (!json)
-        std::printf("l2sec-client: connecting to %s as %s\n", server.c_str(), user.c_str());
+    if (!json) std::printf("l2sec-client: connecting to %s as %s\n", server.c_str(), user.c_str());
     int sent = 0, answered = 0;
     time_point next_ping{}, up_at{};
     bool tun_ready = false, stopping = false;
@@ -179,15 +184,15 @@ int main(int argc, char** argv) {
             }
         },
         [&](time_point now) {
-            while (auto r = c.poll_report()) examples::print_report(*r, json, ms(now));
+            while (auto r = c.poll_report())
+                examples::print_report(*r, json, ms(now));
             if (c.state() == vpn::client_state::up && !tun_ready) {
                 tun_ready = true;
                 up_at = now;
                 if (!json)
-                    std::printf("up: address %s, server %s, DNS %s\n",
-                                examples::ip4(c.address()).c_str(),
-                                examples::ip4(c.peer_address()).c_str(),
-                                examples::ip4(c.dns()).c_str());
+                    std::printf(
+                        "up: address %s, server %s, DNS %s\n", examples::ip4(c.address()).c_str(),
+                        examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
                 if (!tun_name.empty()) {
                     auto t = transport::linux_tun::open(tun_name);
                     result<void> ok = t ? result<void>{} : result<void>(t.error());
@@ -246,8 +251,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "l2sec-client: failed: %s\n", c.failure().message().c_str());
         return 1;
     }
-    if (ping_ip && !json)
-        std::printf("%d/%d echo requests answered\n", answered, count);
+    if (ping_ip && !json) std::printf("%d/%d echo requests answered\n", answered, count);
     if (json && ping_ip)
         std::printf("{\"event\":\"ping\",\"sent\":%d,\"answered\":%d,\"count\":%d}\n", sent,
                     answered, count);

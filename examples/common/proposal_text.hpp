@@ -30,10 +30,12 @@ inline bool parse_ike_proposals(const std::string& list, std::vector<ike::v1::ph
     while (std::getline(ss, item, ',')) {
         auto a = item.find('-'), b = item.rfind('-');
         if (a == std::string::npos || a == b) {
-            error = "IKE proposal \"" + item + "\": expected cipher-hash-group, e.g. aes256-sha1-modp2048";
+            error = "IKE proposal \"" + item +
+                    "\": expected cipher-hash-group, e.g. aes256-sha1-modp2048";
             return false;
         }
-        std::string c = item.substr(0, a), h = item.substr(a + 1, b - a - 1), g = item.substr(b + 1);
+        std::string c = item.substr(0, a), h = item.substr(a + 1, b - a - 1),
+                    g = item.substr(b + 1);
         ike::v1::phase1_proposal p;
         if (c == "aes128" || c == "aes192" || c == "aes256") {
             p.encr = ike::v1_encr::aes_cbc;
@@ -45,16 +47,23 @@ inline bool parse_ike_proposals(const std::string& list, std::vector<ike::v1::ph
             p.encr = ike::v1_encr::des_cbc;
             p.key_bits = 64;
         } else {
-            error = "IKE proposal \"" + item + "\": unknown cipher " + c + " (aes128, aes192, aes256, 3des, des)";
+            error = "IKE proposal \"" + item + "\": unknown cipher " + c +
+                    " (aes128, aes192, aes256, 3des, des)";
             return false;
         }
-        if (h == "md5") p.hash = ike::v1_hash::md5;
-        else if (h == "sha1") p.hash = ike::v1_hash::sha1;
-        else if (h == "sha256") p.hash = ike::v1_hash::sha2_256;
-        else if (h == "sha384") p.hash = ike::v1_hash::sha2_384;
-        else if (h == "sha512") p.hash = ike::v1_hash::sha2_512;
+        if (h == "md5")
+            p.hash = ike::v1_hash::md5;
+        else if (h == "sha1")
+            p.hash = ike::v1_hash::sha1;
+        else if (h == "sha256")
+            p.hash = ike::v1_hash::sha2_256;
+        else if (h == "sha384")
+            p.hash = ike::v1_hash::sha2_384;
+        else if (h == "sha512")
+            p.hash = ike::v1_hash::sha2_512;
         else {
-            error = "IKE proposal \"" + item + "\": unknown hash " + h + " (md5, sha1, sha256, sha384, sha512)";
+            error = "IKE proposal \"" + item + "\": unknown hash " + h +
+                    " (md5, sha1, sha256, sha384, sha512)";
             return false;
         }
         auto grp = parse_group(g);
@@ -77,7 +86,8 @@ inline bool parse_esp_proposals(const std::string& list, std::vector<ike::v1::es
         auto s = esp::parse_suite(item);
         if (!s) {
             error = "ESP proposal \"" + item +
-                    "\": expected aes128-gcm, aes256-gcm, aes256-cbc-sha1, aes128-cbc-sha256, 3des-cbc-sha1, ...";
+                    "\": expected aes128-gcm, aes256-gcm, aes256-cbc-sha1, aes128-cbc-sha256, "
+                    "3des-cbc-sha1, ...";
             return false;
         }
         out.push_back(ike::v1::esp_proposal{*s});

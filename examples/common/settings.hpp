@@ -42,8 +42,8 @@ inline bool expand_config(int argc, char** argv, std::vector<std::string>& out,
             std::string key, value;
             if (!(ls >> key)) continue;
             std::getline(ls >> std::ws, value);
-            while (!value.empty() && (value.back() == ' ' || value.back() == '\t' ||
-                                      value.back() == '\r'))
+            while (!value.empty() &&
+                   (value.back() == ' ' || value.back() == '\t' || value.back() == '\r'))
                 value.pop_back();
             if (key.rfind("--", 0) != 0) key = "--" + key;
             if (value == "yes" || value == "true") value.clear();

@@ -54,7 +54,8 @@ class users_file {
     }
 
     ~users_file() {
-        for (auto& [u, p] : users_) crypto::secure_zero(std::as_writable_bytes(std::span(p)));
+        for (auto& [u, p] : users_)
+            crypto::secure_zero(std::as_writable_bytes(std::span(p)));
     }
 
   private:

@@ -21,9 +21,9 @@
 namespace l2sec::examples {
 
 struct vpn_io {
-    transport::posix_udp ike, nat;               ///< UDP 500 and 4500
-    std::optional<transport::raw_esp> esp;       ///< IP protocol 50 (no NAT in between)
-    std::optional<transport::posix_udp> plain;   ///< UDP 1701 outside IPsec (server)
+    transport::posix_udp ike, nat;              ///< UDP 500 and 4500
+    std::optional<transport::raw_esp> esp;      ///< IP protocol 50 (no NAT in between)
+    std::optional<transport::posix_udp> plain;  ///< UDP 1701 outside IPsec (server)
     std::optional<transport::linux_tun> tun;
     std::uint64_t send_errors = 0;
 
@@ -52,7 +52,8 @@ void run_vpn(Stack& stack, vpn_io& io, OnIp on_ip, OnTurn on_turn, Stop stop) {
     constexpr int batch = 64;
     std::array<std::byte, vpn::packet_buffer_size> buf{}, scratch{};
     auto flush = [&](time_point now) {
-        while (auto o = stack.poll(scratch, now)) io.send(*o);
+        while (auto o = stack.poll(scratch, now))
+            io.send(*o);
     };
     auto deliver = [&](const result<vpn::delivered>& d, time_point now) {
         if (!d || !*d) return;
@@ -101,12 +102,13 @@ void run_vpn(Stack& stack, vpn_io& io, OnIp on_ip, OnTurn on_turn, Stop stop) {
                 deliver(stack.receive_esp(mutable_bytes(buf.data(), r->size), r->to, r->from, now),
                         now);
             }
-        if (io.plain)
-            for (int i = 0; i < batch; ++i) {
-                auto r = io.plain->receive_from(buf);
-                if (!r) break;
-                (void)stack.receive_plain_l2tp(bytes_view(buf.data(), r->size), r->from);
-            }
+        if constexpr (requires { stack.receive_plain_l2tp(bytes_view{}, transport::endpoint{}); })
+            if (io.plain)
+                for (int i = 0; i < batch; ++i) {
+                    auto r = io.plain->receive_from(buf);
+                    if (!r) break;
+                    (void)stack.receive_plain_l2tp(bytes_view(buf.data(), r->size), r->from);
+                }
         if (io.tun)
             for (int i = 0; i < batch; ++i) {
                 auto p = io.tun->read_packet(buf, vpn::headroom);

@@ -20,20 +20,43 @@ inline std::string endpoint_text(const transport::endpoint& e) {
 inline std::string suite_text(const esp::suite& s) {
     std::string e;
     switch (s.enc) {
-        case esp::encryption::aes_gcm_16: e = "aes" + std::to_string(s.enc_key_size * 8) + "-gcm"; break;
-        case esp::encryption::aes_cbc: e = "aes" + std::to_string(s.enc_key_size * 8) + "-cbc"; break;
-        case esp::encryption::chacha20_poly1305: e = "chacha20-poly1305"; break;
-        case esp::encryption::tdes_cbc: e = "3des-cbc"; break;
-        case esp::encryption::des_cbc: e = "des-cbc"; break;
-        case esp::encryption::null: e = "null"; break;
+        case esp::encryption::aes_gcm_16:
+            e = "aes" + std::to_string(s.enc_key_size * 8) + "-gcm";
+            break;
+        case esp::encryption::aes_cbc:
+            e = "aes" + std::to_string(s.enc_key_size * 8) + "-cbc";
+            break;
+        case esp::encryption::chacha20_poly1305:
+            e = "chacha20-poly1305";
+            break;
+        case esp::encryption::tdes_cbc:
+            e = "3des-cbc";
+            break;
+        case esp::encryption::des_cbc:
+            e = "des-cbc";
+            break;
+        case esp::encryption::null:
+            e = "null";
+            break;
     }
     switch (s.integ) {
-        case esp::integrity::hmac_sha1_96: e += "-sha1"; break;
-        case esp::integrity::hmac_md5_96: e += "-md5"; break;
-        case esp::integrity::hmac_sha2_256_128: e += "-sha256"; break;
-        case esp::integrity::hmac_sha2_384_192: e += "-sha384"; break;
-        case esp::integrity::hmac_sha2_512_256: e += "-sha512"; break;
-        default: break;
+        case esp::integrity::hmac_sha1_96:
+            e += "-sha1";
+            break;
+        case esp::integrity::hmac_md5_96:
+            e += "-md5";
+            break;
+        case esp::integrity::hmac_sha2_256_128:
+            e += "-sha256";
+            break;
+        case esp::integrity::hmac_sha2_384_192:
+            e += "-sha384";
+            break;
+        case esp::integrity::hmac_sha2_512_256:
+            e += "-sha512";
+            break;
+        default:
+            break;
     }
     return e;
 }
@@ -64,8 +87,8 @@ inline void print_report(const vpn::report& r, bool json, double t_ms) {
                           r.spi_out);
             s += b;
             if (r.kind == vpn::report_kind::esp_up)
-                s += ",\"suite\":\"" + suite_text(r.suite) + "\",\"udp_encap\":" +
-                     (r.udp_encap ? "true" : "false");
+                s += ",\"suite\":\"" + suite_text(r.suite) +
+                     "\",\"udp_encap\":" + (r.udp_encap ? "true" : "false");
             if (r.old_spi_in) {
                 std::snprintf(b, sizeof b, ",\"rekey_of\":\"%08x\"", r.old_spi_in);
                 s += b;

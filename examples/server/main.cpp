@@ -31,7 +31,9 @@ using namespace l2sec;
 namespace {
 
 std::atomic<bool> interrupted{false};
-void on_signal(int) { interrupted = true; }
+void on_signal(int) {
+    interrupted = true;
+}
 
 constexpr std::size_t capacity = 256;
 
@@ -76,10 +78,11 @@ int main(int argc, char** argv) {
     std::string err;
     if (!examples::expand_config(argc, argv, args, err)) return usage(err.c_str());
     std::vector<char*> av;
-    for (auto& a : args) av.push_back(a.data());
+    for (auto& a : args)
+        av.push_back(a.data());
 
     std::string listen, psk, users_path, pool = "10.10.0.100-10.10.0.199", local_ip = "10.10.0.1",
-                                        tun_name, auth = "mschapv2", ike_list, esp_list, keylog;
+                                         tun_name, auth = "mschapv2", ike_list, esp_list, keylog;
     std::vector<std::string> dns;
     bool no_tun = false, json = false, allow_weak = false, aggressive = false, unnatted = false,
          no_raw = false;
@@ -153,8 +156,9 @@ int main(int argc, char** argv) {
         e.port = port;
         auto s = transport::posix_udp::bind(e);
         if (!s) {
-            std::fprintf(stderr, "l2sec-server: cannot bind UDP %s: %s (root needed for ports below 1024)\n",
-                         examples::endpoint_text(e).c_str(), s.error().message().c_str());
+            std::fprintf(
+                stderr, "l2sec-server: cannot bind UDP %s: %s (root needed for ports below 1024)\n",
+                examples::endpoint_text(e).c_str(), s.error().message().c_str());
             return std::nullopt;
         }
         return std::move(*s);
@@ -186,10 +190,11 @@ int main(int argc, char** argv) {
         if (ok) ok = t->set_up();
         std::uint32_t span = cfg.pool_last - cfg.pool_first + 1;
         unsigned prefix = 32;
-        while (prefix > 8 && (std::uint64_t{1} << (32 - prefix)) < span) --prefix;
+        while (prefix > 8 && (std::uint64_t{1} << (32 - prefix)) < span)
+            --prefix;
         if (ok)
-            ok = t->add_route(transport::endpoint::v4(cfg.pool_first & ~((1u << (32 - prefix)) - 1u), 0),
-                              prefix);
+            ok = t->add_route(
+                transport::endpoint::v4(cfg.pool_first & ~((1u << (32 - prefix)) - 1u), 0), prefix);
         if (!ok) {
             std::fprintf(stderr, "l2sec-server: cannot configure TUN %s: %s\n", tun_name.c_str(),
                          ok.error().message().c_str());
@@ -211,11 +216,14 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
     auto& s = **srv;
     const auto t0 = examples::vpn_now();
-    auto ms = [&](time_point t) { return std::chrono::duration<double, std::milli>(t - t0).count(); };
+    auto ms = [&](time_point t) {
+        return std::chrono::duration<double, std::milli>(t - t0).count();
+    };
     if (!json)
-        std::printf("l2sec-server on %s (UDP %d/%d%s), pool %s, %s, %s\n", listen.c_str(), ike_port,
-                    nat_port, io.esp ? ", raw ESP" : "", pool.c_str(), first_auth.c_str(),
-                    io.tun ? ("TUN " + tun_name).c_str() : "no TUN: answering pings to the local address");
+        std::printf(
+            "l2sec-server on %s (UDP %d/%d%s), pool %s, %s, %s\n", listen.c_str(), ike_port,
+            nat_port, io.esp ? ", raw ESP" : "", pool.c_str(), first_auth.c_str(),
+            io.tun ? ("TUN " + tun_name).c_str() : "no TUN: answering pings to the local address");
     bool stopping = false;
     std::uint64_t echoes = 0;
     examples::run_vpn(
@@ -230,8 +238,10 @@ int main(int argc, char** argv) {
             }
         },
         [&](time_point now) {
-            while (auto r = s.poll_report()) examples::print_report(*r, json, ms(now));
-            if (!stopping && (interrupted || (duration > 0 && now - t0 >= std::chrono::seconds(duration)))) {
+            while (auto r = s.poll_report())
+                examples::print_report(*r, json, ms(now));
+            if (!stopping &&
+                (interrupted || (duration > 0 && now - t0 >= std::chrono::seconds(duration)))) {
                 stopping = true;
                 s.shutdown(now);
             }
@@ -240,17 +250,17 @@ int main(int argc, char** argv) {
         [&] { return s.closed(); });
     auto& st = s.stats();
     if (json)
-        std::printf("{\"event\":\"stopped\",\"esp_in\":%llu,\"esp_out\":%llu,\"echo_replies\":%llu,"
-                    "\"unprotected_l2tp\":%llu}\n",
-                    static_cast<unsigned long long>(st.esp_in),
-                    static_cast<unsigned long long>(st.esp_out),
-                    static_cast<unsigned long long>(echoes),
-                    static_cast<unsigned long long>(s.unprotected_l2tp()));
+        std::printf(
+            "{\"event\":\"stopped\",\"esp_in\":%llu,\"esp_out\":%llu,\"echo_replies\":%llu,"
+            "\"unprotected_l2tp\":%llu}\n",
+            static_cast<unsigned long long>(st.esp_in), static_cast<unsigned long long>(st.esp_out),
+            static_cast<unsigned long long>(echoes),
+            static_cast<unsigned long long>(s.unprotected_l2tp()));
     else
-        std::printf("stopped: %llu ESP in, %llu out, %llu echo replies, %llu unprotected L2TP dropped\n",
-                    static_cast<unsigned long long>(st.esp_in),
-                    static_cast<unsigned long long>(st.esp_out),
-                    static_cast<unsigned long long>(echoes),
-                    static_cast<unsigned long long>(s.unprotected_l2tp()));
+        std::printf(
+            "stopped: %llu ESP in, %llu out, %llu echo replies, %llu unprotected L2TP dropped\n",
+            static_cast<unsigned long long>(st.esp_in), static_cast<unsigned long long>(st.esp_out),
+            static_cast<unsigned long long>(echoes),
+            static_cast<unsigned long long>(s.unprotected_l2tp()));
     return 0;
 }

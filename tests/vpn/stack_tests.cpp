@@ -34,7 +34,8 @@ TEST_CASE("vpn stack: a client without NAT connects (raw ESP), pings and hangs u
     CHECK(up->user_name() == "alice");
     CHECK(up->ip == 0x0a0a0064);
 
-    for (std::uint16_t i = 0; i < 5; ++i) REQUIRE(w.ping(c, i));
+    for (std::uint16_t i = 0; i < 5; ++i)
+        REQUIRE(w.ping(c, i));
     REQUIRE(w.run([&] { return c.echo_replies == 5; }, 5s));
 
     c.client->shutdown(w.now);
@@ -44,8 +45,9 @@ TEST_CASE("vpn stack: a client without NAT connects (raw ESP), pings and hangs u
     CHECK(w.count(w.server_reports, vpn::report_kind::esp_down) >= 1);
 }
 
-TEST_CASE("vpn stack: two clients behind one NAT (same public address, both to port 1701 inside) "
-          "each get their own SAs, tunnel, session and address") {
+TEST_CASE(
+    "vpn stack: two clients behind one NAT (same public address, both to port 1701 inside) "
+    "each get their own SAs, tunnel, session and address") {
     world<> w;
     auto& a = w.add_client(0xc0a80102, true);  // 192.168.1.2
     auto& b = w.add_client(0xc0a80103, true, "User", "clientPass");
@@ -75,7 +77,8 @@ TEST_CASE("vpn stack: two clients behind one NAT (same public address, both to p
     CHECK(b.client->state() == vpn::client_state::up);
 }
 
-TEST_CASE("vpn stack: a wrong PSK fails in IKE, a wrong password fails in PPP, each with a reason") {
+TEST_CASE(
+    "vpn stack: a wrong PSK fails in IKE, a wrong password fails in PPP, each with a reason") {
     world<> w;
     auto& bad_psk = w.add_client(0xc6336408, false, "alice", "wonderland", "not-the-psk");
     auto& bad_pw = w.add_client(0xc6336409, false, "alice", "nope");
@@ -129,7 +132,8 @@ TEST_CASE("vpn stack: the datapath allocates nothing per packet, either way") {
                                             static_cast<std::uint16_t>(i), 1400);
             auto back = w.server->send_ip(b, vpn::headroom, m, w.now);
             REQUIRE(back);
-            auto wire2 = mutable_bytes(const_cast<std::byte*>(back->data.data()), back->data.size());
+            auto wire2 =
+                mutable_bytes(const_cast<std::byte*>(back->data.data()), back->data.size());
             auto e = c.client->receive(wire2, client_ep, server_ep, w.now);
             REQUIRE(e);
             REQUIRE(*e);
@@ -140,19 +144,24 @@ TEST_CASE("vpn stack: the datapath allocates nothing per packet, either way") {
 
 TEST_CASE("vpn stack: forty clients behind one NAT, starting at once, all connect") {
     world<64> w;
-    for (std::uint32_t i = 0; i < 40; ++i) w.add_client(0xc0a80110 + i, true);
+    for (std::uint32_t i = 0; i < 40; ++i)
+        w.add_client(0xc0a80110 + i, true);
     w.start_all();
     REQUIRE(w.run([&] { return w.all_up(); }, 120s));
     CHECK(w.server->sessions_up() == 40);
     std::set<std::uint32_t> addrs;
-    for (auto& p : w.clients) addrs.insert(p.client->address());
+    for (auto& p : w.clients)
+        addrs.insert(p.client->address());
     CHECK(addrs.size() == 40);
-    for (auto& p : w.clients) REQUIRE(w.ping(p, 1));
-    REQUIRE(w.run([&] {
-        for (auto& p : w.clients)
-            if (p.echo_replies < 1) return false;
-        return true;
-    }, 10s));
+    for (auto& p : w.clients)
+        REQUIRE(w.ping(p, 1));
+    REQUIRE(w.run(
+        [&] {
+            for (auto& p : w.clients)
+                if (p.echo_replies < 1) return false;
+            return true;
+        },
+        10s));
 }
 
 TEST_CASE("vpn stack: Quick Mode rekeys under traffic keep the PPP session") {
@@ -197,6 +206,7 @@ TEST_CASE("vpn stack: a lossy network (10% loss each way) still converges") {
     auto& c = w.add_client(0xc0a80102, true);
     w.start_all();
     REQUIRE(w.run([&] { return w.all_up(); }, 120s));
-    for (std::uint16_t i = 0; i < 20; ++i) REQUIRE(w.ping(c, i));
+    for (std::uint16_t i = 0; i < 20; ++i)
+        REQUIRE(w.ping(c, i));
     REQUIRE(w.run([&] { return c.echo_replies >= 12; }, 10s));
 }

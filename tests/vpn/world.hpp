@@ -23,8 +23,7 @@ namespace l2sec::test {
 
 using world_random = testing::insecure_deterministic_random;
 template <std::size_t N>
-using world_server =
-    vpn::server<crypto::botan, test::users, N, world_random, ike::v1::single_psk>;
+using world_server = vpn::server<crypto::botan, test::users, N, world_random, ike::v1::single_psk>;
 using world_client = vpn::client<crypto::botan, world_random, ike::v1::single_psk>;
 
 inline constexpr std::uint32_t server_ip = 0xc0000201;  // 192.0.2.1
@@ -51,9 +50,9 @@ struct world {
     explicit world(std::uint64_t s = 1, double loss = 0, vpn::server_config cfg = default_server())
         : net(s, loss), seed(s) {
         net.add_nat(nat_ip);
-        auto srv = world_server<N>::make(cfg, world_random(seed * 7919),
-                                         ike::v1::single_psk(as_bytes(std::string_view("secret"))),
-                                         users);
+        auto srv =
+            world_server<N>::make(cfg, world_random(seed * 7919),
+                                  ike::v1::single_psk(as_bytes(std::string_view("secret"))), users);
         REQUIRE_MESSAGE(srv, (srv ? "" : srv.error().message()));
         server = std::move(*srv);
     }
@@ -86,7 +85,8 @@ struct world {
     }
 
     void start_all() {
-        for (auto& p : clients) REQUIRE(p.client->start(now));
+        for (auto& p : clients)
+            REQUIRE(p.client->start(now));
     }
 
     void send(const vpn::outbound& o) { net.send(o.local, o.peer, o.raw_esp, o.data, now); }
@@ -103,12 +103,14 @@ struct world {
                 if (t && (!next || *t < *next)) next = t;
             };
             take(server->next_deadline());
-            for (auto& p : clients) take(p.client->next_deadline());
+            for (auto& p : clients)
+                take(p.client->next_deadline());
             time_point t = next ? *next : now + std::chrono::milliseconds(100);
             if (t > now + std::chrono::milliseconds(100)) t = now + std::chrono::milliseconds(100);
             now = t > now ? t : now + std::chrono::microseconds(100);
             server->tick(now);
-            for (auto& p : clients) p.client->tick(now);
+            for (auto& p : clients)
+                p.client->tick(now);
         }
         pump();
         return done();
@@ -147,9 +149,11 @@ struct world {
                         ++p.echo_replies;
                 }
             }
-            while (auto r = server->poll_report()) server_reports.push_back(*r);
+            while (auto r = server->poll_report())
+                server_reports.push_back(*r);
             for (auto& p : clients)
-                while (auto r = p.client->poll_report()) p.reports.push_back(*r);
+                while (auto r = p.client->poll_report())
+                    p.reports.push_back(*r);
             if (!moved) break;
         }
     }
@@ -176,7 +180,8 @@ struct world {
 
     std::size_t count(const std::vector<vpn::report>& rs, vpn::report_kind k) const {
         std::size_t n = 0;
-        for (auto& r : rs) n += r.kind == k;
+        for (auto& r : rs)
+            n += r.kind == k;
         return n;
     }
 };

@@ -48,7 +48,8 @@ class vpn_network {
     void send(const transport::endpoint& from, const transport::endpoint& to, bool raw_esp,
               bytes_view data, time_point now) {
         ++stats_.sent;
-        packet p{from, to, raw_esp, std::vector<std::byte>(data.begin(), data.end()), now + latency_};
+        packet p{from, to, raw_esp, std::vector<std::byte>(data.begin(), data.end()),
+                 now + latency_};
         if (auto b = behind_.find(from.v4_host_order()); b != behind_.end()) {
             if (raw_esp) {  // a NAT without IPsec passthrough: no ports to translate
                 ++stats_.raw_esp_dropped;

@@ -38,20 +38,28 @@ enum class client_state : std::uint8_t { idle, ike, l2tp, ppp, up, closing, clos
 
 constexpr const char* to_string(client_state s) noexcept {
     switch (s) {
-        case client_state::idle: return "idle";
-        case client_state::ike: return "ike";
-        case client_state::l2tp: return "l2tp";
-        case client_state::ppp: return "ppp";
-        case client_state::up: return "up";
-        case client_state::closing: return "closing";
-        case client_state::closed: return "closed";
-        case client_state::failed: return "failed";
+        case client_state::idle:
+            return "idle";
+        case client_state::ike:
+            return "ike";
+        case client_state::l2tp:
+            return "l2tp";
+        case client_state::ppp:
+            return "ppp";
+        case client_state::up:
+            return "up";
+        case client_state::closing:
+            return "closing";
+        case client_state::closed:
+            return "closed";
+        case client_state::failed:
+            return "failed";
     }
     return "?";
 }
 
-template <class Crypto, class Random = typename Crypto::random,
-          class Secrets = ike::v1::single_psk, class KeyLog = no_key_log>
+template <class Crypto, class Random = typename Crypto::random, class Secrets = ike::v1::single_psk,
+          class KeyLog = no_key_log>
 class client {
     static_assert(crypto::backend<Crypto> && crypto::dh_backend<Crypto>,
                   "vpn::client needs a crypto backend with AEAD, CBC, HMAC, digests and DH "
@@ -98,7 +106,7 @@ class client {
     client_state state() const noexcept { return state_; }
     /// Why the client failed (state() == failed), with a message a user can act on.
     const l2sec::error& failure() const noexcept { return failure_; }
-    std::uint32_t address() const noexcept { return ip_; }       ///< our PPP address (host order)
+    std::uint32_t address() const noexcept { return ip_; }  ///< our PPP address (host order)
     std::uint32_t peer_address() const noexcept { return peer_ip_; }
     std::uint32_t dns() const noexcept { return dns_; }
 
@@ -166,7 +174,8 @@ class client {
     std::optional<report> poll_report() noexcept { return reports_.pop(); }
 
     /// Orderly shutdown; keep polling until state() is closed.
-    void shutdown(time_point now, std::chrono::milliseconds grace = std::chrono::seconds(2)) noexcept {
+    void shutdown(time_point now,
+                  std::chrono::milliseconds grace = std::chrono::seconds(2)) noexcept {
         if (state_ == client_state::closed || state_ == client_state::idle) {
             state_ = client_state::closed;
             return;
@@ -292,9 +301,10 @@ class client {
                     if (state_ != client_state::closing && state_ != client_state::closed &&
                         state_ != client_state::failed) {
                         reports_.push_back_or_drop(*r);
-                        (void)fail(error(state_ == client_state::up ? errc::closed : errc::l2tp_failed,
-                                         0, "L2TP"),
-                                   now);
+                        (void)fail(
+                            error(state_ == client_state::up ? errc::closed : errc::l2tp_failed, 0,
+                                  "L2TP"),
+                            now);
                         continue;
                     }
                     break;

@@ -42,7 +42,8 @@ inline std::size_t make_echo_request(mutable_bytes out, std::uint32_t src, std::
                                      std::size_t size = 84) noexcept {
     if (size < 28 || size > out.size() || size > 0xffff) return 0;
     std::byte* p = out.data();
-    for (std::size_t i = 0; i < size; ++i) p[i] = std::byte(i >= 28 ? i & 0xff : 0);
+    for (std::size_t i = 0; i < size; ++i)
+        p[i] = std::byte(i >= 28 ? i & 0xff : 0);
     p[0] = std::byte{0x45};
     store_be16(p + 2, static_cast<std::uint16_t>(size));
     p[8] = std::byte{64};

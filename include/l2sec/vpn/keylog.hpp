@@ -35,24 +35,37 @@ static_assert(key_log<no_key_log>);
 /// Wireshark's names for the ESP algorithms (epan/dissectors/packet-ipsec.c).
 constexpr const char* wireshark_encryption(const esp::suite& s) noexcept {
     switch (s.enc) {
-        case esp::encryption::null: return "NULL";
-        case esp::encryption::aes_cbc: return "AES-CBC [RFC3602]";
-        case esp::encryption::tdes_cbc: return "TripleDES-CBC [RFC2451]";
-        case esp::encryption::des_cbc: return "DES-CBC [RFC2405]";
-        case esp::encryption::aes_gcm_16: return "AES-GCM with 16 octet ICV [RFC4106]";
-        case esp::encryption::chacha20_poly1305: return "ChaCha20 with Poly1305 [RFC7634]";
+        case esp::encryption::null:
+            return "NULL";
+        case esp::encryption::aes_cbc:
+            return "AES-CBC [RFC3602]";
+        case esp::encryption::tdes_cbc:
+            return "TripleDES-CBC [RFC2451]";
+        case esp::encryption::des_cbc:
+            return "DES-CBC [RFC2405]";
+        case esp::encryption::aes_gcm_16:
+            return "AES-GCM with 16 octet ICV [RFC4106]";
+        case esp::encryption::chacha20_poly1305:
+            return "ChaCha20 with Poly1305 [RFC7634]";
     }
     return "NULL";
 }
 constexpr const char* wireshark_integrity(const esp::suite& s) noexcept {
     switch (s.integ) {
-        case esp::integrity::none: return "NULL";
-        case esp::integrity::hmac_md5_96: return "HMAC-MD5-96 [RFC2403]";
-        case esp::integrity::hmac_sha1_96: return "HMAC-SHA-1-96 [RFC2404]";
-        case esp::integrity::hmac_sha2_256_128: return "HMAC-SHA-256-128 [RFC4868]";
-        case esp::integrity::hmac_sha2_384_192: return "HMAC-SHA-384-192 [RFC4868]";
-        case esp::integrity::hmac_sha2_512_256: return "HMAC-SHA-512-256 [RFC4868]";
-        default: return "NULL";
+        case esp::integrity::none:
+            return "NULL";
+        case esp::integrity::hmac_md5_96:
+            return "HMAC-MD5-96 [RFC2403]";
+        case esp::integrity::hmac_sha1_96:
+            return "HMAC-SHA-1-96 [RFC2404]";
+        case esp::integrity::hmac_sha2_256_128:
+            return "HMAC-SHA-256-128 [RFC4868]";
+        case esp::integrity::hmac_sha2_384_192:
+            return "HMAC-SHA-384-192 [RFC4868]";
+        case esp::integrity::hmac_sha2_512_256:
+            return "HMAC-SHA-512-256 [RFC4868]";
+        default:
+            return "NULL";
     }
 }
 

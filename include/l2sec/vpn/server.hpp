@@ -52,15 +52,15 @@ class server {
     static_assert(crypto::random_source<Random>,
                   "vpn::server draws every nonce, SPI, cookie, challenge and magic number from a "
                   "crypto::random_source (a CSPRNG), moved in");
-    static_assert(ppp::credential_store<Credentials>,
-                  "vpn::server looks PPP passwords up in a ppp::credential_store (user -> password)");
+    static_assert(
+        ppp::credential_store<Credentials>,
+        "vpn::server looks PPP passwords up in a ppp::credential_store (user -> password)");
     static_assert(ike::v1::psk_store<Secrets>,
                   "vpn::server looks the IKE pre-shared key up in an ike::v1::psk_store");
     static_assert(key_log<KeyLog>, "vpn::server's KeyLog must satisfy vpn::key_log");
 
-    using core_type =
-        detail::stack_core<Crypto, Random, Credentials, MaxClients, MaxClients + MaxClients / 4 + 1,
-                           MaxClients * 2 + 2>;
+    using core_type = detail::stack_core<Crypto, Random, Credentials, MaxClients,
+                                         MaxClients + MaxClients / 4 + 1, MaxClients * 2 + 2>;
     using rng_ref = crypto::random_ref<Random>;
     using ike_type = ike::v1::engine<Crypto, rng_ref, ike::v1::server_limits<MaxClients>, Secrets>;
 
@@ -163,7 +163,8 @@ class server {
 
     /// Orderly shutdown: PPP Terminate, CDN/StopCCN, then IKE Delete once
     /// the L2TP side is quiet (or after `grace`). Keep polling until closed().
-    void shutdown(time_point now, std::chrono::milliseconds grace = std::chrono::seconds(2)) noexcept {
+    void shutdown(time_point now,
+                  std::chrono::milliseconds grace = std::chrono::seconds(2)) noexcept {
         core_->close_all(now);
         shutdown_at_ = now + grace;
         shutting_down_ = true;

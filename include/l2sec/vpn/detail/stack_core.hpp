@@ -256,6 +256,14 @@ class stack_core {
     /// The next control datagram (L2TP control, PPP negotiation), protected
     /// into `scratch` (packet_buffer_size bytes).
     std::optional<outbound> poll(mutable_bytes scratch, time_point now) noexcept {
+        // L2TP control first: a session's ICCN must reach the peer before its
+        // first PPP frame, or the peer drops that frame and LCP waits a restart.
+        while (auto o = l2tp_.poll_transmit(now, scratch.subspan(headroom, 1500))) {
+            service_l2tp(now);
+            auto pi = peer_of(o->to);
+            if (!pi) continue;  // the peer is gone: the engine times the tunnel out
+            if (auto r = seal(*pi, scratch, headroom, o->size)) return *r;
+        }
         while (n_dirty_ > 0) {
             std::uint16_t sid = dirty_[dirty_head_];
             auto& s = sessions_[sid];
@@ -272,12 +280,6 @@ class stack_core {
             if (!o) continue;
             auto pi = peer_of(o->to);
             if (!pi) continue;
-            if (auto r = seal(*pi, scratch, headroom, o->size)) return *r;
-        }
-        while (auto o = l2tp_.poll_transmit(now, scratch.subspan(headroom, 1500))) {
-            service_l2tp(now);
-            auto pi = peer_of(o->to);
-            if (!pi) continue;  // the peer is gone: the engine times the tunnel out
             if (auto r = seal(*pi, scratch, headroom, o->size)) return *r;
         }
         service_l2tp(now);
