@@ -1,0 +1,259 @@
+// l2sec-client: an L2TP/IPsec client in one process, for real L2TP/IPsec
+// servers (libreswan/strongSwan + xl2tpd, routers, l2sec-server). IKEv1 Main
+// Mode + Quick Mode (transport mode, NAT-T), L2TP, PPP; with --tun the PPP
+// address goes on a TUN device so programs on the host use the tunnel; with
+// --ping it checks the tunnel end to end and exits 0 when every echo came back.
+//
+//   l2sec-client --server IP --psk PSK --user NAME --password PW [--auth mschapv2|chap|pap]
+//                [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--json]
+//                [--local IP] [--keylog FILE] [--config FILE]
+#include <l2sec/vpn/client.hpp>
+#include <l2sec/vpn/icmp.hpp>
+
+#include "common/crypto.hpp"
+#include "common/options.hpp"
+#include "common/settings.hpp"
+#include "common/udp_loop.hpp"
+#include "common/vpn_loop.hpp"
+#include "common/vpn_report.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+using namespace l2sec;
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+void on_signal(int) {
+    interrupted = true;
+}
+
+struct file_key_log {
+    std::shared_ptr<std::ofstream> out;
+    void esp_sa(const vpn::esp_key_record& r) noexcept {
+        if (!out) return;
+        *out << vpn::wireshark_esp_sa_line(r) << '\n';
+        out->flush();
+    }
+};
+
+using client_type = vpn::client<examples::crypto_backend, examples::random_source,
+                                ike::v1::single_psk, file_key_log>;
+
+int usage(const char* why) {
+    std::fprintf(stderr,
+                 "l2sec-client: %s\n"
+                 "usage: l2sec-client --server IP --psk PSK --user NAME --password PW "
+                 "[--auth mschapv2|chap|pap]\n"
+                 "         [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--json]\n"
+                 "         [--local IP] [--keylog FILE] [--no-raw-esp] [--config FILE]\n",
+                 why);
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    std::vector<std::string> args;
+    std::string err;
+    if (!examples::expand_config(argc, argv, args, err)) return usage(err.c_str());
+    std::vector<char*> av;
+    for (auto& a : args)
+        av.push_back(a.data());
+
+    std::string server, psk, user, password, auth, tun_name, ping, local = "0.0.0.0", keylog;
+    bool no_tun = false, json = false, no_raw = false;
+    int count = 3, timeout = 30, ike_port = 500, nat_port = 4500, hold = 0;
+    examples::options o;
+    o.text("--server", server).text("--psk", psk).text("--user", user).text("--password", password);
+    o.text("--auth", auth).text("--tun", tun_name).flag("--no-tun", no_tun).text("--ping", ping);
+    o.number("--count", count).number("--timeout", timeout).flag("--json", json);
+    o.text("--local", local).text("--keylog", keylog).flag("--no-raw-esp", no_raw);
+    o.number("--ike-port", ike_port).number("--nat-port", nat_port).number("--hold", hold);
+    if (!o.parse(static_cast<int>(av.size()), av.data())) return usage("bad arguments");
+    if (server.empty()) return usage("--server IP is required");
+    if (psk.empty()) return usage("--psk is required (the IPsec pre-shared key)");
+    if (user.empty()) return usage("--user is required");
+    if (!tun_name.empty() && no_tun) return usage("--tun and --no-tun exclude each other");
+    auto sep = examples::parse_endpoint(server, static_cast<std::uint16_t>(ike_port));
+    if (!sep) return usage("--server: not an IPv4 address");
+    auto lep = examples::parse_endpoint(local, 0);
+    if (!lep) return usage("--local: not an IPv4 address");
+    std::optional<std::uint32_t> ping_ip;
+    if (!ping.empty()) {
+        auto p = examples::parse_endpoint(ping, 0);
+        if (!p) return usage("--ping: not an IPv4 address");
+        ping_ip = p->v4_host_order();
+    }
+
+    vpn::client_config cfg;
+    cfg.connection.peer = *sep;
+    cfg.link.user = user;
+    cfg.link.password = password;
+    cfg.link.ask_dns = true;
+    if (auth == "mschapv2")
+        cfg.link.can_answer = {false, false, false, true};
+    else if (auth == "chap")
+        cfg.link.can_answer = {false, false, true, false};
+    else if (auth == "pap")
+        cfg.link.can_answer = {false, true, false, false};
+    else if (!auth.empty())
+        return usage("--auth: mschapv2, chap or pap");
+    cfg.l2tp.host_name = "l2sec-client";
+    cfg.connect_timeout = std::chrono::seconds(timeout);
+
+    examples::vpn_io io;
+    auto bind_udp = [&](std::uint16_t port) -> std::optional<transport::posix_udp> {
+        auto e = *lep;
+        e.port = port;
+        auto s = transport::posix_udp::bind(e);
+        if (!s) {
+            std::fprintf(stderr,
+                         "l2sec-client: cannot bind UDP port %u: %s (root needed below 1024)\n",
+                         port, s.error().message().c_str());
+            return std::nullopt;
+        }
+        return std::move(*s);
+    };
+    auto s500 = bind_udp(static_cast<std::uint16_t>(ike_port));
+    auto s4500 = bind_udp(static_cast<std::uint16_t>(nat_port));
+    if (!s500 || !s4500) return 1;
+    io.ike = std::move(*s500);
+    io.nat = std::move(*s4500);
+    // The IKE engine needs the address it is reached at: the one the kernel
+    // picks toward the server when bound to 0.0.0.0.
+    transport::endpoint local_ep = io.ike.local_endpoint();
+    if (local_ep.v4_host_order() == 0) {
+        auto probe = transport::posix_udp::bind(transport::endpoint::v4(0u, 0));
+        if (probe) {
+            sockaddr_in sa{};
+            sa.sin_family = AF_INET;
+            sa.sin_port = htons(static_cast<std::uint16_t>(ike_port));
+            std::memcpy(&sa.sin_addr, sep->addr.data(), 4);
+            if (::connect(probe->fd(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+                sockaddr_in got{};
+                socklen_t len = sizeof got;
+                ::getsockname(probe->fd(), reinterpret_cast<sockaddr*>(&got), &len);
+                std::memcpy(local_ep.addr.data(), &got.sin_addr, 4);
+            }
+        }
+    }
+    cfg.connection.local = local_ep;
+    if (!no_raw) {
+        if (auto r = transport::raw_esp::bind(*lep)) io.esp = std::move(*r);
+    }
+
+    file_key_log kl;
+    if (!keylog.empty()) kl.out = std::make_shared<std::ofstream>(keylog, std::ios::app);
+    auto cl = client_type::make(cfg, examples::random_source{},
+                                ike::v1::single_psk(as_bytes(std::string_view(psk))), kl);
+    if (!cl) {
+        std::fprintf(stderr, "l2sec-client: %s\n", cl.error().message().c_str());
+        return 1;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    auto& c = **cl;
+    const auto t0 = examples::vpn_now();
+    auto ms = [&](time_point t) {
+        return std::chrono::duration<double, std::milli>(t - t0).count();
+    };
+    if (auto r = c.start(t0); !r) {
+        std::fprintf(stderr, "l2sec-client: %s\n", r.error().message().c_str());
+        return 1;
+    }
+    if (!json) std::printf("l2sec-client: connecting to %s as %s\n", server.c_str(), user.c_str());
+    int sent = 0, answered = 0;
+    time_point next_ping{}, up_at{};
+    bool tun_ready = false, stopping = false;
+    std::array<bool, 256> got{};
+    int exit_code = 1;
+    examples::run_vpn(
+        c, io,
+        [&](const vpn::delivered& d, time_point) {
+            std::uint16_t id, seq;
+            if (ping_ip && vpn::is_echo_reply(d.ip, *ping_ip, id, seq) && id == 0x12e5 &&
+                seq < got.size() && !got[seq]) {
+                got[seq] = true;
+                ++answered;
+                if (!json) std::printf("  echo reply %u from %s\n", seq, ping.c_str());
+            }
+        },
+        [&](time_point now) {
+            while (auto r = c.poll_report())
+                examples::print_report(*r, json, ms(now));
+            if (c.state() == vpn::client_state::up && !tun_ready) {
+                tun_ready = true;
+                up_at = now;
+                if (!json)
+                    std::printf(
+                        "up: address %s, server %s, DNS %s\n", examples::ip4(c.address()).c_str(),
+                        examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
+                if (!tun_name.empty()) {
+                    auto t = transport::linux_tun::open(tun_name);
+                    result<void> ok = t ? result<void>{} : result<void>(t.error());
+                    if (ok) ok = t->set_mtu(1400);
+                    if (ok)
+                        ok = t->set_ipv4(transport::endpoint::v4(c.address(), 0), 32,
+                                         transport::endpoint::v4(c.peer_address(), 0));
+                    if (ok) ok = t->set_up();
+                    if (!ok) {
+                        std::fprintf(stderr, "l2sec-client: TUN %s: %s\n", tun_name.c_str(),
+                                     ok.error().message().c_str());
+                    } else {
+                        io.tun = std::move(*t);
+                    }
+                }
+            }
+            if (c.state() == vpn::client_state::up && ping_ip && !io.tun) {
+                if (answered >= count && !stopping) {
+                    exit_code = 0;
+                    stopping = true;
+                    c.shutdown(now);
+                } else if (sent < count || now >= next_ping) {
+                    if (now >= next_ping && sent < count + 3 * count) {
+                        std::array<std::byte, vpn::packet_buffer_size> b{};
+                        auto n = vpn::make_echo_request(mutable_bytes(b).subspan(vpn::headroom, 84),
+                                                        c.address(), *ping_ip, 0x12e5,
+                                                        static_cast<std::uint16_t>(sent % count));
+                        if (auto out = c.send_ip(b, vpn::headroom, n, now)) io.send(*out);
+                        ++sent;
+                        next_ping = now + std::chrono::milliseconds(sent < count ? 200 : 1000);
+                    }
+                }
+                if (!stopping && now - up_at > std::chrono::seconds(timeout)) {
+                    std::fprintf(stderr, "l2sec-client: %d of %d echo requests answered\n",
+                                 answered, count);
+                    stopping = true;
+                    c.shutdown(now);
+                }
+            }
+            if (c.state() == vpn::client_state::up && !ping_ip && hold > 0 && !stopping &&
+                now - up_at >= std::chrono::seconds(hold)) {
+                exit_code = 0;
+                stopping = true;
+                c.shutdown(now);
+            }
+            if (interrupted && !stopping) {
+                stopping = true;
+                exit_code = c.state() == vpn::client_state::up ? 0 : 1;
+                c.shutdown(now);
+            }
+        },
+        [&] {
+            return c.state() == vpn::client_state::closed || c.state() == vpn::client_state::failed;
+        });
+    if (c.state() == vpn::client_state::failed) {
+        std::fprintf(stderr, "l2sec-client: failed: %s\n", c.failure().message().c_str());
+        return 1;
+    }
+    if (ping_ip && !json) std::printf("%d/%d echo requests answered\n", answered, count);
+    if (json && ping_ip)
+        std::printf("{\"event\":\"ping\",\"sent\":%d,\"answered\":%d,\"count\":%d}\n", sent,
+                    answered, count);
+    return exit_code;
+}

@@ -1,0 +1,601 @@
+// The part of L2TP/IPsec that the server and the client share: per-peer ESP
+// SA pairs, the L2TP engine (LNS or LAC) whose tunnels are keyed by the IKE
+// peer's outer endpoint (never by the inner port 1701, so clients behind one
+// NAT stay apart), one PPP link per session, and the in-place datapath:
+//
+//   TUN packet -> [PPP 4][L2TP 6][UDP 8] written before it -> ESP protect in place
+//   ESP in place -> UDP 1701 -> L2TP data -> PPP -> the IP packet, a span of the same buffer
+//
+// No I/O. Control traffic (L2TP messages, PPP negotiation) queues inside the
+// engines and leaves through poll(). Fixed capacity, heap-allocate it once.
+#pragma once
+
+#include <l2sec/crypto/concepts.hpp>
+#include <l2sec/esp/sa.hpp>
+#include <l2sec/l2tp/engine.hpp>
+#include <l2sec/ppp/credentials.hpp>
+#include <l2sec/ppp/engine/link.hpp>
+#include <l2sec/vpn/address_pool.hpp>
+#include <l2sec/vpn/detail/flat_index.hpp>
+#include <l2sec/vpn/error.hpp>
+#include <l2sec/vpn/l2tp_carrier.hpp>
+#include <l2sec/vpn/packets.hpp>
+#include <l2sec/vpn/report.hpp>
+
+#include <array>
+#include <cstring>
+#include <optional>
+
+namespace l2sec::vpn::detail {
+
+/// A peer's endpoint as an index key: exact for IPv4, a hash checked against
+/// the slot for IPv6.
+constexpr std::uint64_t endpoint_key(const transport::endpoint& e) noexcept {
+    if (e.family == transport::endpoint::family_t::v4)
+        return (std::uint64_t{1} << 63) | (std::uint64_t{e.v4_host_order()} << 16) | e.port;
+    return e.hash() & ~(std::uint64_t{1} << 63);
+}
+
+template <class Crypto, class Random, class Credentials, std::size_t MaxPeers,
+          std::size_t MaxSessions, std::size_t PoolCapacity>
+class stack_core {
+  public:
+    using rng_ref = crypto::random_ref<Random>;
+    // One tunnel per peer, plus room for a reconnect while the old tunnel closes.
+    using l2tp_limits = l2tp::limits<MaxPeers + MaxPeers / 4 + 1, MaxSessions>;
+    using l2tp_type = l2tp::engine<Crypto, l2tp_limits, rng_ref>;
+    using link_type = ppp::link_engine<Crypto, rng_ref, Credentials>;
+    using esp_type = esp::sa<Crypto>;
+
+    struct config {
+        bool server = true;
+        l2tp::engine_config l2tp{};
+        ppp::link_config
+            link{};  ///< template for each session's link (server: peer_ip from the pool)
+    };
+
+    struct peer_slot {
+        bool used = false;
+        std::uint32_t generation = 0;
+        transport::endpoint local{}, peer{};
+        bool udp_encap = false;
+        std::uint16_t inner_port = l2tp_port;  ///< the peer's L2TP port (server side)
+        std::optional<esp_type> out;
+        std::array<std::optional<esp_type>, 2> in;  ///< current, previous (rekey overlap)
+        std::uint16_t tunnel = 0;
+    };
+
+    stack_core(const config& c, Random& rng, Credentials* creds,
+               std::optional<address_pool<PoolCapacity>> pool) noexcept
+        : cfg_(c), rng_(rng), creds_(creds), pool_(std::move(pool)), l2tp_(c.l2tp, rng_ref(rng)) {
+        for (std::size_t i = 0; i < MaxPeers; ++i)
+            free_peers_[i] = static_cast<std::uint32_t>(MaxPeers - i);
+        n_free_peers_ = MaxPeers;
+    }
+    stack_core(const stack_core&) = delete;
+    stack_core& operator=(const stack_core&) = delete;
+
+    const stack_stats& stats() const noexcept { return stats_; }
+    l2tp_type& l2tp() noexcept { return l2tp_; }
+    std::size_t peer_count() const noexcept { return MaxPeers - n_free_peers_; }
+    std::size_t sessions_up() const noexcept { return sessions_up_; }
+    const peer_slot* peer(peer_handle h) const noexcept {
+        if (h.slot == 0 || h.slot > MaxPeers) return nullptr;
+        const auto& p = peers_[h.slot - 1];
+        return p.used && p.generation == h.generation ? &p : nullptr;
+    }
+    std::optional<peer_handle> find_peer(const transport::endpoint& e) const noexcept {
+        auto i = peer_index_.find(endpoint_key(e));
+        if (!i || !(peers_[*i].peer == e)) return std::nullopt;
+        return peer_handle{*i + 1, peers_[*i].generation};
+    }
+    const link_type* link(std::uint16_t session) const noexcept {
+        if (session == 0 || session > MaxSessions) return nullptr;
+        auto& s = sessions_[session];
+        return s.link ? &*s.link : nullptr;
+    }
+
+    // ---- SAs -------------------------------------------------------------
+
+    /// Install an SA pair for p.peer (a new peer, or a rekey of a known one).
+    /// Errors: capacity_exceeded (peers or SPIs), the esp::sa::make errors.
+    result<peer_handle> install(const esp_pair& p) noexcept {
+        auto in = esp_type::make(p.in, rng_);
+        if (!in) return in.error();
+        auto out = esp_type::make(p.out, rng_);
+        if (!out) return out.error();
+        std::uint32_t idx;
+        if (auto h = find_peer(p.peer)) {
+            idx = h->slot - 1;
+        } else {
+            if (n_free_peers_ == 0) return error(errc::capacity_exceeded, 0, "peers");
+            idx = free_peers_[--n_free_peers_] - 1;
+            auto& s = peers_[idx];
+            s.used = true;
+            ++s.generation;
+            s.peer = p.peer;
+            s.tunnel = 0;
+            peer_index_.insert(endpoint_key(p.peer), idx);
+        }
+        auto& s = peers_[idx];
+        s.local = p.local;
+        s.udp_encap = p.udp_encap;
+        s.inner_port = p.peer_l2tp_port;
+        // The superseded SA stays as the previous one until it is removed;
+        // anything older goes now.
+        std::size_t keep = 2;
+        for (std::size_t k = 0; k < 2; ++k)
+            if (s.in[k] && p.replaces_spi_in && s.in[k]->spi() == p.replaces_spi_in) keep = k;
+        if (s.in[1] && keep != 1) drop_in(s, 1);
+        if (keep == 0 || (keep == 2 && s.in[0])) {
+            if (keep == 2)
+                drop_in(s, 0);
+            else {
+                s.in[1] = std::move(s.in[0]);
+                s.in[0].reset();
+            }
+        }
+        if (!spi_index_.insert(p.in.spi, idx)) return error(errc::capacity_exceeded, 0, "SPIs");
+        s.in[0] = std::move(*in);
+        s.out = std::move(*out);
+        return peer_handle{idx + 1, s.generation};
+    }
+
+    /// Remove the inbound SA `spi_in` (expired or deleted). A peer left
+    /// with no SA at all is removed too (its tunnel cannot be reached).
+    void remove_sa(std::uint32_t spi_in, time_point now) noexcept {
+        auto i = spi_index_.find(spi_in);
+        if (!i) return;
+        auto& s = peers_[*i];
+        for (std::size_t k = 0; k < 2; ++k)
+            if (s.in[k] && s.in[k]->spi() == spi_in) drop_in(s, k);
+        if (!s.in[0] && !s.in[1]) remove_peer({*i + 1, s.generation}, now);
+    }
+
+    /// Forget a peer: its tunnel is closed (StopCCN, while an SA still
+    /// carries it) and its SAs are dropped.
+    void remove_peer(peer_handle h, time_point now) noexcept {
+        if (!peer(h)) return;
+        auto& s = peers_[h.slot - 1];
+        if (s.tunnel) (void)l2tp_.close_tunnel(s.tunnel, now);
+        for (std::size_t k = 0; k < 2; ++k)
+            if (s.in[k]) drop_in(s, k);
+        s.out.reset();
+        peer_index_.erase(endpoint_key(s.peer));
+        if (s.tunnel && s.tunnel <= tunnel_peer_.size()) tunnel_peer_[s.tunnel - 1] = 0;
+        s.used = false;
+        s.tunnel = 0;
+        free_peers_[n_free_peers_++] = h.slot;
+    }
+
+    // ---- datapath ----------------------------------------------------------
+
+    /// One ESP packet from `from` (UDP-encapsulated or raw), decrypted in
+    /// place. Returns the IP packet it carried, if any. Errors: unknown_spi,
+    /// the esp::sa errors (forged, replayed), not_l2tp, the L2TP and PPP
+    /// decoders' errors; the state of every SA and engine is unchanged by a
+    /// packet that fails authentication.
+    result<delivered> on_esp(mutable_bytes pkt, time_point now) noexcept {
+        if (pkt.size() < 8) return error(l2sec::errc::truncated, 0, "ESP header");
+        std::uint32_t spi = load_be32(pkt.data());
+        auto i = spi_index_.find(spi);
+        if (!i) {
+            ++stats_.dropped_unknown_spi;
+            return error(errc::unknown_spi, 0, "SPI");
+        }
+        auto& s = peers_[*i];
+        esp_type* sa = nullptr;
+        for (auto& c : s.in)
+            if (c && c->spi() == spi) sa = &*c;
+        if (!sa) return error(errc::unknown_spi, 0, "SPI");
+        auto in = sa->unprotect(pkt);
+        if (!in) {
+            ++stats_.dropped_auth;
+            return in.error();
+        }
+        ++stats_.esp_in;
+        if (in->next_header != esp::proto::udp) {
+            ++stats_.dropped_not_l2tp;
+            return error(errc::not_l2tp, 0, "next header");
+        }
+        auto u = unwrap_udp(in->payload);
+        if (!u) return u.error();
+        if ((cfg_.server ? u->dst_port : u->src_port) != l2tp_port) {
+            ++stats_.dropped_not_l2tp;
+            return error(errc::not_l2tp, 0, "UDP port");
+        }
+        if (cfg_.server) s.inner_port = u->src_port;
+        return on_l2tp(*i, u->data, now);
+    }
+
+    /// Frame and protect an IP packet at buf[off, off + len) for `session`.
+    /// Errors: session_down, no_sa, the esp::sa errors (headroom, tailroom).
+    result<outbound> send_ip(std::uint16_t session, mutable_bytes buf, std::size_t off,
+                             std::size_t len) noexcept {
+        if (session == 0 || session > MaxSessions || !sessions_[session].up)
+            return error(errc::session_down, 0, "session");
+        auto* ls = l2tp_.find_session(session);
+        if (!ls) return error(errc::session_down, 0, "L2TP session");
+        auto* t = l2tp_.find_tunnel(ls->tunnel);
+        std::uint32_t pi = ls->tunnel <= tunnel_peer_.size() ? tunnel_peer_[ls->tunnel - 1] : 0;
+        if (!t || pi == 0) return error(errc::no_sa, 0, "tunnel peer");
+        bool v6 = len > 0 && (std::to_integer<unsigned>(buf[off]) >> 4) == 6;
+        if (off < 4 + 6) return error(l2sec::errc::buffer_too_small, 0, "headroom");
+        std::byte* p = buf.data() + off - 4;
+        p[0] = std::byte{0xff};
+        p[1] = std::byte{0x03};
+        store_be16(p + 2, v6 ? 0x0057 : 0x0021);
+        std::size_t l2tp_off;
+        if (!ls->sequencing) {
+            l2tp_off = off - 4 - 6;
+            auto h = l2tp::data_header(t->peer_id, ls->peer_id);
+            if (auto n = l2tp::write_data_header(buf.subspan(l2tp_off, 6), h, len + 4); !n)
+                return n.error();
+        } else {
+            // Sequenced data (rare: no built-in client asks) goes through the
+            // engine, which owns Ns: one copy.
+            auto o = l2tp_.encode_data(session, bytes_view(p, len + 4), frame_buf_);
+            if (!o) return o.error();
+            if (o->size > off + len) return error(l2sec::errc::buffer_too_small, 0, "headroom");
+            l2tp_off = off + len - o->size;
+            std::memmove(buf.data() + l2tp_off, frame_buf_.data(), o->size);
+        }
+        ++stats_.ip_out;
+        stats_.bytes_out += len;
+        return seal(pi - 1, buf, l2tp_off, off + len - l2tp_off);
+    }
+
+    /// The IP packet for the session whose pool address is `dst` (server).
+    std::uint16_t session_for(std::uint32_t dst) const noexcept {
+        if (!pool_ || !pool_->contains(dst)) return 0;
+        return ip_session_[pool_->index_of(dst)];
+    }
+
+    // ---- control plane -----------------------------------------------------
+
+    /// The next control datagram (L2TP control, PPP negotiation), protected
+    /// into `scratch` (packet_buffer_size bytes).
+    std::optional<outbound> poll(mutable_bytes scratch, time_point now) noexcept {
+        // L2TP control first: a session's ICCN must reach the peer before its
+        // first PPP frame, or the peer drops that frame and LCP waits a restart.
+        while (auto o = l2tp_.poll_transmit(now, scratch.subspan(headroom, 1500))) {
+            service_l2tp(now);
+            auto pi = peer_of(o->to);
+            if (!pi) continue;  // the peer is gone: the engine times the tunnel out
+            if (auto r = seal(*pi, scratch, headroom, o->size)) return *r;
+        }
+        while (n_dirty_ > 0) {
+            std::uint16_t sid = dirty_[dirty_head_];
+            auto& s = sessions_[sid];
+            std::optional<std::size_t> n;
+            if (s.link) n = s.link->poll_transmit(frame_buf_);
+            if (!n) {
+                s.dirty = false;
+                dirty_head_ = (dirty_head_ + 1) % dirty_.size();
+                --n_dirty_;
+                continue;
+            }
+            auto o = l2tp_.encode_data(sid, bytes_view(frame_buf_.data(), *n),
+                                       scratch.subspan(headroom));
+            if (!o) continue;
+            auto pi = peer_of(o->to);
+            if (!pi) continue;
+            if (auto r = seal(*pi, scratch, headroom, o->size)) return *r;
+        }
+        service_l2tp(now);
+        return std::nullopt;
+    }
+
+    void tick(time_point now) noexcept {
+        l2tp_.on_timer(now);
+        service_l2tp(now);
+        while (!timers_.empty() && timers_.top_deadline() <= now) {
+            std::uint16_t sid = timers_.top();
+            timers_.erase(sid);
+            if (auto& s = sessions_[sid]; s.link) {
+                s.link->on_timer(now);
+                service(sid, now);
+            }
+        }
+    }
+    std::optional<time_point> next_deadline() const noexcept {
+        auto d = l2tp_.deadline();
+        if (!timers_.empty() && (!d || timers_.top_deadline() < *d)) d = timers_.top_deadline();
+        return d;
+    }
+
+    std::optional<report> poll_report() noexcept {
+        if (n_reports_ == 0) return std::nullopt;
+        auto r = reports_[report_head_];
+        report_head_ = (report_head_ + 1) % reports_.size();
+        --n_reports_;
+        return r;
+    }
+    void push(const report& r) noexcept {
+        if (n_reports_ == reports_.size()) {
+            ++stats_.reports_lost;
+            return;
+        }
+        reports_[(report_head_ + n_reports_) % reports_.size()] = r;
+        ++n_reports_;
+    }
+
+    /// Open an L2TP tunnel to a peer with SAs (the client's first step).
+    result<std::uint16_t> open_tunnel(peer_handle h, time_point now) noexcept {
+        if (!peer(h)) return error(errc::no_sa, 0, "peer");
+        auto& s = peers_[h.slot - 1];
+        auto t = l2tp_.open_tunnel(s.peer, now);
+        if (!t) return t.error();
+        s.tunnel = *t;
+        tunnel_peer_[*t - 1] = h.slot;
+        return *t;
+    }
+
+    /// PPP Terminate on every link, then StopCCN on every tunnel.
+    void close_all(time_point now) noexcept {
+        for (std::uint16_t sid = 1; sid <= MaxSessions; ++sid)
+            if (sessions_[sid].link) {
+                sessions_[sid].link->close(now);
+                service(sid, now);
+            }
+        for (std::uint32_t i = 0; i < MaxPeers; ++i)
+            if (peers_[i].used && peers_[i].tunnel) (void)l2tp_.close_tunnel(peers_[i].tunnel, now);
+    }
+    bool quiet() const noexcept { return l2tp_.tunnel_count() == 0; }
+
+  private:
+    struct session_slot {
+        std::optional<link_type> link;
+        std::uint32_t ip = 0;
+        bool up = false, dirty = false;
+    };
+
+    result<delivered> on_l2tp(std::uint32_t pi, mutable_bytes l2tp_bytes, time_point now) noexcept {
+        auto& s = peers_[pi];
+        auto in = l2tp_.handle_datagram(s.peer, l2tp_bytes, now);
+        if (!in) return in.error();
+        if (in->tunnel && in->tunnel <= tunnel_peer_.size() && !tunnel_peer_[in->tunnel - 1]) {
+            tunnel_peer_[in->tunnel - 1] = pi + 1;
+            s.tunnel = in->tunnel;
+        }
+        service_l2tp(now);
+        if (!in->data) return delivered{};
+        auto sid = in->session;
+        if (sid == 0 || sid > MaxSessions || !sessions_[sid].link) return delivered{};
+        auto& ss = sessions_[sid];
+        auto ip = ss.link->handle_frame(in->payload, now);
+        service(sid, now);
+        if (!ip) return ip.error();
+        if (!*ip || (*ip)->empty()) return delivered{};
+        ++stats_.ip_in;
+        stats_.bytes_in += (*ip)->size();
+        // The payload is a view into l2tp_bytes: hand it out as the mutable span it is.
+        auto off = static_cast<std::size_t>((*ip)->data() - l2tp_bytes.data());
+        delivered d;
+        d.ip = l2tp_bytes.subspan(off, (*ip)->size());
+        d.ipv6 = (std::to_integer<unsigned>(d.ip[0]) >> 4) == 6;
+        d.session = sid;
+        return d;
+    }
+
+    result<outbound> seal(std::uint32_t pi, mutable_bytes buf, std::size_t off,
+                          std::size_t len) noexcept {
+        auto& s = peers_[pi];
+        if (!s.out) return error(errc::no_sa, 0, "outbound SA");
+        auto u = wrap_udp(buf, off, len, cfg_.server ? l2tp_port : l2tp_port,
+                          cfg_.server ? s.inner_port : l2tp_port);
+        if (!u) return u.error();
+        auto pkt = s.out->protect(buf, *u, len + udp_header_size, esp::proto::udp);
+        if (!pkt) return pkt.error();
+        ++stats_.esp_out;
+        return outbound{s.local, s.peer, !s.udp_encap, *pkt};
+    }
+
+    std::optional<std::uint32_t> peer_of(const transport::endpoint& e) const noexcept {
+        auto h = find_peer(e);
+        if (!h) return std::nullopt;
+        return h->slot - 1;
+    }
+
+    void drop_in(peer_slot& s, std::size_t k) noexcept {
+        spi_index_.erase(s.in[k]->spi());
+        s.in[k].reset();
+    }
+
+    void mark(std::uint16_t sid) noexcept {
+        auto& s = sessions_[sid];
+        if (s.dirty) return;
+        s.dirty = true;
+        dirty_[(dirty_head_ + n_dirty_) % dirty_.size()] = sid;
+        ++n_dirty_;
+    }
+
+    // After a link was fed or timed: its events, its frames, its next timer.
+    void service(std::uint16_t sid, time_point now) noexcept {
+        auto& s = sessions_[sid];
+        if (!s.link) return;
+        mark(sid);
+        while (auto ev = s.link->poll_event()) {
+            switch (ev->kind) {
+                case ppp::link_event_kind::ipcp_up: {
+                    s.up = true;
+                    ++sessions_up_;
+                    report r{};
+                    r.kind = report_kind::session_up;
+                    r.session = sid;
+                    fill_peer(r, sid);
+                    r.ip = cfg_.server ? ev->peer_ip : ev->local_ip;
+                    r.local_ip = cfg_.server ? ev->local_ip : ev->peer_ip;
+                    r.dns = ev->dns1;
+                    r.set_user(cfg_.server ? s.link->authenticated_user() : cfg_.link.user);
+                    if (cfg_.server && pool_ && pool_->contains(s.ip))
+                        ip_session_[pool_->index_of(s.ip)] = sid;
+                    if (!cfg_.server) s.ip = ev->local_ip;
+                    push(r);
+                    break;
+                }
+                case ppp::link_event_kind::ipcp_down:
+                    if (s.up) --sessions_up_;
+                    s.up = false;
+                    break;
+                case ppp::link_event_kind::auth_failure: {
+                    report r{};
+                    r.kind = report_kind::auth_failed;
+                    r.session = sid;
+                    fill_peer(r, sid);
+                    r.set_user(cfg_.server ? s.link->authenticated_user() : cfg_.link.user);
+                    r.reason = error(errc::auth_failed, 0, "PPP");
+                    push(r);
+                    break;
+                }
+                case ppp::link_event_kind::echo_timeout:
+                case ppp::link_event_kind::finished:
+                    // The link is dead: hang up the call (CDN), after the
+                    // link's last frames (Terminate-Ack) have gone out.
+                    pending_close_ = sid;
+                    break;
+                default:
+                    break;
+            }
+        }
+        if (auto d = s.link->deadline())
+            timers_.set(sid, *d);
+        else if (timers_.contains(sid))
+            timers_.erase(sid);
+        if (pending_close_ == sid) {
+            pending_close_ = 0;
+            (void)l2tp_.close_session(sid, now);
+            service_l2tp(now);
+        }
+    }
+
+    void fill_peer(report& r, std::uint16_t sid) const noexcept {
+        if (auto* ls = l2tp_.find_session(sid)) {
+            r.tunnel = ls->tunnel;
+            if (ls->tunnel <= tunnel_peer_.size())
+                if (std::uint32_t pi = tunnel_peer_[ls->tunnel - 1]) {
+                    r.peer = {pi, peers_[pi - 1].generation};
+                    r.endpoint = peers_[pi - 1].peer;
+                }
+        }
+    }
+
+    void service_l2tp(time_point now) noexcept {
+        while (auto ev = l2tp_.poll_event()) {
+            report r{};
+            r.tunnel = ev->tunnel;
+            r.session = ev->session;
+            if (ev->tunnel && ev->tunnel <= tunnel_peer_.size())
+                if (std::uint32_t pi = tunnel_peer_[ev->tunnel - 1]) {
+                    r.peer = {pi, peers_[pi - 1].generation};
+                    r.endpoint = peers_[pi - 1].peer;
+                }
+            switch (ev->kind) {
+                case l2tp::event_kind::tunnel_up:
+                    r.kind = report_kind::tunnel_up;
+                    push(r);
+                    if (!cfg_.server) {
+                        if (auto sid = l2tp_.open_session(ev->tunnel, now); !sid) {
+                            r.kind = report_kind::failed;
+                            r.reason = sid.error();
+                            push(r);
+                        }
+                    }
+                    break;
+                case l2tp::event_kind::session_up:
+                    start_link(ev->session, r, now);
+                    break;
+                case l2tp::event_kind::session_down:
+                    end_link(ev->session, now);
+                    r.kind = report_kind::session_down;
+                    push(r);
+                    break;
+                case l2tp::event_kind::tunnel_down:
+                    r.kind = report_kind::tunnel_down;
+                    r.reason = ev->error;
+                    push(r);
+                    if (ev->tunnel && ev->tunnel <= tunnel_peer_.size()) {
+                        if (std::uint32_t pi = tunnel_peer_[ev->tunnel - 1];
+                            pi && peers_[pi - 1].tunnel == ev->tunnel)
+                            peers_[pi - 1].tunnel = 0;
+                        tunnel_peer_[ev->tunnel - 1] = 0;
+                    }
+                    break;
+                case l2tp::event_kind::protocol_error:
+                    r.kind = report_kind::dropped;
+                    r.reason = ev->error;
+                    push(r);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    void start_link(std::uint16_t sid, report& r, time_point now) noexcept {
+        if (sid == 0 || sid > MaxSessions) return;
+        auto& s = sessions_[sid];
+        ppp::link_config lc = cfg_.link;
+        if (cfg_.server) {
+            auto ip = pool_ ? pool_->allocate() : std::nullopt;
+            if (!ip) {
+                r.kind = report_kind::failed;
+                r.reason = error(errc::pool_exhausted, 0, "address pool");
+                push(r);
+                (void)l2tp_.close_session(sid, now);
+                return;
+            }
+            s.ip = *ip;
+            lc.peer_ip = *ip;
+        }
+        if (creds_)
+            s.link.emplace(lc, rng_ref(rng_), *creds_);
+        else
+            s.link.emplace(lc, rng_ref(rng_));
+        s.link->start(now);
+        service(sid, now);
+    }
+
+    void end_link(std::uint16_t sid, time_point now) noexcept {
+        if (sid == 0 || sid > MaxSessions) return;
+        auto& s = sessions_[sid];
+        if (!s.link) return;
+        s.link->lower_down(now);
+        while (s.link->poll_event()) {
+        }
+        if (s.up) --sessions_up_;
+        s.up = false;
+        if (cfg_.server && pool_ && pool_->contains(s.ip)) {
+            if (ip_session_[pool_->index_of(s.ip)] == sid) ip_session_[pool_->index_of(s.ip)] = 0;
+            pool_->release(s.ip);
+        }
+        s.ip = 0;
+        if (timers_.contains(sid)) timers_.erase(sid);
+        s.link.reset();
+    }
+
+    config cfg_;
+    Random& rng_;
+    Credentials* creds_;
+    std::optional<address_pool<PoolCapacity>> pool_;
+    l2tp_type l2tp_;
+    std::array<peer_slot, MaxPeers> peers_{};
+    std::array<std::uint32_t, MaxPeers> free_peers_{};
+    std::size_t n_free_peers_ = 0;
+    flat_index<MaxPeers> peer_index_;
+    flat_index<MaxPeers * 2> spi_index_;
+    std::array<std::uint32_t, l2tp_limits::tunnels> tunnel_peer_{};  ///< tunnel ID - 1 -> peer slot
+    std::array<session_slot, MaxSessions + 1> sessions_{};
+    std::array<std::uint16_t, PoolCapacity> ip_session_{};
+    l2tp::deadline_heap<MaxSessions> timers_;
+    std::array<std::uint16_t, MaxSessions> dirty_{};
+    std::size_t dirty_head_ = 0, n_dirty_ = 0;
+    std::uint16_t pending_close_ = 0;
+    std::size_t sessions_up_ = 0;
+    std::array<report, 256> reports_{};
+    std::size_t report_head_ = 0, n_reports_ = 0;
+    std::array<std::byte, 1504> frame_buf_{};
+    stack_stats stats_{};
+};
+
+}  // namespace l2sec::vpn::detail

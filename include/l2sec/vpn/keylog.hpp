@@ -1,0 +1,105 @@
+// Key logging for Wireshark/tshark: each ESP SA the server or client
+// installs, written as a line of Wireshark's "esp_sa" UAT file, so a capture
+// of the tunnel decrypts down to the PPP inside (tshark -o
+// "uat:esp_sa:<line>", or the file copied into a profile as `esp_sa`).
+// Secrets leave the process only through a key_log the user plugs in: the
+// default, no_key_log, writes nothing.
+#pragma once
+
+#include <l2sec/esp/algorithms.hpp>
+#include <l2sec/esp/sa.hpp>
+#include <l2sec/transport/endpoint.hpp>
+
+#include <concepts>
+#include <cstdio>
+#include <string>
+
+namespace l2sec::vpn {
+
+/// One ESP SA: traffic from src to dst under spi.
+struct esp_key_record {
+    transport::endpoint src, dst;
+    const esp::sa_config* sa = nullptr;
+};
+
+template <class K>
+concept key_log = requires(K& k, const esp_key_record& r) {
+    { k.esp_sa(r) } -> std::same_as<void>;
+};
+
+struct no_key_log {
+    void esp_sa(const esp_key_record&) noexcept {}
+};
+static_assert(key_log<no_key_log>);
+
+/// Wireshark's names for the ESP algorithms (epan/dissectors/packet-ipsec.c).
+constexpr const char* wireshark_encryption(const esp::suite& s) noexcept {
+    switch (s.enc) {
+        case esp::encryption::null:
+            return "NULL";
+        case esp::encryption::aes_cbc:
+            return "AES-CBC [RFC3602]";
+        case esp::encryption::tdes_cbc:
+            return "TripleDES-CBC [RFC2451]";
+        case esp::encryption::des_cbc:
+            return "DES-CBC [RFC2405]";
+        case esp::encryption::aes_gcm_16:
+            return "AES-GCM with 16 octet ICV [RFC4106]";
+        case esp::encryption::chacha20_poly1305:
+            return "ChaCha20 with Poly1305 [RFC7634]";
+    }
+    return "NULL";
+}
+constexpr const char* wireshark_integrity(const esp::suite& s) noexcept {
+    switch (s.integ) {
+        case esp::integrity::none:
+            return "NULL";
+        case esp::integrity::hmac_md5_96:
+            return "HMAC-MD5-96 [RFC2403]";
+        case esp::integrity::hmac_sha1_96:
+            return "HMAC-SHA-1-96 [RFC2404]";
+        case esp::integrity::hmac_sha2_256_128:
+            return "HMAC-SHA-256-128 [RFC4868]";
+        case esp::integrity::hmac_sha2_384_192:
+            return "HMAC-SHA-384-192 [RFC4868]";
+        case esp::integrity::hmac_sha2_512_256:
+            return "HMAC-SHA-512-256 [RFC4868]";
+        default:
+            return "NULL";
+    }
+}
+
+/// The esp_sa UAT line for `r` (no newline). Allocates: control plane only.
+inline std::string wireshark_esp_sa_line(const esp_key_record& r) {
+    auto ip = [](const transport::endpoint& e) {
+        char b[48];
+        if (e.family == transport::endpoint::family_t::v6) {
+            std::string s;
+            for (int i = 0; i < 16; i += 2) {
+                std::snprintf(b, sizeof b, "%s%x", i ? ":" : "", (e.addr[i] << 8) | e.addr[i + 1]);
+                s += b;
+            }
+            return s;
+        }
+        std::snprintf(b, sizeof b, "%u.%u.%u.%u", e.addr[0], e.addr[1], e.addr[2], e.addr[3]);
+        return std::string(b);
+    };
+    auto hex = [](bytes_view k) {
+        static const char* d = "0123456789abcdef";
+        std::string s = "0x";
+        for (auto c : k) {
+            s += d[std::to_integer<unsigned>(c) >> 4];
+            s += d[std::to_integer<unsigned>(c) & 15];
+        }
+        return k.empty() ? std::string() : s;
+    };
+    char spi[16];
+    std::snprintf(spi, sizeof spi, "0x%08x", r.sa->spi);
+    const bool v6 = r.src.family == transport::endpoint::family_t::v6;
+    return std::string("\"") + (v6 ? "IPv6" : "IPv4") + "\",\"" + ip(r.src) + "\",\"" + ip(r.dst) +
+           "\",\"" + spi + "\",\"" + wireshark_encryption(r.sa->algorithms) + "\",\"" +
+           hex(r.sa->enc_key) + "\",\"" + wireshark_integrity(r.sa->algorithms) + "\",\"" +
+           hex(r.sa->integ_key) + "\"";
+}
+
+}  // namespace l2sec::vpn
