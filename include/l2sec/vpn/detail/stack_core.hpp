@@ -287,6 +287,8 @@ class stack_core {
     }
 
     void tick(time_point now) noexcept {
+        if (stop_tunnels_at_ && (now >= *stop_tunnels_at_ || l2tp_.session_count() == 0))
+            stop_tunnels(now);
         l2tp_.on_timer(now);
         service_l2tp(now);
         while (!timers_.empty() && timers_.top_deadline() <= now) {
@@ -300,6 +302,7 @@ class stack_core {
     }
     std::optional<time_point> next_deadline() const noexcept {
         auto d = l2tp_.deadline();
+        if (stop_tunnels_at_ && (!d || *stop_tunnels_at_ < *d)) d = stop_tunnels_at_;
         if (!timers_.empty() && (!d || timers_.top_deadline() < *d)) d = timers_.top_deadline();
         return d;
     }
@@ -331,19 +334,28 @@ class stack_core {
         return *t;
     }
 
-    /// PPP Terminate on every link, then StopCCN on every tunnel.
-    void close_all(time_point now) noexcept {
+    /// Orderly teardown: LCP Terminate-Request on every link (each link that
+    /// finishes hangs up its call with a CDN), then, once no session is left
+    /// or after `grace`, StopCCN on every tunnel.
+    void close_all(time_point now, duration grace = std::chrono::milliseconds(1500)) noexcept {
         for (std::uint16_t sid = 1; sid <= MaxSessions; ++sid)
             if (sessions_[sid].link) {
                 sessions_[sid].link->close(now);
                 service(sid, now);
             }
-        for (std::uint32_t i = 0; i < MaxPeers; ++i)
-            if (peers_[i].used && peers_[i].tunnel) (void)l2tp_.close_tunnel(peers_[i].tunnel, now);
+        stop_tunnels_at_ = now + grace;
+        if (l2tp_.session_count() == 0) stop_tunnels(now);
     }
     bool quiet() const noexcept { return l2tp_.tunnel_count() == 0; }
 
   private:
+    void stop_tunnels(time_point now) noexcept {
+        stop_tunnels_at_.reset();
+        for (std::uint32_t i = 0; i < MaxPeers; ++i)
+            if (peers_[i].used && peers_[i].tunnel) (void)l2tp_.close_tunnel(peers_[i].tunnel, now);
+        service_l2tp(now);
+    }
+
     struct session_slot {
         std::optional<link_type> link;
         std::uint32_t ip = 0;
@@ -591,6 +603,7 @@ class stack_core {
     std::array<std::uint16_t, MaxSessions> dirty_{};
     std::size_t dirty_head_ = 0, n_dirty_ = 0;
     std::uint16_t pending_close_ = 0;
+    std::optional<time_point> stop_tunnels_at_;
     std::size_t sessions_up_ = 0;
     std::array<report, 256> reports_{};
     std::size_t report_head_ = 0, n_reports_ = 0;

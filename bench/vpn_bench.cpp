@@ -1,0 +1,331 @@
+// The whole L2TP/IPsec datapath against the cipher it runs on, same backend,
+// same ciphertext size, same run (issue 11, part 2). Names pair up:
+//   stack_encap/<backend>/<alg>/<size>  an IP packet from the TUN: PPP, L2TP data header,
+//                                       UDP 1701, ESP transport mode, all in place (client side)
+//   stack_decap/<backend>/<alg>/<size>  copy the ESP packet into the work buffer, then ESP
+//                                       open, UDP, L2TP, PPP, out comes the IP packet (server)
+//   stack_aead/<backend>/<alg>/<size>   the raw AEAD seal of the same ciphertext size
+//   stack_aead_open/...                 copy + the raw AEAD open of it
+// <size> is the IP packet: 64, 1400, or imix (7:4:1 of 64/576/1500, per packet averaged).
+// The ratio stack/aead is what the double encapsulation costs beyond the cipher.
+// stack_decap_clients/<backend>/<n> measures the per-packet cost with n clients up
+// (only with L2SEC_BENCH_LARGE=1 for n = 10000: it brings up 10,000 PPP sessions).
+#include <benchmark/benchmark.h>
+
+#include <l2sec/crypto/botan.hpp>
+#include <l2sec/testing/insecure_random.hpp>
+#include <l2sec/vpn/detail/stack_core.hpp>
+#include <l2sec/vpn/icmp.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace l2sec;
+using rnd = testing::insecure_deterministic_random;
+
+struct open_users {
+    std::optional<std::size_t> find_password(std::string_view, std::span<char>) noexcept {
+        return std::nullopt;
+    }
+};
+
+constexpr std::size_t imix_sizes[12] = {64, 64, 64, 64, 64, 64, 64, 576, 576, 576, 576, 1500};
+
+const auto server_ep = transport::endpoint::v4(192, 0, 2, 1, 4500);
+
+template <class B, std::size_t Peers>
+struct bench_stack {
+    using server_core =
+        vpn::detail::stack_core<B, rnd, open_users, Peers, Peers + 1, Peers * 2 + 2>;
+    using client_core = vpn::detail::stack_core<B, rnd, ppp::no_credentials, 1, 1, 1>;
+    rnd srng{1};
+    open_users users;
+    std::unique_ptr<server_core> server;
+    std::vector<std::vector<std::byte>> keys;
+    esp::suite suite;
+
+    explicit bench_stack(esp::suite s) : suite(s) {
+        typename server_core::config sc;
+        sc.server = true;
+        sc.link.server = true;
+        sc.link.require = ppp::auth_method::none;
+        sc.link.local_ip = 0x0a000001;
+        sc.link.echo_interval = std::chrono::seconds(0);
+        server = std::make_unique<server_core>(
+            sc, srng, &users,
+            *vpn::address_pool<Peers * 2 + 2>::make(0x0a100000, 0x0a100000 + Peers * 2));
+    }
+
+    esp::sa_config sa(std::uint32_t spi, unsigned seed) {
+        keys.emplace_back(suite.enc_keymat_size());
+        for (std::size_t i = 0; i < keys.back().size(); ++i)
+            keys.back()[i] = std::byte(seed + 7 * i);
+        auto& ek = keys.back();
+        keys.emplace_back(esp::integrity_key_size(suite.integ));
+        for (std::size_t i = 0; i < keys.back().size(); ++i)
+            keys.back()[i] = std::byte(seed + 3 * i);
+        esp::sa_config c;
+        c.spi = spi;
+        c.algorithms = suite;
+        c.enc_key = ek;
+        c.integ_key = keys.back();
+        c.esn = true;
+        c.replay_window = 0;  // the benchmark replays its packets
+        return c;
+    }
+
+    // A client at peer endpoint `ep`, brought up to IPCP against the server.
+    std::unique_ptr<client_core> connect(const transport::endpoint& ep, std::uint32_t n,
+                                         rnd& crng) {
+        typename client_core::config cc;
+        cc.server = false;
+        cc.l2tp.accept_tunnels = false;
+        cc.link.echo_interval = std::chrono::seconds(0);
+        auto c = std::make_unique<client_core>(cc, crng, nullptr, std::nullopt);
+        vpn::esp_pair sp, cp;
+        auto up = sa(0x10000 + n, n), down = sa(0x20000000 + n, n + 99);
+        sp.local = server_ep;
+        sp.peer = ep;
+        sp.udp_encap = cp.udp_encap = true;
+        sp.in = up;
+        sp.out = down;
+        cp.local = ep;
+        cp.peer = server_ep;
+        cp.in = down;
+        cp.out = up;
+        (void)server->install(sp);
+        auto h = c->install(cp);
+        (void)c->open_tunnel(*h, time_point{});
+        std::array<std::byte, vpn::packet_buffer_size> buf{};
+        time_point now{};
+        for (int i = 0; i < 2000 && c->sessions_up() == 0; ++i) {
+            bool moved = false;
+            while (auto o = c->poll(buf, now)) {
+                std::vector<std::byte> d(o->data.begin(), o->data.end());
+                (void)server->on_esp(d, now);
+                moved = true;
+            }
+            while (auto o = server->poll(buf, now)) {
+                std::vector<std::byte> d(o->data.begin(), o->data.end());
+                (void)c->on_esp(d, now);
+                moved = true;
+            }
+            while (server->poll_report()) {
+            }
+            while (c->poll_report()) {
+            }
+            if (!moved) {
+                now += std::chrono::milliseconds(50);
+                server->tick(now);
+                c->tick(now);
+            }
+        }
+        return c;
+    }
+};
+
+const char* backend_name(const crypto::botan*) {
+    return "botan";
+}
+
+struct alg {
+    const char* name;
+    const char* suite;
+};
+constexpr alg algs[] = {{"aes128gcm", "aes128-gcm"},
+                        {"aes256gcm", "aes256-gcm"},
+                        {"chacha20poly1305", "chacha20-poly1305"},
+                        {"aes128cbc_sha1", "aes128-cbc-sha1"}};
+
+std::vector<std::size_t> sizes_of(const std::string& which) {
+    if (which == "imix") return {std::begin(imix_sizes), std::end(imix_sizes)};
+    return {static_cast<std::size_t>(std::stoul(which))};
+}
+
+// Ciphertext size ESP would encrypt for an IP packet of n bytes (UDP 8 + L2TP 6 + PPP 4 + pad + 2).
+std::size_t ct_size(std::size_t n, std::size_t block) {
+    std::size_t p = n + 18 + 2;
+    return (p + block - 1) / block * block;
+}
+
+template <class B>
+void stack_encap(benchmark::State& st, const char* suite, std::string which) {
+    bench_stack<B, 1> s(*esp::parse_suite(suite));
+    rnd crng(2);
+    auto c = s.connect(transport::endpoint::v4(203, 0, 113, 9, 40000), 1, crng);
+    if (c->sessions_up() != 1) return st.SkipWithError("session did not come up");
+    auto sizes = sizes_of(which);
+    std::array<std::byte, vpn::packet_buffer_size> buf{};
+    std::size_t k = 0, bytes = 0;
+    for (auto _ : st) {
+        std::size_t n = sizes[k++ % sizes.size()];
+        vpn::make_echo_request(mutable_bytes(buf).subspan(vpn::headroom, n), 0x0a100000, 0x0a000001,
+                               1, 1, n);
+        auto o = c->send_ip(1, buf, vpn::headroom, n);
+        benchmark::DoNotOptimize(o);
+        if (!o) return st.SkipWithError("send_ip failed");
+        bytes += n;
+    }
+    st.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+    st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
+}
+
+template <class B>
+void stack_decap(benchmark::State& st, const char* suite, std::string which) {
+    bench_stack<B, 1> s(*esp::parse_suite(suite));
+    rnd crng(2);
+    auto c = s.connect(transport::endpoint::v4(203, 0, 113, 9, 40000), 1, crng);
+    if (c->sessions_up() != 1) return st.SkipWithError("session did not come up");
+    auto sizes = sizes_of(which);
+    std::vector<std::vector<std::byte>> pkts;
+    std::array<std::byte, vpn::packet_buffer_size> buf{}, work{};
+    for (auto n : sizes) {
+        vpn::make_echo_request(mutable_bytes(buf).subspan(vpn::headroom, n), 0x0a100000, 0x0a000001,
+                               1, 1, n);
+        auto o = c->send_ip(1, buf, vpn::headroom, n);
+        pkts.emplace_back(o->data.begin(), o->data.end());
+    }
+    std::size_t k = 0, bytes = 0;
+    time_point now{};
+    for (auto _ : st) {
+        auto& p = pkts[k++ % pkts.size()];
+        std::memcpy(work.data(), p.data(), p.size());
+        auto d = s.server->on_esp(mutable_bytes(work.data(), p.size()), now);
+        benchmark::DoNotOptimize(d);
+        if (!d || !*d) return st.SkipWithError("on_esp failed");
+        bytes += d->ip.size();
+    }
+    st.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+    st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
+}
+
+crypto::aead_id aead_of(const esp::suite& s) {
+    if (s.enc == esp::encryption::chacha20_poly1305) return crypto::aead_id::chacha20_poly1305;
+    return s.enc_key_size == 16 ? crypto::aead_id::aes128_gcm : crypto::aead_id::aes256_gcm;
+}
+
+// The reference: the backend's raw cipher on the ciphertext ESP would produce
+// (AEAD seal, or CBC + truncated HMAC for the CBC suites).
+template <class B>
+void stack_aead(benchmark::State& st, const char* suite, std::string which, bool open) {
+    auto s = *esp::parse_suite(suite);
+    auto sizes = sizes_of(which);
+    std::vector<std::byte> key(s.enc_key_size, std::byte{3}),
+        ikey(esp::integrity_key_size(s.integ), std::byte{4});
+    std::vector<std::byte> data(2048, std::byte{0x5a}), pristine(2048, std::byte{0x5a});
+    std::array<std::byte, 12> nonce{};
+    std::array<std::byte, 8> aad{};
+    std::array<std::byte, 32> tag{};
+    std::size_t k = 0, bytes = 0;
+    std::uint64_t ctr = 0;
+    if (esp::is_aead(s.enc)) {
+        auto a = B::make_aead(aead_of(s), key);
+        std::vector<std::size_t> ct;
+        for (auto n : sizes)
+            ct.push_back(ct_size(n, 4));
+        std::vector<std::vector<std::byte>> sealed, tags;
+        for (auto n : ct) {
+            sealed.emplace_back(n, std::byte{0x5a});
+            tags.emplace_back(16);
+            a->seal(nonce, aad, sealed.back(), tags.back());
+        }
+        for (auto _ : st) {
+            std::size_t i = k++ % ct.size();
+            auto d = mutable_bytes(data).first(ct[i]);
+            if (open) {
+                std::memcpy(d.data(), sealed[i].data(), ct[i]);
+                bool ok = a->open(nonce, aad, d, tags[i]);
+                benchmark::DoNotOptimize(ok);
+            } else {
+                store_be64(nonce.data() + 4, ++ctr);
+                benchmark::DoNotOptimize(a->seal(nonce, aad, d, mutable_bytes(tag).first(16)));
+            }
+            bytes += sizes[i];
+        }
+    } else {
+        crypto::cipher_id cid{};
+        (void)esp::cbc_cipher_for(s.enc, s.enc_key_size, cid);
+        auto ci = B::make_cipher(cid, key);
+        auto m = B::make_mac(*esp::mac_for(s.integ), ikey);
+        std::array<std::byte, 16> iv{};
+        for (auto _ : st) {
+            std::size_t i = k++ % sizes.size();
+            auto d = mutable_bytes(data).first(ct_size(sizes[i], 16));
+            if (open) std::memcpy(d.data(), pristine.data(), d.size());
+            m->update(d);
+            m->final(mutable_bytes(tag).first(esp::icv_size(s.integ)));
+            if (open)
+                ci->decrypt(iv, d);
+            else
+                ci->encrypt(iv, d);
+            bytes += sizes[i];
+        }
+    }
+    st.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+    st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
+}
+
+// Per-packet cost with N clients up: pre-sealed packets from every client, in turn.
+template <class B, std::size_t N>
+void stack_decap_clients(benchmark::State& st) {
+    auto s = std::make_unique<bench_stack<B, N>>(*esp::parse_suite("aes128-gcm"));
+    std::vector<std::vector<std::byte>> pkts;
+    rnd crng(5);
+    std::array<std::byte, vpn::packet_buffer_size> buf{}, work{};
+    for (std::uint32_t i = 0; i < N; ++i) {
+        auto c = s->connect(transport::endpoint::v4(0xcb000000 + i, 40000), i + 1, crng);
+        if (c->sessions_up() != 1) return st.SkipWithError("a session did not come up");
+        vpn::make_echo_request(mutable_bytes(buf).subspan(vpn::headroom, 1400), 0x0a100000 + i,
+                               0x0a000001, 1, 1, 1400);
+        auto o = c->send_ip(1, buf, vpn::headroom, 1400);
+        pkts.emplace_back(o->data.begin(), o->data.end());
+    }
+    std::size_t k = 0;
+    time_point now{};
+    // Visit clients in a scattered order so the lookups are not cache-friendly by luck.
+    for (auto _ : st) {
+        auto& p = pkts[(k++ * 7919) % pkts.size()];
+        std::memcpy(work.data(), p.data(), p.size());
+        auto d = s->server->on_esp(mutable_bytes(work.data(), p.size()), now);
+        benchmark::DoNotOptimize(d);
+        if (!d || !*d) return st.SkipWithError("on_esp failed");
+    }
+    st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
+    st.counters["clients"] = static_cast<double>(N);
+    st.counters["server_bytes_per_client"] =
+        static_cast<double>(sizeof(typename bench_stack<B, N>::server_core)) / N;
+}
+
+template <class B>
+void register_backend() {
+    const std::string bn = backend_name(static_cast<B*>(nullptr));
+    for (const auto& a : algs)
+        for (std::string size : {"64", "1400", "imix"}) {
+            auto tail = bn + "/" + a.name + "/" + size;
+            benchmark::RegisterBenchmark(("stack_encap/" + tail).c_str(), stack_encap<B>, a.suite,
+                                         size);
+            benchmark::RegisterBenchmark(("stack_aead/" + tail).c_str(), stack_aead<B>, a.suite,
+                                         size, false);
+            benchmark::RegisterBenchmark(("stack_decap/" + tail).c_str(), stack_decap<B>, a.suite,
+                                         size);
+            benchmark::RegisterBenchmark(("stack_aead_open/" + tail).c_str(), stack_aead<B>,
+                                         a.suite, size, true);
+        }
+    benchmark::RegisterBenchmark(("stack_decap_clients/" + bn + "/10").c_str(),
+                                 stack_decap_clients<B, 10>);
+    if (const char* l = std::getenv("L2SEC_BENCH_LARGE"); l && *l == '1')
+        benchmark::RegisterBenchmark(("stack_decap_clients/" + bn + "/10000").c_str(),
+                                     stack_decap_clients<B, 10000>);
+}
+
+const int registered = [] {
+    register_backend<crypto::botan>();
+    return 0;
+}();
+
+}  // namespace
