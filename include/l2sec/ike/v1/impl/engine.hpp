@@ -1564,6 +1564,13 @@ class engine_core {
         (void)now;
         bool drop_sa = false;
         for (const auto& p : o->chain) {
+            if (p.kind() == payload_type::notification) {
+                auto n = notification::parse(p);
+                if (n && n->type < 16384)
+                    on_error_notify(s, *n);
+                else if (n)
+                    on_status_notify(s, *n, mid, now);
+            }
             if (p.kind() == payload_type::delete_v1) {
                 auto d = delete_::parse(p);
                 if (!d) continue;
@@ -1583,6 +1590,26 @@ class engine_core {
         if (drop_sa) remove_sa(s, make_error_code(engine_errc::deleted));
         return {};
     }
+
+    /// An error notification (NO-PROPOSAL-CHOSEN after our QM2, INVALID-ID,
+    /// ...): the Quick Mode exchanges still in progress are abandoned.
+    void on_error_notify(sa_t& s, const notification& n) noexcept {
+        for (auto& c : s.children) {
+            if (c.st == child_slot::state::free || c.st == child_slot::state::installed) continue;
+            if (n.spi.size() == 4) {
+                const auto spi = load_be32(n.spi.data());
+                if (spi != c.spi_in && spi != c.spi_out) continue;
+            }
+            c = child_slot{};
+            event e;
+            e.kind = event_kind::failed;
+            e.ike = handle(index_of(s));
+            e.peer = s.peer;
+            e.reason = make_error_code(engine_errc::notified);
+            push_event(std::move(e));
+        }
+    }
+    void on_status_notify(sa_t&, const notification&, std::uint32_t, time_point) noexcept {}
 
     /// A protected Informational exchange with one payload built by `body`.
     template <class Body>
