@@ -72,6 +72,8 @@ struct child_slot {
     std::uint16_t local_port = 0, remote_port = 0;
     std::optional<transport::endpoint> nat_oa_peer;
     std::uint32_t replaces = 0;  ///< inbound SPI of the SA this one rekeys
+    esp::mode mode = esp::mode::transport;
+    transport::endpoint id_local, id_peer;  ///< addresses of our Quick Mode IDs (initiator)
     // PFS
     std::optional<crypto::dh_id> pfs;
     // retransmission / duplicates
@@ -123,8 +125,12 @@ struct ike_sa {
     time_point retx_at = never;
     std::uint64_t rx_fp = 0;
     // DPD (RFC 3706)
-    std::uint32_t dpd_seq = 0, dpd_peer_seq = 0;
-    time_point dpd_at = never, dpd_deadline = never;
+    std::uint32_t dpd_seq = 0;
+    time_point dpd_resend_at = never, dpd_deadline = never;
+    unsigned dpd_tries = 0;
+    // rekeying / re-authentication
+    std::optional<sa_handle> reauth_of;  ///< the IKE SA this one re-authenticates
+    time_point close_at = never;         ///< replaced: Delete after the overlap
     // initiator side
     connection conn{};
     std::array<std::byte, 128> conn_id{};

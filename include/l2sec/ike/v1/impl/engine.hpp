@@ -937,14 +937,14 @@ class engine_core {
         message_builder b(out, h);
         b.add(payload_type::id_v1, idv);
         b.add(payload_type::hash, *hi);
-        b.begin(payload_type::notification);
-        notification{doi_ipsec,
-                     1,
-                     static_cast<std::uint16_t>(notify_type::v1_initial_contact),
-                     bytes_view(cookies(s).data(), 16),
-                     {}}
-            .encode(b.out());
-        b.end();
+        const auto ck = cookies(s);
+        if (!s.reauth_of) {  // a re-authentication keeps the old SA for the overlap
+            b.begin(payload_type::notification);
+            notification{
+                doi_ipsec, 1, static_cast<std::uint16_t>(notify_type::v1_initial_contact), ck, {}}
+                .encode(b.out());
+            b.end();
+        }
         auto sz = b.finish();
         if (!sz) return sz.error();
         if (!seal(s, out, *sz, s.chain, s.tx_n)) return st.last_error;
@@ -1068,6 +1068,8 @@ class engine_core {
         s.established_at = now;
         s.retx_at = never;
         s.expires_at = now + std::chrono::seconds(s.life_s);
+        if (s.initiator) s.soft_at = soft_time(now, std::chrono::seconds(s.life_s), true);
+        (void)random_int(s.dpd_seq);
         s.last_rx = now;
         emit(event_kind::phase1_up, s);
         ++st.phase1_established;
@@ -1097,7 +1099,7 @@ class engine_core {
         copy_to(s.peer_id, idp->body.first(s.peer_id_n));
         s.tx_n = 0;
         established(s, now);
-        return start_quick_mode(s, 0, now);
+        return start_quick_mode(s, params_of(s), 0, now);
     }
 
     // ---- Quick Mode ---------------------------------------------------------
@@ -1113,18 +1115,52 @@ class engine_core {
 
     bool udp_encap(const sa_t& s) const noexcept { return s.natt != nat_t::none && s.nat.any(); }
 
-    /// QM1 for the connection of an initiator SA (`replaces`: rekey of that SPI).
-    result<void> start_quick_mode(sa_t& s, std::uint32_t replaces, time_point now) noexcept {
+    /// What a Quick Mode we start negotiates.
+    struct qm_params {
+        std::uint8_t protocol = 17;
+        std::uint16_t local_port = 1701, remote_port = 1701;
+        esp::mode mode = esp::mode::transport;
+        std::optional<crypto::dh_id> pfs;
+        transport::endpoint id_local, id_peer;
+    };
+    qm_params params_of(const sa_t& s) const noexcept {
+        return {s.conn.protocol, s.conn.local_port, s.conn.remote_port,
+                s.conn.mode,     s.conn.pfs,        s.conn.local,
+                s.peer};
+    }
+    /// To rekey `c`: the same selectors; our IDs name our address and the
+    /// peer's original one (NAT-OA) when we know it.
+    qm_params params_of(const sa_t& s, const child_slot& c) const noexcept {
+        if (s.initiator) {
+            auto p = params_of(s);
+            p.protocol = c.protocol;
+            p.local_port = c.local_port;
+            p.remote_port = c.remote_port;
+            p.mode = c.mode;
+            return p;
+        }
+        qm_params p{c.protocol, c.local_port, c.remote_port, c.mode, c.pfs, s.local, s.peer};
+        p.id_local.port = 0;
+        if (c.nat_oa_peer) p.id_peer = *c.nat_oa_peer;
+        return p;
+    }
+
+    /// QM1 (`replaces`: the inbound SPI of the SA this one rekeys, else 0).
+    result<void> start_quick_mode(sa_t& s, const qm_params& qp, std::uint32_t replaces,
+                                  time_point now) noexcept {
         auto* cp = free_child(s);
         if (!cp) return error(engine_errc::capacity, 0, "child SA slots");
         auto& c = *cp;
         child_slot fresh;
         fresh.initiator = true;
         fresh.replaces = replaces;
-        fresh.protocol = s.conn.protocol;
-        fresh.local_port = s.conn.local_port;
-        fresh.remote_port = s.conn.remote_port;
-        fresh.pfs = s.conn.pfs;
+        fresh.protocol = qp.protocol;
+        fresh.local_port = qp.local_port;
+        fresh.remote_port = qp.remote_port;
+        fresh.mode = qp.mode;
+        fresh.id_local = qp.id_local;
+        fresh.id_peer = qp.id_peer;
+        fresh.pfs = qp.pfs;
         do {
             if (!random_int(fresh.mid)) return error(engine_errc::crypto_failure, 0, "message ID");
         } while (fresh.mid == 0);
@@ -1153,7 +1189,7 @@ class engine_core {
         store_be32(spi.data(), c.spi_in);
         sw.begin_proposal(1, static_cast<std::uint8_t>(protocol_id::esp), spi);
         std::uint8_t n = 1;
-        const auto encap = encap_value(s.conn.mode, udp_encap(s), s.natt);
+        const auto encap = encap_value(c.mode, udp_encap(s), s.natt);
         for (auto& p : p2)
             write_esp_transform(sw, b.out(), n++, p, encap,
                                 static_cast<std::uint32_t>(cfg.phase2_lifetime.count()),
@@ -1162,8 +1198,8 @@ class engine_core {
         b.end();
         b.add(payload_type::nonce_v1, bytes_view(c.ni.data(), c.ni_n));
         write_qm_ids(b, s, c);
-        if (udp_encap(s) && s.conn.mode == esp::mode::transport) {
-            for (const auto* e : {&s.conn.local, &s.peer}) {
+        if (udp_encap(s) && c.mode == esp::mode::transport) {
+            for (const auto* e : {&c.id_local, &c.id_peer}) {
                 b.begin(nat_oa_type(s));
                 b.out().u8(address_id_type(*e));
                 b.out().fill(3);
@@ -1188,13 +1224,13 @@ class engine_core {
         return {};
     }
 
-    void write_qm_ids(message_builder& b, const sa_t& s, const child_slot& c) noexcept {
+    void write_qm_ids(message_builder& b, const sa_t&, const child_slot& c) noexcept {
         b.begin(payload_type::id_v1);
-        id{address_id_type(s.conn.local), c.protocol, c.local_port, address_bytes(s.conn.local)}
-            .encode(b.out());
+        id{address_id_type(c.id_local), c.protocol, c.local_port, address_bytes(c.id_local)}.encode(
+            b.out());
         b.end();
         b.begin(payload_type::id_v1);
-        id{address_id_type(s.peer), c.protocol, c.remote_port, address_bytes(s.peer)}.encode(
+        id{address_id_type(c.id_peer), c.protocol, c.remote_port, address_bytes(c.id_peer)}.encode(
             b.out());
         b.end();
     }
@@ -1343,6 +1379,7 @@ class engine_core {
         c.spi_out = load_be32(chosen_p->spi.data());
         c.suite = chosen.suite;
         c.encap = attrs.encap ? attrs.encap : 1;
+        c.mode = encap_is_tunnel(c.encap) ? esp::mode::tunnel : esp::mode::transport;
         const auto ours = static_cast<std::uint32_t>(cfg.phase2_lifetime.count());
         c.life_s = attrs.life_s && attrs.life_s < ours ? attrs.life_s : ours;
         c.life_kb = attrs.life_kb;
@@ -1455,6 +1492,7 @@ class engine_core {
         c.spi_out = spi_out;
         c.suite = chosen->suite;
         c.encap = attrs.encap ? attrs.encap : 1;
+        c.mode = encap_is_tunnel(c.encap) ? esp::mode::tunnel : esp::mode::transport;
         const auto ours = static_cast<std::uint32_t>(cfg.phase2_lifetime.count());
         c.life_s = attrs.life_s && attrs.life_s < ours ? attrs.life_s : ours;
         c.life_kb = attrs.life_kb ? attrs.life_kb : cfg.phase2_lifetime_kb;
@@ -1533,16 +1571,58 @@ class engine_core {
             copy_to(integ, bytes_view(km.data() + ek, ik));
         }
         crypto::secure_zero(km);
-        e.old_spi_in = c.replaces;
+        // Which SA this one replaces: the one we rekeyed, or (peer rekey,
+        // re-authentication) the live one with the same peer and selectors.
+        child_slot* old = nullptr;
+        sa_t* old_sa = nullptr;
+        for (std::size_t i = 0; i < slots && !old; ++i) {
+            auto& o = tab[i];
+            if (o.st != p1_state::established || !(o.peer == s.peer)) continue;
+            for (auto& oc : o.children) {
+                if (&oc == &c || oc.st != child_slot::state::installed || oc.rekeyed) continue;
+                const bool same = c.replaces ? oc.spi_in == c.replaces
+                                             : oc.protocol == c.protocol &&
+                                                   oc.local_port == c.local_port &&
+                                                   oc.remote_port == c.remote_port;
+                if (same) {
+                    old = &oc;
+                    old_sa = &o;
+                    break;
+                }
+            }
+        }
+        if (old) {
+            e.old_spi_in = old->spi_in;
+            old->rekeyed = true;
+            old->soft_at = never;
+            old->hard_at = std::min(old->hard_at, now + cfg.rekey_overlap);
+            ++st.rekeys;
+            // A re-authentication replaced the old IKE SA: Delete it after the overlap.
+            if (old_sa != &s && s.reauth_of && *s.reauth_of == handle(index_of(*old_sa)))
+                old_sa->close_at = now + cfg.rekey_overlap;
+        }
         c.st = child_slot::state::installed;
         c.retx_at = never;
         c.installed_at = now;
         c.hard_at = now + std::chrono::seconds(c.life_s);
+        c.soft_at = soft_time(now, std::chrono::seconds(c.life_s), c.initiator || s.initiator);
         c.bytes = 0;
         crypto::secure_zero(mutable_bytes(c.ni));
         ++st.children_installed;
         push_event(std::move(e));
         return {};
+    }
+
+    /// When to rekey something that lives `life` from `now`: at rekey_margin
+    /// of it less a random jitter; the side that did not start the exchange
+    /// waits half of the remaining margin longer, so that both rarely collide.
+    time_point soft_time(time_point now, std::chrono::seconds life, bool first) noexcept {
+        double f = first ? cfg.rekey_margin : cfg.rekey_margin + (1.0 - cfg.rekey_margin) / 2;
+        std::uint32_t r = 0;
+        (void)random_int(r);
+        f -= cfg.rekey_jitter * (static_cast<double>(r) / 4294967296.0);
+        auto ms = static_cast<std::int64_t>(static_cast<double>(life.count()) * 1000.0 * f);
+        return now + std::chrono::milliseconds(ms);
     }
 
     // ---- informational ------------------------------------------------------
@@ -1581,7 +1661,8 @@ class engine_core {
                     for (std::size_t i = 0; i < d->count; ++i) {
                         const auto spi = load_be32(d->spi(i).data());
                         for (auto& c : s.children)
-                            if (c.st == child_slot::state::installed && c.spi_out == spi)
+                            if (c.st == child_slot::state::installed &&
+                                (c.spi_out == spi || c.spi_in == spi))
                                 child_down(s, c, make_error_code(engine_errc::deleted));
                     }
                 }
@@ -1609,7 +1690,47 @@ class engine_core {
             push_event(std::move(e));
         }
     }
-    void on_status_notify(sa_t&, const notification&, std::uint32_t, time_point) noexcept {}
+    /// DPD (RFC 3706): answer R-U-THERE, take R-U-THERE-ACK.
+    void on_status_notify(sa_t& s, const notification& n, std::uint32_t, time_point now) noexcept {
+        if (n.data.size() != 4) return;
+        const std::uint32_t seq = load_be32(n.data.data());
+        if (n.kind() == notify_type::v1_dpd_r_u_there) {
+            std::array<std::byte, 4> d{};
+            store_be32(d.data(), seq);
+            auto ck = cookies(s);
+            send_informational(s, payload_type::notification, [&](writer& w) {
+                notification{doi_ipsec, 1,
+                             static_cast<std::uint16_t>(notify_type::v1_dpd_r_u_there_ack), ck, d}
+                    .encode(w);
+            });
+        } else if (n.kind() == notify_type::v1_dpd_r_u_there_ack && seq == s.dpd_seq &&
+                   s.dpd_deadline != never) {
+            s.dpd_deadline = never;
+            s.dpd_resend_at = never;
+            s.last_rx = now;
+        }
+    }
+
+    bool dpd_on(const sa_t& s) const noexcept {
+        return s.st == p1_state::established && s.peer_dpd && cfg.dpd_interval.count() > 0;
+    }
+    void send_dpd(sa_t& s, time_point now) noexcept {
+        if (s.dpd_deadline == never) {
+            ++s.dpd_seq;
+            s.dpd_deadline = now + cfg.dpd_timeout;
+            s.dpd_tries = 0;
+        }
+        std::array<std::byte, 4> d{};
+        store_be32(d.data(), s.dpd_seq);
+        auto ck = cookies(s);
+        send_informational(s, payload_type::notification, [&](writer& w) {
+            notification{doi_ipsec, 1, static_cast<std::uint16_t>(notify_type::v1_dpd_r_u_there),
+                         ck, d}
+                .encode(w);
+        });
+        ++st.dpd_sent;
+        s.dpd_resend_at = retx_time(++s.dpd_tries, now);
+    }
 
     /// A protected Informational exchange with one payload built by `body`.
     template <class Body>
@@ -1675,11 +1796,9 @@ class engine_core {
         for (std::size_t i = 0; i < slots; ++i) {
             auto& s = tab[i];
             if (s.st == p1_state::free) continue;
-            if (half_open(s.st)) {
-                if (now - s.created >= cfg.half_open_timeout) {
-                    remove_sa(s, make_error_code(engine_errc::timeout));
-                    continue;
-                }
+            if (half_open(s.st) && now - s.created >= cfg.half_open_timeout) {
+                remove_sa(s, make_error_code(engine_errc::timeout));
+                continue;
             }
             if (s.retx_at <= now) {
                 if (s.tries + 1 >= cfg.retransmit_tries) {
@@ -1691,13 +1810,34 @@ class engine_core {
                 s.retx_at = retx_time(s.tries, now);
                 queue(s, 0);
             }
-            if (s.st == p1_state::established && s.expires_at <= now) {
+            if (s.st != p1_state::established) continue;
+            if (s.expires_at <= now) {
                 remove_sa(s, make_error_code(engine_errc::expired));
                 continue;
             }
+            if (s.close_at <= now) {  // replaced by a re-authentication
+                close(handle(i), now);
+                continue;
+            }
+            if (s.soft_at <= now) {  // re-authenticate: a new Main Mode, then Quick Mode
+                s.soft_at = never;
+                auto h = connect(s.conn, now);
+                if (h) tab[h->index].reauth_of = handle(i);
+            }
+            if (dpd_on(s)) {
+                if (s.dpd_deadline != never && now >= s.dpd_deadline) {
+                    emit(event_kind::peer_dead, s, make_error_code(engine_errc::peer_dead));
+                    remove_sa(s, make_error_code(engine_errc::peer_dead));
+                    continue;
+                }
+                if (s.dpd_deadline == never ? now - s.last_rx >= cfg.dpd_interval
+                                            : now >= s.dpd_resend_at)
+                    send_dpd(s, now);
+            }
             for (auto& c : s.children) {
                 if (c.st == child_slot::state::free) continue;
-                if (c.st != child_slot::state::installed && c.retx_at <= now) {
+                if (c.st != child_slot::state::installed) {
+                    if (c.retx_at > now) continue;
                     if (c.tries + 1 >= cfg.retransmit_tries) {
                         c = child_slot{};
                         event e;
@@ -1712,9 +1852,18 @@ class engine_core {
                     ++st.retransmits;
                     c.retx_at = retx_time(c.tries, now);
                     queue(s, u8(child_index(s, c) + 1u));
+                    continue;
                 }
-                if (c.st == child_slot::state::installed && c.hard_at <= now)
-                    child_down(s, c, make_error_code(engine_errc::expired));
+                if (c.hard_at <= now) {
+                    child_down(
+                        s, c,
+                        make_error_code(c.rekeyed ? engine_errc::replaced : engine_errc::expired));
+                    continue;
+                }
+                if (c.soft_at <= now && !c.rekeyed) {
+                    c.soft_at = never;
+                    (void)start_quick_mode(s, params_of(s, c), c.spi_in, now);
+                }
             }
         }
     }
@@ -1726,13 +1875,20 @@ class engine_core {
             if (s.st == p1_state::free) continue;
             if (half_open(s.st)) t = std::min(t, s.created + cfg.half_open_timeout);
             t = std::min(t, s.retx_at);
-            if (s.st == p1_state::established) t = std::min(t, s.expires_at);
+            if (s.st != p1_state::established) continue;
+            t = std::min({t, s.expires_at, s.close_at, s.soft_at});
+            if (dpd_on(s)) {
+                if (s.dpd_deadline == never)
+                    t = std::min(t, s.last_rx + cfg.dpd_interval);
+                else
+                    t = std::min({t, s.dpd_deadline, s.dpd_resend_at});
+            }
             for (const auto& c : s.children) {
                 if (c.st == child_slot::state::free) continue;
                 if (c.st != child_slot::state::installed)
                     t = std::min(t, c.retx_at);
                 else
-                    t = std::min(t, c.hard_at);
+                    t = std::min({t, c.hard_at, c.rekeyed ? never : c.soft_at});
             }
         }
         if (t == never) return std::nullopt;
@@ -1747,8 +1903,15 @@ class engine_core {
                 if (c.st == child_slot::state::installed && c.spi_in == spi_in) {
                     c.bytes += bytes;
                     s.last_rx = now;
-                    if (c.life_kb && c.bytes / 1024 >= c.life_kb)
+                    if (!c.life_kb) return;
+                    const auto kb = c.bytes / 1024;
+                    if (kb >= c.life_kb) {
                         child_down(s, c, make_error_code(engine_errc::expired));
+                    } else if (!c.rekeyed && c.soft_at != never &&
+                               static_cast<double>(kb) >=
+                                   static_cast<double>(c.life_kb) * cfg.rekey_margin) {
+                        c.soft_at = now;  // tick() rekeys
+                    }
                     return;
                 }
         }
