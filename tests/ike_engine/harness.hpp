@@ -76,7 +76,7 @@ struct network {
         bool alive = true;  ///< false: receives nothing, its output is lost
     };
     std::vector<host> hosts;
-    std::vector<v1::event> events_of_host[16];
+    std::vector<std::vector<v1::event>> events_of_host;
     tp now{};
     double drop = 0;
     bool duplicate = false;
@@ -86,6 +86,7 @@ struct network {
 
     std::size_t add(E& e, nat_box* nat = nullptr) {
         hosts.push_back({&e, nat, {}});
+        events_of_host.resize(hosts.size());
         return hosts.size() - 1;
     }
     double uniform() {

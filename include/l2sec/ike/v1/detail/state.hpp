@@ -114,6 +114,8 @@ struct ike_sa {
     iv chain{};    ///< phase 1 CBC chain
     iv p1_last{};  ///< last phase 1 block: base of the phase 2 IVs
     std::optional<message_crypto<B>> mc;
+    std::optional<typename B::mac> prf_a;  ///< keyed with SKEYID_a once: phase 2 hashes
+    std::optional<typename B::hash> ivh;   ///< phase 2 IVs
     nat_t natt = nat_t::none;
     nat_state nat{};
     bool floated = false;
@@ -144,6 +146,8 @@ struct ike_sa {
         crypto::secure_zero(mutable_bytes(keys.ka.bytes));
         kx.reset();
         mc.reset();
+        prf_a.reset();
+        ivh.reset();
     }
 };
 

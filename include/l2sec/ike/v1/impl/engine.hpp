@@ -829,9 +829,14 @@ class engine_core {
         if (!v) return v.error();
         auto mc = message_crypto<B>::make(s.info, k->ka);
         if (!mc) return mc.error();
+        auto pa = B::make_mac(s.info.prf, k->a);
+        auto ih = B::make_hash(s.info.hash);
+        if (!pa || !ih) return error(engine_errc::crypto_failure, 0, "phase 2 contexts");
         s.keys = *k;
         s.chain = *v;
         s.mc.emplace(std::move(*mc));
+        s.prf_a.emplace(std::move(*pa));
+        s.ivh.emplace(std::move(*ih));
         s.kx.reset();
         return {};
     }
@@ -1171,7 +1176,7 @@ class engine_core {
         if (!random(mutable_bytes(fresh.ni.data(), 32)))
             return error(engine_errc::crypto_failure, 0, "nonce");
         if (fresh.pfs) return error(engine_errc::invalid_config, 0, "PFS (not supported yet)");
-        auto v = phase2_iv<B>(s.info, s.p1_last, fresh.mid);
+        auto v = p2_iv(s, fresh.mid);
         if (!v) return v.error();
         fresh.chain = *v;
         c = fresh;
@@ -1213,7 +1218,7 @@ class engine_core {
         if (!plain) return plain.error();
         auto rest = after_first_hash(plain->data(), plain->payloads());
         if (!rest) return error(engine_errc::invalid_payload, 0, "QM1 hash");
-        auto h1 = qm_hash1<B>(s.info, s.keys.a, c.mid, *rest);
+        auto h1 = hash_a(s, c.mid, {}, *rest);
         if (!h1) return h1.error();
         copy_to(out.subspan(hash_at), h1->view());
         if (!seal(s, out, *sz, c.chain, c.tx_n)) return st.last_error;
@@ -1277,8 +1282,7 @@ class engine_core {
         auto rest = after_first_hash(buf, o->chain);
         if (!rest) return error(engine_errc::missing_payload, 28, "Quick Mode HASH");
         payload hp = *o->chain.begin();
-        auto h = ni.empty() ? qm_hash1<B>(s.info, s.keys.a, mid, *rest)
-                            : qm_hash2<B>(s.info, s.keys.a, mid, ni, *rest);
+        auto h = ni.empty() ? hash_a(s, mid, {}, *rest) : hash_a(s, mid, ni, *rest);
         if (!h) return h.error();
         if (!crypto::constant_time_equal(hp.body, *h))
             return error(engine_errc::authentication_failed, hp.body_offset(),
@@ -1326,7 +1330,7 @@ class engine_core {
         auto* cp = free_child(s);
         if (!cp) return error(engine_errc::capacity, 0, "child SA slots");
         const std::uint32_t mid = load_be32(buf.data() + 20);
-        auto v = phase2_iv<B>(s.info, s.p1_last, mid);
+        auto v = p2_iv(s, mid);
         if (!v) return v.error();
         auto q = open_qm(s, buf, *v, mid, {});
         if (!q) return q.error();
@@ -1433,7 +1437,7 @@ class engine_core {
         if (!plain) return plain.error();
         auto rest = after_first_hash(plain->data(), plain->payloads());
         if (!rest) return error(engine_errc::invalid_payload, 0, "QM2 hash");
-        auto h2 = qm_hash2<B>(s.info, s.keys.a, mid, bytes_view(c.ni.data(), c.ni_n), *rest);
+        auto h2 = hash_a(s, mid, bytes_view(c.ni.data(), c.ni_n), *rest);
         if (!h2) return h2.error();
         copy_to(out.subspan(hash_at), h2->view().first(std::min(hash_n, h2->size)));
         std::uint16_t tx_n = 0;
@@ -1482,8 +1486,7 @@ class engine_core {
         }
         if (np != 1 || !chosen || spi_out < 256)
             return error(engine_errc::no_proposal_chosen, q->sap->body_offset(), "QM2 SA");
-        auto h3 =
-            qm_hash3<B>(s.info, s.keys.a, c.mid, bytes_view(c.ni.data(), c.ni_n), q->nonce->body);
+        auto h3 = hash3_a(s, c.mid, bytes_view(c.ni.data(), c.ni_n), q->nonce->body);
         if (!h3) return h3.error();
         // Commit.
         c.chain = q->next;
@@ -1522,8 +1525,8 @@ class engine_core {
         for (const auto& p : o->chain)
             if (!hp && p.kind() == payload_type::hash) hp = p;
         if (!hp) return error(engine_errc::missing_payload, 28, "QM3 HASH");
-        auto h3 = qm_hash3<B>(s.info, s.keys.a, c.mid, bytes_view(c.ni.data(), c.ni_n),
-                              bytes_view(c.nr.data(), c.nr_n));
+        auto h3 =
+            hash3_a(s, c.mid, bytes_view(c.ni.data(), c.ni_n), bytes_view(c.nr.data(), c.nr_n));
         if (!h3) return h3.error();
         if (!crypto::constant_time_equal(hp->body, *h3))
             return error(engine_errc::authentication_failed, hp->body_offset(),
@@ -1613,6 +1616,45 @@ class engine_core {
         return {};
     }
 
+    /// Phase 2 IV, hash(last phase 1 block | M-ID), with the SA's own context
+    /// (no allocation).
+    result<iv> p2_iv(sa_t& s, std::uint32_t mid) noexcept {
+        std::array<std::byte, 4> m{};
+        store_be32(m.data(), mid);
+        std::array<std::byte, 64> d{};
+        s.ivh->update(s.p1_last.view());
+        s.ivh->update(m);
+        s.ivh->final(mutable_bytes(d.data(), s.ivh->output_size()));
+        iv out;
+        out.size = s.info.block_size;
+        copy_to(out.bytes, bytes_view(d.data(), out.size));
+        return out;
+    }
+    /// prf(SKEYID_a, M-ID | [Ni_b |] rest): Quick Mode HASH(1)/HASH(2), Informational HASH.
+    result<key> hash_a(sa_t& s, std::uint32_t mid, bytes_view ni, bytes_view rest) noexcept {
+        std::array<std::byte, 4> m{};
+        store_be32(m.data(), mid);
+        key out;
+        out.size = s.prf_a->output_size();
+        s.prf_a->update(m);
+        s.prf_a->update(ni);
+        s.prf_a->update(rest);
+        s.prf_a->final(mutable_bytes(out.bytes.data(), out.size));
+        return out;
+    }
+    /// HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b).
+    result<key> hash3_a(sa_t& s, std::uint32_t mid, bytes_view ni, bytes_view nr) noexcept {
+        std::array<std::byte, 5> m{};
+        store_be32(m.data() + 1, mid);
+        key out;
+        out.size = s.prf_a->output_size();
+        s.prf_a->update(m);
+        s.prf_a->update(ni);
+        s.prf_a->update(nr);
+        s.prf_a->final(mutable_bytes(out.bytes.data(), out.size));
+        return out;
+    }
+
     /// When to rekey something that lives `life` from `now`: at rekey_margin
     /// of it less a random jitter; the side that did not start the exchange
     /// waits half of the remaining margin longer, so that both rarely collide.
@@ -1629,14 +1671,14 @@ class engine_core {
 
     result<void> on_informational(sa_t& s, mutable_bytes buf, std::uint32_t mid,
                                   time_point now) noexcept {
-        auto v = phase2_iv<B>(s.info, s.p1_last, mid);
+        auto v = p2_iv(s, mid);
         if (!v) return v.error();
         auto o = open(s, buf, *v);
         if (!o) return o.error();
         auto rest = after_first_hash(buf, o->chain);
         if (!rest) return error(engine_errc::missing_payload, 28, "Informational HASH");
         payload hp = *o->chain.begin();
-        auto h = qm_hash1<B>(s.info, s.keys.a, mid, *rest);
+        auto h = hash_a(s, mid, {}, *rest);
         if (!h) return h.error();
         if (!crypto::constant_time_equal(hp.body, *h))
             return error(engine_errc::authentication_failed, hp.body_offset(),
@@ -1738,7 +1780,7 @@ class engine_core {
         std::uint32_t mid = 0;
         while (mid == 0)
             if (!random_int(mid)) return;
-        auto v = phase2_iv<B>(s.info, s.p1_last, mid);
+        auto v = p2_iv(s, mid);
         if (!v) return;
         auto& o = take_shot(s.local, s.peer, s.floated);
         header h = v1_header(s, exchange::informational_v1, mid);
@@ -1758,7 +1800,7 @@ class engine_core {
         if (!plain) return;
         auto rest = after_first_hash(plain->data(), plain->payloads());
         if (!rest) return;
-        auto hh = qm_hash1<B>(s.info, s.keys.a, mid, *rest);
+        auto hh = hash_a(s, mid, {}, *rest);
         if (!hh) return;
         copy_to(out.subspan(hash_at), hh->view());
         if (!seal(s, out, *sz, *v, o.n)) return;
