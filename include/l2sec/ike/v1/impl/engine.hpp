@@ -64,12 +64,14 @@ class engine_core {
         rx = std::make_unique<std::byte[]>(rx_capacity);
         for (auto& p : c.ike_proposals)
             if (c.allow_weak || !is_weak(p)) p1.push_back(p);
-        if (c.allow_weak)
+        // allow_weak permits weak entries in a configured list; with the
+        // default lists it also appends the weak ones.
+        if (c.allow_weak && c.ike_proposals.data() == default_ike_proposals().data())
             for (auto& p : weak_ike_proposals())
                 if (std::find(p1.begin(), p1.end(), p) == p1.end()) p1.push_back(p);
         for (auto& p : c.esp_proposals)
             if (c.allow_weak || !is_weak(p)) p2.push_back(p);
-        if (c.allow_weak)
+        if (c.allow_weak && c.esp_proposals.data() == default_esp_proposals().data())
             for (auto& p : weak_esp_proposals())
                 if (std::find(p2.begin(), p2.end(), p) == p2.end()) p2.push_back(p);
         std::size_t n = std::min(c.local_id.size(), local_id.size());
@@ -1550,6 +1552,8 @@ class engine_core {
         ch.udp_encap = encap_is_udp(c.encap);
         ch.nat = s.nat;
         ch.suite = c.suite;
+        if (cfg.sha256_96_compat && ch.suite.integ == esp::integrity::hmac_sha2_256_128)
+            ch.suite.integ = esp::integrity::hmac_sha2_256_96;  // Android 6/7
         ch.mode = encap_is_tunnel(c.encap) ? esp::mode::tunnel : esp::mode::transport;
         ch.spi_in = c.spi_in;
         ch.spi_out = c.spi_out;
