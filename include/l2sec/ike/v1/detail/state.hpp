@@ -74,8 +74,10 @@ struct child_slot {
     std::uint32_t replaces = 0;  ///< inbound SPI of the SA this one rekeys
     esp::mode mode = esp::mode::transport;
     transport::endpoint id_local, id_peer;  ///< addresses of our Quick Mode IDs (initiator)
-    // PFS
+    // PFS: the group, and g^xy once agreed (wiped at install)
     std::optional<crypto::dh_id> pfs;
+    std::array<std::byte, crypto::max_dh_shared_size> gxy{};
+    std::uint16_t gxy_n = 0;
     // retransmission / duplicates
     std::array<std::byte, marker + qm_capacity> tx{};
     std::uint16_t tx_n = 0;
@@ -137,6 +139,7 @@ struct ike_sa {
     connection conn{};
     std::array<std::byte, 128> conn_id{};
     std::array<child_slot, Children> children{};
+    std::array<std::optional<typename B::key_exchange>, Children> qm_kx{};  ///< PFS key pairs
 
     void wipe() noexcept {
         crypto::secure_zero(mutable_bytes(keys.skeyid.bytes));
@@ -148,6 +151,10 @@ struct ike_sa {
         mc.reset();
         prf_a.reset();
         ivh.reset();
+        for (auto& k : qm_kx)
+            k.reset();
+        for (auto& c : children)
+            crypto::secure_zero(mutable_bytes(c.gxy));
     }
 };
 
