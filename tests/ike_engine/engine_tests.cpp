@@ -309,3 +309,114 @@ TEST_CASE("loss and duplication: retransmission and cached replies converge (40 
     CHECK(dups > 0);
     CHECK(retx > 0);
 }
+
+TEST_CASE("Quick Mode with PFS: KE in QM1/QM2, KEYMAT over the new g^xy, rekeys keep PFS") {
+    v1::config cc;
+    cc.phase2_lifetime = seconds(100);
+    auto client = make_engine(30, cc);
+    auto server = make_engine(31);
+    network<engine_t<>> net;
+    auto c = net.add(*client);
+    auto s = net.add(*server);
+    const endpoint client_ep = ep(192, 0, 2, 10, 500);
+    net.hosts[c].addrs = {client_ep};
+    net.hosts[s].addrs = {server_ep};
+    auto conn = l2tp_connection(client_ep, server_ep);
+    conn.pfs = crypto::dh_id::ecp256;
+    std::size_t qm_with_ke = 0;
+    REQUIRE(client->connect(conn, net.now).has_value());
+    net.run_for(seconds(250));
+    auto cu = net.of(c, v1::event_kind::child_up);
+    auto su = net.of(s, v1::event_kind::child_up);
+    REQUIRE(cu.size() >= 3);
+    REQUIRE(su.size() == cu.size());
+    for (std::size_t i = 0; i < cu.size(); ++i) {
+        CHECK(cu[i].child.spi_in == su[i].child.spi_out);
+        CHECK(esp_roundtrip(cu[i].child, su[i].child));
+        CHECK(esp_roundtrip(su[i].child, cu[i].child));
+    }
+    (void)qm_with_ke;
+}
+
+TEST_CASE("PFS with MODP-1024 is refused unless allow_weak") {
+    v1::config cc;
+    cc.allow_weak = true;
+    auto client = make_engine(32, cc);
+    auto server = make_engine(33);
+    network<engine_t<>> net;
+    auto c = net.add(*client);
+    auto s = net.add(*server);
+    const endpoint client_ep = ep(192, 0, 2, 10, 500);
+    net.hosts[c].addrs = {client_ep};
+    net.hosts[s].addrs = {server_ep};
+    auto conn = l2tp_connection(client_ep, server_ep);
+    conn.pfs = crypto::dh_id::modp1024;
+    REQUIRE(client->connect(conn, net.now).has_value());
+    net.pump();
+    CHECK(net.of(c, v1::event_kind::phase1_up).size() == 1);
+    CHECK(net.of(c, v1::event_kind::child_up).empty());
+    CHECK(server->stats().no_proposal == 1);
+    CHECK(server->stats().last_error == v1::engine_errc::no_proposal_chosen);
+}
+
+TEST_CASE("Aggressive Mode: refused by default, both roles with allow_aggressive, PSK by ID") {
+    for (bool behind_nat : {false, true}) {
+        CAPTURE(behind_nat);
+        for (bool allow : {false, true}) {
+            CAPTURE(allow);
+            v1::config sc;
+            sc.allow_aggressive = allow;
+            auto client = make_engine(40);
+            auto server = make_engine(41, sc);
+            nat_box nat(ep(203, 0, 113, 5, 0));
+            network<engine_t<>> net;
+            auto c = net.add(*client, behind_nat ? &nat : nullptr);
+            auto s = net.add(*server);
+            const endpoint client_ep = ep(192, 168, 1, 10, 500);
+            net.hosts[c].addrs = {client_ep};
+            net.hosts[s].addrs = {server_ep};
+            auto conn = l2tp_connection(client_ep, server_ep);
+            conn.aggressive = true;
+            conn.id = as_bytes("android@example.net");
+            REQUIRE(client->connect(conn, net.now).has_value());
+            net.run_for(seconds(5));
+            auto cu = net.of(c, v1::event_kind::child_up);
+            auto su = net.of(s, v1::event_kind::child_up);
+            if (!allow) {
+                CHECK(cu.empty());
+                CHECK(server->size() == 0);
+                CHECK(std::string(server->stats().last_error.field).find("allow_aggressive") !=
+                      std::string::npos);
+                continue;
+            }
+            REQUIRE(cu.size() == 1);
+            REQUIRE(su.size() == 1);
+            CHECK(cu[0].child.spi_in == su[0].child.spi_out);
+            CHECK(su[0].child.nat.peer_behind == behind_nat);
+            CHECK(cu[0].child.nat.local_behind == behind_nat);
+            CHECK(su[0].child.udp_encap == behind_nat);
+            CHECK(esp_roundtrip(cu[0].child, su[0].child));
+            CHECK(esp_roundtrip(su[0].child, cu[0].child));
+        }
+    }
+}
+
+TEST_CASE("Aggressive Mode with a wrong PSK fails on HASH_R at the initiator") {
+    v1::config sc;
+    sc.allow_aggressive = true;
+    auto client = make_engine(42, {}, "right");
+    auto server = make_engine(43, sc, "wrong");
+    network<engine_t<>> net;
+    auto c = net.add(*client);
+    auto s = net.add(*server);
+    const endpoint client_ep = ep(192, 0, 2, 10, 500);
+    net.hosts[c].addrs = {client_ep};
+    net.hosts[s].addrs = {server_ep};
+    auto conn = l2tp_connection(client_ep, server_ep);
+    conn.aggressive = true;
+    REQUIRE(client->connect(conn, net.now).has_value());
+    net.pump();
+    CHECK(net.of(c, v1::event_kind::phase1_up).empty());
+    CHECK(client->stats().last_error == v1::engine_errc::authentication_failed);
+    CHECK(std::string(client->stats().last_error.field) == "HASH_R");
+}

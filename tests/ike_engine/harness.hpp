@@ -73,9 +73,10 @@ struct network {
         E* e;
         nat_box* nat;  // nullptr: public
         std::vector<endpoint> addrs;
+        bool alive = true;  ///< false: receives nothing, its output is lost
     };
     std::vector<host> hosts;
-    std::vector<v1::event> events_of_host[16];
+    std::vector<std::vector<v1::event>> events_of_host;
     tp now{};
     double drop = 0;
     bool duplicate = false;
@@ -85,6 +86,7 @@ struct network {
 
     std::size_t add(E& e, nat_box* nat = nullptr) {
         hosts.push_back({&e, nat, {}});
+        events_of_host.resize(hosts.size());
         return hosts.size() - 1;
     }
     double uniform() {
@@ -95,6 +97,7 @@ struct network {
     bool deliver(const packet& p) {
         for (std::size_t i = 0; i < hosts.size(); ++i) {
             auto& h = hosts[i];
+            if (!h.alive) continue;
             endpoint local = p.dst;
             if (h.nat) {
                 auto priv = h.nat->translate_in(p.dst);
@@ -117,6 +120,7 @@ struct network {
             std::vector<packet> wire;
             for (auto& h : hosts)
                 while (auto d = h.e->poll_datagram()) {
+                    if (!h.alive) continue;
                     packet p{d->local, d->peer, {d->data.begin(), d->data.end()}};
                     if (h.nat) p.src = h.nat->translate_out(d->local);
                     wire.push_back(std::move(p));

@@ -28,6 +28,11 @@ enum class integrity : std::uint16_t {
     hmac_sha2_256_128 = 12,  ///< RFC 4868
     hmac_sha2_384_192 = 13,
     hmac_sha2_512_256 = 14,
+    /// HMAC-SHA-256 truncated to 96 bits, as Android 6/7 send it (the
+    /// draft-era truncation). Not an IANA number and never on the wire: IKE
+    /// negotiates hmac_sha2_256_128 and the caller installs this one
+    /// (ike::v1::config::sha256_96_compat).
+    hmac_sha2_256_96 = 0x7f0c,
 };
 
 constexpr bool is_aead(encryption e) noexcept {
@@ -92,6 +97,8 @@ constexpr std::size_t icv_size(integrity i) noexcept {
             return 12;
         case integrity::hmac_sha1_96:
             return 12;
+        case integrity::hmac_sha2_256_96:
+            return 12;
         case integrity::hmac_sha2_256_128:
             return 16;
         case integrity::hmac_sha2_384_192:
@@ -109,6 +116,7 @@ constexpr std::size_t integrity_key_size(integrity i) noexcept {
             return 16;
         case integrity::hmac_sha1_96:
             return 20;
+        case integrity::hmac_sha2_256_96:
         case integrity::hmac_sha2_256_128:
             return 32;
         case integrity::hmac_sha2_384_192:
@@ -126,6 +134,7 @@ constexpr std::optional<crypto::mac_id> mac_for(integrity i) noexcept {
             return crypto::mac_id::hmac_md5;
         case integrity::hmac_sha1_96:
             return crypto::mac_id::hmac_sha1;
+        case integrity::hmac_sha2_256_96:
         case integrity::hmac_sha2_256_128:
             return crypto::mac_id::hmac_sha256;
         case integrity::hmac_sha2_384_192:
@@ -154,8 +163,8 @@ struct suite {
 };
 
 /// "aes128-gcm", "aes256-gcm", "chacha20-poly1305",
-/// "aes{128,192,256}-cbc-{sha1,sha256,sha384,sha512,md5}", "null-{sha1,sha256,sha384,sha512,md5}",
-/// and the weak "3des-cbc-{...}" and "des-cbc-{...}".
+/// "aes{128,192,256}-cbc-{sha1,sha256,sha256-96,sha384,sha512,md5}",
+/// "null-{sha1,sha256,sha384,sha512,md5}", and the weak "3des-cbc-{...}" and "des-cbc-{...}".
 constexpr std::optional<suite> parse_suite(std::string_view name) noexcept {
     if (name == "aes128-gcm") return suite{encryption::aes_gcm_16, 16, integrity::none};
     if (name == "aes256-gcm") return suite{encryption::aes_gcm_16, 32, integrity::none};
@@ -164,6 +173,7 @@ constexpr std::optional<suite> parse_suite(std::string_view name) noexcept {
     auto integ_of = [](std::string_view s) -> std::optional<integrity> {
         if (s == "sha1") return integrity::hmac_sha1_96;
         if (s == "sha256") return integrity::hmac_sha2_256_128;
+        if (s == "sha256-96") return integrity::hmac_sha2_256_96;
         if (s == "sha384") return integrity::hmac_sha2_384_192;
         if (s == "sha512") return integrity::hmac_sha2_512_256;
         if (s == "md5") return integrity::hmac_md5_96;

@@ -96,8 +96,9 @@ struct config {
     /// accepted as responder (the first of ours the peer also offers wins).
     std::span<const phase1_proposal> ike_proposals = default_ike_proposals();
     std::span<const esp_proposal> esp_proposals = default_esp_proposals();
-    /// Accept (and offer) MODP-1024, 3DES, DES and MD5: weak_ike_proposals()
-    /// and weak_esp_proposals() join the lists, after them.
+    /// Accept (and offer) MODP-1024, 3DES, DES and MD5: weak entries of the
+    /// configured lists are kept (else dropped), and when a list is the
+    /// default one, weak_ike_proposals() / weak_esp_proposals() join it, after it.
     bool allow_weak = false;
     /// Responder: accept Aggressive Mode (its PSK hash travels before
     /// authentication and can be cracked offline).

@@ -72,8 +72,12 @@ struct child_slot {
     std::uint16_t local_port = 0, remote_port = 0;
     std::optional<transport::endpoint> nat_oa_peer;
     std::uint32_t replaces = 0;  ///< inbound SPI of the SA this one rekeys
-    // PFS
+    esp::mode mode = esp::mode::transport;
+    transport::endpoint id_local, id_peer;  ///< addresses of our Quick Mode IDs (initiator)
+    // PFS: the group, and g^xy once agreed (wiped at install)
     std::optional<crypto::dh_id> pfs;
+    std::array<std::byte, crypto::max_dh_shared_size> gxy{};
+    std::uint16_t gxy_n = 0;
     // retransmission / duplicates
     std::array<std::byte, marker + qm_capacity> tx{};
     std::uint16_t tx_n = 0;
@@ -112,6 +116,8 @@ struct ike_sa {
     iv chain{};    ///< phase 1 CBC chain
     iv p1_last{};  ///< last phase 1 block: base of the phase 2 IVs
     std::optional<message_crypto<B>> mc;
+    std::optional<typename B::mac> prf_a;  ///< keyed with SKEYID_a once: phase 2 hashes
+    std::optional<typename B::hash> ivh;   ///< phase 2 IVs
     nat_t natt = nat_t::none;
     nat_state nat{};
     bool floated = false;
@@ -123,12 +129,17 @@ struct ike_sa {
     time_point retx_at = never;
     std::uint64_t rx_fp = 0;
     // DPD (RFC 3706)
-    std::uint32_t dpd_seq = 0, dpd_peer_seq = 0;
-    time_point dpd_at = never, dpd_deadline = never;
+    std::uint32_t dpd_seq = 0;
+    time_point dpd_resend_at = never, dpd_deadline = never;
+    unsigned dpd_tries = 0;
+    // rekeying / re-authentication
+    std::optional<sa_handle> reauth_of;  ///< the IKE SA this one re-authenticates
+    time_point close_at = never;         ///< replaced: Delete after the overlap
     // initiator side
     connection conn{};
     std::array<std::byte, 128> conn_id{};
     std::array<child_slot, Children> children{};
+    std::array<std::optional<typename B::key_exchange>, Children> qm_kx{};  ///< PFS key pairs
 
     void wipe() noexcept {
         crypto::secure_zero(mutable_bytes(keys.skeyid.bytes));
@@ -138,6 +149,12 @@ struct ike_sa {
         crypto::secure_zero(mutable_bytes(keys.ka.bytes));
         kx.reset();
         mc.reset();
+        prf_a.reset();
+        ivh.reset();
+        for (auto& k : qm_kx)
+            k.reset();
+        for (auto& c : children)
+            crypto::secure_zero(mutable_bytes(c.gxy));
     }
 };
 

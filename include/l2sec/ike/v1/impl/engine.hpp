@@ -64,12 +64,14 @@ class engine_core {
         rx = std::make_unique<std::byte[]>(rx_capacity);
         for (auto& p : c.ike_proposals)
             if (c.allow_weak || !is_weak(p)) p1.push_back(p);
-        if (c.allow_weak)
+        // allow_weak permits weak entries in a configured list; with the
+        // default lists it also appends the weak ones.
+        if (c.allow_weak && c.ike_proposals.data() == default_ike_proposals().data())
             for (auto& p : weak_ike_proposals())
                 if (std::find(p1.begin(), p1.end(), p) == p1.end()) p1.push_back(p);
         for (auto& p : c.esp_proposals)
             if (c.allow_weak || !is_weak(p)) p2.push_back(p);
-        if (c.allow_weak)
+        if (c.allow_weak && c.esp_proposals.data() == default_esp_proposals().data())
             for (auto& p : weak_esp_proposals())
                 if (std::find(p2.begin(), p2.end(), p) == p2.end()) p2.push_back(p);
         std::size_t n = std::min(c.local_id.size(), local_id.size());
@@ -351,8 +353,6 @@ class engine_core {
     result<sa_handle> connect(const connection& c, time_point now) noexcept {
         if (!c.local.valid() || !c.peer.valid() || c.local.family != c.peer.family)
             return error(engine_errc::invalid_config, 0, "connection endpoints");
-        if (c.aggressive)
-            return error(engine_errc::invalid_config, 0, "aggressive (not supported yet)");
         if (n_half >= L::max_half_open) return error(engine_errc::capacity, 0, "half-open SAs");
         sa_t* sp = nullptr;
         for (std::size_t i = 0; i < slots; ++i)
@@ -371,6 +371,16 @@ class engine_core {
         s.last_rx = now;
         if (!random_int(s.cky_i) || s.cky_i == 0)
             return error(engine_errc::crypto_failure, 0, "initiator cookie");
+        if (c.aggressive) {
+            if (c.id.size() > s.conn_id.size())
+                return error(engine_errc::invalid_config, 0, "connection id");
+            copy_to(s.conn_id, c.id);
+            s.conn.id = bytes_view(s.conn_id.data(), c.id.size());
+            auto r = start_aggressive(s, now);
+            if (!r) return r.error();
+            ++n_half;
+            return handle(index_of(s));
+        }
         // MM1: SA with every transform we accept, then our vendor IDs.
         header h = v1_header(s, exchange::main_mode);
         message_builder b(mutable_bytes(s.tx).subspan(marker, tx_capacity), h);
@@ -487,13 +497,16 @@ class engine_core {
             return on_plain_notify(*msg, peer);
         // A new Main Mode: responder.
         if (h.spi_r == 0) {
-            if (h.exchange_type != exchange::main_mode || h.encrypted() || h.message_id != 0)
+            if ((h.exchange_type != exchange::main_mode &&
+                 h.exchange_type != exchange::aggressive) ||
+                h.encrypted() || h.message_id != 0)
                 return fail_note(error(engine_errc::wrong_state, 16, "first message"));
             for (std::size_t i = 0; i < slots; ++i) {
                 auto& s = tab[i];
                 if (s.st != p1_state::free && !s.initiator && s.cky_i == h.spi_i &&
                     s.peer == peer) {
-                    if (s.st == p1_state::r_mm2_sent && s.rx_fp == fp) {
+                    if ((s.st == p1_state::r_mm2_sent || s.st == p1_state::r_am2_sent) &&
+                        s.rx_fp == fp) {
                         ++st.duplicates;
                         queue(s, 0);
                         return;
@@ -501,13 +514,16 @@ class engine_core {
                     return fail_note(error(engine_errc::wrong_state, 0, "MM1 for a known SA"));
                 }
             }
+            if (h.exchange_type == exchange::aggressive) return on_am1(*msg, fp, local, peer, now);
             return on_mm1(*msg, fp, local, peer, now);
         }
         sa_t* sp = nullptr;
         for (std::size_t i = 0; i < slots && !sp; ++i) {
             auto& s = tab[i];
             if (s.st == p1_state::free || s.cky_i != h.spi_i) continue;
-            if (s.cky_r == h.spi_r || (s.st == p1_state::i_mm1_sent && s.peer == peer)) sp = &s;
+            if (s.cky_r == h.spi_r ||
+                ((s.st == p1_state::i_mm1_sent || s.st == p1_state::i_am1_sent) && s.peer == peer))
+                sp = &s;
         }
         if (!sp) return fail_note(error(engine_errc::invalid_cookie, 8, "IKE SA"));
         auto& s = *sp;
@@ -516,10 +532,11 @@ class engine_core {
             if (!s.initiator || s.st == p1_state::established) queue(s, 0);
             return;
         }
-        if (s.st == p1_state::established && h.exchange_type == exchange::main_mode) {
-            if (!s.initiator && s.rx_fp == fp) {  // MM5 again: MM6 was lost
+        if (s.st == p1_state::established &&
+            (h.exchange_type == exchange::main_mode || h.exchange_type == exchange::aggressive)) {
+            if (s.rx_fp == fp) {  // MM5 again (MM6 lost), or AM2 again (AM3 lost)
                 ++st.duplicates;
-                queue(s, 0);
+                if (s.tx_n) queue(s, 0);
                 return;
             }
             return fail_note(error(engine_errc::wrong_state, 18, "Main Mode after establishment"));
@@ -545,6 +562,12 @@ class engine_core {
             case p1_state::i_mm5_sent:
                 r = on_mm6(s, buf, now);
                 break;
+            case p1_state::i_am1_sent:
+                r = on_am2(s, buf, now);
+                break;
+            case p1_state::r_am2_sent:
+                r = on_am3(s, buf, local, peer, now);
+                break;
             case p1_state::established:
                 r = on_established(s, buf, fp, local, peer, now);
                 break;
@@ -558,7 +581,362 @@ class engine_core {
         }
         if (s.st == p1_state::free) return;  // the handler removed it
         s.last_rx = now;
-        if (s.st != p1_state::established || h.exchange_type == exchange::main_mode) s.rx_fp = fp;
+        if (s.st != p1_state::established || h.exchange_type == exchange::main_mode ||
+            h.exchange_type == exchange::aggressive)
+            s.rx_fp = fp;
+    }
+
+    // ---- Aggressive Mode (RFC 2409 5.4, pre-shared key) ----------------------
+
+    /// Our phase 1 ID for Aggressive Mode: the configured one, else our address.
+    bytes_view am_id(const sa_t& s, std::array<std::byte, 4 + 128>& b) const noexcept {
+        bytes_view data = s.conn.id.empty() ? cfg.local_id : s.conn.id;
+        if (data.empty()) {
+            std::array<std::byte, 20> a{};
+            auto v = id_body(s, a);
+            copy_to(b, v);
+            return bytes_view(b.data(), v.size());
+        }
+        b[0] = std::byte{cfg.local_id_type};
+        b[1] = b[2] = b[3] = std::byte{0};
+        copy_to(mutable_bytes(b).subspan(4), data);
+        return bytes_view(b.data(), 4 + data.size());
+    }
+
+    /// AM1: SA (every transform of the first proposal's group: the KE is sent
+    /// before the group is agreed), KE, Nonce, IDii, vendor IDs.
+    result<void> start_aggressive(sa_t& s, time_point now) noexcept {
+        const auto group = p1[0].group;
+        s.aggressive = true;
+        s.kx = make_dh<B>(group, rnd);
+        if (!s.kx) return error(engine_errc::crypto_failure, 0, "DH key pair");
+        s.ni_n = 32;
+        if (!random(mutable_bytes(s.ni.data(), s.ni_n)))
+            return error(engine_errc::crypto_failure, 0, "nonce");
+        auto pub = s.kx->public_value();
+        copy_to(s.gx_i, pub);
+        s.gx_n = u16(pub.size());
+        header h = v1_header(s, exchange::aggressive);
+        message_builder b(mutable_bytes(s.tx).subspan(marker, tx_capacity), h);
+        b.begin(payload_type::sa_v1);
+        const std::size_t sa_at = b.out().size();
+        v1::sa{doi_ipsec, sit_identity_only, {}, 0}.encode(b.out());
+        sa_writer sw(b.out());
+        sw.begin_proposal(1, 1, {});
+        std::uint8_t n = 1;
+        for (auto& p : p1)
+            if (p.group == group)
+                write_p1_transform(sw, b.out(), n++, p,
+                                   static_cast<std::uint32_t>(cfg.phase1_lifetime.count()));
+        sw.finish();
+        b.end();
+        const std::size_t sa_end = b.out().size();
+        b.add(payload_type::ke_v1, pub);
+        b.add(payload_type::nonce_v1, bytes_view(s.ni.data(), s.ni_n));
+        std::array<std::byte, 4 + 128> idb{};
+        b.add(payload_type::id_v1, am_id(s, idb));
+        add_vendor_ids(b, nat_t::rfc3947, true, true, true);
+        auto sz = b.finish();
+        if (!sz) return sz.error();
+        copy_to(s.sai_b, bytes_view(s.tx).subspan(marker + sa_at, sa_end - sa_at));
+        s.sai_n = u16(sa_end - sa_at);
+        s.tx_n = u16(*sz);
+        s.st = p1_state::i_am1_sent;
+        s.tries = 0;
+        s.retx_at = retx_time(0, now);
+        queue(s, 0);
+        return {};
+    }
+
+    /// Responder: AM1 -> AM2 (SA, KE, Nonce, IDir, HASH_R, NAT-D).
+    void on_am1(const message& msg, std::uint64_t fp, const transport::endpoint& local,
+                const transport::endpoint& peer, time_point now) noexcept {
+        if (!cfg.allow_aggressive) {
+            notify_plain(msg.header(), local, peer, notify_type::no_proposal_chosen);
+            return fail_note(error(engine_errc::wrong_state, 18,
+                                   "Aggressive Mode (off: config::allow_aggressive)"));
+        }
+        auto chain = msg.payloads();
+        std::optional<payload> sap, kep, np, idp;
+        for (const auto& p : chain) {
+            if (p.kind() == payload_type::sa_v1 && !sap) sap = p;
+            if (p.kind() == payload_type::ke_v1 && !kep) kep = p;
+            if (p.kind() == payload_type::nonce_v1 && !np) np = p;
+            if (p.kind() == payload_type::id_v1 && !idp) idp = p;
+        }
+        if (!sap || !kep || !np || !idp)
+            return fail_note(error(engine_errc::missing_payload, 28, "AM1 SA/KE/Nonce/ID"));
+        if (np->body.size() < 8 || np->body.size() > 256 || idp->body.size() < 4 ||
+            idp->body.size() > sizeof(sa_t::peer_id) || sap->body.size() > sizeof(sa_t::sai_b))
+            return fail_note(error(engine_errc::invalid_payload, np->offset, "AM1 Nonce/ID size"));
+        auto v = v1::sa::parse(*sap);
+        if (!v) return fail_note(v.error());
+        std::optional<proposal> chosen_p;
+        std::optional<payload> chosen_t;
+        phase1_proposal chosen{};
+        std::uint32_t life = 0;
+        for (auto& want : p1) {
+            if (crypto::info(want.group).public_size != kep->body.size()) continue;
+            for (const auto& pp : v->proposals()) {
+                auto pr = proposal::parse(pp);
+                if (!pr || pr->protocol != 1) continue;
+                for (const auto& tp : pr->transforms()) {
+                    auto t = transform_v1::parse(tp);
+                    if (!t || t->id != 1) continue;
+                    auto a = read_p1(*t);
+                    if (matches(want, a)) {
+                        chosen_t = tp;
+                        chosen_p = *pr;
+                        chosen = want;
+                        life = a.life_s;
+                        break;
+                    }
+                }
+                if (chosen_t) break;
+            }
+            if (chosen_t) break;
+        }
+        if (!chosen_t) {
+            ++st.no_proposal;
+            notify_plain(msg.header(), local, peer, notify_type::no_proposal_chosen);
+            return fail_note(error(engine_errc::no_proposal_chosen, sap->body_offset(), "AM1 SA"));
+        }
+        auto* sp = alloc_half_open(peer, now);
+        if (!sp) return fail_note(error(engine_errc::capacity, 0, "half-open SAs"));
+        auto& s = *sp;
+        s.initiator = false;
+        s.aggressive = true;
+        s.local = local;
+        s.peer = peer;
+        s.last_rx = now;
+        s.cky_i = msg.header().spi_i;
+        s.chosen = chosen;
+        s.info = *describe_p1(chosen);
+        const auto ours = static_cast<std::uint32_t>(cfg.phase1_lifetime.count());
+        s.life_s = life && life < ours ? life : ours;
+        copy_to(s.sai_b, sap->body);
+        s.sai_n = u16(sap->body.size());
+        s.peer_id_n = u16(idp->body.size());
+        copy_to(s.peer_id, idp->body);
+        read_vendor_ids(chain, s);
+        auto fail = [&](const error& e) {
+            free_sa(s);
+            fail_note(e);
+        };
+        if (!random_int(s.cky_r) || s.cky_r == 0)
+            return fail(error(engine_errc::crypto_failure, 0, "responder cookie"));
+        s.kx = make_dh<B>(chosen.group, rnd);
+        if (!s.kx) return fail(error(engine_errc::crypto_failure, 0, "DH key pair"));
+        copy_to(s.gx_i, kep->body);
+        s.gx_n = u16(kep->body.size());
+        std::array<std::byte, crypto::max_dh_public_size> pub{};
+        copy_to(pub, s.kx->public_value());
+        copy_to(s.gx_r, s.kx->public_value());
+        copy_to(s.ni, np->body);
+        s.ni_n = u16(np->body.size());
+        s.nr_n = 32;
+        if (!random(mutable_bytes(s.nr.data(), 32)))
+            return fail(error(engine_errc::crypto_failure, 0, "nonce"));
+        // The PSK is looked up by the peer's ID data (after type/protocol/port).
+        std::array<std::byte, 128> idcopy{};
+        copy_to(idcopy, idp->body);
+        s.peer_id_n = u16(idp->body.size());
+        if (auto d = derive_am(s, kep->body, bytes_view(idcopy.data() + 4, idp->body.size() - 4));
+            !d)
+            return fail(d.error());
+        std::array<std::byte, 4 + 128> idb{};
+        auto myid = am_id(s, idb);
+        auto hr = phase1_hash<B>(s.info, s.keys.skeyid, false, bytes_view(s.gx_i.data(), s.gx_n),
+                                 bytes_view(s.gx_r.data(), s.gx_n), s.cky_i, s.cky_r,
+                                 bytes_view(s.sai_b.data(), s.sai_n), myid);
+        if (!hr) return fail(hr.error());
+        header h = v1_header(s, exchange::aggressive);
+        message_builder b(mutable_bytes(s.tx).subspan(marker, tx_capacity), h);
+        b.begin(payload_type::sa_v1);
+        v1::sa{doi_ipsec, sit_identity_only, {}, 0}.encode(b.out());
+        auto& w = b.out();
+        const std::size_t prop_at = w.size();
+        w.u8(0);
+        w.u8(0);
+        w.u16(0);
+        w.u8(chosen_p->number);
+        w.u8(1);
+        w.u8(0);
+        w.u8(1);
+        copy_transform(w, *chosen_t);
+        w.patch_u16(prop_at + 2, u16(w.size() - prop_at));
+        b.end();
+        b.add(payload_type::ke_v1, bytes_view(pub.data(), s.gx_n));
+        b.add(payload_type::nonce_v1, bytes_view(s.nr.data(), s.nr_n));
+        b.add(payload_type::id_v1, myid);
+        b.add(payload_type::hash, *hr);
+        add_vendor_ids(b, s.natt, false, s.peer_dpd, s.peer_frag);
+        if (s.natt != nat_t::none) {
+            auto d1 = nat_d<B>(s.info, s.cky_i, s.cky_r, s.peer);
+            auto d2 = nat_d<B>(s.info, s.cky_i, s.cky_r, s.local);
+            if (!d1 || !d2) return fail(error(engine_errc::crypto_failure, 0, "NAT-D"));
+            b.add(nat_d_type(s), *d1);
+            b.add(nat_d_type(s), *d2);
+        }
+        auto sz = b.finish();
+        if (!sz) return fail(sz.error());
+        s.tx_n = u16(*sz);
+        s.st = p1_state::r_am2_sent;
+        s.rx_fp = fp;
+        s.tries = 0;
+        s.retx_at = retx_time(0, now);  // AM3 is not answered: AM2 until it comes
+        queue(s, 0);
+    }
+
+    /// derive() with the PSK looked up by the peer's Aggressive Mode ID.
+    result<void> derive_am(sa_t& s, bytes_view peer_ke, bytes_view peer_id_data) noexcept {
+        const auto saved = s.peer_id_n;
+        std::array<std::byte, 128> keep{};
+        copy_to(keep, bytes_view(s.peer_id.data(), s.peer_id_n));
+        copy_to(s.peer_id, peer_id_data);
+        s.peer_id_n = u16(peer_id_data.size());
+        auto r = derive(s, peer_ke);
+        copy_to(s.peer_id, bytes_view(keep.data(), saved));
+        s.peer_id_n = saved;
+        return r;
+    }
+
+    /// Initiator: AM2 -> AM3 (HASH_I, NAT-D; encrypted).
+    result<void> on_am2(sa_t& s, mutable_bytes buf, time_point now) noexcept {
+        auto msg = parse(buf);
+        if (!msg) return msg.error();
+        if (msg->header().exchange_type != exchange::aggressive || msg->header().encrypted())
+            return error(engine_errc::wrong_state, 18, "AM2");
+        std::optional<payload> sap, idp, hp;
+        auto chain = msg->payloads();
+        for (const auto& p : chain) {
+            if (p.kind() == payload_type::sa_v1 && !sap) sap = p;
+            if (p.kind() == payload_type::id_v1 && !idp) idp = p;
+            if (p.kind() == payload_type::hash && !hp) hp = p;
+        }
+        if (!sap || !idp || !hp) return error(engine_errc::missing_payload, 28, "AM2 SA/ID/HASH");
+        auto v = v1::sa::parse(*sap);
+        if (!v) return v.error();
+        std::optional<phase1_proposal> chosen;
+        std::uint32_t life = 0;
+        for (const auto& pp : v->proposals()) {
+            auto pr = proposal::parse(pp);
+            if (!pr || pr->protocol != 1 || pr->transform_count != 1) continue;
+            for (const auto& tp : pr->transforms()) {
+                auto t = transform_v1::parse(tp);
+                if (!t) continue;
+                auto a = read_p1(*t);
+                for (auto& want : p1)
+                    if (want.group == p1[0].group && matches(want, a)) {
+                        chosen = want;
+                        life = a.life_s;
+                    }
+            }
+        }
+        if (!chosen) return error(engine_errc::no_proposal_chosen, sap->body_offset(), "AM2 SA");
+        s.cky_r = msg->header().spi_r;
+        s.chosen = *chosen;
+        s.info = *describe_p1(*chosen);
+        auto k = read_ke_nonce(s, *msg);
+        if (!k) return k.error();
+        const auto ours = static_cast<std::uint32_t>(cfg.phase1_lifetime.count());
+        s.life_s = life && life < ours ? life : ours;
+        read_vendor_ids(chain, s);
+        copy_to(s.gx_r, k->ke);
+        copy_to(s.nr, k->nonce);
+        s.nr_n = u16(k->nonce.size());
+        if (idp->body.size() < 4 || idp->body.size() > s.peer_id.size())
+            return error(engine_errc::invalid_payload, idp->body_offset(), "AM2 ID");
+        if (auto d = derive_am(s, k->ke, idp->body.subspan(4)); !d) return d.error();
+        auto hr = phase1_hash<B>(s.info, s.keys.skeyid, false, bytes_view(s.gx_i.data(), s.gx_n),
+                                 bytes_view(s.gx_r.data(), s.gx_n), s.cky_i, s.cky_r,
+                                 bytes_view(s.sai_b.data(), s.sai_n), idp->body);
+        if (!hr) return hr.error();
+        if (!crypto::constant_time_equal(hp->body, *hr))
+            return error(engine_errc::authentication_failed, hp->body_offset(), "HASH_R");
+        if (auto d = detect_nat(s, *k); !d) return d.error();
+        if (n_est >= L::max_sas) return error(engine_errc::capacity, 0, "established SAs");
+        s.peer_id_n = u16(idp->body.size());
+        copy_to(s.peer_id, idp->body);
+        std::array<std::byte, 4 + 128> idb{};
+        auto myid = am_id(s, idb);
+        auto hi = phase1_hash<B>(s.info, s.keys.skeyid, true, bytes_view(s.gx_i.data(), s.gx_n),
+                                 bytes_view(s.gx_r.data(), s.gx_n), s.cky_i, s.cky_r,
+                                 bytes_view(s.sai_b.data(), s.sai_n), myid);
+        if (!hi) return hi.error();
+        header h = v1_header(s, exchange::aggressive);
+        auto out = mutable_bytes(s.tx).subspan(marker, tx_capacity);
+        message_builder b(out, h);
+        b.add(payload_type::hash, *hi);
+        if (s.natt != nat_t::none && k->n_natd) {  // over the addresses of AM1/AM2
+            auto d1 = nat_d<B>(s.info, s.cky_i, s.cky_r, s.peer);
+            auto d2 = nat_d<B>(s.info, s.cky_i, s.cky_r, s.local);
+            if (!d1 || !d2) return error(engine_errc::crypto_failure, 0, "NAT-D");
+            b.add(nat_d_type(s), *d1);
+            b.add(nat_d_type(s), *d2);
+        }
+        if (s.nat.any()) {
+            s.local.port = 4500;
+            s.peer.port = 4500;
+            s.floated = true;
+        }
+        auto sz = b.finish();
+        if (!sz) return sz.error();
+        if (!seal(s, out, *sz, s.chain, s.tx_n)) return st.last_error;
+        s.p1_last = s.chain;
+        queue(s, 0);
+        established(s, now);
+        return start_quick_mode(s, params_of(s), 0, now);
+    }
+
+    /// Responder: AM3 (HASH_I), encrypted or not.
+    result<void> on_am3(sa_t& s, mutable_bytes buf, const transport::endpoint& local,
+                        const transport::endpoint& peer, time_point now) noexcept {
+        auto hdr = decode_header(buf);
+        if (!hdr) return hdr.error();
+        if (hdr->exchange_type != exchange::aggressive)
+            return error(engine_errc::wrong_state, 18, "AM3");
+        payload_range chain;
+        iv next = s.chain;
+        if (hdr->encrypted()) {
+            auto o = open(s, buf, s.chain);
+            if (!o)
+                return garbled(o.error(), "AM3 (garbage after decryption: wrong pre-shared key?)");
+            chain = o->chain;
+            next = o->next;
+        } else {
+            auto m = parse(buf);
+            if (!m) return m.error();
+            chain = m->payloads();
+        }
+        std::optional<payload> hp;
+        ke_nonce nd;
+        for (const auto& p : chain) {
+            if (p.kind() == payload_type::hash && !hp) hp = p;
+            if ((p.kind() == payload_type::nat_d || p.kind() == payload_type::nat_d_draft) &&
+                nd.n_natd < nd.natd.size())
+                nd.natd[nd.n_natd++] = p.body;
+        }
+        if (!hp) return error(engine_errc::missing_payload, 28, "AM3 HASH");
+        auto hi = phase1_hash<B>(s.info, s.keys.skeyid, true, bytes_view(s.gx_i.data(), s.gx_n),
+                                 bytes_view(s.gx_r.data(), s.gx_n), s.cky_i, s.cky_r,
+                                 bytes_view(s.sai_b.data(), s.sai_n),
+                                 bytes_view(s.peer_id.data(), s.peer_id_n));
+        if (!hi) return hi.error();
+        if (!crypto::constant_time_equal(hp->body, *hi))
+            return error(engine_errc::authentication_failed, hp->body_offset(), "HASH_I");
+        if (n_est >= L::max_sas) return error(engine_errc::capacity, 0, "established SAs");
+        if (auto d = detect_nat(s, nd); !d) return d.error();  // before the float
+        s.chain = next;
+        s.p1_last = s.chain;
+        if (local.port == 4500) {
+            s.local = local;
+            s.peer = peer;
+            s.floated = true;
+        }
+        s.tx_n = 0;
+        established(s, now);
+        return {};
     }
 
     // ---- responder: MM1 -----------------------------------------------------
@@ -829,9 +1207,14 @@ class engine_core {
         if (!v) return v.error();
         auto mc = message_crypto<B>::make(s.info, k->ka);
         if (!mc) return mc.error();
+        auto pa = B::make_mac(s.info.prf, k->a);
+        auto ih = B::make_hash(s.info.hash);
+        if (!pa || !ih) return error(engine_errc::crypto_failure, 0, "phase 2 contexts");
         s.keys = *k;
         s.chain = *v;
         s.mc.emplace(std::move(*mc));
+        s.prf_a.emplace(std::move(*pa));
+        s.ivh.emplace(std::move(*ih));
         s.kx.reset();
         return {};
     }
@@ -937,14 +1320,14 @@ class engine_core {
         message_builder b(out, h);
         b.add(payload_type::id_v1, idv);
         b.add(payload_type::hash, *hi);
-        b.begin(payload_type::notification);
-        notification{doi_ipsec,
-                     1,
-                     static_cast<std::uint16_t>(notify_type::v1_initial_contact),
-                     bytes_view(cookies(s).data(), 16),
-                     {}}
-            .encode(b.out());
-        b.end();
+        const auto ck = cookies(s);
+        if (!s.reauth_of) {  // a re-authentication keeps the old SA for the overlap
+            b.begin(payload_type::notification);
+            notification{
+                doi_ipsec, 1, static_cast<std::uint16_t>(notify_type::v1_initial_contact), ck, {}}
+                .encode(b.out());
+            b.end();
+        }
         auto sz = b.finish();
         if (!sz) return sz.error();
         if (!seal(s, out, *sz, s.chain, s.tx_n)) return st.last_error;
@@ -1068,6 +1451,8 @@ class engine_core {
         s.established_at = now;
         s.retx_at = never;
         s.expires_at = now + std::chrono::seconds(s.life_s);
+        if (s.initiator) s.soft_at = soft_time(now, std::chrono::seconds(s.life_s), true);
+        (void)random_int(s.dpd_seq);
         s.last_rx = now;
         emit(event_kind::phase1_up, s);
         ++st.phase1_established;
@@ -1097,7 +1482,7 @@ class engine_core {
         copy_to(s.peer_id, idp->body.first(s.peer_id_n));
         s.tx_n = 0;
         established(s, now);
-        return start_quick_mode(s, 0, now);
+        return start_quick_mode(s, params_of(s), 0, now);
     }
 
     // ---- Quick Mode ---------------------------------------------------------
@@ -1113,18 +1498,52 @@ class engine_core {
 
     bool udp_encap(const sa_t& s) const noexcept { return s.natt != nat_t::none && s.nat.any(); }
 
-    /// QM1 for the connection of an initiator SA (`replaces`: rekey of that SPI).
-    result<void> start_quick_mode(sa_t& s, std::uint32_t replaces, time_point now) noexcept {
+    /// What a Quick Mode we start negotiates.
+    struct qm_params {
+        std::uint8_t protocol = 17;
+        std::uint16_t local_port = 1701, remote_port = 1701;
+        esp::mode mode = esp::mode::transport;
+        std::optional<crypto::dh_id> pfs;
+        transport::endpoint id_local, id_peer;
+    };
+    qm_params params_of(const sa_t& s) const noexcept {
+        return {s.conn.protocol, s.conn.local_port, s.conn.remote_port,
+                s.conn.mode,     s.conn.pfs,        s.conn.local,
+                s.peer};
+    }
+    /// To rekey `c`: the same selectors; our IDs name our address and the
+    /// peer's original one (NAT-OA) when we know it.
+    qm_params params_of(const sa_t& s, const child_slot& c) const noexcept {
+        if (s.initiator) {
+            auto p = params_of(s);
+            p.protocol = c.protocol;
+            p.local_port = c.local_port;
+            p.remote_port = c.remote_port;
+            p.mode = c.mode;
+            return p;
+        }
+        qm_params p{c.protocol, c.local_port, c.remote_port, c.mode, c.pfs, s.local, s.peer};
+        p.id_local.port = 0;
+        if (c.nat_oa_peer) p.id_peer = *c.nat_oa_peer;
+        return p;
+    }
+
+    /// QM1 (`replaces`: the inbound SPI of the SA this one rekeys, else 0).
+    result<void> start_quick_mode(sa_t& s, const qm_params& qp, std::uint32_t replaces,
+                                  time_point now) noexcept {
         auto* cp = free_child(s);
         if (!cp) return error(engine_errc::capacity, 0, "child SA slots");
         auto& c = *cp;
         child_slot fresh;
         fresh.initiator = true;
         fresh.replaces = replaces;
-        fresh.protocol = s.conn.protocol;
-        fresh.local_port = s.conn.local_port;
-        fresh.remote_port = s.conn.remote_port;
-        fresh.pfs = s.conn.pfs;
+        fresh.protocol = qp.protocol;
+        fresh.local_port = qp.local_port;
+        fresh.remote_port = qp.remote_port;
+        fresh.mode = qp.mode;
+        fresh.id_local = qp.id_local;
+        fresh.id_peer = qp.id_peer;
+        fresh.pfs = qp.pfs;
         do {
             if (!random_int(fresh.mid)) return error(engine_errc::crypto_failure, 0, "message ID");
         } while (fresh.mid == 0);
@@ -1134,8 +1553,12 @@ class engine_core {
         fresh.ni_n = 32;
         if (!random(mutable_bytes(fresh.ni.data(), 32)))
             return error(engine_errc::crypto_failure, 0, "nonce");
-        if (fresh.pfs) return error(engine_errc::invalid_config, 0, "PFS (not supported yet)");
-        auto v = phase2_iv<B>(s.info, s.p1_last, fresh.mid);
+        const auto ci = child_index(s, c);
+        if (fresh.pfs) {
+            s.qm_kx[ci] = make_dh<B>(*fresh.pfs, rnd);
+            if (!s.qm_kx[ci]) return error(engine_errc::crypto_failure, 0, "PFS key pair");
+        }
+        auto v = p2_iv(s, fresh.mid);
         if (!v) return v.error();
         fresh.chain = *v;
         c = fresh;
@@ -1153,7 +1576,7 @@ class engine_core {
         store_be32(spi.data(), c.spi_in);
         sw.begin_proposal(1, static_cast<std::uint8_t>(protocol_id::esp), spi);
         std::uint8_t n = 1;
-        const auto encap = encap_value(s.conn.mode, udp_encap(s), s.natt);
+        const auto encap = encap_value(c.mode, udp_encap(s), s.natt);
         for (auto& p : p2)
             write_esp_transform(sw, b.out(), n++, p, encap,
                                 static_cast<std::uint32_t>(cfg.phase2_lifetime.count()),
@@ -1161,9 +1584,10 @@ class engine_core {
         sw.finish();
         b.end();
         b.add(payload_type::nonce_v1, bytes_view(c.ni.data(), c.ni_n));
+        if (c.pfs) b.add(payload_type::ke_v1, s.qm_kx[ci]->public_value());
         write_qm_ids(b, s, c);
-        if (udp_encap(s) && s.conn.mode == esp::mode::transport) {
-            for (const auto* e : {&s.conn.local, &s.peer}) {
+        if (udp_encap(s) && c.mode == esp::mode::transport) {
+            for (const auto* e : {&c.id_local, &c.id_peer}) {
                 b.begin(nat_oa_type(s));
                 b.out().u8(address_id_type(*e));
                 b.out().fill(3);
@@ -1177,7 +1601,7 @@ class engine_core {
         if (!plain) return plain.error();
         auto rest = after_first_hash(plain->data(), plain->payloads());
         if (!rest) return error(engine_errc::invalid_payload, 0, "QM1 hash");
-        auto h1 = qm_hash1<B>(s.info, s.keys.a, c.mid, *rest);
+        auto h1 = hash_a(s, c.mid, {}, *rest);
         if (!h1) return h1.error();
         copy_to(out.subspan(hash_at), h1->view());
         if (!seal(s, out, *sz, c.chain, c.tx_n)) return st.last_error;
@@ -1188,13 +1612,13 @@ class engine_core {
         return {};
     }
 
-    void write_qm_ids(message_builder& b, const sa_t& s, const child_slot& c) noexcept {
+    void write_qm_ids(message_builder& b, const sa_t&, const child_slot& c) noexcept {
         b.begin(payload_type::id_v1);
-        id{address_id_type(s.conn.local), c.protocol, c.local_port, address_bytes(s.conn.local)}
-            .encode(b.out());
+        id{address_id_type(c.id_local), c.protocol, c.local_port, address_bytes(c.id_local)}.encode(
+            b.out());
         b.end();
         b.begin(payload_type::id_v1);
-        id{address_id_type(s.peer), c.protocol, c.remote_port, address_bytes(s.peer)}.encode(
+        id{address_id_type(c.id_peer), c.protocol, c.remote_port, address_bytes(c.id_peer)}.encode(
             b.out());
         b.end();
     }
@@ -1241,8 +1665,7 @@ class engine_core {
         auto rest = after_first_hash(buf, o->chain);
         if (!rest) return error(engine_errc::missing_payload, 28, "Quick Mode HASH");
         payload hp = *o->chain.begin();
-        auto h = ni.empty() ? qm_hash1<B>(s.info, s.keys.a, mid, *rest)
-                            : qm_hash2<B>(s.info, s.keys.a, mid, ni, *rest);
+        auto h = ni.empty() ? hash_a(s, mid, {}, *rest) : hash_a(s, mid, ni, *rest);
         if (!h) return h.error();
         if (!crypto::constant_time_equal(hp.body, *h))
             return error(engine_errc::authentication_failed, hp.body_offset(),
@@ -1290,7 +1713,7 @@ class engine_core {
         auto* cp = free_child(s);
         if (!cp) return error(engine_errc::capacity, 0, "child SA slots");
         const std::uint32_t mid = load_be32(buf.data() + 20);
-        auto v = phase2_iv<B>(s.info, s.p1_last, mid);
+        auto v = p2_iv(s, mid);
         if (!v) return v.error();
         auto q = open_qm(s, buf, *v, mid, {});
         if (!q) return q.error();
@@ -1311,7 +1734,13 @@ class engine_core {
                     auto t = transform_v1::parse(tp);
                     if (!t) continue;
                     auto a = read_esp(*t);
-                    if (a.group) continue;  // PFS: not yet
+                    if (a.group) {  // PFS: a group we know and allow, with a KE
+                        const auto g = crypto::dh_id{a.group};
+                        if (!crypto::known(g) || !q->ke ||
+                            q->ke->body.size() != crypto::info(g).public_size ||
+                            (g == crypto::dh_id::modp1024 && !cfg.allow_weak))
+                            continue;
+                    }
                     if (matches(want, t->id, a)) {
                         chosen_t = tp;
                         chosen_p = *pr;
@@ -1341,8 +1770,18 @@ class engine_core {
             if (!random_int(c.spi_in)) return error(engine_errc::crypto_failure, 0, "SPI");
         } while (c.spi_in < 256);
         c.spi_out = load_be32(chosen_p->spi.data());
+        std::optional<typename B::key_exchange> qkx;
+        if (attrs.group) {
+            c.pfs = crypto::dh_id{attrs.group};
+            qkx = make_dh<B>(*c.pfs, rnd);
+            if (!qkx) return error(engine_errc::crypto_failure, 0, "PFS key pair");
+            auto n = qkx->agree(q->ke->body, c.gxy);
+            if (!n) return error(engine_errc::invalid_payload, q->ke->body_offset(), "PFS KE");
+            c.gxy_n = u16(*n);
+        }
         c.suite = chosen.suite;
         c.encap = attrs.encap ? attrs.encap : 1;
+        c.mode = encap_is_tunnel(c.encap) ? esp::mode::tunnel : esp::mode::transport;
         const auto ours = static_cast<std::uint32_t>(cfg.phase2_lifetime.count());
         c.life_s = attrs.life_s && attrs.life_s < ours ? attrs.life_s : ours;
         c.life_kb = attrs.life_kb;
@@ -1386,6 +1825,7 @@ class engine_core {
         w.patch_u16(prop_at + 2, u16(w.size() - prop_at));
         b.end();
         b.add(payload_type::nonce_v1, bytes_view(c.nr.data(), c.nr_n));
+        if (qkx) b.add(payload_type::ke_v1, qkx->public_value());
         if (q->idci) {
             b.add(payload_type::id_v1, q->idci->body);
             b.add(payload_type::id_v1, q->idcr->body);
@@ -1396,7 +1836,7 @@ class engine_core {
         if (!plain) return plain.error();
         auto rest = after_first_hash(plain->data(), plain->payloads());
         if (!rest) return error(engine_errc::invalid_payload, 0, "QM2 hash");
-        auto h2 = qm_hash2<B>(s.info, s.keys.a, mid, bytes_view(c.ni.data(), c.ni_n), *rest);
+        auto h2 = hash_a(s, mid, bytes_view(c.ni.data(), c.ni_n), *rest);
         if (!h2) return h2.error();
         copy_to(out.subspan(hash_at), h2->view().first(std::min(hash_n, h2->size)));
         std::uint16_t tx_n = 0;
@@ -1445,9 +1885,21 @@ class engine_core {
         }
         if (np != 1 || !chosen || spi_out < 256)
             return error(engine_errc::no_proposal_chosen, q->sap->body_offset(), "QM2 SA");
-        auto h3 =
-            qm_hash3<B>(s.info, s.keys.a, c.mid, bytes_view(c.ni.data(), c.ni_n), q->nonce->body);
+        auto h3 = hash3_a(s, c.mid, bytes_view(c.ni.data(), c.ni_n), q->nonce->body);
         if (!h3) return h3.error();
+        const auto ci = child_index(s, c);
+        if (c.pfs) {  // the responder must have answered with the group and a KE
+            if (attrs.group != static_cast<std::uint16_t>(*c.pfs) || !q->ke || !s.qm_kx[ci])
+                return error(engine_errc::no_proposal_chosen, q->sap->body_offset(),
+                             "QM2 without the PFS group");
+            auto n = s.qm_kx[ci]->agree(q->ke->body, c.gxy);
+            if (!n) return error(engine_errc::invalid_payload, q->ke->body_offset(), "PFS KE");
+            c.gxy_n = u16(*n);
+            s.qm_kx[ci].reset();
+        } else if (attrs.group) {
+            return error(engine_errc::no_proposal_chosen, q->sap->body_offset(),
+                         "QM2 with a PFS group we did not offer");
+        }
         // Commit.
         c.chain = q->next;
         c.nr_n = u16(q->nonce->body.size());
@@ -1455,6 +1907,7 @@ class engine_core {
         c.spi_out = spi_out;
         c.suite = chosen->suite;
         c.encap = attrs.encap ? attrs.encap : 1;
+        c.mode = encap_is_tunnel(c.encap) ? esp::mode::tunnel : esp::mode::transport;
         const auto ours = static_cast<std::uint32_t>(cfg.phase2_lifetime.count());
         c.life_s = attrs.life_s && attrs.life_s < ours ? attrs.life_s : ours;
         c.life_kb = attrs.life_kb ? attrs.life_kb : cfg.phase2_lifetime_kb;
@@ -1484,8 +1937,8 @@ class engine_core {
         for (const auto& p : o->chain)
             if (!hp && p.kind() == payload_type::hash) hp = p;
         if (!hp) return error(engine_errc::missing_payload, 28, "QM3 HASH");
-        auto h3 = qm_hash3<B>(s.info, s.keys.a, c.mid, bytes_view(c.ni.data(), c.ni_n),
-                              bytes_view(c.nr.data(), c.nr_n));
+        auto h3 =
+            hash3_a(s, c.mid, bytes_view(c.ni.data(), c.ni_n), bytes_view(c.nr.data(), c.nr_n));
         if (!h3) return h3.error();
         if (!crypto::constant_time_equal(hp->body, *h3))
             return error(engine_errc::authentication_failed, hp->body_offset(),
@@ -1509,6 +1962,8 @@ class engine_core {
         ch.udp_encap = encap_is_udp(c.encap);
         ch.nat = s.nat;
         ch.suite = c.suite;
+        if (cfg.sha256_96_compat && ch.suite.integ == esp::integrity::hmac_sha2_256_128)
+            ch.suite.integ = esp::integrity::hmac_sha2_256_96;  // Android 6/7
         ch.mode = encap_is_tunnel(c.encap) ? esp::mode::tunnel : esp::mode::transport;
         ch.spi_in = c.spi_in;
         ch.spi_out = c.spi_out;
@@ -1524,8 +1979,9 @@ class engine_core {
         auto ni = bytes_view(c.ni.data(), c.ni_n), nr = bytes_view(c.nr.data(), c.nr_n);
         for (int dir = 0; dir < 2; ++dir) {
             const std::uint32_t spi = dir == 0 ? c.spi_in : c.spi_out;
-            auto r = keymat<B>(s.info, s.keys.d, static_cast<std::uint8_t>(protocol_id::esp), spi,
-                               ni, nr, mutable_bytes(km.data(), ek + ik));
+            auto r =
+                keymat<B>(s.info, s.keys.d, static_cast<std::uint8_t>(protocol_id::esp), spi, ni,
+                          nr, mutable_bytes(km.data(), ek + ik), bytes_view(c.gxy.data(), c.gxy_n));
             if (!r) return r.error();
             auto& enc = dir == 0 ? ch.enc_in : ch.enc_out;
             auto& integ = dir == 0 ? ch.integ_in : ch.integ_out;
@@ -1533,11 +1989,43 @@ class engine_core {
             copy_to(integ, bytes_view(km.data() + ek, ik));
         }
         crypto::secure_zero(km);
-        e.old_spi_in = c.replaces;
+        crypto::secure_zero(mutable_bytes(c.gxy));
+        c.gxy_n = 0;
+        // Which SA this one replaces: the one we rekeyed, or (peer rekey,
+        // re-authentication) the live one with the same peer and selectors.
+        child_slot* old = nullptr;
+        sa_t* old_sa = nullptr;
+        for (std::size_t i = 0; i < slots && !old; ++i) {
+            auto& o = tab[i];
+            if (o.st != p1_state::established || !(o.peer == s.peer)) continue;
+            for (auto& oc : o.children) {
+                if (&oc == &c || oc.st != child_slot::state::installed || oc.rekeyed) continue;
+                const bool same = c.replaces ? oc.spi_in == c.replaces
+                                             : oc.protocol == c.protocol &&
+                                                   oc.local_port == c.local_port &&
+                                                   oc.remote_port == c.remote_port;
+                if (same) {
+                    old = &oc;
+                    old_sa = &o;
+                    break;
+                }
+            }
+        }
+        if (old) {
+            e.old_spi_in = old->spi_in;
+            old->rekeyed = true;
+            old->soft_at = never;
+            old->hard_at = std::min(old->hard_at, now + cfg.rekey_overlap);
+            ++st.rekeys;
+            // A re-authentication replaced the old IKE SA: Delete it after the overlap.
+            if (old_sa != &s && s.reauth_of && *s.reauth_of == handle(index_of(*old_sa)))
+                old_sa->close_at = now + cfg.rekey_overlap;
+        }
         c.st = child_slot::state::installed;
         c.retx_at = never;
         c.installed_at = now;
         c.hard_at = now + std::chrono::seconds(c.life_s);
+        c.soft_at = soft_time(now, std::chrono::seconds(c.life_s), c.initiator || s.initiator);
         c.bytes = 0;
         crypto::secure_zero(mutable_bytes(c.ni));
         ++st.children_installed;
@@ -1545,18 +2033,69 @@ class engine_core {
         return {};
     }
 
+    /// Phase 2 IV, hash(last phase 1 block | M-ID), with the SA's own context
+    /// (no allocation).
+    result<iv> p2_iv(sa_t& s, std::uint32_t mid) noexcept {
+        std::array<std::byte, 4> m{};
+        store_be32(m.data(), mid);
+        std::array<std::byte, 64> d{};
+        s.ivh->update(s.p1_last.view());
+        s.ivh->update(m);
+        s.ivh->final(mutable_bytes(d.data(), s.ivh->output_size()));
+        iv out;
+        out.size = s.info.block_size;
+        copy_to(out.bytes, bytes_view(d.data(), out.size));
+        return out;
+    }
+    /// prf(SKEYID_a, M-ID | [Ni_b |] rest): Quick Mode HASH(1)/HASH(2), Informational HASH.
+    result<key> hash_a(sa_t& s, std::uint32_t mid, bytes_view ni, bytes_view rest) noexcept {
+        std::array<std::byte, 4> m{};
+        store_be32(m.data(), mid);
+        key out;
+        out.size = s.prf_a->output_size();
+        s.prf_a->update(m);
+        s.prf_a->update(ni);
+        s.prf_a->update(rest);
+        s.prf_a->final(mutable_bytes(out.bytes.data(), out.size));
+        return out;
+    }
+    /// HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b).
+    result<key> hash3_a(sa_t& s, std::uint32_t mid, bytes_view ni, bytes_view nr) noexcept {
+        std::array<std::byte, 5> m{};
+        store_be32(m.data() + 1, mid);
+        key out;
+        out.size = s.prf_a->output_size();
+        s.prf_a->update(m);
+        s.prf_a->update(ni);
+        s.prf_a->update(nr);
+        s.prf_a->final(mutable_bytes(out.bytes.data(), out.size));
+        return out;
+    }
+
+    /// When to rekey something that lives `life` from `now`: at rekey_margin
+    /// of it less a random jitter; the side that did not start the exchange
+    /// waits half of the remaining margin longer, so that both rarely collide.
+    time_point soft_time(time_point now, std::chrono::seconds life, bool first) noexcept {
+        double f = first ? cfg.rekey_margin : cfg.rekey_margin + (1.0 - cfg.rekey_margin) / 2;
+        std::uint32_t r = 0;
+        (void)random_int(r);
+        f -= cfg.rekey_jitter * (static_cast<double>(r) / 4294967296.0);
+        auto ms = static_cast<std::int64_t>(static_cast<double>(life.count()) * 1000.0 * f);
+        return now + std::chrono::milliseconds(ms);
+    }
+
     // ---- informational ------------------------------------------------------
 
     result<void> on_informational(sa_t& s, mutable_bytes buf, std::uint32_t mid,
                                   time_point now) noexcept {
-        auto v = phase2_iv<B>(s.info, s.p1_last, mid);
+        auto v = p2_iv(s, mid);
         if (!v) return v.error();
         auto o = open(s, buf, *v);
         if (!o) return o.error();
         auto rest = after_first_hash(buf, o->chain);
         if (!rest) return error(engine_errc::missing_payload, 28, "Informational HASH");
         payload hp = *o->chain.begin();
-        auto h = qm_hash1<B>(s.info, s.keys.a, mid, *rest);
+        auto h = hash_a(s, mid, {}, *rest);
         if (!h) return h.error();
         if (!crypto::constant_time_equal(hp.body, *h))
             return error(engine_errc::authentication_failed, hp.body_offset(),
@@ -1564,6 +2103,13 @@ class engine_core {
         (void)now;
         bool drop_sa = false;
         for (const auto& p : o->chain) {
+            if (p.kind() == payload_type::notification) {
+                auto n = notification::parse(p);
+                if (n && n->type < 16384)
+                    on_error_notify(s, *n);
+                else if (n)
+                    on_status_notify(s, *n, mid, now);
+            }
             if (p.kind() == payload_type::delete_v1) {
                 auto d = delete_::parse(p);
                 if (!d) continue;
@@ -1574,7 +2120,8 @@ class engine_core {
                     for (std::size_t i = 0; i < d->count; ++i) {
                         const auto spi = load_be32(d->spi(i).data());
                         for (auto& c : s.children)
-                            if (c.st == child_slot::state::installed && c.spi_out == spi)
+                            if (c.st == child_slot::state::installed &&
+                                (c.spi_out == spi || c.spi_in == spi))
                                 child_down(s, c, make_error_code(engine_errc::deleted));
                     }
                 }
@@ -1584,13 +2131,73 @@ class engine_core {
         return {};
     }
 
+    /// An error notification (NO-PROPOSAL-CHOSEN after our QM2, INVALID-ID,
+    /// ...): the Quick Mode exchanges still in progress are abandoned.
+    void on_error_notify(sa_t& s, const notification& n) noexcept {
+        for (auto& c : s.children) {
+            if (c.st == child_slot::state::free || c.st == child_slot::state::installed) continue;
+            if (n.spi.size() == 4) {
+                const auto spi = load_be32(n.spi.data());
+                if (spi != c.spi_in && spi != c.spi_out) continue;
+            }
+            c = child_slot{};
+            event e;
+            e.kind = event_kind::failed;
+            e.ike = handle(index_of(s));
+            e.peer = s.peer;
+            e.reason = make_error_code(engine_errc::notified);
+            push_event(std::move(e));
+        }
+    }
+    /// DPD (RFC 3706): answer R-U-THERE, take R-U-THERE-ACK.
+    void on_status_notify(sa_t& s, const notification& n, std::uint32_t, time_point now) noexcept {
+        if (n.data.size() != 4) return;
+        const std::uint32_t seq = load_be32(n.data.data());
+        if (n.kind() == notify_type::v1_dpd_r_u_there) {
+            std::array<std::byte, 4> d{};
+            store_be32(d.data(), seq);
+            auto ck = cookies(s);
+            send_informational(s, payload_type::notification, [&](writer& w) {
+                notification{doi_ipsec, 1,
+                             static_cast<std::uint16_t>(notify_type::v1_dpd_r_u_there_ack), ck, d}
+                    .encode(w);
+            });
+        } else if (n.kind() == notify_type::v1_dpd_r_u_there_ack && seq == s.dpd_seq &&
+                   s.dpd_deadline != never) {
+            s.dpd_deadline = never;
+            s.dpd_resend_at = never;
+            s.last_rx = now;
+        }
+    }
+
+    bool dpd_on(const sa_t& s) const noexcept {
+        return s.st == p1_state::established && s.peer_dpd && cfg.dpd_interval.count() > 0;
+    }
+    void send_dpd(sa_t& s, time_point now) noexcept {
+        if (s.dpd_deadline == never) {
+            ++s.dpd_seq;
+            s.dpd_deadline = now + cfg.dpd_timeout;
+            s.dpd_tries = 0;
+        }
+        std::array<std::byte, 4> d{};
+        store_be32(d.data(), s.dpd_seq);
+        auto ck = cookies(s);
+        send_informational(s, payload_type::notification, [&](writer& w) {
+            notification{doi_ipsec, 1, static_cast<std::uint16_t>(notify_type::v1_dpd_r_u_there),
+                         ck, d}
+                .encode(w);
+        });
+        ++st.dpd_sent;
+        s.dpd_resend_at = retx_time(++s.dpd_tries, now);
+    }
+
     /// A protected Informational exchange with one payload built by `body`.
     template <class Body>
     void send_informational(sa_t& s, payload_type type, Body&& body) noexcept {
         std::uint32_t mid = 0;
         while (mid == 0)
             if (!random_int(mid)) return;
-        auto v = phase2_iv<B>(s.info, s.p1_last, mid);
+        auto v = p2_iv(s, mid);
         if (!v) return;
         auto& o = take_shot(s.local, s.peer, s.floated);
         header h = v1_header(s, exchange::informational_v1, mid);
@@ -1610,7 +2217,7 @@ class engine_core {
         if (!plain) return;
         auto rest = after_first_hash(plain->data(), plain->payloads());
         if (!rest) return;
-        auto hh = qm_hash1<B>(s.info, s.keys.a, mid, *rest);
+        auto hh = hash_a(s, mid, {}, *rest);
         if (!hh) return;
         copy_to(out.subspan(hash_at), hh->view());
         if (!seal(s, out, *sz, *v, o.n)) return;
@@ -1648,11 +2255,9 @@ class engine_core {
         for (std::size_t i = 0; i < slots; ++i) {
             auto& s = tab[i];
             if (s.st == p1_state::free) continue;
-            if (half_open(s.st)) {
-                if (now - s.created >= cfg.half_open_timeout) {
-                    remove_sa(s, make_error_code(engine_errc::timeout));
-                    continue;
-                }
+            if (half_open(s.st) && now - s.created >= cfg.half_open_timeout) {
+                remove_sa(s, make_error_code(engine_errc::timeout));
+                continue;
             }
             if (s.retx_at <= now) {
                 if (s.tries + 1 >= cfg.retransmit_tries) {
@@ -1664,13 +2269,34 @@ class engine_core {
                 s.retx_at = retx_time(s.tries, now);
                 queue(s, 0);
             }
-            if (s.st == p1_state::established && s.expires_at <= now) {
+            if (s.st != p1_state::established) continue;
+            if (s.expires_at <= now) {
                 remove_sa(s, make_error_code(engine_errc::expired));
                 continue;
             }
+            if (s.close_at <= now) {  // replaced by a re-authentication
+                close(handle(i), now);
+                continue;
+            }
+            if (s.soft_at <= now) {  // re-authenticate: a new Main Mode, then Quick Mode
+                s.soft_at = never;
+                auto h = connect(s.conn, now);
+                if (h) tab[h->index].reauth_of = handle(i);
+            }
+            if (dpd_on(s)) {
+                if (s.dpd_deadline != never && now >= s.dpd_deadline) {
+                    emit(event_kind::peer_dead, s, make_error_code(engine_errc::peer_dead));
+                    remove_sa(s, make_error_code(engine_errc::peer_dead));
+                    continue;
+                }
+                if (s.dpd_deadline == never ? now - s.last_rx >= cfg.dpd_interval
+                                            : now >= s.dpd_resend_at)
+                    send_dpd(s, now);
+            }
             for (auto& c : s.children) {
                 if (c.st == child_slot::state::free) continue;
-                if (c.st != child_slot::state::installed && c.retx_at <= now) {
+                if (c.st != child_slot::state::installed) {
+                    if (c.retx_at > now) continue;
                     if (c.tries + 1 >= cfg.retransmit_tries) {
                         c = child_slot{};
                         event e;
@@ -1685,9 +2311,18 @@ class engine_core {
                     ++st.retransmits;
                     c.retx_at = retx_time(c.tries, now);
                     queue(s, u8(child_index(s, c) + 1u));
+                    continue;
                 }
-                if (c.st == child_slot::state::installed && c.hard_at <= now)
-                    child_down(s, c, make_error_code(engine_errc::expired));
+                if (c.hard_at <= now) {
+                    child_down(
+                        s, c,
+                        make_error_code(c.rekeyed ? engine_errc::replaced : engine_errc::expired));
+                    continue;
+                }
+                if (c.soft_at <= now && !c.rekeyed) {
+                    c.soft_at = never;
+                    (void)start_quick_mode(s, params_of(s, c), c.spi_in, now);
+                }
             }
         }
     }
@@ -1699,13 +2334,20 @@ class engine_core {
             if (s.st == p1_state::free) continue;
             if (half_open(s.st)) t = std::min(t, s.created + cfg.half_open_timeout);
             t = std::min(t, s.retx_at);
-            if (s.st == p1_state::established) t = std::min(t, s.expires_at);
+            if (s.st != p1_state::established) continue;
+            t = std::min({t, s.expires_at, s.close_at, s.soft_at});
+            if (dpd_on(s)) {
+                if (s.dpd_deadline == never)
+                    t = std::min(t, s.last_rx + cfg.dpd_interval);
+                else
+                    t = std::min({t, s.dpd_deadline, s.dpd_resend_at});
+            }
             for (const auto& c : s.children) {
                 if (c.st == child_slot::state::free) continue;
                 if (c.st != child_slot::state::installed)
                     t = std::min(t, c.retx_at);
                 else
-                    t = std::min(t, c.hard_at);
+                    t = std::min({t, c.hard_at, c.rekeyed ? never : c.soft_at});
             }
         }
         if (t == never) return std::nullopt;
@@ -1720,8 +2362,15 @@ class engine_core {
                 if (c.st == child_slot::state::installed && c.spi_in == spi_in) {
                     c.bytes += bytes;
                     s.last_rx = now;
-                    if (c.life_kb && c.bytes / 1024 >= c.life_kb)
+                    if (!c.life_kb) return;
+                    const auto kb = c.bytes / 1024;
+                    if (kb >= c.life_kb) {
                         child_down(s, c, make_error_code(engine_errc::expired));
+                    } else if (!c.rekeyed && c.soft_at != never &&
+                               static_cast<double>(kb) >=
+                                   static_cast<double>(c.life_kb) * cfg.rekey_margin) {
+                        c.soft_at = now;  // tick() rekeys
+                    }
                     return;
                 }
         }

@@ -1,0 +1,136 @@
+// The IKEv1 engine: whole handshakes in memory, both roles in one process.
+// ike_v1_handshake/botan/<group>  Main Mode + Quick Mode, initiator and
+//                                 responder engines, PSK, no NAT: one
+//                                 iteration = one complete MM+QM (two
+//                                 ESP SA pairs installed), then close.
+// ike_v1_dh/botan/<group>         the reference: one DH key pair + agreement.
+//                                 A handshake does two of each (one per side),
+//                                 so handshake / (2 x dh) is the share of DH.
+// ike_v1_dpd/botan                R-U-THERE + ACK on an established SA.
+#include <benchmark/benchmark.h>
+
+#include <l2sec/crypto/botan.hpp>
+#include <l2sec/ike/v1/engine.hpp>
+#include <l2sec/testing/insecure_random.hpp>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace {
+
+using namespace l2sec;
+namespace v1 = l2sec::ike::v1;
+using rng = testing::insecure_deterministic_random;
+using eng = v1::engine<crypto::botan, rng, v1::limits<4, 4, 2>>;
+using tp = std::chrono::steady_clock::time_point;
+
+const auto cep = transport::endpoint::v4(10, 0, 0, 1, 500);
+const auto sep = transport::endpoint::v4(10, 0, 0, 2, 500);
+
+/// Move datagrams between the two engines until both are quiet.
+int pump(eng& c, eng& s, tp now) {
+    int events = 0;
+    std::array<std::byte, 4096> buf{};
+    for (bool moved = true; moved;) {
+        moved = false;
+        while (auto d = c.poll_datagram()) {
+            std::copy(d->data.begin(), d->data.end(), buf.begin());
+            s.receive(bytes_view(buf.data(), d->data.size()), sep, cep, now);
+            moved = true;
+        }
+        while (auto d = s.poll_datagram()) {
+            std::copy(d->data.begin(), d->data.end(), buf.begin());
+            c.receive(bytes_view(buf.data(), d->data.size()), cep, sep, now);
+            moved = true;
+        }
+        while (auto e = c.poll_event())
+            events += e->kind == v1::event_kind::child_up;
+        while (auto e = s.poll_event())
+            events += e->kind == v1::event_kind::child_up;
+    }
+    return events;
+}
+
+v1::config config_for(const v1::phase1_proposal* p) {
+    v1::config cfg;
+    cfg.ike_proposals = std::span<const v1::phase1_proposal>(p, 1);
+    return cfg;
+}
+
+const v1::phase1_proposal modp2048{ike::v1_encr::aes_cbc, 256, ike::v1_hash::sha2_256,
+                                   crypto::dh_id::modp2048};
+const v1::phase1_proposal ecp256{ike::v1_encr::aes_cbc, 128, ike::v1_hash::sha1,
+                                 crypto::dh_id::ecp256};
+
+void handshake(benchmark::State& state, const v1::phase1_proposal* p) {
+    auto cfg = config_for(p);
+    auto c = eng::make(cfg, rng(1), v1::single_psk(as_bytes("bench")));
+    auto s = eng::make(cfg, rng(2), v1::single_psk(as_bytes("bench")));
+    tp now{};
+    v1::connection conn;
+    conn.local = cep;
+    conn.peer = sep;
+    for (auto _ : state) {
+        auto h = c->connect(conn, now);
+        if (!h || pump(*c, *s, now) != 2) {
+            state.SkipWithError("handshake failed");
+            break;
+        }
+        c->close(*h, now);
+        pump(*c, *s, now);
+        now += std::chrono::seconds(1);
+    }
+    state.counters["handshakes/s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// One key pair + one agreement: the same DH work one side of a handshake does.
+void dh_one(benchmark::State& state, crypto::dh_id g) {
+    auto peer = crypto::botan::make_key_exchange(g);
+    for (auto _ : state) {
+        auto a = crypto::botan::make_key_exchange(g);
+        std::array<std::byte, crypto::max_dh_shared_size> out{};
+        auto n = a->agree(peer->public_value(), out);
+        benchmark::DoNotOptimize(n);
+    }
+}
+
+void dpd(benchmark::State& state) {
+    v1::config cfg;
+    cfg.dpd_interval = std::chrono::seconds(1);
+    cfg.phase1_lifetime = std::chrono::seconds(1) * 2000000000;  // no rekey inside the loop
+    cfg.phase2_lifetime = cfg.phase1_lifetime;
+    auto c = eng::make(cfg, rng(1), v1::single_psk(as_bytes("bench")));
+    auto s = eng::make(cfg, rng(2), v1::single_psk(as_bytes("bench")));
+    tp now{};
+    v1::connection conn;
+    conn.local = cep;
+    conn.peer = sep;
+    (void)c->connect(conn, now);
+    pump(*c, *s, now);
+    for (auto _ : state) {
+        now += std::chrono::seconds(2);
+        c->tick(now);
+        pump(*c, *s, now);
+    }
+    if (c->established() != 1 || c->stats().dpd_sent < state.iterations())
+        state.SkipWithError("SA lost or no DPD sent");
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(handshake, modp2048, &modp2048)
+    ->Name("ike_v1_handshake/botan/modp2048")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(dh_one, modp2048, crypto::dh_id::modp2048)
+    ->Name("ike_v1_dh/botan/modp2048")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(handshake, ecp256, &ecp256)
+    ->Name("ike_v1_handshake/botan/ecp256")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(dh_one, ecp256, crypto::dh_id::ecp256)
+    ->Name("ike_v1_dh/botan/ecp256")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(dpd)->Name("ike_v1_dpd/botan")->Unit(benchmark::kMicrosecond);

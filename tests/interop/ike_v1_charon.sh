@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# l2sec's IKEv1 engine (examples/ike, l2sec-ike over real UDP 500/4500
+# sockets) against strongSwan's charon, IKEv1 Main Mode + Quick Mode,
+# transport mode with the L2TP selectors (udp/1701), PSK:
+#   1. charon initiates, l2sec responds           (no NAT)
+#   2. l2sec initiates, charon responds           (no NAT)
+#   3. charon behind a masquerading router -> l2sec responder (NAT-T: 4500, UDP-encapsulated ESP)
+#   4. l2sec behind the router -> charon responder (NAT-T from our side)
+# charon cannot install the CHILD_SA (no kernel ESP here); that is fine: the
+# checks are l2sec-ike's child_up line (SPIs, suite, mode, NAT) and charon's
+# log (IKE_SA established, Quick Mode answered, NAT seen, no hash error).
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+B=${L2SEC_BUILD:-build}
+bin=$B/examples/ike/l2sec-ike
+need_built "$bin" "cmake --build --preset default --target l2sec-ike"
+need_root "for network namespaces"
+need_charon
+need_tools iptables
+bound_runtime 240
+tag=l2v1$$
+nc=${tag}c  # client side
+nr=${tag}r  # router (masquerade when NAT is on)
+ns=${tag}s  # server side
+make_workdir ike-v1
+for n in "$nc" "$nr" "$ns"; do
+    ip netns add "$n" 2>/dev/null || skip "cannot create network namespaces here"
+    netns_made+=("$n")
+    ip -n "$n" link set lo up
+done
+ip link add "a$tag" netns "$nc" type veth peer name "b$tag" netns "$nr" || skip "cannot create veth pairs"
+ip link add "c$tag" netns "$nr" type veth peer name "d$tag" netns "$ns" || skip "cannot create veth pairs"
+ip -n "$nc" addr add 192.168.77.2/24 dev "a$tag"
+ip -n "$nr" addr add 192.168.77.1/24 dev "b$tag"
+ip -n "$nr" addr add 10.99.5.1/24 dev "c$tag"
+ip -n "$ns" addr add 10.99.5.2/24 dev "d$tag"
+for l in "$nc a$tag" "$nr b$tag" "$nr c$tag" "$ns d$tag"; do
+    set -- $l
+    ip -n "$1" link set "$2" up
+done
+ip -n "$nc" route add default via 192.168.77.1
+ip -n "$ns" route add default via 10.99.5.1
+ip netns exec "$nr" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$nc" addr add 10.88.1.1/32 dev lo  # charon's inner address in tunnel mode
+psk=l2sec-v1-interop-psk
+rc=0
+
+# charon_conf DIR LOCAL REMOTE MODE: a charon with one IKEv1 connection
+# "l2tp" (transport: udp/1701 selectors; tunnel: host-to-host, with
+# kernel-libipsec so that charon can install its CHILD_SA in userspace).
+charon_conf() {
+    local d=$1 local_addr=$2 remote_addr=$3 mode=$4 plugins="" lts="dynamic[udp/1701]" rts="dynamic[udp]" opt="install_routes = no"
+    if [ "$mode" = tunnel ]; then plugins=kernel-libipsec; lts=10.88.1.1/32; rts=10.88.2.1/32; opt="retransmit_tries = 3"; fi
+    write_strongswan_conf "$d" "$plugins" "default = 1, ike = 2, cfg = 2, chd = 1, net = 1" "$opt"
+    cat >"$d/swanctl.conf" <<CONF
+connections {
+  l2tp {
+    version = 1
+    local_addrs = $local_addr
+    remote_addrs = $remote_addr
+    proposals = aes256-sha256-modp2048, aes256-sha1-modp2048, aes128-sha1-modp2048
+    local { auth = psk }
+    remote { auth = psk }
+    children { l2tp { mode = $mode
+      local_ts = $lts
+      remote_ts = $rts
+      esp_proposals = aes256-sha256, aes128-sha1 } }
+  }
+}
+secrets {
+  ike-1 { secret = "$psk" }
+}
+CONF
+}
+
+# check_ours LOG WHAT NAT(0|1|2) MODE: l2sec-ike printed a child_up in MODE.
+check_ours() {
+    local log=$1 what=$2 nat=$3 mode=$4
+    if grep -q "event child_up" "$log"; then
+        echo "$what: l2sec: $(grep -m1 'event child_up' "$log" | cut -c1-220)"
+        grep -m1 "event child_up" "$log" | grep -q "mode=$mode" || { echo "FAIL: $what: not $mode mode"; rc=1; }
+        grep -m1 "event child_up" "$log" | grep -q "udp_encap=$((nat > 0))" || { echo "FAIL: $what: udp_encap should be $nat"; rc=1; }
+    else
+        echo "FAIL: $what: no child_up from l2sec"; tail -15 "$log"; rc=1
+    fi
+}
+# check_charon DIR WHAT NAT(0|1|2: faked by charon)
+check_charon() {
+    local d=$1 what=$2 nat=$3
+    if grep -q "IKE_SA l2tp\[[0-9]*\] established" "$d/charon.log"; then
+        echo "$what: charon: $(grep -m1 "IKE_SA l2tp\[[0-9]*\] established" "$d/charon.log" | sed 's/^.*IKE_SA/IKE_SA/')"
+    else
+        echo "FAIL: $what: charon did not establish the IKE SA"; rc=1
+    fi
+    grep -qE "QUICK_MODE (request|response)" "$d/charon.log" || { echo "FAIL: $what: no Quick Mode in charon's log"; rc=1; }
+    if grep -iE "hash.*(invalid|mismatch|verification failed)|integrity check failed|no acceptable proposal|no matching proposal" "$d/charon.log"; then
+        echo "FAIL: $what: charon rejected something"; rc=1
+    fi
+    if [ "$nat" = 2 ]; then  # kernel-libipsec: charon fakes a NAT to force UDP encapsulation
+        grep -q "faking NAT situation" "$d/charon.log" || { echo "FAIL: $what: charon did not fake a NAT"; rc=1; }
+    elif [ "$nat" = 1 ]; then
+        grep -qE "(local|remote) host is behind NAT" "$d/charon.log" || { echo "FAIL: $what: charon saw no NAT"; rc=1; }
+        grep -q "\[4500\]" "$d/charon.log" || { echo "FAIL: $what: charon did not move to 4500"; rc=1; }
+    elif grep -q "behind NAT" "$d/charon.log"; then
+        echo "FAIL: $what: charon thinks there is a NAT"; rc=1
+    fi
+}
+
+# run_case N WHAT NAT MODE CHARON_NS CHARON_ADDR CHARON_REMOTE L2SEC_NS L2SEC_ADDR [l2sec args...]
+# (charon initiates when the l2sec args have no --connect). A charon
+# initiator in transport mode cannot install its SA, so it answers our QM2
+# with NO-PROPOSAL-CHOSEN instead of QM3: then the checks are that charon
+# accepted QM2 (HASH(2), SA, IDs) and that l2sec reported the exchange failed.
+run_case() {
+    local n=$1 what=$2 nat=$3 mode=$4 cns=$5 caddr=$6 cremote=$7 lns=$8 laddr=$9
+    shift 9
+    local d=$work/c$n initiator=charon
+    case " $* " in *" --connect "*) initiator=l2sec ;; esac
+    mkdir -p "$d"
+    charon_conf "$d" "$caddr" "$cremote" "$mode"
+    start_charon "$cns" "$d" || { echo "FAIL: $what: charon did not start"; rc=1; return; }
+    load_swanctl_conf "$d" || { echo "FAIL: $what: swanctl --load-all"; rc=1; return; }
+    local extra=()
+    [ $initiator = charon ] && [ "$mode" = transport ] && extra=(--children 0 --hold 4)
+    ip netns exec "$lns" timeout 40 "$bin" --bind "$laddr" --psk "$psk" --hold 1 --timeout 30 "$@" "${extra[@]}" \
+        >"$d/l2sec.log" 2>&1 &
+    local lpid=$!
+    pids+=("$lpid")
+    sleep 0.3
+    [ $initiator = charon ] && { initiate_child "$d" l2tp l2tp || true; }
+    wait "$lpid" || echo "($what: l2sec-ike exited non-zero)"
+    if [ $initiator = charon ] && [ "$mode" = transport ]; then
+        grep -q "parsed QUICK_MODE response" "$d/charon.log" || { echo "FAIL: $what: charon did not accept our QM2"; rc=1; }
+        grep -q "unable to install" "$d/charon.log" && echo "$what: charon accepted QM2, then could not install (no kernel ESP)"
+        grep -q 'event failed.*notification' "$d/l2sec.log" || { echo "FAIL: $what: l2sec did not report charon's notification"; rc=1; }
+    else
+        check_ours "$d/l2sec.log" "$what" "$nat" "$mode"
+    fi
+    check_charon "$d" "$what" "$nat"
+    [ $rc -eq 0 ] || { grep -E "IKE\]|ENC\]|CHD\]|NET\]" "$d/charon.log" | tail -20; tail -10 "$d/l2sec.log"; }
+    stop_all
+}
+
+tun_ok=0
+[ -c /dev/net/tun ] && [ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] && tun_ok=1
+# 1-2: no NAT (the router forwards, addresses as they are).
+run_case 1 "charon -> l2sec (transport)" 0 transport "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2
+[ $tun_ok = 1 ] && run_case 1t "charon -> l2sec (tunnel, libipsec)" 2 tunnel "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2
+run_case 2 "l2sec -> charon" 0 transport "$ns" 10.99.5.2 192.168.77.2 "$nc" 192.168.77.2 --connect 10.99.5.2
+# 3-4: the router masquerades the client side behind 10.99.5.1.
+ip netns exec "$nr" iptables -t nat -A POSTROUTING -o "c$tag" -j MASQUERADE ||
+    skip "iptables masquerade not available in a namespace"
+run_case 3 "charon (NAT) -> l2sec (transport)" 1 transport "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2
+[ $tun_ok = 1 ] && run_case 3t "charon (NAT) -> l2sec (tunnel, libipsec)" 1 tunnel "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2
+run_case 4 "l2sec (NAT) -> charon" 1 transport "$ns" 10.99.5.2 %any "$nc" 192.168.77.2 --connect 10.99.5.2
+[ $tun_ok = 1 ] || echo "note: tunnel-mode cases skipped (no /dev/net/tun or kernel-libipsec)"
+exit $rc
