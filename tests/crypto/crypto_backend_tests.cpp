@@ -281,3 +281,27 @@ TEST_CASE("crypto::openssl: the seam's concepts, the legacy provider, precise er
     CHECK(moved.seal(std::vector<std::byte>(12), {}, data, tag));
 }
 #endif
+
+#if defined(L2SEC_TEST_OPENSSL)
+// Run by the ctest entry crypto.openssl_no_legacy (tests/CMakeLists.txt) with
+// OPENSSL_MODULES pointing at an empty folder, so that OpenSSL cannot load its
+// legacy provider; skipped in the normal run, where the provider is there.
+TEST_CASE("crypto::openssl without the legacy provider: MD4 and DES refused, the rest works" *
+          doctest::skip()) {
+    using B = crypto::openssl;
+    CHECK_FALSE(B::legacy_available());
+    CHECK(B::make_hash(crypto::hash_id::md4).error() == crypto::errc::unsupported_algorithm);
+    CHECK(B::make_block_cipher(crypto::block_cipher_id::des, hex("0123456789abcdef")).error() ==
+          crypto::errc::unsupported_algorithm);
+    CHECK(B::make_cipher(crypto::cipher_id::des_cbc, hex("0123456789abcdef")).error() ==
+          crypto::errc::unsupported_algorithm);
+    // 3DES lives in the default provider; AES-GCM and SHA-256 need no provider loading.
+    CHECK(B::make_cipher(crypto::cipher_id::tdes_cbc, std::vector<std::byte>(24)).has_value());
+    CHECK(B::make_aead(crypto::aead_id::aes128_gcm, std::vector<std::byte>(16)).has_value());
+    std::array<std::byte, 32> d{};
+    auto h = B::make_hash(crypto::hash_id::sha256);
+    REQUIRE(h);
+    crypto::digest(*h, d, as_bytes("abc"));
+    CHECK(to_hex(d) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+#endif
