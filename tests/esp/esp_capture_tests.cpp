@@ -4,13 +4,15 @@
 // CHILD_SA keys charon logged. Each capture holds, per direction, strongSwan's
 // packets (sequence numbers 1-3: L2TP Hellos out, ICMP port unreachable back)
 // and three Hellos l2sec protected (sequence numbers 100-102) that strongSwan
-// accepted. Every one must open, in order, through an anti-replay window.
+// accepted. Every one must open, in order, through an anti-replay window,
+// on every datapath backend (tests/support/backends.hpp).
 #include <doctest/doctest.h>
 
 #include <l2sec/crypto/botan.hpp>
 #include <l2sec/esp.hpp>
 #include <l2sec/pcap.hpp>
 
+#include "support/backends.hpp"
 #include "support/hex.hpp"
 
 #include <fstream>
@@ -42,14 +44,15 @@ sa_keys parse_spec(const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("esp: strongSwan's ESP packets (real captures) open with l2sec") {
+TEST_CASE_TEMPLATE_DEFINE("esp: strongSwan's ESP packets (real captures) open with l2sec", B,
+                          esp_strongswan_capture) {
     for (const char* name : {"aes256gcm16", "aes128-sha1", "chacha20poly1305"}) {
         CAPTURE(name);
         std::string base = std::string(L2SEC_TEST_DATA) + "/esp_strongswan_" + name;
         std::ifstream kf(base + ".keys");
         REQUIRE(kf);
         std::vector<sa_keys> keys;
-        std::vector<esp::sa<crypto::botan>> sas;
+        std::vector<esp::sa<B>> sas;
         for (std::string line; std::getline(kf, line);)
             keys.push_back(parse_spec(line));
         REQUIRE(keys.size() == 2);
@@ -61,7 +64,7 @@ TEST_CASE("esp: strongSwan's ESP packets (real captures) open with l2sec") {
             c.integ_key = k.ik;
             c.mode = esp::mode::tunnel;
             c.replay_window = 64;
-            auto sa = esp::sa<crypto::botan>::make(c);
+            auto sa = esp::sa<B>::make(c);
             REQUIRE(sa);
             sas.push_back(std::move(*sa));
         }
@@ -82,7 +85,7 @@ TEST_CASE("esp: strongSwan's ESP packets (real captures) open with l2sec") {
             std::vector<std::byte> pkt(udp->payload.begin(), udp->payload.end());
             auto h = esp::parse_header(pkt);
             REQUIRE(h);
-            esp::sa<crypto::botan>* sa = nullptr;
+            esp::sa<B>* sa = nullptr;
             for (auto& s : sas)
                 if (s.spi() == h->spi) sa = &s;
             REQUIRE(sa);
@@ -106,3 +109,4 @@ TEST_CASE("esp: strongSwan's ESP packets (real captures) open with l2sec") {
         CHECK(icmp == 3);
     }
 }
+TEST_CASE_TEMPLATE_APPLY(esp_strongswan_capture, test::datapath_backends);

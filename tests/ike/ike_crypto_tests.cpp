@@ -3,7 +3,9 @@
 // SKEYSEED and SK_* from the logged DH secret and the captured nonces/SPIs,
 // the PSK AUTH payload, SK decryption of IKE_AUTH (AES-CBC+HMAC and AES-GCM),
 // IKEv1 SKEYID*, HASH_I/R, CBC IV chaining through Main and Quick Mode,
-// HASH(1)/(2) and KEYMAT. DH/ECDH against RFC 5903 and RFC 7748.
+// HASH(1)/(2) and KEYMAT. DH/ECDH against RFC 5903 and RFC 7748. The suites
+// that take a backend run on every full backend (tests/support/backends.hpp),
+// and the key schedules of Botan and OpenSSL are compared with each other.
 #include <doctest/doctest.h>
 
 #include <l2sec/crypto/botan.hpp>
@@ -11,6 +13,7 @@
 
 #include "ike/capture.hpp"
 #include "support/alloc_counter.hpp"
+#include "support/backends.hpp"
 #include "support/hex.hpp"
 
 #include <array>
@@ -54,6 +57,7 @@ struct v2_session {
     bytes_view ni, nr;
 };
 
+template <class B>
 v2_session load_v2(const char* name, ike::v2::suite s) {
     v2_session v;
     v.pk = test::ike_capture(std::string("ike_") + name + ".pcap");
@@ -78,9 +82,11 @@ v2_session load_v2(const char* name, ike::v2::suite s) {
 
 }  // namespace
 
-TEST_CASE("IKEv2 key schedule (modp2048, PRF_HMAC_SHA2_256): SKEYSEED and SK_* equal charon's") {
-    auto v = load_v2("v2cbc", {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256,
-                               ike::integ_id::hmac_sha2_256_128});
+TEST_CASE_TEMPLATE_DEFINE(
+    "IKEv2 key schedule (modp2048, PRF_HMAC_SHA2_256): SKEYSEED and SK_* equal charon's", B,
+    ike_backend_0) {
+    auto v = load_v2<B>("v2cbc", {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256,
+                                  ike::integ_id::hmac_sha2_256_128});
     CHECK(v.keys.at("shared_diffie_hellman_secret").size() == 256);
     CHECK(to_hex(v.sa.d) == to_hex(v.keys.at("sk_d_secret")));
     CHECK(to_hex(v.sa.ai) == to_hex(v.keys.at("sk_ai_secret")));
@@ -90,10 +96,13 @@ TEST_CASE("IKEv2 key schedule (modp2048, PRF_HMAC_SHA2_256): SKEYSEED and SK_* e
     CHECK(to_hex(v.sa.pi) == to_hex(v.keys.at("sk_pi_secret")));
     CHECK(to_hex(v.sa.pr) == to_hex(v.keys.at("sk_pr_secret")));
 }
+TEST_CASE_TEMPLATE_APPLY(ike_backend_0, test::full_backends);
 
-TEST_CASE("IKEv2 SK payload (AES-CBC + HMAC-SHA256-128): decrypt IKE_AUTH, check the PSK AUTH") {
-    auto v = load_v2("v2cbc", {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256,
-                               ike::integ_id::hmac_sha2_256_128});
+TEST_CASE_TEMPLATE_DEFINE(
+    "IKEv2 SK payload (AES-CBC + HMAC-SHA256-128): decrypt IKE_AUTH, check the PSK AUTH", B,
+    ike_backend_1) {
+    auto v = load_v2<B>("v2cbc", {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256,
+                                  ike::integ_id::hmac_sha2_256_128});
     auto rx_i = ike::v2::sk_protect<B>::make(v.info, v.sa.ei, v.sa.ai);
     auto rx_r = ike::v2::sk_protect<B>::make(v.info, v.sa.er, v.sa.ar);
     REQUIRE(rx_i.has_value());
@@ -146,9 +155,12 @@ TEST_CASE("IKEv2 SK payload (AES-CBC + HMAC-SHA256-128): decrypt IKE_AUTH, check
     CHECK(none.error() == ike::errc::not_encrypted);
     CHECK(none.error().offset == 28);
 }
+TEST_CASE_TEMPLATE_APPLY(ike_backend_1, test::full_backends);
 
-TEST_CASE("IKEv2 with AES-GCM-16 (RFC 5282), PRF_HMAC_SHA2_384, ECP-384: keys and SK decryption") {
-    auto v = load_v2(
+TEST_CASE_TEMPLATE_DEFINE(
+    "IKEv2 with AES-GCM-16 (RFC 5282), PRF_HMAC_SHA2_384, ECP-384: keys and SK decryption", B,
+    ike_backend_2) {
+    auto v = load_v2<B>(
         "v2gcm", {ike::encr_id::aes_gcm_16, 256, ike::prf_id::hmac_sha2_384, ike::integ_id::none});
     CHECK(v.keys.at("shared_diffie_hellman_secret").size() == 48);
     CHECK(v.sa.ei.size == 36);  // 32-byte key + 4-byte salt
@@ -177,8 +189,10 @@ TEST_CASE("IKEv2 with AES-GCM-16 (RFC 5282), PRF_HMAC_SHA2_384, ECP-384: keys an
     auto e = rx_r->open(bad);
     CHECK(e.error() == ike::errc::integrity_check_failed);
 }
+TEST_CASE_TEMPLATE_APPLY(ike_backend_2, test::full_backends);
 
-TEST_CASE("SK seal then open round-trips, in place and without allocating") {
+TEST_CASE_TEMPLATE_DEFINE("SK seal then open round-trips, in place and without allocating", B,
+                          ike_backend_3) {
     for (auto s : {ike::v2::suite{ike::encr_id::aes_cbc, 256, ike::prf_id::hmac_sha2_256,
                                   ike::integ_id::hmac_sha2_256_128},
                    ike::v2::suite{ike::encr_id::aes_gcm_16, 128, ike::prf_id::hmac_sha2_256,
@@ -223,6 +237,7 @@ TEST_CASE("SK seal then open round-trips, in place and without allocating") {
         if (!info.aead) CHECK((*n - 28 - 4 - 16 - 16) % 16 == 0);
     }
 }
+TEST_CASE_TEMPLATE_APPLY(ike_backend_3, test::full_backends);
 
 TEST_CASE("SKF reassembly: more than 16 fragments, any order, no low cap") {
     std::array<std::byte, 4096> store{};
@@ -534,7 +549,8 @@ TEST_CASE("a user-written backend (portable HMAC, no Botan) runs the IKEv2 key s
           ike::errc::unsupported_algorithm);
 }
 
-TEST_CASE("IKEv1 Main Mode + Quick Mode (strongSwan, PSK, AES-128, SHA-1, modp2048)") {
+TEST_CASE_TEMPLATE_DEFINE(
+    "IKEv1 Main Mode + Quick Mode (strongSwan, PSK, AES-128, SHA-1, modp2048)", B, ike_backend_4) {
     auto pk = test::ike_capture("ike_v1.pcap");
     auto keys = test::ike_keys("ike_v1.keys");
     REQUIRE(pk.size() == 9);
@@ -680,8 +696,11 @@ TEST_CASE("IKEv1 Main Mode + Quick Mode (strongSwan, PSK, AES-128, SHA-1, modp20
     CHECK(oe.error() == ike::errc::bad_block_size);
     CHECK(oe.error().offset == 28);
 }
+TEST_CASE_TEMPLATE_APPLY(ike_backend_4, test::full_backends);
 
-TEST_CASE("IKEv1 with AES-256 + SHA-1 + ECP-384 (Windows' first choice): Ka and KEYMAT expansion") {
+TEST_CASE_TEMPLATE_DEFINE(
+    "IKEv1 with AES-256 + SHA-1 + ECP-384 (Windows' first choice): Ka and KEYMAT expansion", B,
+    ike_backend_5) {
     auto pk = test::ike_capture("ike_v1aes256.pcap");
     auto keys = test::ike_keys("ike_v1aes256.keys");
     REQUIRE(pk.size() == 9);
@@ -737,9 +756,12 @@ TEST_CASE("IKEv1 with AES-256 + SHA-1 + ECP-384 (Windows' first choice): Ka and 
     CHECK(to_hex(bytes_view(km).first(32)) == to_hex(keys.at("encryption_initiator_key")));
     CHECK(to_hex(bytes_view(km).subspan(32)) == to_hex(keys.at("integrity_initiator_key")));
 }
+TEST_CASE_TEMPLATE_APPLY(ike_backend_5, test::full_backends);
 
-TEST_CASE("DH/ECDH through the seam: RFC 5903 (ECP-256), RFC 7748 (X25519), MODP agreement") {
-    using K = crypto::botan_dh;
+TEST_CASE_TEMPLATE_DEFINE(
+    "DH/ECDH through the seam: RFC 5903 (ECP-256), RFC 7748 (X25519), MODP agreement", B,
+    ike_backend_6) {
+    using K = B;
     auto i = K::make_key_exchange(
         crypto::dh_id::ecp256,
         hex("C88F01F510D9AC3F70A292DAA2316DE544E9AAB8AFE84049C62A9C57862D1433"));
@@ -790,11 +812,13 @@ TEST_CASE("DH/ECDH through the seam: RFC 5903 (ECP-256), RFC 7748 (X25519), MODP
         CHECK(to_hex(bytes_view(s1).first(*na)) == to_hex(bytes_view(s2).first(*nb)));
     }
 }
+TEST_CASE_TEMPLATE_APPLY(ike_backend_6, test::full_backends);
 
-TEST_CASE("IKEv2 CHILD_SA KEYMAT equals the keys charon derived (responder log)") {
+TEST_CASE_TEMPLATE_DEFINE("IKEv2 CHILD_SA KEYMAT equals the keys charon derived (responder log)", B,
+                          ike_backend_7) {
     {
-        auto v = load_v2("v2cbc", {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256,
-                                   ike::integ_id::hmac_sha2_256_128});
+        auto v = load_v2<B>("v2cbc", {ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256,
+                                      ike::integ_id::hmac_sha2_256_128});
         auto child = *ike::v2::describe({ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha2_256,
                                          ike::integ_id::hmac_sha2_256_128});
         auto c = ike::v2::derive_child_sa_keys<B>(v.info, child, v.sa.d, v.ni, v.nr);
@@ -805,8 +829,8 @@ TEST_CASE("IKEv2 CHILD_SA KEYMAT equals the keys charon derived (responder log)"
         CHECK(to_hex(c->ar) == to_hex(v.keys.at("responder_integrity_responder_key")));
     }
     {
-        auto v = load_v2("v2gcm", {ike::encr_id::aes_gcm_16, 256, ike::prf_id::hmac_sha2_384,
-                                   ike::integ_id::none});
+        auto v = load_v2<B>("v2gcm", {ike::encr_id::aes_gcm_16, 256, ike::prf_id::hmac_sha2_384,
+                                      ike::integ_id::none});
         auto child = *ike::v2::describe(
             {ike::encr_id::aes_gcm_16, 256, ike::prf_id::hmac_sha2_384, ike::integ_id::none});
         auto c = ike::v2::derive_child_sa_keys<B>(v.info, child, v.sa.d, v.ni, v.nr);
@@ -817,6 +841,7 @@ TEST_CASE("IKEv2 CHILD_SA KEYMAT equals the keys charon derived (responder log)"
         CHECK(c->ai.size == 0);
     }
 }
+TEST_CASE_TEMPLATE_APPLY(ike_backend_7, test::full_backends);
 
 TEST_CASE("CHILD_SA KEYMAT splits prf+(SK_d, Ni | Nr) as RFC 7296 §2.17 orders it") {
     auto info = *ike::v2::describe(
@@ -839,3 +864,62 @@ TEST_CASE("CHILD_SA KEYMAT splits prf+(SK_d, Ni | Nr) as RFC 7296 §2.17 orders 
     CHECK(to_hex(*t1) == to_hex(bytes_view(km).first(32)));
     CHECK(to_hex(*t2) == to_hex(bytes_view(km).subspan(32, 32)));
 }
+
+TEST_CASE_TEMPLATE_DEFINE("an IKEv2 key schedule computed by both backends agrees", P,
+                          ike_cross_schedule) {
+    using X = typename P::first;
+    using Y = typename P::second;
+    // g^ir from a key pair of each backend, then SKEYSEED and SK_* on both.
+    for (const auto& gs :
+         {std::pair{crypto::dh_id::modp2048,
+                    ike::v2::suite{ike::encr_id::aes_cbc, 128, ike::prf_id::hmac_sha1,
+                                   ike::integ_id::hmac_sha1_96}},
+          std::pair{crypto::dh_id::ecp256,
+                    ike::v2::suite{ike::encr_id::aes_cbc, 256, ike::prf_id::hmac_sha2_256,
+                                   ike::integ_id::hmac_sha2_256_128}},
+          std::pair{crypto::dh_id::ecp384,
+                    ike::v2::suite{ike::encr_id::aes_gcm_16, 256, ike::prf_id::hmac_sha2_384,
+                                   ike::integ_id::none}},
+          std::pair{crypto::dh_id::curve25519,
+                    ike::v2::suite{ike::encr_id::aes_cbc, 256, ike::prf_id::hmac_sha2_512,
+                                   ike::integ_id::hmac_sha2_512_256}}}) {
+        const auto g = gs.first;
+        const auto s = gs.second;  // clang 14 cannot capture structured bindings
+        CAPTURE(crypto::info(g).name);
+        auto info = ike::v2::describe(s);
+        REQUIRE(info.has_value());
+        auto kx = X::make_key_exchange(g);
+        auto ky = Y::make_key_exchange(g);
+        REQUIRE(kx.has_value());
+        REQUIRE(ky.has_value());
+        std::array<std::byte, crypto::max_dh_shared_size> gx{}, gy{};
+        auto nx = kx->agree(ky->public_value(), gx);
+        auto ny = ky->agree(kx->public_value(), gy);
+        REQUIRE(nx.has_value());
+        REQUIRE(ny.has_value());
+        const auto gir_x = bytes_view(gx).first(*nx), gir_y = bytes_view(gy).first(*ny);
+        CHECK(to_hex(gir_x) == to_hex(gir_y));
+        auto ni = hex("0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20");
+        auto nr = hex("a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0");
+        auto sx = ike::v2::skeyseed<X>(*info, ni, nr, gir_x);
+        auto sy = ike::v2::skeyseed<Y>(*info, ni, nr, gir_y);
+        REQUIRE(sx.has_value());
+        REQUIRE(sy.has_value());
+        CHECK(to_hex(*sx) == to_hex(*sy));
+        auto kx2 = ike::v2::derive_ike_sa_keys<X>(*info, *sx, ni, nr, 0x1122334455667788ull,
+                                                  0x99aabbccddeeff00ull);
+        auto ky2 = ike::v2::derive_ike_sa_keys<Y>(*info, *sy, ni, nr, 0x1122334455667788ull,
+                                                  0x99aabbccddeeff00ull);
+        REQUIRE(kx2.has_value());
+        REQUIRE(ky2.has_value());
+        CHECK(to_hex(kx2->d) == to_hex(ky2->d));
+        CHECK(to_hex(kx2->ai) == to_hex(ky2->ai));
+        CHECK(to_hex(kx2->ar) == to_hex(ky2->ar));
+        CHECK(to_hex(kx2->ei) == to_hex(ky2->ei));
+        CHECK(to_hex(kx2->er) == to_hex(ky2->er));
+        CHECK(to_hex(kx2->pi) == to_hex(ky2->pi));
+        CHECK(to_hex(kx2->pr) == to_hex(ky2->pr));
+        CHECK(kx2->ei.size == info->encr_key_size);
+    }
+}
+TEST_CASE_TEMPLATE_APPLY(ike_cross_schedule, test::cross_backends);

@@ -16,9 +16,13 @@ run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/lib -G ${GENERATOR} -DCMAKE_MAKE_PR
 run(${CMAKE_COMMAND} --install ${WORK}/lib)
 run(${CMAKE_COMMAND} -S ${SOURCE}/tests/package/consumer -B ${WORK}/consumer -G ${GENERATOR}
     -DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}
-    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${WORK}/prefix -DL2SEC_REQUIRE_BOTAN=${REQUIRE_BOTAN})
+    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${WORK}/prefix -DL2SEC_REQUIRE_BOTAN=${REQUIRE_BOTAN}
+    -DL2SEC_REQUIRE_OPENSSL=${REQUIRE_OPENSSL})
 run(${CMAKE_COMMAND} --build ${WORK}/consumer)
 run(${WORK}/consumer/consumer)
 if(REQUIRE_BOTAN)
   run(${WORK}/consumer/consumer_botan)
+endif()
+if(REQUIRE_OPENSSL)
+  run(${WORK}/consumer/consumer_openssl)
 endif()
