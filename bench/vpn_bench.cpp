@@ -13,6 +13,9 @@
 #include <benchmark/benchmark.h>
 
 #include <l2sec/crypto/botan.hpp>
+#if defined(L2SEC_BENCH_OPENSSL)
+#include <l2sec/crypto/openssl.hpp>
+#endif
 #include <l2sec/testing/insecure_random.hpp>
 #include <l2sec/vpn/detail/stack_core.hpp>
 #include <l2sec/vpn/icmp.hpp>
@@ -325,6 +328,9 @@ void register_backend() {
 
 const int registered = [] {
     register_backend<crypto::botan>();
+#if defined(L2SEC_BENCH_OPENSSL)
+    register_backend<crypto::openssl>();
+#endif
     return 0;
 }();
 

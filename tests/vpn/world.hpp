@@ -11,6 +11,7 @@
 #include <l2sec/vpn/icmp.hpp>
 #include <l2sec/vpn/server.hpp>
 
+#include "support/backends.hpp"
 #include "support/users.hpp"
 
 #include <doctest/doctest.h>
@@ -22,21 +23,22 @@
 namespace l2sec::test {
 
 using world_random = testing::insecure_deterministic_random;
-template <std::size_t N>
-using world_server = vpn::server<crypto::botan, test::users, N, world_random, ike::v1::single_psk>;
-using world_client = vpn::client<crypto::botan, world_random, ike::v1::single_psk>;
+template <std::size_t N, class B = crypto::botan>
+using world_server = vpn::server<B, test::users, N, world_random, ike::v1::single_psk>;
+template <class B = crypto::botan>
+using world_client = vpn::client<B, world_random, ike::v1::single_psk>;
 
 inline constexpr std::uint32_t server_ip = 0xc0000201;  // 192.0.2.1
 inline constexpr std::uint32_t nat_ip = 0xcb007101;     // 203.0.113.1
 inline constexpr std::uint32_t ppp_server_ip = 0x0a0a0001;
 
-template <std::size_t N = 64>
+template <std::size_t N = 64, class B = crypto::botan>
 struct world {
     testing::vpn_network net;
     test::users users;
-    std::unique_ptr<world_server<N>> server;
+    std::unique_ptr<world_server<N, B>> server;
     struct party {
-        std::unique_ptr<world_client> client;
+        std::unique_ptr<world_client<B>> client;
         std::uint32_t ip = 0;
         std::vector<vpn::report> reports;
         int echo_replies = 0;
@@ -51,7 +53,7 @@ struct world {
         : net(s, loss), seed(s) {
         net.add_nat(nat_ip);
         auto srv =
-            world_server<N>::make(cfg, world_random(seed * 7919),
+            world_server<N, B>::make(cfg, world_random(seed * 7919),
                                   ike::v1::single_psk(as_bytes(std::string_view("secret"))), users);
         REQUIRE_MESSAGE(srv, (srv ? "" : srv.error().message()));
         server = std::move(*srv);
@@ -77,8 +79,8 @@ struct world {
         cfg.link.user = user;
         cfg.link.password = password;
         cfg.link.ask_dns = true;
-        auto c = world_client::make(cfg, world_random(seed * 31 + clients.size() + 1),
-                                    ike::v1::single_psk(as_bytes(psk)));
+        auto c = world_client<B>::make(cfg, world_random(seed * 31 + clients.size() + 1),
+                                       ike::v1::single_psk(as_bytes(psk)));
         REQUIRE(c);
         clients.push_back({std::move(*c), ip, {}, 0});
         return clients.back();
