@@ -207,6 +207,9 @@ class engine {
 
     // Sending.
     message_builder builder(const tunnel_type& t, std::uint16_t peer_session = 0) noexcept;
+    template <class Add>
+    result<void> send_on_call(std::uint16_t session_id, time_point now, message_type type,
+                              Add&& add) noexcept;
     void add_session_id(message_builder& b, std::uint16_t sid) noexcept;
     result<void> queue(tunnel_type& t, message_builder& b, time_point now) noexcept;
     result<void> stop(tunnel_type& t, time_point now, std::uint16_t rc, std::uint16_t ec) noexcept;

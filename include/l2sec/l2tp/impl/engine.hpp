@@ -53,8 +53,7 @@ L2SEC_L2TP_ENGINE
 std::optional<session_view> L2SEC_L2TP_ENGINE_T::session_info(std::uint16_t id) const noexcept {
     const auto* s = find_session(id);
     if (!s) return std::nullopt;
-    return session_view{s->state,    s->outgoing, s->sequencing, s->tunnel,
-                        s->local_id, s->peer_id,  s->serial};
+    return static_cast<const session_view&>(*s);
 }
 
 // ---- commands -------------------------------------------------------------
@@ -121,13 +120,11 @@ result<void> L2SEC_L2TP_ENGINE_T::close_session(std::uint16_t session_id, time_p
                                                 std::uint16_t error_code) noexcept {
     auto* s = live_session(session_id);
     if (!s) return error(engine_errc::no_such_session, 0, "session");
+    auto r = send_on_call(session_id, now, message_type::cdn, [&](message_builder& b) {
+        detail::add_result(b, result, error_code);
+        add_session_id(b, session_id);
+    });
     auto& t = tunnels_[s->tunnel - 1];
-    auto b = builder(t, s->peer_id);
-    b.add(avps::message_type{message_type::cdn});
-    detail::add_result(b, result, error_code);
-    add_session_id(b, s->local_id);
-    auto r = queue(t, b, now);
-    reschedule(t);
     push_event({event_kind::session_down, t.local_id, s->local_id, result, error_code, {}});
     release_session(*s, t);
     return r;
@@ -148,25 +145,30 @@ result<void> L2SEC_L2TP_ENGINE_T::close_tunnel(std::uint16_t tunnel_id, time_poi
 L2SEC_L2TP_ENGINE
 result<void> L2SEC_L2TP_ENGINE_T::send_wen(std::uint16_t session_id, time_point now,
                                            const avps::call_errors& errors) noexcept {
-    auto* s = live_session(session_id);
-    if (!s) return error(engine_errc::no_such_session, 0, "session");
-    auto& t = tunnels_[s->tunnel - 1];
-    auto b = builder(t, s->peer_id);
-    b.add(avps::message_type{message_type::wen}).add(errors);
-    auto r = queue(t, b, now);
-    reschedule(t);
-    return r;
+    return send_on_call(session_id, now, message_type::wen,
+                        [&](message_builder& b) { b.add(errors); });
 }
 
 L2SEC_L2TP_ENGINE
 result<void> L2SEC_L2TP_ENGINE_T::send_sli(std::uint16_t session_id, time_point now,
                                            std::uint32_t send_accm,
                                            std::uint32_t receive_accm) noexcept {
+    return send_on_call(session_id, now, message_type::sli, [&](message_builder& b) {
+        b.add(avps::accm{send_accm, receive_accm});
+    });
+}
+
+// A message on a call: its type, then what `add` writes; queued, timers kept.
+L2SEC_L2TP_ENGINE
+template <class Add>
+result<void> L2SEC_L2TP_ENGINE_T::send_on_call(std::uint16_t session_id, time_point now,
+                                               message_type type, Add&& add) noexcept {
     auto* s = live_session(session_id);
     if (!s) return error(engine_errc::no_such_session, 0, "session");
     auto& t = tunnels_[s->tunnel - 1];
     auto b = builder(t, s->peer_id);
-    b.add(avps::message_type{message_type::sli}).add(avps::accm{send_accm, receive_accm});
+    b.add(avps::message_type{type});
+    add(b);
     auto r = queue(t, b, now);
     reschedule(t);
     return r;
