@@ -121,7 +121,7 @@ class engine {
 
     /// Clear a call (CDN with a Result Code). Errors: no_such_session.
     result<void> close_session(std::uint16_t session_id, time_point now,
-                               std::uint16_t result = cdn_result::admin,
+                               std::uint16_t result = cdn_result::administrative,
                                std::uint16_t error_code = general_error::none) noexcept;
 
     /// Tear a tunnel down (StopCCN); its sessions go down with it. Errors:

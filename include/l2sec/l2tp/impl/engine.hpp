@@ -479,7 +479,7 @@ result<void> L2SEC_L2TP_ENGINE_T::stop(tunnel_type& t, time_point now, std::uint
     b.add(avps::assigned_tunnel_id{t.local_id});
     detail::add_result(b, rc, ec);
     auto r = queue(t, b, now);
-    drop_sessions(t, cdn_result::admin);
+    drop_sessions(t, cdn_result::administrative);
     index_erase(t);
     leave_half_open(t);
     t.state = tunnel_state::closing;
