@@ -10,13 +10,12 @@
 //   wake up at e.deadline(), then e.on_timer(now)
 //
 // This header declares and documents the engine; the bodies are in
-// l2tp/impl/engine.hpp, the vocabulary (limits, config, events, views) in
-// l2tp/engine_types.hpp, the drop reasons in l2tp/engine_error.hpp and the
-// canonical messages in l2tp/detail/messages.hpp. The containers are core's:
-// tunnels and sessions live in fixed arrays indexed by their local IDs
-// (id_pool hands the IDs out, O(1) lookups), each tunnel lists its sessions
-// (intrusive_list), duplicate SCCRQs are found by (peer endpoint, peer tunnel
-// ID) in a hash_index, and timers live in a deadline_heap of (deadline,
+// l2tp/impl/ (engine.hpp, engine_control.hpp, engine_admission.hpp), the vocabulary (limits,
+// config, events, views) in l2tp/engine_types.hpp, the drop reasons in l2tp/engine_error.hpp and
+// the canonical messages in l2tp/detail/messages.hpp. The containers are core's: tunnels and
+// sessions live in fixed arrays indexed by their local IDs (id_pool hands the IDs out, O(1)
+// lookups), each tunnel lists its sessions (intrusive_list), duplicate SCCRQs are found by (peer
+// endpoint, peer tunnel ID) in a hash_index, and timers live in a deadline_heap of (deadline,
 // tunnel): deadline() reads its head and on_timer() visits only the tunnels
 // that are due, so 10,000 quiet tunnels cost nothing per wake-up.
 #pragma once
