@@ -577,3 +577,22 @@ static_assert(l2tp::data_header(1, 2).encoded_size() == 6);
 static_assert(l2tp::required_avps(message_type::sccrq).size() == 4);
 static_assert(l2tp::to_string(avp_type::random_vector)[0] == 'R');
 }  // namespace
+
+TEST_CASE("one set of Result Code names: the codecs' and the engine's are the same constants") {
+    namespace l2 = l2sec::l2tp;
+    // Same objects, not equal copies: avps:: names alias l2tp::'s.
+    CHECK(&l2::avps::cdn_result::administrative == &l2::cdn_result::administrative);
+    CHECK(&l2::avps::stopccn_result::not_authorized == &l2::stopccn_result::not_authorized);
+    CHECK(&l2::avps::general_error::bad_length == &l2::general_error::bad_length);
+    // The older engine names are the RFC 2661 4.4.2 values.
+    CHECK(l2::cdn_result::admin == 3);
+    CHECK(l2::cdn_result::temporary_lack_of_resources == 4);
+    CHECK(l2::cdn_result::permanent_lack_of_resources == 5);
+    CHECK(l2::stopccn_result::bad_protocol_version == 5);
+    CHECK(l2::general_error::length_wrong == 2);
+    CHECK(l2::general_error::value_out_of_range == 3);
+    CHECK(std::string_view(l2::result_code_name(l2::message_type::cdn, l2::cdn_result::admin)) ==
+          "Administrative reasons");
+    CHECK(std::string_view(l2::avps::general_error_name(
+              l2::general_error::unknown_mandatory_avp)) == "Unknown mandatory AVP");
+}

@@ -13,12 +13,7 @@
 #include "support/alloc_counter.hpp"
 #include "support/hex.hpp"
 
-using l2sec::bytes_view;
-using l2sec::time_point;
-using namespace l2sec::l2tp;
-using namespace std::chrono_literals;
-namespace tr = l2sec::transport;
-namespace test = l2sec::test;
+#include "l2tp_engine/names.hpp"
 
 namespace {
 

@@ -16,17 +16,26 @@
 #include "support/alloc_counter.hpp"
 #include "support/hex.hpp"
 
-using l2sec::bytes_view;
-using l2sec::time_point;
-using namespace l2sec::l2tp;
-using namespace std::chrono_literals;
-namespace tr = l2sec::transport;
-namespace test = l2sec::test;
+#include "l2tp_engine/names.hpp"
 
 namespace {
 
 using rnd = l2sec::testing::insecure_deterministic_random;
 using eng = engine<l2sec::crypto::botan, limits<64, 128>, rnd>;
+
+// An SCCRQ as a flood would send it: minimal, a random peer tunnel ID.
+std::vector<std::byte> sccrq(std::uint16_t peer_tid) {
+    std::array<std::byte, 128> buf{};
+    message_builder b(buf, 0, 0, 0, 0);
+    b.add(avps::message_type{message_type::sccrq})
+        .add(avps::protocol_version{})
+        .add(avps::host_name{l2sec::as_bytes("flood")})
+        .add(avps::framing_capabilities{3})
+        .add(avps::assigned_tunnel_id{peer_tid});
+    auto m = b.finish();
+    REQUIRE(m);
+    return {m->begin(), m->end()};
+}
 
 // An LNS and two LACs, datagrams delivered directly by address; whatever the
 // LNS sends to anyone else (the flood's sources) is counted and dropped.
@@ -38,6 +47,7 @@ struct world {
     time_point now{};
     std::vector<engine_event> lns_events, a_events, b_events;
     std::size_t to_flood = 0, data_at_lns = 0, data_at_a = 0;
+    std::size_t flood_allocations = 0, max_half_open = 0, max_tunnels = 0;
     std::array<std::byte, 1600> buf{};
 
     explicit world(const engine_config& lns_cfg) {
@@ -46,6 +56,19 @@ struct world {
         lns = std::make_unique<eng>(lns_cfg, rnd(1));
         a = std::make_unique<eng>(lac, rnd(2));
         b = std::make_unique<eng>(lac, rnd(3));
+    }
+
+    // One flood SCCRQ from `from`, with a random peer tunnel ID; counts what
+    // it allocated and how much state the LNS holds.
+    l2sec::result<input> flood_one(const tr::endpoint& from,
+                                   l2sec::testing::insecure_splitmix64& g) {
+        const auto m = sccrq(static_cast<std::uint16_t>(1 + g.below(65535)));
+        l2sec::test::alloc_guard guard;
+        auto r = lns->handle_datagram(from, m, now);
+        flood_allocations += guard.count();
+        max_half_open = std::max(max_half_open, lns->half_open_count());
+        max_tunnels = std::max(max_tunnels, lns->tunnel_count());
+        return r;
     }
 
     void pump() {
@@ -120,20 +143,6 @@ struct world {
     }
 };
 
-// An SCCRQ as a flood would send it: minimal, a random peer tunnel ID.
-std::vector<std::byte> sccrq(std::uint16_t peer_tid) {
-    std::array<std::byte, 128> buf{};
-    message_builder b(buf, 0, 0, 0, 0);
-    b.add(avps::message_type{message_type::sccrq})
-        .add(avps::protocol_version{})
-        .add(avps::host_name{l2sec::as_bytes("flood")})
-        .add(avps::framing_capabilities{3})
-        .add(avps::assigned_tunnel_id{peer_tid});
-    auto m = b.finish();
-    REQUIRE(m);
-    return {m->begin(), m->end()};
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -143,30 +152,24 @@ TEST_CASE(
     world w(cfg);
     const auto a_sid = w.bring_up_a();
     l2sec::testing::insecure_splitmix64 g(42);
-    std::size_t refused = 0, accepted = 0, max_half_open = 0;
+    std::size_t refused = 0, accepted = 0;
     std::optional<std::uint16_t> b_tid;
-    std::size_t allocations = 0;
     for (int i = 0; i < 20000; ++i) {
-        const auto from =
-            tr::endpoint::v4(10, 6, 6, 6, static_cast<std::uint16_t>(1024 + g.below(60000)));
-        const auto m = sccrq(static_cast<std::uint16_t>(1 + g.below(65535)));
-        l2sec::test::alloc_guard guard;
-        auto r = w.lns->handle_datagram(from, m, w.now);
-        allocations += guard.count();
+        auto r = w.flood_one(
+            tr::endpoint::v4(10, 6, 6, 6, static_cast<std::uint16_t>(1024 + g.below(60000))), g);
         if (r) {
             ++accepted;
         } else {
             REQUIRE(r.error() == engine_errc::half_open_limit);
             ++refused;
         }
-        max_half_open = std::max(max_half_open, w.lns->half_open_count());
         if (i == 10000) b_tid = *w.b->open_tunnel(w.lns_ep, w.now);  // a new LAC, mid-flood
         if (i % 50 == 49) w.advance(1ms * 50);  // 1 ms per SCCRQ: 20 s of flood
         if (i % 1000 == 999) REQUIRE(w.data_both_ways(a_sid));
     }
     w.advance(1s);
-    CHECK(allocations == 0);
-    CHECK(max_half_open <= cfg.max_half_open_per_peer + 1);  // the flood's, and B's
+    CHECK(w.flood_allocations == 0);
+    CHECK(w.max_half_open <= cfg.max_half_open_per_peer + 1);  // the flood's, and B's
     CHECK(refused >= 19990);
     CHECK(w.lns->stats().half_open_refused == refused);
     // The flood's tunnels expired after half_open_timeout (16 s), and new ones took their place.
@@ -197,31 +200,23 @@ TEST_CASE(
     world w(cfg);
     const auto a_sid = w.bring_up_a();
     l2sec::testing::insecure_splitmix64 g(43);
-    std::size_t max_half_open = 0, max_tunnels = 0;
     std::optional<std::uint16_t> b_tid;
-    std::size_t allocations = 0;
     for (int i = 0; i < 20000; ++i) {
         const auto from = tr::endpoint::v4(11, static_cast<std::uint8_t>(g.below(256)),
                                            static_cast<std::uint8_t>(g.below(256)),
                                            static_cast<std::uint8_t>(g.below(256)),
                                            static_cast<std::uint16_t>(1024 + g.below(60000)));
-        const auto m = sccrq(static_cast<std::uint16_t>(1 + g.below(65535)));
-        l2sec::test::alloc_guard guard;
-        auto r = w.lns->handle_datagram(from, m, w.now);
-        allocations += guard.count();
-        REQUIRE(r);
-        max_half_open = std::max(max_half_open, w.lns->half_open_count());
-        max_tunnels = std::max(max_tunnels, w.lns->tunnel_count());
+        REQUIRE(w.flood_one(from, g));
         // The legitimate LAC's round trip is shorter than ten flood SCCRQs.
         if (i == 10000) b_tid = *w.b->open_tunnel(w.lns_ep, w.now);
         if (i % 10 == 9) w.advance(1ms * 10);
         if (i % 1000 == 999) REQUIRE(w.data_both_ways(a_sid));
     }
     w.advance(1s);
-    CHECK(allocations == 0);
-    CHECK(max_half_open == w.lns->half_open_limit());
+    CHECK(w.flood_allocations == 0);
+    CHECK(w.max_half_open == w.lns->half_open_limit());
     CHECK(w.lns->half_open_limit() == cfg.max_half_open);
-    CHECK(max_tunnels <= cfg.max_half_open + 2);  // never the whole table
+    CHECK(w.max_tunnels <= cfg.max_half_open + 2);  // never the whole table
     CHECK(w.lns->stats().half_open_evicted >= 20000 - 2 * cfg.max_half_open);
     CHECK(w.find(w.a_events, event_kind::tunnel_down) == nullptr);
     CHECK(w.data_both_ways(a_sid));

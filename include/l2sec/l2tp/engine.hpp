@@ -10,13 +10,12 @@
 //   wake up at e.deadline(), then e.on_timer(now)
 //
 // This header declares and documents the engine; the bodies are in
-// l2tp/impl/engine.hpp, the vocabulary (limits, config, events, views) in
-// l2tp/engine_types.hpp, the drop reasons in l2tp/engine_error.hpp and the
-// canonical messages in l2tp/detail/messages.hpp. The containers are core's:
-// tunnels and sessions live in fixed arrays indexed by their local IDs
-// (id_pool hands the IDs out, O(1) lookups), each tunnel lists its sessions
-// (intrusive_list), duplicate SCCRQs are found by (peer endpoint, peer tunnel
-// ID) in a hash_index, and timers live in a deadline_heap of (deadline,
+// l2tp/impl/ (engine.hpp, engine_control.hpp, engine_admission.hpp), the vocabulary (limits,
+// config, events, views) in l2tp/engine_types.hpp, the drop reasons in l2tp/engine_error.hpp and
+// the canonical messages in l2tp/detail/messages.hpp. The containers are core's: tunnels and
+// sessions live in fixed arrays indexed by their local IDs (id_pool hands the IDs out, O(1)
+// lookups), each tunnel lists its sessions (intrusive_list), duplicate SCCRQs are found by (peer
+// endpoint, peer tunnel ID) in a hash_index, and timers live in a deadline_heap of (deadline,
 // tunnel): deadline() reads its head and on_timer() visits only the tunnels
 // that are due, so 10,000 quiet tunnels cost nothing per wake-up.
 #pragma once
@@ -121,7 +120,7 @@ class engine {
 
     /// Clear a call (CDN with a Result Code). Errors: no_such_session.
     result<void> close_session(std::uint16_t session_id, time_point now,
-                               std::uint16_t result = cdn_result::admin,
+                               std::uint16_t result = cdn_result::administrative,
                                std::uint16_t error_code = general_error::none) noexcept;
 
     /// Tear a tunnel down (StopCCN); its sessions go down with it. Errors:
@@ -207,6 +206,9 @@ class engine {
 
     // Sending.
     message_builder builder(const tunnel_type& t, std::uint16_t peer_session = 0) noexcept;
+    template <class Add>
+    result<void> send_on_call(std::uint16_t session_id, time_point now, message_type type,
+                              Add&& add) noexcept;
     void add_session_id(message_builder& b, std::uint16_t sid) noexcept;
     result<void> queue(tunnel_type& t, message_builder& b, time_point now) noexcept;
     result<void> stop(tunnel_type& t, time_point now, std::uint16_t rc, std::uint16_t ec) noexcept;

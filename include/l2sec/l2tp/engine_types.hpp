@@ -59,7 +59,7 @@ struct engine_config {
     /// SCCRQ is refused (engine_errc::half_open_limit). 0: no limit.
     std::size_t max_half_open_per_peer = 4;
     /// A half-open tunnel is dropped silently this long after its SCCRQ (our
-    /// SCCRP was retransmitted at 1, 2, 4 and 8 s by then).
+    /// SCCRP went out at 0, 1, 3, 7 and 15 s by then).
     duration half_open_timeout = std::chrono::seconds(16);
 };
 
@@ -142,17 +142,6 @@ struct tunnel_view {
                                    ///< while the tunnel lives
     std::size_t sessions = 0;
     control_channel_stats control{};
-};
-
-/// A read-only copy of what a user may know about a session (engine::session_info).
-struct session_view {
-    session_state state = session_state::idle;
-    bool outgoing = false;     ///< an outgoing call (OCRQ) rather than incoming (ICRQ)
-    bool sequencing = false;   ///< data messages carry Ns/Nr
-    std::uint16_t tunnel = 0;  ///< local tunnel ID
-    std::uint16_t local_id = 0;
-    std::uint16_t peer_id = 0;
-    std::uint32_t serial = 0;  ///< Call Serial Number
 };
 
 }  // namespace l2sec::l2tp

@@ -29,18 +29,22 @@ constexpr const char* to_string(session_state s) noexcept {
     return "?";
 }
 
-/// One call: the engine's internal record (users read a session_view,
-/// engine::session_info).
-struct session {
+/// What a user may know about a session (engine::session_info returns a copy).
+struct session_view {
     session_state state = session_state::idle;
     bool outgoing = false;     ///< an outgoing call (OCRQ) rather than incoming (ICRQ)
     bool sequencing = false;   ///< data messages carry Ns/Nr
     std::uint16_t tunnel = 0;  ///< local tunnel ID
     std::uint16_t local_id = 0;
     std::uint16_t peer_id = 0;
+    std::uint32_t serial = 0;  ///< Call Serial Number
+};
+
+/// One call: the engine's internal record, the view plus the data sequence
+/// numbers and the link on its tunnel's list of sessions.
+struct session : session_view {
     std::uint16_t data_ns = 0;
     std::uint16_t data_nr = 0;
-    std::uint32_t serial = 0;
     list_hook hook{};  ///< on its tunnel's list of sessions
 };
 

@@ -3,6 +3,7 @@
 
 #include <l2sec/core/clock.hpp>
 #include <l2sec/core/intrusive_list.hpp>
+#include <l2sec/l2tp/result_codes.hpp>
 #include <l2sec/transport/endpoint.hpp>
 
 #include <array>
@@ -37,39 +38,6 @@ constexpr const char* to_string(tunnel_state s) noexcept {
     }
     return "?";
 }
-
-/// StopCCN Result Codes (RFC 2661 4.4.2).
-namespace stopccn_result {
-inline constexpr std::uint16_t general_request = 1;
-inline constexpr std::uint16_t general_error = 2;
-inline constexpr std::uint16_t already_exists = 3;
-inline constexpr std::uint16_t not_authorized = 4;
-inline constexpr std::uint16_t bad_protocol_version = 5;
-inline constexpr std::uint16_t shutting_down = 6;
-inline constexpr std::uint16_t fsm_error = 7;
-}  // namespace stopccn_result
-
-/// CDN Result Codes (RFC 2661 4.4.2).
-namespace cdn_result {
-inline constexpr std::uint16_t lost_carrier = 1;
-inline constexpr std::uint16_t general_error = 2;
-inline constexpr std::uint16_t admin = 3;
-inline constexpr std::uint16_t temporary_lack_of_resources = 4;
-inline constexpr std::uint16_t permanent_lack_of_resources = 5;
-inline constexpr std::uint16_t invalid_destination = 6;
-inline constexpr std::uint16_t timeout = 10;
-}  // namespace cdn_result
-
-/// General Error Codes (RFC 2661 4.4.2).
-namespace general_error {
-inline constexpr std::uint16_t none = 0;
-inline constexpr std::uint16_t no_control_connection = 1;
-inline constexpr std::uint16_t length_wrong = 2;
-inline constexpr std::uint16_t value_out_of_range = 3;
-inline constexpr std::uint16_t insufficient_resources = 4;
-inline constexpr std::uint16_t invalid_session_id = 5;
-inline constexpr std::uint16_t unknown_mandatory_avp = 8;
-}  // namespace general_error
 
 /// One control connection: the engine's internal record (users read a
 /// tunnel_view, engine::tunnel_info). `Channel` is the reliable control channel type.

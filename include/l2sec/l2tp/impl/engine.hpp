@@ -1,10 +1,12 @@
 // The bodies of l2tp::engine (declared and documented in l2tp/engine.hpp):
 // commands, input, output, timers and bookkeeping; the control-message
-// handlers are in impl/engine_control.hpp.
+// handlers are in impl/engine_control.hpp, the admission of new tunnels
+// (SCCRQ, tie breaker, flood limits, duplicate index) in impl/engine_admission.hpp.
 #pragma once
 
 #include <l2sec/l2tp/detail/messages.hpp>
 #include <l2sec/l2tp/engine.hpp>
+#include <l2sec/l2tp/impl/engine_admission.hpp>
 #include <l2sec/l2tp/impl/engine_control.hpp>
 
 #include <algorithm>
@@ -53,8 +55,7 @@ L2SEC_L2TP_ENGINE
 std::optional<session_view> L2SEC_L2TP_ENGINE_T::session_info(std::uint16_t id) const noexcept {
     const auto* s = find_session(id);
     if (!s) return std::nullopt;
-    return session_view{s->state,    s->outgoing, s->sequencing, s->tunnel,
-                        s->local_id, s->peer_id,  s->serial};
+    return static_cast<const session_view&>(*s);
 }
 
 // ---- commands -------------------------------------------------------------
@@ -121,13 +122,11 @@ result<void> L2SEC_L2TP_ENGINE_T::close_session(std::uint16_t session_id, time_p
                                                 std::uint16_t error_code) noexcept {
     auto* s = live_session(session_id);
     if (!s) return error(engine_errc::no_such_session, 0, "session");
+    auto r = send_on_call(session_id, now, message_type::cdn, [&](message_builder& b) {
+        detail::add_result(b, result, error_code);
+        add_session_id(b, session_id);
+    });
     auto& t = tunnels_[s->tunnel - 1];
-    auto b = builder(t, s->peer_id);
-    b.add(avps::message_type{message_type::cdn});
-    detail::add_result(b, result, error_code);
-    add_session_id(b, s->local_id);
-    auto r = queue(t, b, now);
-    reschedule(t);
     push_event({event_kind::session_down, t.local_id, s->local_id, result, error_code, {}});
     release_session(*s, t);
     return r;
@@ -148,25 +147,30 @@ result<void> L2SEC_L2TP_ENGINE_T::close_tunnel(std::uint16_t tunnel_id, time_poi
 L2SEC_L2TP_ENGINE
 result<void> L2SEC_L2TP_ENGINE_T::send_wen(std::uint16_t session_id, time_point now,
                                            const avps::call_errors& errors) noexcept {
-    auto* s = live_session(session_id);
-    if (!s) return error(engine_errc::no_such_session, 0, "session");
-    auto& t = tunnels_[s->tunnel - 1];
-    auto b = builder(t, s->peer_id);
-    b.add(avps::message_type{message_type::wen}).add(errors);
-    auto r = queue(t, b, now);
-    reschedule(t);
-    return r;
+    return send_on_call(session_id, now, message_type::wen,
+                        [&](message_builder& b) { b.add(errors); });
 }
 
 L2SEC_L2TP_ENGINE
 result<void> L2SEC_L2TP_ENGINE_T::send_sli(std::uint16_t session_id, time_point now,
                                            std::uint32_t send_accm,
                                            std::uint32_t receive_accm) noexcept {
+    return send_on_call(session_id, now, message_type::sli, [&](message_builder& b) {
+        b.add(avps::accm{send_accm, receive_accm});
+    });
+}
+
+// A message on a call: its type, then what `add` writes; queued, timers kept.
+L2SEC_L2TP_ENGINE
+template <class Add>
+result<void> L2SEC_L2TP_ENGINE_T::send_on_call(std::uint16_t session_id, time_point now,
+                                               message_type type, Add&& add) noexcept {
     auto* s = live_session(session_id);
     if (!s) return error(engine_errc::no_such_session, 0, "session");
     auto& t = tunnels_[s->tunnel - 1];
     auto b = builder(t, s->peer_id);
-    b.add(avps::message_type{message_type::sli}).add(avps::accm{send_accm, receive_accm});
+    b.add(avps::message_type{type});
+    add(b);
     auto r = queue(t, b, now);
     reschedule(t);
     return r;
@@ -228,102 +232,6 @@ result<input> L2SEC_L2TP_ENGINE_T::handle_datagram(const transport::endpoint& fr
     }
     reschedule(*t);
     return input{false, t->local_id, 0, {}};
-}
-
-// Tunnel ID 0: only an SCCRQ, new or retransmitted. Null: we lost nothing
-// and keep nothing (our crossing SCCRQ wins the tie).
-L2SEC_L2TP_ENGINE
-auto L2SEC_L2TP_ENGINE_T::accept_sccrq(const transport::endpoint& from, bytes_view dgram,
-                                       time_point now) noexcept -> result<tunnel_type*> {
-    auto m = parse_control(dgram);
-    if (!m) return m.error();
-    if (m->is_zlb() || m->type() != message_type::sccrq)
-        return error(engine_errc::tunnel_id_zero, 4, "Tunnel ID");
-    auto peer_tid = m->template get<avps::assigned_tunnel_id>();
-    if (!peer_tid) return peer_tid.error();
-    if (auto existing = index_find(from, peer_tid->value))
-        return &tunnels_[*existing - 1];  // a retransmitted SCCRQ
-    if (!cfg_.accept_tunnels) return error(engine_errc::refused, 0, "SCCRQ");
-    if (auto a = admit_half_open(from); !a) return a.error();
-    // Tie breaker: we have an SCCRQ outstanding to the same peer.
-    if (auto* mine = pending_to(from); mine && mine->tie_breaker != 0) {
-        if (auto theirs = m->template get<avps::tie_breaker>()) {
-            if (mine->tie_breaker < theirs->value) return nullptr;  // we win
-            // They win: discard ours silently.
-            push_event({event_kind::tunnel_down,
-                        mine->local_id,
-                        0,
-                        stopccn_result::already_exists,
-                        0,
-                        {}});
-            free_tunnel(*mine);
-        }
-    }
-    auto id = tunnel_ids_.acquire();
-    if (!id) return error(engine_errc::out_of_tunnels, 0, "tunnels");
-    auto& t = tunnels_[*id - 1];
-    init_tunnel(t, *id, from, false, now);
-    t.peer_id = peer_tid->value;
-    t.channel.set_peer_tunnel_id(t.peer_id);
-    t.state = tunnel_state::wait_ctl_conn;  // SCCRP goes out when the SCCRQ is processed
-    t.half_open_until = now + cfg_.half_open_timeout;
-    half_open_.push_back([this](std::uint16_t i) -> list_hook& { return half_open_hook(i); },
-                         t.local_id);
-    index_insert(t);
-    return &t;
-}
-
-// Room for one more half-open tunnel from `from`: refuse it over the
-// per-address limit, drop the oldest half-open tunnel over the total one.
-// O(half-open tunnels), which the limit bounds.
-L2SEC_L2TP_ENGINE
-result<void> L2SEC_L2TP_ENGINE_T::admit_half_open(const transport::endpoint& from) noexcept {
-    auto at = [this](std::uint16_t i) -> list_hook& { return half_open_hook(i); };
-    if (cfg_.max_half_open_per_peer != 0) {
-        std::size_t same = 0;
-        for (auto id = half_open_.front(); id != 0; id = intrusive_list::next(at, id))
-            same += tunnels_[id - 1].peer.addr == from.addr;
-        if (same >= cfg_.max_half_open_per_peer) {
-            ++stats_.half_open_refused;
-            return error(engine_errc::half_open_limit, 0, "SCCRQ");
-        }
-    }
-    if (half_open_.size() >= half_open_limit()) {
-        ++stats_.half_open_evicted;
-        free_tunnel(tunnels_[half_open_.front() - 1]);  // the oldest
-    }
-    return {};
-}
-
-L2SEC_L2TP_ENGINE
-void L2SEC_L2TP_ENGINE_T::leave_half_open(tunnel_type& t) noexcept {
-    (void)half_open_.erase([this](std::uint16_t i) -> list_hook& { return half_open_hook(i); },
-                           t.local_id);
-}
-
-// ---- data -----------------------------------------------------------------
-
-L2SEC_L2TP_ENGINE
-result<input> L2SEC_L2TP_ENGINE_T::handle_data(const header& h, bytes_view dgram,
-                                               const transport::endpoint& from,
-                                               time_point now) noexcept {
-    const std::size_t l = h.has_length ? 2 : 0;  // the fields after Length move by 2
-    auto* s = live_session(h.session_id);
-    if (!s || s->tunnel != h.tunnel_id || s->state != session_state::established)
-        return drop(error(engine_errc::unknown_session, 4 + l, "Session ID"));
-    auto& t = tunnels_[s->tunnel - 1];
-    if (!(t.peer.addr == from.addr)) return drop(error(engine_errc::wrong_peer, 0, "source"));
-    // Data counts as life: Hello goes out only on a silent tunnel (some
-    // peers, Android's among them, do not acknowledge Hello at all). The
-    // Hello time moves later; its heap key stays early (see deadline()).
-    t.last_rx = now;
-    if (h.has_sequence) {
-        if (seq_before(h.ns, s->data_nr)) return drop(error(engine_errc::stale_ns, 6 + l, "Ns"));
-        s->data_nr = static_cast<std::uint16_t>(h.ns + 1);
-    }
-    const std::size_t end = h.has_length ? h.length : dgram.size();
-    ++stats_.data_in;
-    return input{true, h.tunnel_id, h.session_id, dgram.subspan(h.size, end - h.size)};
 }
 
 // ---- output and timers ----------------------------------------------------
@@ -477,7 +385,7 @@ result<void> L2SEC_L2TP_ENGINE_T::stop(tunnel_type& t, time_point now, std::uint
     b.add(avps::assigned_tunnel_id{t.local_id});
     detail::add_result(b, rc, ec);
     auto r = queue(t, b, now);
-    drop_sessions(t, cdn_result::admin);
+    drop_sessions(t, cdn_result::administrative);
     index_erase(t);
     leave_half_open(t);
     t.state = tunnel_state::closing;
@@ -596,39 +504,6 @@ void L2SEC_L2TP_ENGINE_T::release_session(session& s, tunnel_type& t) noexcept {
     if (!t.calls.erase(at, s.local_id)) return;  // already released
     s.state = session_state::idle;
     (void)session_ids_.release(s.local_id);
-}
-
-// ---- (peer endpoint, peer tunnel ID) -> local tunnel ID --------------------
-
-L2SEC_L2TP_ENGINE
-std::uint64_t L2SEC_L2TP_ENGINE_T::key_hash(const transport::endpoint& peer,
-                                            std::uint16_t peer_tid) noexcept {
-    return peer.hash() ^ (std::uint64_t{peer_tid} * 0x9e3779b97f4a7c15ull);
-}
-
-L2SEC_L2TP_ENGINE
-std::optional<std::uint16_t> L2SEC_L2TP_ENGINE_T::index_find(
-    const transport::endpoint& peer, std::uint16_t peer_tid) const noexcept {
-    return index_.find(key_hash(peer, peer_tid), [&](std::uint16_t id) {
-        const auto& t = tunnels_[id - 1];
-        return t.peer.addr == peer.addr && t.peer.port == peer.port && t.peer_id == peer_tid;
-    });
-}
-
-// Only tunnels whose peer ID is known are indexed (an initiator's is not
-// before SCCRP).
-L2SEC_L2TP_ENGINE
-void L2SEC_L2TP_ENGINE_T::index_insert(const tunnel_type& t) noexcept {
-    if (t.peer_id != 0) (void)index_.insert(t.local_id, key_hash(t.peer, t.peer_id));
-}
-
-L2SEC_L2TP_ENGINE
-void L2SEC_L2TP_ENGINE_T::index_erase(const tunnel_type& t) noexcept {
-    if (t.peer_id == 0) return;
-    (void)index_.erase(t.local_id, key_hash(t.peer, t.peer_id), [this](std::uint16_t id) {
-        const auto& o = tunnels_[id - 1];
-        return key_hash(o.peer, o.peer_id);
-    });
 }
 
 #undef L2SEC_L2TP_ENGINE_T

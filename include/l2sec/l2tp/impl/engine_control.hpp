@@ -43,7 +43,7 @@ void L2SEC_L2TP_ENGINE_T::process(tunnel_type& t, bytes_view msg, time_point now
     if (auto v = validate(*m); !v) {
         report(t, v.error());
         if (detail::is_tunnel_message(m->type()))
-            (void)stop(t, now, stopccn_result::general_error, general_error::length_wrong);
+            (void)stop(t, now, stopccn_result::general_error, general_error::bad_length);
         return;
     }
     if (auto c = check_mandatory(m->avps()); !c) {
@@ -230,7 +230,7 @@ void L2SEC_L2TP_ENGINE_T::on_call_request(tunnel_type& t, const message_view& m,
     auto sid = session_ids_.acquire();
     if (!sid) {
         b.add(avps::message_type{message_type::cdn});
-        detail::add_result(b, cdn_result::temporary_lack_of_resources,
+        detail::add_result(b, cdn_result::no_facilities_temporary,
                            general_error::insufficient_resources);
         b.add(avps::assigned_session_id{0});
         (void)queue(t, b, now);

@@ -9,15 +9,22 @@
 //   auto ip = l.handle_frame(frame, now);           // IP payload, if any
 //   while (auto n = l.poll_transmit(buf)) send(buf.first(*n));
 //   while (auto ev = l.poll_event()) ...            // lcp_up, auth_success, ipcp_up...
+//
+// This header declares and documents the engine; the bodies are in
+// ppp/engine/impl/link.hpp, the vocabulary (phase, link_config, link_event)
+// in ppp/engine/link_types.hpp, the control protocols and their option
+// policies in ppp/control_protocol.hpp and ppp/option_policies.hpp.
 #pragma once
 
 #include <l2sec/core/bytes.hpp>
 #include <l2sec/core/clock.hpp>
 #include <l2sec/core/result.hpp>
+#include <l2sec/core/ring_queue.hpp>
 #include <l2sec/crypto/concepts.hpp>
 #include <l2sec/ppp/auth.hpp>
 #include <l2sec/ppp/automaton.hpp>
 #include <l2sec/ppp/credentials.hpp>
+#include <l2sec/ppp/engine/link_types.hpp>
 #include <l2sec/ppp/frame.hpp>
 #include <l2sec/ppp/negotiation.hpp>
 
@@ -28,92 +35,6 @@
 #include <string_view>
 
 namespace l2sec::ppp {
-
-enum class phase : std::uint8_t { dead, establish, authenticate, network, terminate };
-
-constexpr const char* to_string(phase p) noexcept {
-    switch (p) {
-        case phase::dead:
-            return "dead";
-        case phase::establish:
-            return "establish";
-        case phase::authenticate:
-            return "authenticate";
-        case phase::network:
-            return "network";
-        case phase::terminate:
-            return "terminate";
-    }
-    return "?";
-}
-
-struct link_config {
-    bool server = false;                      ///< authenticator and address assigner (LNS side)
-    auth_method require = auth_method::none;  ///< server: what the peer must do
-    std::array<bool, 4> can_answer{false, true, true,
-                                   true};  ///< client: none, PAP, CHAP-MD5, MS-CHAPv2
-    std::string_view name = "l2sec";       ///< our CHAP name
-    std::string_view user{}, password{};   ///< client credentials
-    std::uint16_t mru = 1400;
-    std::uint32_t local_ip = 0;  ///< server: its own address; client: 0 (ask)
-    std::uint32_t peer_ip = 0;   ///< server: the address given to the client
-    std::uint32_t dns1 = 0, dns2 = 0;
-    bool ask_dns = false;                               ///< client: request DNS servers
-    bool ipv6 = false;                                  ///< also run IPV6CP
-    duration echo_interval = std::chrono::seconds(20);  ///< 0 = no keepalive
-    std::uint8_t echo_failures = 3;
-    automaton_config timers{};
-    auth_timing auth{};
-};
-
-enum class link_event_kind : std::uint8_t {
-    lcp_up,
-    lcp_down,
-    auth_success,
-    auth_failure,
-    ipcp_up,
-    ipcp_down,
-    ipv6cp_up,
-    ipv6cp_down,
-    echo_timeout,
-    loopback,
-    finished,  ///< LCP finished: the link is dead
-};
-
-constexpr const char* to_string(link_event_kind k) noexcept {
-    switch (k) {
-        case link_event_kind::lcp_up:
-            return "lcp-up";
-        case link_event_kind::lcp_down:
-            return "lcp-down";
-        case link_event_kind::auth_success:
-            return "auth-success";
-        case link_event_kind::auth_failure:
-            return "auth-failure";
-        case link_event_kind::ipcp_up:
-            return "ipcp-up";
-        case link_event_kind::ipcp_down:
-            return "ipcp-down";
-        case link_event_kind::ipv6cp_up:
-            return "ipv6cp-up";
-        case link_event_kind::ipv6cp_down:
-            return "ipv6cp-down";
-        case link_event_kind::echo_timeout:
-            return "echo-timeout";
-        case link_event_kind::loopback:
-            return "loopback";
-        case link_event_kind::finished:
-            return "finished";
-    }
-    return "?";
-}
-
-struct link_event {
-    link_event_kind kind{};
-    std::uint32_t local_ip = 0, peer_ip = 0, dns1 = 0, dns2 = 0;
-    std::uint64_t local_iid = 0, peer_iid = 0;
-    auth_method method = auth_method::none;
-};
 
 /// Policies: `Crypto`, a crypto::auth_backend (crypto::botan, or the
 /// standard-library-only crypto::portable): MD5 for CHAP, MD4/SHA-1/DES for
@@ -147,38 +68,7 @@ class link_engine {
     link_engine& operator=(const link_engine&) = delete;
 
   private:
-    link_engine(const link_config& cfg, Random&& random, Credentials* credentials) noexcept
-        : cfg_(cfg), rng_(std::move(random)) {
-        lcp_.attach(&q_);
-        ipcp_.attach(&q_);
-        ipv6cp_.attach(&q_);
-        lcp_.fsm = automaton(cfg.timers);
-        ipcp_.fsm = automaton(cfg.timers);
-        ipv6cp_.fsm = automaton(cfg.timers);
-        auto& l = lcp_.policy;
-        l.mru = cfg.mru;
-        l.require = cfg.server ? cfg.require : auth_method::none;
-        l.can_answer = cfg.can_answer;
-        if (cfg.user.empty()) l.can_answer = {};
-        l.random = &rng_;
-        auto& ip = ipcp_.policy;
-        ip.server = cfg.server;
-        ip.local = cfg.local_ip;
-        ip.peer = cfg.peer_ip;
-        ip.dns1 = cfg.dns1;
-        ip.dns2 = cfg.dns2;
-        ip.ask_dns = cfg.ask_dns;
-        ipv6cp_.policy.random = &rng_;
-        server_auth_.method = l.require;
-        server_auth_.name = cfg.name;
-        server_auth_.credentials = credentials;
-        server_auth_.random = &rng_;
-        server_auth_.timing = cfg.auth;
-        client_auth_.user = cfg.user;
-        client_auth_.password = cfg.password;
-        client_auth_.random = &rng_;
-        client_auth_.timing = cfg.auth;
-    }
+    link_engine(const link_config& cfg, Random&& random, Credentials* credentials) noexcept;
 
   public:
     ppp::phase current_phase() const noexcept { return phase_; }
@@ -214,54 +104,12 @@ class link_engine {
     }
 
     /// One PPP frame from the peer. Returns the network-layer payload of an
-    /// IPv4 or IPv6 frame (when that NCP is open), empty otherwise.
-    result<std::optional<bytes_view>> handle_frame(bytes_view frame, time_point now) noexcept {
-        auto f = decode_frame(frame);
-        if (!f) return f.error();
-        const std::size_t base = f->header_size;
-        std::optional<bytes_view> out;
-        switch (f->protocol) {
-            case protocol::lcp: {
-                auto p = lcp_.handle(f->information, now, base);
-                if (!p) return p.error();
-                on_lcp_extra(*p, now);
-                break;
-            }
-            case protocol::pap:
-            case protocol::chap:
-                if (phase_ != phase::authenticate && phase_ != phase::network) break;
-                server_auth_.handle(f->protocol, f->information, q_);
-                client_auth_.handle(f->protocol, f->information, q_, now);
-                break;
-            case protocol::ipcp:
-                implicit_auth_success(now);
-                if (phase_ != phase::network) break;
-                if (auto r = ipcp_.handle(f->information, now, base); !r) return r.error();
-                break;
-            case protocol::ipv6cp:
-                implicit_auth_success(now);
-                if (phase_ != phase::network) break;
-                if (!cfg_.ipv6) {
-                    lcp_.send_protocol_reject(f->protocol, f->information);
-                    break;
-                }
-                if (auto r = ipv6cp_.handle(f->information, now, base); !r) return r.error();
-                break;
-            case protocol::ip:
-                if (ipcp_.current() == state::opened) out = f->information;
-                break;
-            case protocol::ipv6:
-                if (ipv6cp_.current() == state::opened) out = f->information;
-                break;
-            default:
-                // RFC 1661 5.7: an unsupported protocol is Protocol-Rejected once LCP is open.
-                if (lcp_.current() == state::opened)
-                    lcp_.send_protocol_reject(f->protocol, f->information);
-                break;
-        }
-        after(now);
-        return out;
-    }
+    /// IPv4 or IPv6 frame (when that NCP is open), empty otherwise. Errors
+    /// (the frame is dropped, nothing changes): ppp::errc from the frame or
+    /// control-packet decoder (truncated, bad length, ...). Frames of a phase
+    /// they do not belong to are ignored, unsupported protocols
+    /// Protocol-Rejected (RFC 1661 5.7), neither is an error.
+    result<std::optional<bytes_view>> handle_frame(bytes_view frame, time_point now) noexcept;
 
     /// Wrap an IP datagram into a PPP frame in `out`.
     result<std::size_t> encode_ip(bytes_view datagram, mutable_bytes out,
@@ -270,180 +118,32 @@ class link_engine {
     }
 
     std::optional<std::size_t> poll_transmit(mutable_bytes out) noexcept { return q_.pop(out); }
-    std::optional<link_event> poll_event() noexcept {
-        if (n_events_ == 0) return std::nullopt;
-        auto e = events_[ev_head_];
-        ev_head_ = (ev_head_ + 1) % events_.size();
-        --n_events_;
-        return e;
-    }
+    /// The next event (at most 32 wait; older ones are kept, newer ones dropped).
+    std::optional<link_event> poll_event() noexcept { return events_.pop(); }
 
-    std::optional<time_point> deadline() const noexcept {
-        std::optional<time_point> d;
-        auto take = [&](std::optional<time_point> t) {
-            if (t && (!d || *t < *d)) d = t;
-        };
-        take(lcp_.fsm.deadline());
-        take(ipcp_.fsm.deadline());
-        take(ipv6cp_.fsm.deadline());
-        if (phase_ == phase::authenticate) {
-            take(server_auth_.deadline());
-            take(client_auth_.deadline());
-        }
-        if (lcp_.current() == state::opened && cfg_.echo_interval.count() > 0) take(next_echo_);
-        return d;
-    }
+    /// The earliest time on_timer() has work: restart timers of the three
+    /// automata, authentication retries, the next LCP Echo.
+    std::optional<time_point> deadline() const noexcept;
 
-    void on_timer(time_point now) noexcept {
-        lcp_.on_timer(now);
-        ipcp_.on_timer(now);
-        ipv6cp_.on_timer(now);
-        if (phase_ == phase::authenticate) {
-            server_auth_.on_timer(now, q_);
-            client_auth_.on_timer(now, q_);
-        }
-        if (lcp_.current() == state::opened && cfg_.echo_interval.count() > 0 &&
-            now >= next_echo_) {
-            if (echo_outstanding_ >= cfg_.echo_failures) {
-                push({link_event_kind::echo_timeout});
-                lcp_.close(now);
-            } else {
-                ++echo_outstanding_;
-                (void)lcp_.send_echo_request();
-                next_echo_ = now + cfg_.echo_interval;
-            }
-        }
-        after(now);
-    }
+    /// Fire what is due: retransmissions, authentication timeouts, Echo
+    /// keepalive (echo_failures unanswered Echos close the link).
+    void on_timer(time_point now) noexcept;
 
   private:
     // The server is already negotiating the network layer: our
     // authentication succeeded even if its Success/Ack was lost.
-    void implicit_auth_success(time_point now) noexcept {
-        if (phase_ != phase::authenticate || server_auth_.method != auth_method::none) return;
-        if (client_auth_.assume_success()) after(now);
-    }
+    void implicit_auth_success(time_point now) noexcept;
 
-    void on_lcp_extra(const packet_view& p, time_point now) noexcept {
-        if (lcp_.current() != state::opened) return;
-        switch (p.code) {
-            case code::echo_request:
-                if (p.magic_number() != 0 && p.magic_number() == lcp_.magic)
-                    push({link_event_kind::loopback});
-                break;
-            case code::echo_reply:
-                echo_outstanding_ = 0;
-                break;
-            case code::protocol_reject:
-                if (p.rejected_protocol() == protocol::ipcp) ipcp_.protocol_rejected(now);
-                if (p.rejected_protocol() == protocol::ipv6cp) ipv6cp_.protocol_rejected(now);
-                break;
-            default:
-                break;
-        }
-    }
+    void on_lcp_extra(const packet_view& p, time_point now) noexcept;
 
     // Look at what the automata and the authentication did and move phases.
-    void after(time_point now) noexcept {
-        if (lcp_.flags.started) lcp_.flags.started = false;
-        if (lcp_.flags.up) {
-            lcp_.flags.up = false;
-            lcp_.magic = lcp_.policy.magic;
-            lcp_.peer_mru = lcp_.policy.peer_mru;
-            push({link_event_kind::lcp_up});
-            echo_outstanding_ = 0;
-            next_echo_ = now + cfg_.echo_interval;
-            if (lcp_.policy.loop_suspected) push({link_event_kind::loopback});
-            begin_auth(now);
-        }
-        if (lcp_.flags.down) {
-            lcp_.flags.down = false;
-            push({link_event_kind::lcp_down});
-            ipcp_.down(now);
-            ipv6cp_.down(now);
-            phase_ = phase::terminate;
-            // Keep what was negotiated so far: the Configure-Request just
-            // answered (RCR in Opened) already set the peer's demands.
-        }
-        if (lcp_.flags.finished) {
-            lcp_.flags.finished = false;
-            phase_ = phase::dead;
-            push({link_event_kind::finished});
-        }
-        if (phase_ == phase::authenticate) {
-            auto s = server_auth_.method == auth_method::none ? auth_outcome::success
-                                                              : server_auth_.outcome();
-            auto c = client_auth_.method == auth_method::none ? auth_outcome::success
-                                                              : client_auth_.outcome();
-            if (s == auth_outcome::failure || c == auth_outcome::failure) {
-                push({link_event_kind::auth_failure, 0, 0, 0, 0, 0, 0,
-                      s == auth_outcome::failure ? server_auth_.method : client_auth_.method});
-                phase_ = phase::terminate;
-                lcp_.close(now);
-            } else if (s == auth_outcome::success && c == auth_outcome::success) {
-                if (server_auth_.method != auth_method::none ||
-                    client_auth_.method != auth_method::none)
-                    push({link_event_kind::auth_success, 0, 0, 0, 0, 0, 0,
-                          server_auth_.method != auth_method::none ? server_auth_.method
-                                                                   : client_auth_.method});
-                begin_network(now);
-            }
-        }
-        if (ipcp_.flags.up) {
-            ipcp_.flags.up = false;
-            auto& p = ipcp_.policy;
-            push({link_event_kind::ipcp_up, p.local, p.peer, p.dns1, p.dns2, 0, 0,
-                  auth_method::none});
-        }
-        if (ipcp_.flags.down) {
-            ipcp_.flags.down = false;
-            push({link_event_kind::ipcp_down});
-        }
-        if (ipv6cp_.flags.up) {
-            ipv6cp_.flags.up = false;
-            push({link_event_kind::ipv6cp_up, 0, 0, 0, 0, ipv6cp_.policy.local, ipv6cp_.policy.peer,
-                  auth_method::none});
-        }
-        if (ipv6cp_.flags.down) {
-            ipv6cp_.flags.down = false;
-            push({link_event_kind::ipv6cp_down});
-        }
-        ipcp_.flags = {};
-        ipv6cp_.flags = {};
-    }
+    void after(time_point now) noexcept;
 
-    void begin_auth(time_point now) noexcept {
-        phase_ = phase::authenticate;
-        if (lcp_.policy.require != auth_method::none && lcp_.policy.auth_refused) {
-            // We demanded authentication and the peer rejected the option.
-            push({link_event_kind::auth_failure, 0, 0, 0, 0, 0, 0, lcp_.policy.require});
-            phase_ = phase::terminate;
-            lcp_.close(now);
-            return;
-        }
-        server_auth_.method = lcp_.policy.require;
-        client_auth_.method = lcp_.policy.peer_requires;
-        if (server_auth_.method != auth_method::none) server_auth_.start(now, q_);
-        if (client_auth_.method != auth_method::none) client_auth_.start(now, q_);
-    }
+    void begin_auth(time_point now) noexcept;
 
-    void begin_network(time_point now) noexcept {
-        phase_ = phase::network;
-        ipcp_.policy.reset();
-        ipcp_.up(now);
-        ipcp_.open(now);
-        if (cfg_.ipv6) {
-            ipv6cp_.policy.reset();
-            ipv6cp_.up(now);
-            ipv6cp_.open(now);
-        }
-    }
+    void begin_network(time_point now) noexcept;
 
-    void push(const link_event& e) noexcept {
-        if (n_events_ == events_.size()) return;
-        events_[(ev_head_ + n_events_) % events_.size()] = e;
-        ++n_events_;
-    }
+    void push(const link_event& e) noexcept { (void)events_.push(e); }
 
     link_config cfg_;
     Random rng_;
@@ -456,8 +156,9 @@ class link_engine {
     ppp::phase phase_ = phase::dead;
     time_point next_echo_{};
     std::uint8_t echo_outstanding_ = 0;
-    std::array<link_event, 32> events_{};
-    std::size_t ev_head_ = 0, n_events_ = 0;
+    ring_queue<link_event, 32> events_{};
 };
 
 }  // namespace l2sec::ppp
+
+#include <l2sec/ppp/engine/impl/link.hpp>
