@@ -7,6 +7,8 @@
 // transport_udp/gso/<n>         udp_batch, GSO on: one GSO message per burst, recvmmsg
 // transport_udp/gso_gro/<n>     GSO sender, GRO receiver (64 KiB slots): one slot per burst
 // transport_tun/read_batch/<n>  linux_tun: a burst written by a UDP socket into a TUN, read back
+// transport_tun/offload/<n>     the same burst sent with GSO into a TUN with offloads (USO):
+//                               one super-packet read, cut into n-byte UDP packets
 // Counters: pkts/s (datagrams through both ends per second) and syscalls/pkt
 // (system calls by both ends per datagram). Ratios go against transport_udp/sendto.
 #include <benchmark/benchmark.h>
@@ -110,14 +112,15 @@ void transport_udp_gso_gro(benchmark::State& s) {
     run_batch<65535>(s, true, true);
 }
 
-void transport_tun_read_batch(benchmark::State& state) {
+void run_tun(benchmark::State& state, bool offload) {
     if (!in_netns()) return state.SkipWithError("needs root for a network namespace");
     const auto n = static_cast<std::size_t>(state.range(0));
-    auto tun = linux_tun::open("l2sbench0");
+    auto tun = linux_tun::open(offload ? "l2sbench1" : "l2sbench0", {.offload = offload});
     if (!tun) return state.SkipWithError("no TUN device");
     if (!tun->set_mtu(1500) || !tun->set_ipv4(endpoint::v4(10, 98, 0, 1, 0), 24) || !tun->set_up())
         return state.SkipWithError("cannot configure the TUN device");
-    auto sock = udp_batch<burst>::bind(endpoint::v4(10, 98, 0, 1, 0), {.try_gso = false});
+    if (offload && !tun->offloads().uso) return state.SkipWithError("no USO on this kernel's TUN");
+    auto sock = udp_batch<burst>::bind(endpoint::v4(10, 98, 0, 1, 0), {.try_gso = offload});
     if (!sock) return state.SkipWithError("bind failed");
     std::vector<std::byte> pkt(n, std::byte{0x5a});
     std::array<tx_datagram, burst> tx;
@@ -127,19 +130,24 @@ void transport_tun_read_batch(benchmark::State& state) {
     std::array<mutable_bytes, burst> bufs, out;
     for (std::size_t i = 0; i < burst; ++i)
         bufs[i] = store[i];
-    std::uint64_t pkts = 0, calls = 0;
+    std::uint64_t pkts = 0;
     for (auto _ : state) {
         auto s = sock->send_batch(tx);
         const std::size_t sent = s ? *s : 0;
         std::size_t got = 0;
         for (int spin = 0; got < sent && spin < 100000; ++spin) {
             auto r = read_batch(*tun, std::span(bufs).first(sent - got), 64, out);
-            calls += (r ? *r : 0) + 1;  // one read per packet, and the one that said EAGAIN
             if (r) got += *r;
         }
         pkts += got;
     }
-    report(state, pkts, calls + sock->stats().syscalls, n);
+    report(state, pkts, tun->read_calls() + sock->stats().syscalls, n);
+}
+void transport_tun_read_batch(benchmark::State& s) {
+    run_tun(s, false);
+}
+void transport_tun_offload(benchmark::State& s) {
+    run_tun(s, true);
 }
 
 }  // namespace
@@ -149,3 +157,4 @@ BENCHMARK(transport_udp_sendmmsg)->Name("transport_udp/sendmmsg")->Arg(64)->Arg(
 BENCHMARK(transport_udp_gso)->Name("transport_udp/gso")->Arg(64)->Arg(1400);
 BENCHMARK(transport_udp_gso_gro)->Name("transport_udp/gso_gro")->Arg(64)->Arg(1400);
 BENCHMARK(transport_tun_read_batch)->Name("transport_tun/read_batch")->Arg(64)->Arg(1400);
+BENCHMARK(transport_tun_offload)->Name("transport_tun/offload")->Arg(64)->Arg(1400);

@@ -1,0 +1,190 @@
+// Segmentation of the packets a TUN device with offloads hands over
+// (IFF_VNET_HDR + TUNSETOFFLOAD): each read is a 10-byte virtio_net_hdr and
+// one IP packet that may be a TCP (TSO) or UDP (USO) "super-packet" of up to
+// 64 KiB, with its transport checksum possibly left to the reader
+// (VIRTIO_NET_HDR_F_NEEDS_CSUM). The kernel then runs its TCP and UDP stacks
+// once per 64 KiB instead of once per MTU-sized packet; the VPN cuts the
+// super-packet into ordinary IP packets, each into its own buffer at the
+// headroom the ESP datapath needs, with correct lengths, IDs, sequence
+// numbers and checksums. Pure functions: no I/O, no allocation.
+//
+//   auto g = transport::parse_gso(bytes_read);           // result<gso_packet>
+//   for (std::size_t k = 0; k < g->segments; ++k)
+//       auto n = transport::write_segment(*g, k, buf_k.subspan(headroom));   // one IP packet
+#pragma once
+
+#include <l2sec/core/bytes.hpp>
+#include <l2sec/core/checksum.hpp>
+#include <l2sec/core/result.hpp>
+#include <l2sec/transport/error.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace l2sec::transport {
+
+/// The virtio_net_hdr a TUN with IFF_VNET_HDR puts before each packet
+/// (<linux/virtio_net.h>, native byte order on this host).
+inline constexpr std::size_t vnet_header_size = 10;
+inline constexpr std::uint8_t vnet_needs_csum = 1;  ///< VIRTIO_NET_HDR_F_NEEDS_CSUM
+enum class vnet_gso : std::uint8_t {
+    none = 0,    ///< VIRTIO_NET_HDR_GSO_NONE
+    tcpv4 = 1,   ///< VIRTIO_NET_HDR_GSO_TCPV4
+    tcpv6 = 4,   ///< VIRTIO_NET_HDR_GSO_TCPV6
+    udp_l4 = 5,  ///< VIRTIO_NET_HDR_GSO_UDP_L4 (USO, IPv4 and IPv6)
+};
+
+/// One packet read from an offloading TUN, checked and measured.
+struct gso_packet {
+    bytes_view packet;  ///< the IP packet after the virtio header
+    vnet_gso gso = vnet_gso::none;
+    bool ecn = false;         ///< VIRTIO_NET_HDR_GSO_ECN
+    bool needs_csum = false;  ///< the transport checksum is the reader's to finish
+    std::size_t csum_start = 0, csum_offset = 0;
+    std::size_t gso_size = 0;  ///< payload bytes per segment
+    bool v6 = false;
+    std::uint8_t protocol = 0;                 ///< 6 (TCP) or 17 (UDP) for GSO packets
+    std::size_t ip_header = 0, l4_header = 0;  ///< lengths in bytes
+    std::size_t payload = 0;                   ///< transport payload bytes of the whole packet
+    std::size_t segments = 1;                  ///< how many IP packets it becomes
+    /// The size of segment k (headers included).
+    constexpr std::size_t segment_size(std::size_t k) const noexcept {
+        if (gso == vnet_gso::none) return packet.size();
+        const std::size_t off = k * gso_size;
+        const std::size_t len = payload - off < gso_size ? payload - off : gso_size;
+        return ip_header + l4_header + len;
+    }
+};
+
+/// Parses the virtio header and the IP and transport headers it refers to.
+/// Errors (offset into `in`): truncated_packet (shorter than the header or
+/// the headers it names), address_invalid (an unknown GSO type, GSO on a
+/// packet that is not TCP/UDP over IPv4/IPv6 without extension headers, a
+/// zero segment size, a checksum position outside the packet).
+inline result<gso_packet> parse_gso(bytes_view in) noexcept {
+    if (in.size() < vnet_header_size) return error(errc::truncated_packet, 0, "virtio_net_hdr");
+    std::uint16_t hdr_len, gso_size, csum_start, csum_offset;
+    const std::uint8_t flags = std::to_integer<std::uint8_t>(in[0]);
+    const std::uint8_t type = std::to_integer<std::uint8_t>(in[1]);
+    std::memcpy(&hdr_len, in.data() + 2, 2);
+    std::memcpy(&gso_size, in.data() + 4, 2);
+    std::memcpy(&csum_start, in.data() + 6, 2);
+    std::memcpy(&csum_offset, in.data() + 8, 2);
+    (void)hdr_len;  // advisory; the headers themselves say how long they are
+    gso_packet g;
+    g.packet = in.subspan(vnet_header_size);
+    g.ecn = (type & 0x80) != 0;
+    g.needs_csum = (flags & vnet_needs_csum) != 0;
+    g.csum_start = csum_start;
+    g.csum_offset = csum_offset;
+    const std::uint8_t t = type & 0x7f;
+    if (t != 0 && t != 1 && t != 4 && t != 5) return error(errc::address_invalid, 1, "GSO type");
+    g.gso = static_cast<vnet_gso>(t);
+    const bytes_view p = g.packet;
+    if (g.needs_csum && (g.csum_start + g.csum_offset + 2 > p.size()))
+        return error(errc::address_invalid, 6, "checksum position");
+    if (g.gso == vnet_gso::none) {
+        g.payload = p.size();
+        return g;
+    }
+    if (gso_size == 0) return error(errc::address_invalid, 4, "GSO size");
+    g.gso_size = gso_size;
+    constexpr std::size_t at = vnet_header_size;
+    if (p.empty()) return error(errc::truncated_packet, at, "IP header");
+    const unsigned version = std::to_integer<unsigned>(p[0]) >> 4;
+    if (version == 4) {
+        if (p.size() < 20) return error(errc::truncated_packet, at, "IPv4 header");
+        g.ip_header = (std::to_integer<std::size_t>(p[0]) & 0xf) * 4;
+        if (g.ip_header < 20 || p.size() < g.ip_header)
+            return error(errc::truncated_packet, at, "IPv4 header");
+        g.protocol = std::to_integer<std::uint8_t>(p[9]);
+    } else if (version == 6) {
+        if (p.size() < 40) return error(errc::truncated_packet, at, "IPv6 header");
+        g.v6 = true;
+        g.ip_header = 40;
+        g.protocol = std::to_integer<std::uint8_t>(p[6]);
+    } else {
+        return error(errc::address_invalid, at, "IP version");
+    }
+    const bool tcp = g.gso == vnet_gso::tcpv4 || g.gso == vnet_gso::tcpv6;
+    if ((tcp && g.protocol != 6) || (!tcp && g.protocol != 17) ||
+        (g.gso == vnet_gso::tcpv4 && g.v6) || (g.gso == vnet_gso::tcpv6 && !g.v6))
+        return error(errc::address_invalid, at, "GSO type for this packet");
+    if (tcp) {
+        if (p.size() < g.ip_header + 20) return error(errc::truncated_packet, at, "TCP header");
+        g.l4_header = (std::to_integer<std::size_t>(p[g.ip_header + 12]) >> 4) * 4;
+        if (g.l4_header < 20 || p.size() < g.ip_header + g.l4_header)
+            return error(errc::truncated_packet, at, "TCP header");
+    } else {
+        g.l4_header = 8;
+        if (p.size() < g.ip_header + 8) return error(errc::truncated_packet, at, "UDP header");
+    }
+    g.payload = p.size() - g.ip_header - g.l4_header;
+    g.segments = g.payload == 0 ? 1 : (g.payload + g.gso_size - 1) / g.gso_size;
+    return g;
+}
+
+/// Writes segment k of `g` as one IP packet at the start of `out` and returns
+/// its size. Errors: buffer_too_small (l2sec::errc; `out` shorter than
+/// segment_size(k)), address_invalid (k out of range).
+inline result<std::size_t> write_segment(const gso_packet& g, std::size_t k,
+                                         mutable_bytes out) noexcept {
+    if (k >= g.segments) return error(errc::address_invalid, 0, "segment index");
+    const std::size_t size = g.segment_size(k);
+    if (out.size() < size) return error(l2sec::errc::buffer_too_small, 0, "segment buffer");
+    std::byte* d = out.data();
+    const bytes_view p = g.packet;
+    if (g.gso == vnet_gso::none) {
+        copy_to(out, p);
+        if (g.needs_csum) {  // the field holds the pseudo-header sum: finish it
+            store_be16(d + g.csum_start + g.csum_offset, 0);
+            std::uint32_t pseudo = load_be16(p.data() + g.csum_start + g.csum_offset);
+            std::uint16_t c = checksum_fold(
+                checksum_add(pseudo, bytes_view(d + g.csum_start, size - g.csum_start)));
+            if (c == 0 && std::to_integer<int>(p[g.v6 ? 6 : 9]) == 17) c = 0xffff;
+            store_be16(d + g.csum_start + g.csum_offset, c);
+        }
+        return size;
+    }
+    const std::size_t hdrs = g.ip_header + g.l4_header;
+    const std::size_t off = k * g.gso_size;
+    const std::size_t len = size - hdrs;
+    std::memcpy(d, p.data(), hdrs);
+    if (len) std::memcpy(d + hdrs, p.data() + hdrs + off, len);
+    const std::size_t l4_len = g.l4_header + len;
+    // IP header: lengths, IPv4 ID and checksum.
+    std::uint32_t pseudo = 0;
+    if (!g.v6) {
+        store_be16(d + 2, static_cast<std::uint16_t>(size));
+        store_be16(d + 4, static_cast<std::uint16_t>(load_be16(p.data() + 4) + k));
+        store_be16(d + 10, 0);
+        store_be16(d + 10, internet_checksum(bytes_view(d, g.ip_header)));
+        pseudo = checksum_add(0, bytes_view(d + 12, 8));
+    } else {
+        store_be16(d + 4, static_cast<std::uint16_t>(l4_len));
+        pseudo = checksum_add(0, bytes_view(d + 8, 32));
+    }
+    pseudo += g.protocol;
+    pseudo += static_cast<std::uint32_t>(l4_len);
+    std::byte* l4 = d + g.ip_header;
+    std::size_t csum_at;
+    if (g.protocol == 6) {
+        store_be32(l4 + 4, static_cast<std::uint32_t>(load_be32(p.data() + g.ip_header + 4) + off));
+        unsigned fl = std::to_integer<unsigned>(l4[13]);
+        if (k + 1 < g.segments) fl &= ~0x09u;  // FIN and PSH only on the last segment
+        if (k > 0) fl &= ~0x80u;               // CWR only on the first
+        l4[13] = static_cast<std::byte>(fl);
+        csum_at = 16;
+    } else {
+        store_be16(l4 + 4, static_cast<std::uint16_t>(l4_len));
+        csum_at = 6;
+    }
+    store_be16(l4 + csum_at, 0);
+    std::uint16_t c = checksum_fold(checksum_add(pseudo, bytes_view(l4, l4_len)));
+    if (c == 0 && g.protocol == 17) c = 0xffff;
+    store_be16(l4 + csum_at, c);
+    return size;
+}
+
+}  // namespace l2sec::transport

@@ -1,0 +1,234 @@
+// Segmentation of offloaded TUN packets (tun_offload.hpp): synthetic TSO/USO
+// super-packets cut into IP packets whose checksums verify (RFC 791, 793,
+// 768, 8200 pseudo-headers), and the real kernel's USO super-packets read
+// from a linux_tun with offloads (suite kernel.tun: ctest transport.tun).
+#include <l2sec/transport/linux_tun.hpp>
+#include <l2sec/transport/tun_offload.hpp>
+#include <l2sec/transport/udp_batch.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "support/alloc_counter.hpp"
+#include "transport/netns.hpp"
+
+using l2sec::bytes_view;
+using l2sec::load_be16;
+using l2sec::load_be32;
+using l2sec::store_be16;
+using l2sec::store_be32;
+namespace test = l2sec::test;
+using namespace l2sec::transport;
+using l2sec::result;
+
+namespace {
+
+// True when the IP header (IPv4) and the transport checksum verify.
+bool checksums_ok(bytes_view p) {
+    const bool v6 = std::to_integer<int>(p[0]) >> 4 == 6;
+    std::size_t ip = v6 ? 40 : (std::to_integer<std::size_t>(p[0]) & 0xf) * 4;
+    if (!v6 && l2sec::internet_checksum(p.first(ip)) != 0) return false;
+    const int proto = std::to_integer<int>(p[v6 ? 6 : 9]);
+    std::uint32_t sum =
+        v6 ? l2sec::checksum_add(0, p.subspan(8, 32)) : l2sec::checksum_add(0, p.subspan(12, 8));
+    sum += static_cast<std::uint32_t>(proto);
+    sum += static_cast<std::uint32_t>(p.size() - ip);
+    return l2sec::checksum_fold(l2sec::checksum_add(sum, p.subspan(ip))) == 0;
+}
+
+std::vector<std::byte> vnet(std::uint8_t flags, vnet_gso type, std::uint16_t gso_size,
+                            std::uint16_t csum_start = 0, std::uint16_t csum_offset = 0) {
+    std::vector<std::byte> h(vnet_header_size);
+    h[0] = std::byte{flags};
+    h[1] = static_cast<std::byte>(type);
+    std::memcpy(&h[4], &gso_size, 2);
+    std::memcpy(&h[6], &csum_start, 2);
+    std::memcpy(&h[8], &csum_offset, 2);
+    return h;
+}
+
+std::vector<std::byte> tcp4_super(std::size_t payload, std::uint8_t flags) {
+    std::vector<std::byte> p(20 + 20 + payload);
+    p[0] = std::byte{0x45};
+    store_be16(&p[2], static_cast<std::uint16_t>(p.size()));
+    store_be16(&p[4], 0x1000);
+    p[8] = std::byte{64};
+    p[9] = std::byte{6};
+    p[12] = std::byte{10}, p[15] = std::byte{1};
+    p[16] = std::byte{10}, p[19] = std::byte{2};
+    store_be16(&p[20], 40000);
+    store_be16(&p[22], 80);
+    store_be32(&p[24], 0xfffffc00u);  // wraps inside the packet
+    p[32] = std::byte{0x50};
+    p[33] = std::byte{flags};
+    for (std::size_t i = 0; i < payload; ++i)
+        p[40 + i] = static_cast<std::byte>(i * 7);
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("tun_offload: a TSO packet becomes MSS-sized TCP segments that verify") {
+    auto in = vnet(vnet_needs_csum, vnet_gso::tcpv4, 1000, 20, 16);
+    auto sup = tcp4_super(2500, 0x80 | 0x10 | 0x08 | 0x01);  // CWR ACK PSH FIN
+    in.insert(in.end(), sup.begin(), sup.end());
+    auto g = parse_gso(in);
+    REQUIRE(g);
+    CHECK(g->segments == 3);
+    CHECK(g->segment_size(2) == 540);
+    std::array<std::array<std::byte, 1100>, 3> out{};
+    std::size_t allocs = test::allocations_in([&] {
+        for (std::size_t k = 0; k < 3; ++k)
+            REQUIRE(write_segment(*g, k, out[k]));
+    });
+    CHECK(allocs == 0);
+    for (std::size_t k = 0; k < 3; ++k) {
+        bytes_view s(out[k].data(), g->segment_size(k));
+        CHECK(checksums_ok(s));
+        CHECK(load_be16(&s[2]) == s.size());
+        CHECK(load_be16(&s[4]) == 0x1000 + k);
+        CHECK(load_be32(&s[24]) == static_cast<std::uint32_t>(0xfffffc00u + 1000 * k));
+        const unsigned fl = std::to_integer<unsigned>(s[33]);
+        CHECK(((fl & 0x80) != 0) == (k == 0));  // CWR on the first
+        CHECK(((fl & 0x09) != 0) == (k == 2));  // FIN, PSH on the last
+        CHECK((fl & 0x10) != 0);
+        CHECK(std::memcmp(&s[40], &sup[40 + 1000 * k], s.size() - 40) == 0);
+    }
+    std::array<std::byte, 500> small{};
+    CHECK(write_segment(*g, 0, small).error() == l2sec::errc::buffer_too_small);
+    CHECK(write_segment(*g, 3, out[0]).error() == errc::address_invalid);
+}
+
+TEST_CASE("tun_offload: USO over IPv6, and a lone packet whose checksum is left to us") {
+    // IPv6 UDP, 3 x 600 + 100 bytes.
+    std::vector<std::byte> p(40 + 8 + 1900);
+    p[0] = std::byte{0x60};
+    store_be16(&p[4], static_cast<std::uint16_t>(8 + 1900));
+    p[6] = std::byte{17};
+    p[7] = std::byte{64};
+    p[8] = std::byte{0xfd}, p[23] = std::byte{1};
+    p[24] = std::byte{0xfd}, p[39] = std::byte{2};
+    store_be16(&p[40], 5000);
+    store_be16(&p[42], 4500);
+    for (std::size_t i = 48; i < p.size(); ++i)
+        p[i] = static_cast<std::byte>(i);
+    auto in = vnet(vnet_needs_csum, vnet_gso::udp_l4, 600, 40, 6);
+    in.insert(in.end(), p.begin(), p.end());
+    auto g = parse_gso(in);
+    REQUIRE(g);
+    CHECK(g->segments == 4);
+    std::array<std::byte, 700> out{};
+    for (std::size_t k = 0; k < 4; ++k) {
+        auto n = write_segment(*g, k, out);
+        REQUIRE(n);
+        bytes_view s(out.data(), *n);
+        CHECK(checksums_ok(s));
+        CHECK(load_be16(&s[4]) == s.size() - 40);
+        CHECK(load_be16(&s[44]) == s.size() - 40);
+    }
+    // IPv4 UDP, not GSO, checksum field holding the pseudo-header sum.
+    auto u = test::ipv4_udp(l2sec::transport::endpoint::v4(10, 0, 0, 1, 1),
+                            l2sec::transport::endpoint::v4(10, 0, 0, 2, 2),
+                            l2sec::as_bytes("partial checksum"));
+    std::uint32_t ps = l2sec::checksum_add(0, bytes_view(u).subspan(12, 8)) + 17 +
+                       static_cast<std::uint32_t>(u.size() - 20);
+    while (ps >> 16)
+        ps = (ps & 0xffff) + (ps >> 16);
+    store_be16(&u[26], static_cast<std::uint16_t>(ps));
+    auto in2 = vnet(vnet_needs_csum, vnet_gso::none, 0, 20, 6);
+    in2.insert(in2.end(), u.begin(), u.end());
+    auto g2 = parse_gso(in2);
+    REQUIRE(g2);
+    CHECK(g2->segments == 1);
+    auto n = write_segment(*g2, 0, out);
+    REQUIRE(n);
+    CHECK(checksums_ok(bytes_view(out.data(), *n)));
+}
+
+TEST_CASE("tun_offload: malformed virtio headers and packets") {
+    std::array<std::byte, 4> tiny{};
+    CHECK(parse_gso(tiny).error() == errc::truncated_packet);
+    auto bad_type = vnet(0, static_cast<vnet_gso>(3), 100);  // UFO: not offered, refused
+    auto sup = tcp4_super(300, 0x10);
+    bad_type.insert(bad_type.end(), sup.begin(), sup.end());
+    CHECK(parse_gso(bad_type).error().offset == 1);
+    auto zero = vnet(0, vnet_gso::tcpv4, 0);
+    zero.insert(zero.end(), sup.begin(), sup.end());
+    CHECK(parse_gso(zero).error().offset == 4);
+    auto wrong = vnet(0, vnet_gso::tcpv6, 100);  // TCPv6 on an IPv4 packet
+    wrong.insert(wrong.end(), sup.begin(), sup.end());
+    CHECK(parse_gso(wrong).error() == errc::address_invalid);
+    auto udp_on_tcp = vnet(0, vnet_gso::udp_l4, 100);
+    udp_on_tcp.insert(udp_on_tcp.end(), sup.begin(), sup.end());
+    CHECK(parse_gso(udp_on_tcp).error() == errc::address_invalid);
+    auto cut = vnet(0, vnet_gso::tcpv4, 100);
+    cut.insert(cut.end(), sup.begin(), sup.begin() + 30);
+    CHECK(parse_gso(cut).error() == errc::truncated_packet);
+    auto csum_out = vnet(vnet_needs_csum, vnet_gso::none, 0, 330, 16);
+    csum_out.insert(csum_out.end(), sup.begin(), sup.end());
+    CHECK(parse_gso(csum_out).error().offset == 6);
+}
+
+TEST_SUITE("kernel.tun" * doctest::skip()) {
+    TEST_CASE("linux_tun offload: the kernel's USO super-packets come out as checked UDP packets") {
+        test::scoped_netns ns;
+        auto t = linux_tun::open("l2sec5", {.offload = true});
+        if (!t && t.error() == errc::not_supported)
+            test::skip_run("no TUN: " + t.error().message());
+        REQUIRE_MESSAGE(t, t.error().message());
+        MESSAGE("offloads: csum=" << t->offloads().csum << " tso=" << t->offloads().tso
+                                  << " uso=" << t->offloads().uso);
+        REQUIRE(t->set_mtu(1500));
+        REQUIRE(t->set_ipv4(endpoint::v4(10, 79, 0, 1, 0), 24));
+        REQUIRE(t->set_up());
+        auto sock = udp_batch<32>::bind(endpoint::v4(10, 79, 0, 1, 0));
+        REQUIRE(sock);
+        std::array<std::byte, 2048> buf{};
+        while (t->read_packet(buf, 64)) {  // link-up chatter
+        }
+        std::vector<std::vector<std::byte>> data;
+        std::vector<tx_datagram> tx;
+        for (int i = 0; i < 20; ++i) {
+            data.emplace_back(1000, static_cast<std::byte>(i));
+            tx.push_back({data.back(), endpoint::v4(10, 79, 0, 9, 7777)});
+        }
+        REQUIRE(*sock->send_batch(tx) == 20);
+        std::vector<std::array<std::byte, 2048>> store(32);
+        std::array<l2sec::mutable_bytes, 32> bufs{}, out{};
+        for (std::size_t i = 0; i < 32; ++i)
+            bufs[i] = store[i];
+        std::size_t got = 0, udp = 0;
+        for (int spin = 0; spin < 2000 && udp < 20; ++spin) {
+            auto n = read_batch(*t, std::span(bufs), 64, out);
+            if (!n) {
+                ::usleep(500);
+                continue;
+            }
+            for (std::size_t i = 0; i < *n; ++i) {
+                bytes_view p = out[i];
+                ++got;
+                if (std::to_integer<int>(p[0]) >> 4 != 4 || std::to_integer<int>(p[9]) != 17)
+                    continue;
+                CHECK(p.data() == bufs[i].data() + 64);
+                CHECK(p.size() == 1028);
+                CHECK(checksums_ok(p));
+                CHECK(load_be16(&p[22]) == 7777);
+                CHECK(p[28] == static_cast<std::byte>(udp));  // in order
+                ++udp;
+            }
+        }
+        CHECK(udp == 20);
+        if (t->offloads().uso) CHECK(t->super_packets() >= 1);
+        // Writing still works (a zero virtio header in front).
+        auto back = test::ipv4_udp(endpoint::v4(10, 79, 0, 9, 7777), sock->local_endpoint(),
+                                   l2sec::as_bytes("back"));
+        REQUIRE(t->write_packet(back));
+        result<received> r = l2sec::error(errc::would_block);
+        for (int i = 0; i < 2000 && !r; ++i, ::usleep(500))
+            r = sock->receive_from(buf);
+        REQUIRE(r);
+        CHECK(r->size == 4);
+    }
+}
