@@ -1,11 +1,13 @@
 // The transport policies' pure parts: the IPv4 header reader of raw_esp, the
 // IP length check of the TUN readers, memory_tun against a plain queue, and
 // the classic BPF programs of shard.hpp run by a small interpreter (the
-// kernel's semantics for SKF_NET_OFF loads) against shard_of itself.
+// kernel's semantics for SKF_NET_OFF loads) against shard_of itself, and the
+// segmentation of offloaded TUN packets (checksums of every segment verify).
 // Input: a mode byte, then the bytes of that mode.
 #include <l2sec/transport/memory_tun.hpp>
 #include <l2sec/transport/raw_esp.hpp>
 #include <l2sec/transport/shard.hpp>
+#include <l2sec/transport/tun_offload.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -193,11 +195,35 @@ void fuzz_memory_tun(const std::uint8_t* d, std::size_t n) {
     }
 }
 
+// A virtio header + packet as an offloading TUN gives it: every segment fits
+// its announced size, and a GSO segment's checksums verify.
+void fuzz_gso(const std::uint8_t* d, std::size_t n) {
+    auto g = parse_gso(bytes_view(reinterpret_cast<const std::byte*>(d), n));
+    if (!g) return;
+    static std::array<std::byte, 65536 + 64> out;
+    for (std::size_t k = 0; k < g->segments && k < 80; ++k) {
+        auto w = write_segment(*g, k, out);
+        if (!w || *w != g->segment_size(k)) fail();
+        if (g->gso == vnet_gso::none) continue;
+        bytes_view p(out.data(), *w);
+        if (!g->v6 && l2sec::internet_checksum(p.first(g->ip_header)) != 0) fail();
+        std::uint32_t sum = g->v6 ? l2sec::checksum_add(0, p.subspan(8, 32))
+                                  : l2sec::checksum_add(0, p.subspan(12, 8));
+        sum += g->protocol;
+        sum += static_cast<std::uint32_t>(p.size() - g->ip_header);
+        if (l2sec::checksum_fold(l2sec::checksum_add(sum, p.subspan(g->ip_header))) != 0) fail();
+    }
+    if (write_segment(*g, g->segments, out)) fail();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
+        case 3:
+            fuzz_gso(data + 1, size - 1);
+            break;
         case 0:
             fuzz_ipv4(data + 1, size - 1);
             break;

@@ -142,7 +142,7 @@ inline result<std::size_t> write_segment(const gso_packet& g, std::size_t k,
             std::uint32_t pseudo = load_be16(p.data() + g.csum_start + g.csum_offset);
             std::uint16_t c = checksum_fold(
                 checksum_add(pseudo, bytes_view(d + g.csum_start, size - g.csum_start)));
-            if (c == 0 && std::to_integer<int>(p[g.v6 ? 6 : 9]) == 17) c = 0xffff;
+            if (c == 0 && g.csum_offset == 6) c = 0xffff;  // UDP's field: 0 means "none"
             store_be16(d + g.csum_start + g.csum_offset, c);
         }
         return size;
