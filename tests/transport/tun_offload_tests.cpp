@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/socket.h>
+
 #include <cstring>
 #include <vector>
 
@@ -230,5 +232,94 @@ TEST_SUITE("kernel.tun" * doctest::skip()) {
             r = sock->receive_from(buf);
         REQUIRE(r);
         CHECK(r->size == 4);
+    }
+
+    TEST_CASE("linux_tun offload: the kernel's TSO super-packets of a real TCP connection") {
+        test::scoped_netns ns;
+        auto t = linux_tun::open("l2sec6", {.offload = true});
+        if (!t && t.error() == errc::not_supported)
+            test::skip_run("no TUN: " + t.error().message());
+        REQUIRE_MESSAGE(t, t.error().message());
+        REQUIRE(t->set_mtu(1500));
+        REQUIRE(t->set_ipv4(endpoint::v4(10, 80, 0, 1, 0), 24));
+        REQUIRE(t->set_up());
+        std::array<std::byte, 2048> buf{};
+        while (t->read_packet(buf, 0)) {
+        }
+        // The kernel's TCP connects through the TUN; the test plays the server.
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_storage ss;
+        socklen_t len = l2sec::transport::detail::to_sockaddr(endpoint::v4(10, 80, 0, 9, 80), ss);
+        (void)::connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
+        auto next_tcp = [&]() -> result<l2sec::mutable_bytes> {
+            for (int i = 0; i < 4000; ++i) {
+                auto p = t->read_packet(buf, 0);
+                if (p && std::to_integer<int>((*p)[0]) == 0x45 &&
+                    std::to_integer<int>((*p)[9]) == 6)
+                    return p;
+                if (!p) ::usleep(500);
+            }
+            return l2sec::error(errc::would_block);
+        };
+        auto syn = next_tcp();
+        REQUIRE(syn);
+        CHECK(checksums_ok(*syn));
+        const std::uint16_t cport = load_be16(&(*syn)[20]);
+        const std::uint32_t isn = load_be32(&(*syn)[24]);
+        CHECK(std::to_integer<int>((*syn)[33]) == 0x02);  // SYN
+        // SYN-ACK with MSS 1400, no timestamps: segments carry 1400 bytes.
+        std::vector<std::byte> sa(44);
+        sa[0] = std::byte{0x45};
+        store_be16(&sa[2], 44);
+        sa[8] = std::byte{64};
+        sa[9] = std::byte{6};
+        sa[12] = std::byte{10}, sa[13] = std::byte{80}, sa[15] = std::byte{9};
+        sa[16] = std::byte{10}, sa[17] = std::byte{80}, sa[19] = std::byte{1};
+        store_be16(&sa[10], l2sec::internet_checksum(bytes_view(sa).first(20)));
+        store_be16(&sa[20], 80);
+        store_be16(&sa[22], cport);
+        store_be32(&sa[24], 0x10000000u);
+        store_be32(&sa[28], isn + 1);
+        sa[32] = std::byte{0x60};  // 24-byte header
+        sa[33] = std::byte{0x12};  // SYN ACK
+        store_be16(&sa[34], 65535);
+        sa[40] = std::byte{2}, sa[41] = std::byte{4};
+        store_be16(&sa[42], 1400);
+        std::uint32_t sum = l2sec::checksum_add(0, bytes_view(sa).subspan(12, 8)) + 6 + 24;
+        store_be16(&sa[36],
+                   l2sec::checksum_fold(l2sec::checksum_add(sum, bytes_view(sa).subspan(20))));
+        REQUIRE(t->write_packet(sa));
+        // Then 12,000 bytes from the client: within its initial window, so
+        // they leave at once, as one TSO packet when the device takes TSO.
+        std::vector<std::byte> data(12000);
+        for (std::size_t i = 0; i < data.size(); ++i)
+            data[i] = static_cast<std::byte>(i * 13 + 1);
+        for (int i = 0; i < 200; ++i) {
+            if (::send(fd, data.data(), data.size(), MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(data.size()))
+                break;
+            ::usleep(1000);
+        }
+        std::size_t bytes = 0, segs = 0;
+        while (bytes < data.size()) {
+            auto p = next_tcp();
+            if (!p) break;
+            CHECK(checksums_ok(*p));
+            const std::size_t hl = (std::to_integer<std::size_t>((*p)[32]) >> 4) * 4;
+            const std::size_t pl = p->size() - 20 - hl;
+            if (pl == 0) continue;  // the handshake's ACK
+            CHECK(pl <= 1400);
+            CHECK(load_be32(&(*p)[24]) == isn + 1 + bytes);  // contiguous
+            REQUIRE(bytes + pl <= data.size());
+            CHECK(std::memcmp(p->data() + 20 + hl, data.data() + bytes, pl) == 0);
+            bytes += pl;
+            ++segs;
+        }
+        ::close(fd);
+        CHECK(bytes == data.size());
+        CHECK(segs >= 9);
+        MESSAGE("TCP: " << segs << " segments from " << t->super_packets() << " super-packets");
+        if (t->offloads().tso) CHECK(t->super_packets() >= 1);
     }
 }
