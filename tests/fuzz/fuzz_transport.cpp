@@ -2,7 +2,8 @@
 // IP length check of the TUN readers, memory_tun against a plain queue, and
 // the classic BPF programs of shard.hpp run by a small interpreter (the
 // kernel's semantics for SKF_NET_OFF loads) against shard_of itself, and the
-// segmentation of offloaded TUN packets (checksums of every segment verify).
+// segmentation of offloaded TUN packets (checksums of every segment verify)
+// and its inverse, the coalescing of TCP segments into super-packets.
 // Input: a mode byte, then the bytes of that mode.
 #include <l2sec/transport/memory_tun.hpp>
 #include <l2sec/transport/raw_esp.hpp>
@@ -19,6 +20,8 @@
 
 using l2sec::bytes_view;
 using l2sec::equal;
+using l2sec::store_be16;
+using l2sec::store_be32;
 using namespace l2sec::transport;
 
 namespace {
@@ -216,11 +219,80 @@ void fuzz_gso(const std::uint8_t* d, std::size_t n) {
     if (write_segment(*g, g->segments, out)) fail();
 }
 
+// TCP segments made from the input (sizes, flags, sequence gaps, addresses
+// varied by it): whatever run coalescible_run accepts, build_super_packet
+// then write_segment gives back every segment byte for byte.
+std::vector<std::byte> tcp_segment_of(std::uint8_t src_last, std::uint32_t seq, std::uint8_t flags,
+                                      std::size_t len, std::uint16_t id, std::uint8_t fill) {
+    std::vector<std::byte> p(40 + len, static_cast<std::byte>(fill));
+    p[0] = std::byte{0x45};
+    store_be16(&p[2], static_cast<std::uint16_t>(p.size()));
+    store_be16(&p[4], id);
+    p[6] = std::byte{0x40};
+    p[8] = std::byte{64};
+    p[9] = std::byte{6};
+    p[12] = std::byte{10}, p[15] = std::byte{src_last};
+    p[16] = std::byte{10}, p[19] = std::byte{1};
+    store_be16(&p[10], 0);
+    store_be16(&p[10], l2sec::internet_checksum(bytes_view(p).first(20)));
+    store_be16(&p[20], 40000);
+    store_be16(&p[22], 5001);
+    store_be32(&p[24], seq);
+    store_be32(&p[28], 99);
+    p[32] = std::byte{0x50};
+    p[33] = std::byte{flags};
+    store_be16(&p[34], 65535);
+    store_be16(&p[36], 0);
+    std::uint32_t sum = l2sec::checksum_add(0, bytes_view(p).subspan(12, 8)) + 6 +
+                        static_cast<std::uint32_t>(20 + len);
+    store_be16(&p[36], l2sec::checksum_fold(l2sec::checksum_add(sum, bytes_view(p).subspan(20))));
+    return p;
+}
+
+void fuzz_coalesce(const std::uint8_t* d, std::size_t n) {
+    if (n < 4) return;
+    const std::size_t mss = 1 + (std::size_t{d[0]} << 8 | d[1]) % 1460;
+    std::uint32_t seq = 0xffffff00u + d[2];
+    std::vector<std::vector<std::byte>> segs;
+    for (std::size_t i = 3; i + 2 <= n && segs.size() < 80; i += 2) {
+        const std::uint8_t a = d[i], b = d[i + 1];
+        std::size_t len = (a & 0x80) ? mss * (b % 2) + b % mss : mss;  // mostly full ones
+        const std::uint8_t flags = (a & 0x40) ? static_cast<std::uint8_t>(b) : std::uint8_t{0x10};
+        const std::uint8_t src = (a & 0x20) ? 8 : 9;
+        if (a & 0x10) seq += b;  // a gap
+        segs.push_back(
+            tcp_segment_of(src, seq, flags, len, static_cast<std::uint16_t>(700 + segs.size()), a));
+        seq += static_cast<std::uint32_t>(len);
+    }
+    std::vector<bytes_view> views(segs.begin(), segs.end());
+    static std::array<std::byte, vnet_header_size + 65536> super;
+    static std::array<std::byte, 1600> out;
+    for (std::size_t at = 0; at < views.size();) {
+        const std::size_t run = coalescible_run(std::span(views).subspan(at));
+        if (run == 0) fail();
+        if (run > 1) {
+            auto b = build_super_packet(std::span(views).subspan(at, run), super);
+            if (!b) fail();
+            auto g = parse_gso(bytes_view(super.data(), *b));
+            if (!g || g->segments != run) fail();
+            for (std::size_t k = 0; k < run; ++k) {
+                // the segment's ID is the first's plus k in both: identical bytes
+                auto w = write_segment(*g, k, out);
+                if (!w || !equal(bytes_view(out.data(), *w), views[at + k])) fail();
+            }
+        }
+        at += run;
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
+        case 4:
+            fuzz_coalesce(data + 1, size - 1);
+            break;
         case 3:
             fuzz_gso(data + 1, size - 1);
             break;
