@@ -3,6 +3,7 @@
 // 768, 8200 pseudo-headers), and the real kernel's USO super-packets read
 // from a linux_tun with offloads (suite kernel.tun: ctest transport.tun).
 #include <l2sec/transport/linux_tun.hpp>
+#include <l2sec/transport/posix_udp.hpp>
 #include <l2sec/transport/tun_offload.hpp>
 #include <l2sec/transport/udp_batch.hpp>
 
@@ -250,6 +251,40 @@ TEST_CASE("tun_offload: coalescing TCP segments is the inverse of segmenting the
     CHECK(coalescible_run(v3) == 1);
 }
 
+TEST_CASE("tun_offload: UDP datagrams of one flow coalesce (USO) and come back byte for byte") {
+    const auto a = endpoint::v4(10, 0, 0, 9, 4500), b = endpoint::v4(10, 0, 0, 1, 4500);
+    std::vector<std::vector<std::byte>> dgrams;
+    for (std::size_t k = 0; k < 6; ++k) {
+        std::vector<std::byte> pl(k < 5 ? 1200 : 77, static_cast<std::byte>(k + 1));
+        auto d = test::ipv4_udp(a, b, pl);
+        store_be16(&d[4],
+                   static_cast<std::uint16_t>(0x2000 + k));  // IDs as segmentation makes them
+        store_be16(&d[10], 0);
+        store_be16(&d[10], l2sec::internet_checksum(bytes_view(d).first(20)));
+        dgrams.push_back(d);
+    }
+    dgrams.push_back(test::ipv4_udp(a, endpoint::v4(10, 0, 0, 1, 4501), l2sec::as_bytes("x")));
+    std::vector<bytes_view> views(dgrams.begin(), dgrams.end());
+    CHECK(coalescible_run(views) == 6);
+    CHECK(coalescible_run(views, true, false) == 1);  // UDP not allowed
+    std::vector<std::byte> super(vnet_header_size + 65535);
+    auto n = build_super_packet(std::span(views).first(6), super);
+    REQUIRE(n);
+    auto g = parse_gso(bytes_view(super).first(*n));
+    REQUIRE(g);
+    CHECK(g->gso == vnet_gso::udp_l4);
+    REQUIRE(g->segments == 6);
+    std::array<std::byte, 1300> out{};
+    for (std::size_t k = 0; k < 6; ++k) {
+        auto w = write_segment(*g, k, out);
+        REQUIRE(w);
+        CHECK(l2sec::equal(bytes_view(out.data(), *w), dgrams[k]));
+    }
+    std::array<std::byte, 4> tiny{};
+    std::array<bytes_view, 1> bad{bytes_view(tiny)};
+    CHECK(build_super_packet(bad, super).error() == errc::address_invalid);
+}
+
 TEST_SUITE("kernel.tun" * doctest::skip()) {
     TEST_CASE("linux_tun offload: the kernel's USO super-packets come out as checked UDP packets") {
         test::scoped_netns ns;
@@ -468,5 +503,43 @@ TEST_SUITE("kernel.tun" * doctest::skip()) {
         ::close(lfd);
         CHECK(got.size() == data.size());
         CHECK(got == data);  // the kernel's TCP took the super-packet whole and in order
+    }
+
+    TEST_CASE("linux_tun offload: coalesced UDP writes (USO) reach a kernel UDP socket in order") {
+        test::scoped_netns ns;
+        auto t = linux_tun::open("l2sec8", {.offload = true});
+        if (!t && t.error() == errc::not_supported)
+            test::skip_run("no TUN: " + t.error().message());
+        REQUIRE_MESSAGE(t, t.error().message());
+        REQUIRE(t->set_ipv4(endpoint::v4(10, 82, 0, 1, 0), 24));
+        REQUIRE(t->set_up());
+        auto sock = posix_udp::bind(endpoint::v4(10, 82, 0, 1, 0), {.receive_buffer = 1 << 20});
+        REQUIRE(sock);
+        const auto from = endpoint::v4(10, 82, 0, 9, 4500);
+        std::vector<std::vector<std::byte>> dgrams;
+        for (std::size_t k = 0; k < 20; ++k) {
+            std::vector<std::byte> pl(k < 19 ? 1000 : 300, static_cast<std::byte>(k));
+            dgrams.push_back(test::ipv4_udp(from, sock->local_endpoint(), pl));
+        }
+        std::vector<bytes_view> views(dgrams.begin(), dgrams.end());
+        const auto writes = t->write_calls();
+        auto w = t->write_batch(views);
+        REQUIRE(w);
+        CHECK(*w == 20);
+        if (t->offloads().uso) CHECK(t->write_calls() - writes == 1);
+        std::array<std::byte, 2048> buf{};
+        std::size_t got = 0;
+        for (int i = 0; i < 4000 && got < 20; ++i) {
+            auto r = sock->receive_from(buf);
+            if (!r) {
+                ::usleep(500);
+                continue;
+            }
+            CHECK(r->from == from);
+            CHECK(r->size == (got < 19 ? 1000u : 300u));
+            CHECK(buf[0] == static_cast<std::byte>(got));
+            ++got;
+        }
+        CHECK(got == 20);
     }
 }

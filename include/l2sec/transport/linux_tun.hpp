@@ -166,8 +166,8 @@ class linux_tun {
         return static_cast<std::size_t>(n);
     }
 
-    /// Writes `pkts` in order; with TSO offload, runs of consecutive segments
-    /// of one TCP flow go to the kernel as one super-packet each
+    /// Writes `pkts` in order; with offloads, runs of consecutive packets of
+    /// one TCP flow (TSO) or UDP flow (USO) go to the kernel as one super-packet each
     /// (coalescible_run, build_super_packet), so its TCP receive path runs once
     /// per run. Returns how many packets were written (all, or the prefix
     /// before an error; the error itself when the first one fails).
@@ -175,7 +175,7 @@ class linux_tun {
         std::size_t done = 0;
         while (done < pkts.size()) {
             const std::size_t run =
-                wscratch_ && offloads_.tso ? coalescible_run(pkts.subspan(done)) : 1;
+                wscratch_ ? coalescible_run(pkts.subspan(done), offloads_.tso, offloads_.uso) : 1;
             if (run > 1) {
                 auto b = build_super_packet(pkts.subspan(done, run),
                                             mutable_bytes(wscratch_.get(), scratch_size));

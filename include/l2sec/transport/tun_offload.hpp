@@ -191,36 +191,48 @@ inline result<std::size_t> write_segment(const gso_packet& g, std::size_t k,
 // --- the other direction: coalescing TCP segments for an offloading TUN ---
 
 namespace detail {
-struct tcp_segment_info {
+struct l4_segment_info {
     bool ok = false, v6 = false;
-    std::size_t ip_header = 0, tcp_header = 0, payload = 0;
-    std::uint32_t seq = 0;
-    unsigned flags = 0;
+    std::uint8_t protocol = 0;  // 6 or 17
+    std::size_t ip_header = 0, l4_header = 0, payload = 0;
+    std::uint32_t seq = 0;  // TCP
+    unsigned flags = 0;     // TCP
 };
-// A TCP segment that may join a super-packet: IPv4 without options or
-// fragmentation, or IPv6 with TCP as next header; lengths consistent.
-inline tcp_segment_info tcp_segment(bytes_view p) noexcept {
-    tcp_segment_info t;
-    if (p.size() < 40) return t;
+// A TCP or UDP packet that may join a super-packet: IPv4 without options or
+// fragmentation, or IPv6 with TCP/UDP as next header; lengths consistent.
+inline l4_segment_info l4_segment(bytes_view p) noexcept {
+    l4_segment_info t;
+    if (p.size() < 28) return t;
     const unsigned version = std::to_integer<unsigned>(p[0]) >> 4;
     if (version == 4) {
-        if (std::to_integer<unsigned>(p[0]) != 0x45 || std::to_integer<int>(p[9]) != 6) return t;
+        if (std::to_integer<unsigned>(p[0]) != 0x45) return t;
         if ((load_be16(p.data() + 6) & 0x3fff) != 0) return t;  // MF or an offset
         if (load_be16(p.data() + 2) != p.size()) return t;
         t.ip_header = 20;
+        t.protocol = std::to_integer<std::uint8_t>(p[9]);
     } else if (version == 6) {
-        if (p.size() < 60 || std::to_integer<int>(p[6]) != 6) return t;
+        if (p.size() < 48) return t;
         if (std::size_t{load_be16(p.data() + 4)} + 40 != p.size()) return t;
         t.v6 = true;
         t.ip_header = 40;
+        t.protocol = std::to_integer<std::uint8_t>(p[6]);
     } else {
         return t;
     }
-    t.tcp_header = (std::to_integer<std::size_t>(p[t.ip_header + 12]) >> 4) * 4;
-    if (t.tcp_header < 20 || t.ip_header + t.tcp_header > p.size()) return t;
-    t.payload = p.size() - t.ip_header - t.tcp_header;
-    t.seq = load_be32(p.data() + t.ip_header + 4);
-    t.flags = std::to_integer<unsigned>(p[t.ip_header + 13]);
+    const std::size_t ih = t.ip_header;
+    if (t.protocol == 6) {
+        if (p.size() < ih + 20) return t;
+        t.l4_header = (std::to_integer<std::size_t>(p[ih + 12]) >> 4) * 4;
+        if (t.l4_header < 20 || ih + t.l4_header > p.size()) return t;
+        t.seq = load_be32(p.data() + ih + 4);
+        t.flags = std::to_integer<unsigned>(p[ih + 13]);
+    } else if (t.protocol == 17) {
+        t.l4_header = 8;
+        if (load_be16(p.data() + ih + 4) != p.size() - ih) return t;
+    } else {
+        return t;
+    }
+    t.payload = p.size() - ih - t.l4_header;
     t.ok = true;
     return t;
 }
@@ -229,30 +241,33 @@ inline bool same_bytes(bytes_view a, bytes_view b, std::size_t from, std::size_t
 }
 }  // namespace detail
 
-/// How many packets from the start of `pkts` can reach the kernel as one TCP
+/// How many packets from the start of `pkts` can reach the kernel as one
 /// super-packet through an offloading TUN (the reverse of write_segment):
-/// consecutive segments of one flow, ACK only (PSH allowed on the last),
-/// contiguous sequence numbers, the same IP and TCP header fields and
-/// options, all of the first one's payload size but the last, which may be
-/// shorter; at most 64 segments and 64 KiB. 1 when the first packet cannot
-/// be coalesced (or nothing follows it), 0 for an empty span.
-inline std::size_t coalescible_run(std::span<const bytes_view> pkts) noexcept {
+/// consecutive packets of one flow with the same IP header fields, all of the
+/// first one's payload size but the last, which may be shorter; at most 64
+/// and 64 KiB. TCP (`tcp`): ACK only (PSH allowed on the last), contiguous
+/// sequence numbers, the same TCP header fields and options. UDP (`udp`):
+/// the same ports. 1 when the first packet cannot be coalesced (or nothing
+/// follows it), 0 for an empty span.
+inline std::size_t coalescible_run(std::span<const bytes_view> pkts, bool tcp = true,
+                                   bool udp = true) noexcept {
     if (pkts.empty()) return 0;
     const bytes_view first = pkts[0];
-    const auto a = detail::tcp_segment(first);
-    if (!a.ok || a.payload == 0 || (a.flags & ~0x18u) != 0 || !(a.flags & 0x10u) ||
-        (a.flags & 0x08u))
-        return 1;
-    const std::size_t hdrs = a.ip_header + a.tcp_header;
+    const auto a = detail::l4_segment(first);
+    if (!a.ok || a.payload == 0) return 1;
+    const bool is_tcp = a.protocol == 6;
+    if ((is_tcp && !tcp) || (!is_tcp && !udp)) return 1;
+    if (is_tcp && ((a.flags & ~0x18u) != 0 || !(a.flags & 0x10u) || (a.flags & 0x08u))) return 1;
+    const std::size_t hdrs = a.ip_header + a.l4_header;
     std::size_t n = 1, total = first.size();
     std::uint32_t next_seq = a.seq + static_cast<std::uint32_t>(a.payload);
     while (n < pkts.size() && n < 64) {
         const bytes_view q = pkts[n];
-        const auto b = detail::tcp_segment(q);
-        if (!b.ok || b.v6 != a.v6 || b.tcp_header != a.tcp_header || b.payload == 0 ||
-            b.payload > a.payload || b.seq != next_seq || (b.flags & ~0x08u) != 0x10u ||
-            total + b.payload > 65535)
+        const auto b = detail::l4_segment(q);
+        if (!b.ok || b.v6 != a.v6 || b.protocol != a.protocol || b.l4_header != a.l4_header ||
+            b.payload == 0 || b.payload > a.payload || total + b.payload > 65535)
             break;
+        if (is_tcp && (b.seq != next_seq || (b.flags & ~0x08u) != 0x10u)) break;
         if (!a.v6) {  // version..TOS, flags/fragment..protocol, addresses
             if (!detail::same_bytes(first, q, 0, 2) || !detail::same_bytes(first, q, 6, 10) ||
                 !detail::same_bytes(first, q, 12, 20))
@@ -260,43 +275,49 @@ inline std::size_t coalescible_run(std::span<const bytes_view> pkts) noexcept {
         } else if (!detail::same_bytes(first, q, 0, 4) || !detail::same_bytes(first, q, 6, 40)) {
             break;
         }
-        const std::size_t t = a.ip_header;  // ports, ack, offset, window, urgent, options
-        if (!detail::same_bytes(first, q, t, t + 4) ||
-            !detail::same_bytes(first, q, t + 8, t + 13) ||
-            !detail::same_bytes(first, q, t + 14, t + 16) ||
-            !detail::same_bytes(first, q, t + 18, hdrs))
+        const std::size_t t = a.ip_header;
+        if (!detail::same_bytes(first, q, t, t + 4)) break;  // ports
+        if (is_tcp &&                                        // ack, offset, window, urgent, options
+            (!detail::same_bytes(first, q, t + 8, t + 13) ||
+             !detail::same_bytes(first, q, t + 14, t + 16) ||
+             !detail::same_bytes(first, q, t + 18, hdrs)))
             break;
         ++n;
         total += b.payload;
         next_seq += static_cast<std::uint32_t>(b.payload);
-        if (b.payload < a.payload || (b.flags & 0x08u)) break;  // a short or PSH segment ends it
+        if (b.payload < a.payload || (is_tcp && (b.flags & 0x08u))) break;  // short/PSH ends it
     }
     return n;
 }
 
 /// Writes the virtio header and the super-packet of `run` (a coalescible_run)
-/// into `out` and returns its size: the first segment's headers (PSH from the
-/// last), the payloads in order, IP lengths and IPv4 checksum redone, and the
-/// TCP checksum left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM) as the kernel
-/// expects of a GSO packet. Errors: buffer_too_small (l2sec::errc),
-/// address_invalid (an empty run).
+/// into `out` and returns its size: the first packet's headers (for TCP with
+/// PSH from the last), the payloads in order, IP (and UDP) lengths and the
+/// IPv4 checksum redone, and the transport checksum left partial
+/// (VIRTIO_NET_HDR_F_NEEDS_CSUM) as the kernel expects of a GSO packet.
+/// Errors: buffer_too_small (l2sec::errc), address_invalid (an empty run, or
+/// a first packet that is not TCP/UDP as coalescible_run wants it).
 inline result<std::size_t> build_super_packet(std::span<const bytes_view> run,
                                               mutable_bytes out) noexcept {
     if (run.empty()) return error(errc::address_invalid, 0, "empty run");
-    const auto a = detail::tcp_segment(run[0]);
+    const auto a = detail::l4_segment(run[0]);
+    if (!a.ok) return error(errc::address_invalid, 0, "not a TCP/UDP packet to coalesce");
+    const bool is_tcp = a.protocol == 6;
+    const std::size_t hdrs = a.ip_header + a.l4_header;
     std::size_t total = run[0].size();
-    for (std::size_t i = 1; i < run.size(); ++i)
-        total += run[i].size() - a.ip_header - a.tcp_header;
+    for (std::size_t i = 1; i < run.size(); ++i) {
+        if (run[i].size() < hdrs) return error(errc::address_invalid, 0, "run");
+        total += run[i].size() - hdrs;
+    }
     if (out.size() < vnet_header_size + total)
         return error(l2sec::errc::buffer_too_small, 0, "super-packet buffer");
     std::byte* v = out.data();
-    const std::size_t hdrs = a.ip_header + a.tcp_header;
-    const std::uint8_t flags = vnet_needs_csum;
-    const std::uint8_t type = static_cast<std::uint8_t>(a.v6 ? vnet_gso::tcpv6 : vnet_gso::tcpv4);
+    const vnet_gso kind = !is_tcp ? vnet_gso::udp_l4 : a.v6 ? vnet_gso::tcpv6 : vnet_gso::tcpv4;
     const auto hl = static_cast<std::uint16_t>(hdrs), gs = static_cast<std::uint16_t>(a.payload),
-               cs = static_cast<std::uint16_t>(a.ip_header), co = std::uint16_t{16};
-    v[0] = std::byte{flags};
-    v[1] = std::byte{type};
+               cs = static_cast<std::uint16_t>(a.ip_header),
+               co = static_cast<std::uint16_t>(is_tcp ? 16 : 6);
+    v[0] = std::byte{vnet_needs_csum};
+    v[1] = static_cast<std::byte>(kind);
     std::memcpy(v + 2, &hl, 2);
     std::memcpy(v + 4, &gs, 2);
     std::memcpy(v + 6, &cs, 2);
@@ -308,8 +329,11 @@ inline result<std::size_t> build_super_packet(std::span<const bytes_view> run,
         std::memcpy(d + at, run[i].data() + hdrs, run[i].size() - hdrs);
         at += run[i].size() - hdrs;
     }
-    d[a.ip_header + 13] |= run.back()[a.ip_header + 13] & std::byte{0x08};  // PSH of the last
-    const std::size_t tcp_len = total - a.ip_header;
+    const std::size_t l4_len = total - a.ip_header;
+    if (is_tcp)
+        d[a.ip_header + 13] |= run.back()[a.ip_header + 13] & std::byte{0x08};  // PSH
+    else
+        store_be16(d + a.ip_header + 4, static_cast<std::uint16_t>(l4_len));
     std::uint32_t pseudo;
     if (!a.v6) {
         store_be16(d + 2, static_cast<std::uint16_t>(total));
@@ -317,11 +341,11 @@ inline result<std::size_t> build_super_packet(std::span<const bytes_view> run,
         store_be16(d + 10, internet_checksum(bytes_view(d, 20)));
         pseudo = checksum_add(0, bytes_view(d + 12, 8));
     } else {
-        store_be16(d + 4, static_cast<std::uint16_t>(tcp_len));
+        store_be16(d + 4, static_cast<std::uint16_t>(l4_len));
         pseudo = checksum_add(0, bytes_view(d + 8, 32));
     }
-    pseudo += 6u + static_cast<std::uint32_t>(tcp_len);
-    store_be16(d + a.ip_header + 16, static_cast<std::uint16_t>(~checksum_fold(pseudo)));
+    pseudo += std::uint32_t{a.protocol} + static_cast<std::uint32_t>(l4_len);
+    store_be16(d + a.ip_header + co, static_cast<std::uint16_t>(~checksum_fold(pseudo)));
     return vnet_header_size + total;
 }
 
