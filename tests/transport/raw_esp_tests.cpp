@@ -65,8 +65,8 @@ TEST_CASE("parse_ipv4_header: fields and malformed headers") {
     CHECK(parse_ipv4_header(h).error().offset == 2);
 }
 
-TEST_CASE("raw_esp: refuses IPv6") {
-    CHECK(raw_esp::bind(endpoint::v6({}, 0)).error() == errc::address_invalid);
+TEST_CASE("raw_esp: refuses an endpoint without a family") {
+    CHECK(raw_esp::bind(endpoint{}).error() == errc::address_invalid);
 }
 
 TEST_SUITE("kernel.raw_esp" * doctest::skip()) {
@@ -176,5 +176,31 @@ TEST_SUITE("kernel.raw_esp" * doctest::skip()) {
         ::waitpid(pid, &st, 0);
         CHECK(WIFEXITED(st));
         CHECK(WEXITSTATUS(st) == 0);
+    }
+
+    TEST_CASE("raw_esp: IPv6, destination from IPV6_PKTINFO, source choice") {
+        test::scoped_netns ns;
+        std::array<std::uint8_t, 16> lo6{}, any{};
+        lo6[15] = 1;
+        auto a = raw_esp::bind(endpoint::v6(lo6, 0));
+        if (!a) test::skip_run("no IPv6 raw sockets in the namespace: " + a.error().message());
+        auto w = raw_esp::bind(endpoint::v6(any, 0));
+        REQUIRE(w);
+        auto pkt = esp_like(300, 0x600d600d);
+        REQUIRE(a->send_to(endpoint::v6(lo6, 0), pkt));
+        std::array<std::byte, 2048> buf{};
+        auto r = receive_wait(*w, buf);
+        REQUIRE(r);
+        CHECK(r->size == 300);
+        CHECK(r->from == endpoint::v6(lo6, 0));
+        CHECK(r->to == endpoint::v6(lo6, 0));
+        CHECK(equal(bytes_view(buf.data(), r->size), pkt));
+        while (a->receive(buf)) {  // a's own copy of what it sent
+        }
+        REQUIRE(w->send_to(r->from, pkt, r->to));  // answered from the address used
+        auto back = receive_wait(*a, buf);
+        REQUIRE(back);
+        CHECK(back->from == endpoint::v6(lo6, 0));
+        CHECK(a->send_to(endpoint::v4(127, 0, 0, 1, 0), pkt).error() == errc::address_invalid);
     }
 }

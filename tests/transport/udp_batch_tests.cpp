@@ -54,6 +54,20 @@ std::vector<seen> drain(S& s, std::size_t want) {
 }
 }  // namespace
 
+TEST_CASE("udp_batch: a socket that is not bound says so") {
+    udp_batch<4> s;
+    CHECK_FALSE(s.is_open());
+    CHECK(s.receive_batch().error() == errc::address_invalid);
+    std::array<std::byte, 8> b{};
+    tx_datagram d{b, endpoint::loopback_v4(9)};
+    CHECK(s.send_batch(std::span(&d, 1)).error() == errc::address_invalid);
+    CHECK(s.receive_from(b).error() == errc::address_invalid);
+    CHECK(s.stats().syscalls == 0);
+    std::size_t n = 0;
+    s.for_each([&](const rx_datagram&) { ++n; });
+    CHECK(n == 0);
+}
+
 TEST_SUITE("kernel.udp_batch" * doctest::skip()) {
     TEST_CASE("udp_batch: sendmmsg/recvmmsg in order, GSO runs, mixed peers, no allocation") {
         test::scoped_netns ns;

@@ -12,8 +12,8 @@
 // The kernel hands every raw socket of protocol 50 a copy of each packet (and
 // still gives it to its own ESP, if it has one and an SA matches); bind to one
 // address to see only what is sent to it, or shard by source with shard.hpp.
-// Endpoints carry port 0. IPv4 only (IPv6 raw sockets see no IP header and
-// would need IPV6_RECVPKTINFO; not done yet).
+// Endpoints carry port 0. IPv4 and IPv6 (bind to an IPv6 address: the kernel
+// strips that header itself and IPV6_PKTINFO names the destination).
 #pragma once
 
 #include <l2sec/transport/datagram.hpp>
@@ -91,9 +91,11 @@ class raw_esp {
     /// Errors: address_invalid (not IPv4, or an address that is not local),
     /// permission_denied (no CAP_NET_RAW), system_error.
     static result<raw_esp> bind(const endpoint& local) noexcept {
-        if (local.family != endpoint::family_t::v4)
-            return error(errc::address_invalid, 0, "local endpoint (raw ESP is IPv4 only)");
-        int fd = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, ip_protocol_esp);
+        const bool v6 = local.family == endpoint::family_t::v6;
+        if (local.family != endpoint::family_t::v4 && !v6)
+            return error(errc::address_invalid, 0, "local endpoint");
+        int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                          ip_protocol_esp);
         if (fd < 0) return detail::sys_error(errno, "socket(SOCK_RAW, 50)");
         endpoint bound = local;
         bound.port = 0;
@@ -105,7 +107,10 @@ class raw_esp {
             return detail::sys_error(e, "bind");
         }
         int one = 1;
-        (void)::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+        if (v6)
+            (void)::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+        else
+            (void)::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
         raw_esp s;
         s.fd_ = fd;
         s.local_ = bound;
@@ -118,8 +123,8 @@ class raw_esp {
     /// address_invalid, would_block, message_too_large, unreachable, system_error.
     result<std::size_t> send_to(const endpoint& to, bytes_view esp,
                                 const endpoint& from = {}) noexcept {
-        if (to.family != endpoint::family_t::v4)
-            return error(errc::address_invalid, 0, "destination");
+        if (to.family != local_.family || !to.valid())
+            return error(errc::address_invalid, 0, "destination (family of the socket)");
         endpoint dst = to;
         dst.port = 0;
         sockaddr_storage ss;
@@ -130,11 +135,22 @@ class raw_esp {
         m.msg_namelen = len;
         m.msg_iov = &iov;
         m.msg_iovlen = 1;
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))];
-        if (from.family == endpoint::family_t::v4) {
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))];
+        if (from.family == endpoint::family_t::v6 && local_.family == endpoint::family_t::v6) {
             std::memset(control, 0, sizeof control);
             m.msg_control = control;
-            m.msg_controllen = sizeof control;
+            m.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
+            cmsghdr* c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = IPPROTO_IPV6;
+            c->cmsg_type = IPV6_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+            in6_pktinfo pi{};
+            std::memcpy(&pi.ipi6_addr, from.addr.data(), 16);
+            std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        } else if (from.family == endpoint::family_t::v4) {
+            std::memset(control, 0, sizeof control);
+            m.msg_control = control;
+            m.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
             cmsghdr* c = CMSG_FIRSTHDR(&m);
             c->cmsg_level = IPPROTO_IP;
             c->cmsg_type = IP_PKTINFO;
@@ -153,6 +169,7 @@ class raw_esp {
     /// the packet is dropped), truncated_packet / address_invalid (a header the
     /// kernel should never give; the packet is dropped), system_error.
     result<esp_received> receive(mutable_bytes buf) noexcept {
+        if (local_.family == endpoint::family_t::v6) return receive_v6(buf);
         // The first 20 bytes (the header without options) go to a scratch
         // area, the rest straight into the caller's buffer: no copy unless
         // the header has options (rare; then they are moved out).
@@ -204,6 +221,35 @@ class raw_esp {
     }
 
   private:
+    // An IPv6 raw socket gets no IP header: the payload straight into the
+    // buffer, the source from the address, the destination from IPV6_PKTINFO.
+    result<esp_received> receive_v6(mutable_bytes buf) noexcept {
+        iovec iov{buf.data(), buf.size()};
+        sockaddr_storage ss{};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))];
+        msghdr m{};
+        m.msg_name = &ss;
+        m.msg_namelen = sizeof ss;
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = control;
+        m.msg_controllen = sizeof control;
+        const ssize_t n = ::recvmsg(fd_, &m, MSG_TRUNC);
+        if (n < 0) return detail::sys_error(errno, "recvmsg");
+        if (static_cast<std::size_t>(n) > buf.size())
+            return error(errc::message_too_large, 0, "ESP packet");
+        esp_received r{static_cast<std::size_t>(n), detail::from_sockaddr(ss), local_};
+        r.from.port = 0;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+            if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+                in6_pktinfo pi;
+                std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+                std::memcpy(r.to.addr.data(), &pi.ipi6_addr, 16);
+            }
+        }
+        return r;
+    }
+
     int fd_ = -1;
     endpoint local_{};
 };

@@ -141,6 +141,7 @@ class udp_batch {
     /// slots counted by their segments); would_block when none; system_error.
     /// The datagrams stay valid until the next receive_batch().
     result<std::size_t> receive_batch() noexcept {
+        if (!st_) return error(errc::address_invalid, 0, "udp_batch not bound");
         storage& s = *st_;
         for (std::size_t i = 0; i < Batch; ++i) {
             s.rx_iov[i] = {s.rx_buf[i].data(), MaxSize};
@@ -209,6 +210,7 @@ class udp_batch {
     /// in arrival order, GRO slots split at their segment size.
     template <class F>
     void for_each(F&& f) noexcept(noexcept(f(std::declval<const rx_datagram&>()))) {
+        if (!st_) return;
         storage& s = *st_;
         for (std::size_t i = 0; i < s.rx_count; ++i) {
             const slot_info& info = s.rx_info[i];
@@ -234,6 +236,7 @@ class udp_batch {
     /// address_invalid, message_too_large, unreachable, system_error. A GSO
     /// message the kernel refuses turns GSO off and the run goes out one by one.
     result<std::size_t> send_batch(std::span<const tx_datagram> items) noexcept {
+        if (!st_) return error(errc::address_invalid, 0, "udp_batch not bound");
         std::size_t done = 0;
         while (done < items.size()) {
             auto r = send_some(items.subspan(done));
@@ -256,6 +259,7 @@ class udp_batch {
         return data.size();
     }
     result<received> receive_from(mutable_bytes buf) noexcept {
+        if (!st_) return error(errc::address_invalid, 0, "udp_batch not bound");
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
         ++st_->stats.syscalls;
@@ -269,8 +273,14 @@ class udp_batch {
 
     endpoint local_endpoint() const noexcept { return local_; }
     udp_features features() const noexcept { return feat_; }
-    const udp_batch_stats& stats() const noexcept { return st_->stats; }
-    void reset_stats() noexcept { st_->stats = {}; }
+    /// Counters (all zero on a socket that is not bound).
+    const udp_batch_stats& stats() const noexcept {
+        static const udp_batch_stats none{};
+        return st_ ? st_->stats : none;
+    }
+    void reset_stats() noexcept {
+        if (st_) st_->stats = {};
+    }
     int fd() const noexcept { return fd_; }
     bool is_open() const noexcept { return fd_ >= 0; }
     void close() noexcept {
