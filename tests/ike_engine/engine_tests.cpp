@@ -420,3 +420,56 @@ TEST_CASE("Aggressive Mode with a wrong PSK fails on HASH_R at the initiator") {
     CHECK(client->stats().last_error == v1::engine_errc::authentication_failed);
     CHECK(std::string(client->stats().last_error.field) == "HASH_R");
 }
+
+TEST_CASE("IKEv1 fragments (payload 132): MM5 in 20+ pieces, out of order, duplicated") {
+    auto client = make_engine(50);
+    auto server = make_engine(51);
+    network<engine_t<>> net;
+    auto c = net.add(*client);
+    auto s = net.add(*server);
+    const endpoint client_ep = ep(192, 0, 2, 10, 500);
+    net.hosts[c].addrs = {client_ep};
+    net.hosts[s].addrs = {server_ep};
+    int to_server = 0;
+    bool fragmented = false;
+    net.tap = [&](packet& p) {
+        if (p.dst.addr != server_ep.addr || ++to_server != 3) return;  // MM5
+        auto h = ike::decode_header(p.data);
+        REQUIRE(h.has_value());
+        const std::size_t piece = 5;
+        const std::size_t count = (p.data.size() + piece - 1) / piece;
+        REQUIRE(count > 16);
+        std::vector<std::vector<std::byte>> frags;
+        for (std::size_t i = 0; i < count; ++i) {
+            std::vector<std::byte> buf(64);
+            ike::header fh = *h;
+            fh.flags = 0;
+            fh.message_id = 0;
+            ike::message_builder b(buf, fh);
+            b.begin(ike::payload_type::fragment_v1);
+            auto part = bytes_view(p.data).subspan(i * piece);
+            ike::v1::fragment{3, static_cast<std::uint8_t>(i + 1),
+                              static_cast<std::uint8_t>(i + 1 == count ? 1 : 0),
+                              part.first(std::min(piece, part.size()))}
+                .encode(b.out());
+            b.end();
+            auto n = b.finish();
+            REQUIRE(n.has_value());
+            buf.resize(*n);
+            frags.push_back(buf);
+        }
+        for (std::size_t k = 0; k < count; ++k) {  // reversed, every other one twice
+            packet f{p.src, p.dst, frags[count - 1 - k]};
+            net.deliver(f);
+            if (k % 2) net.deliver(f);
+        }
+        fragmented = true;
+        p.data.clear();  // the original is not delivered
+    };
+    REQUIRE(client->connect(l2tp_connection(client_ep, server_ep), net.now).has_value());
+    net.pump();
+    CHECK(fragmented);
+    CHECK(net.of(s, v1::event_kind::phase1_up).size() == 1);
+    CHECK(net.of(c, v1::event_kind::child_up).size() == 1);
+    CHECK(net.of(s, v1::event_kind::child_up).size() == 1);
+}

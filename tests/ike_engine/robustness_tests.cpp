@@ -204,3 +204,9 @@ TEST_CASE("established: DPD, duplicates and bad messages allocate nothing") {
     client->tick(net.now);
     CHECK(client->established() == 1);  // the ACK was taken: no peer_dead yet
 }
+
+TEST_CASE("memory per IKE SA: one fixed slot with its Quick Mode slots") {
+    constexpr std::size_t per_sa = sizeof(v1::detail::ike_sa<crypto::botan, 4>);
+    MESSAGE("bytes per IKE SA slot (4 Quick Mode slots): " << per_sa);
+    CHECK(per_sa < 32 * 1024);
+}

@@ -54,6 +54,13 @@ class engine_core {
     std::array<oneshot, oneshot_count> shots{};
     std::size_t shot_next = 0;
     std::unique_ptr<std::byte[]> rx;
+    // IKEv1 fragmentation (Cisco/Microsoft payload 132): one message at a time.
+    std::unique_ptr<std::byte[]> frag_store, frag_out;
+    std::optional<fragment_reassembler<255>> reasm;
+    std::uint64_t frag_cky_i = 0, frag_cky_r = 0;
+    transport::endpoint frag_peer{};
+    std::uint16_t frag_id = 0;
+    time_point frag_started{};
     std::size_t n_half = 0, n_est = 0;
     engine_stats st{};
 
@@ -62,6 +69,8 @@ class engine_core {
         events = std::make_unique<event[]>(event_capacity);
         outq = std::make_unique<out_ref[]>(out_capacity);
         rx = std::make_unique<std::byte[]>(rx_capacity);
+        frag_store = std::make_unique<std::byte[]>(rx_capacity);
+        frag_out = std::make_unique<std::byte[]>(rx_capacity);
         for (auto& p : c.ike_proposals)
             if (c.allow_weak || !is_weak(p)) p1.push_back(p);
         // allow_weak permits weak entries in a configured list; with the
@@ -430,7 +439,13 @@ class engine_core {
         }
         if (dpd && cfg.send_dpd_vendor_id)
             b.add(payload_type::vendor_id_v1, vendor_id_bytes(vendor::dpd));
-        (void)frag;  // fragmentation: announced once reassembly is wired in
+        if (frag && cfg.send_fragmentation_vendor_id) {
+            // FRAGMENTATION + the capability flags Windows and Cisco send.
+            std::array<std::byte, 20> v{};
+            copy_to(v, vendor_id_bytes(vendor::fragmentation));
+            v[16] = std::byte{0x80};
+            b.add(payload_type::vendor_id_v1, v);
+        }
     }
 
     /// Vendor IDs of a peer message: the best NAT-T dialect, DPD, fragmentation.
@@ -476,7 +491,7 @@ class engine_core {
     void receive(bytes_view dg, const transport::endpoint& local, const transport::endpoint& peer,
                  time_point now) noexcept {
         ++st.received;
-        bool on_4500 = local.port == 4500;
+        const bool on_4500 = local.port == 4500;
         bytes_view m = dg;
         if (on_4500) {
             auto r = strip_non_esp_marker(dg);
@@ -485,11 +500,23 @@ class engine_core {
         }
         if (m.size() > rx_capacity)
             return fail_note(error(ike::errc::truncated, 0, "datagram size"));
+        receive_ike(m, local, peer, now, true);
+    }
+
+    /// One IKE message (after the marker on 4500); `outer`: it came from the
+    /// wire (a reassembled message may not be fragmented again).
+    void receive_ike(bytes_view m, const transport::endpoint& local,
+                     const transport::endpoint& peer, time_point now, bool outer) noexcept {
         auto msg = parse(m);
         if (!msg) return fail_note(msg.error());
         const header& h = msg->header();
         if (h.major != 1)
             return fail_note(error(ike::errc::unsupported_version, 17, "IKEv1 engine"));
+        if (h.first_payload() == payload_type::fragment_v1) {
+            if (!outer)
+                return fail_note(error(engine_errc::invalid_payload, 28, "nested fragment"));
+            return on_fragment(*msg, local, peer, now);
+        }
         const std::uint64_t fp = fingerprint(m);
 
         // An unprotected error notification answering our MM1 (NO-PROPOSAL-CHOSEN).
@@ -584,6 +611,42 @@ class engine_core {
         if (s.st != p1_state::established || h.exchange_type == exchange::main_mode ||
             h.exchange_type == exchange::aggressive)
             s.rx_fp = fp;
+    }
+
+    // ---- IKEv1 fragments ----------------------------------------------------
+
+    /// Collect fragments (any order, duplicates ignored, up to 255 of them:
+    /// Windows cuts at 626 bytes) and process the message once complete.
+    void on_fragment(const message& msg, const transport::endpoint& local,
+                     const transport::endpoint& peer, time_point now) noexcept {
+        const header& h = msg.header();
+        payload p = *msg.payloads().begin();
+        auto f = fragment::parse(p);
+        if (!f) return fail_note(f.error());
+        bool known = h.spi_r == 0;
+        for (std::size_t i = 0; i < slots && !known; ++i)
+            known =
+                tab[i].st != p1_state::free && tab[i].cky_i == h.spi_i && tab[i].cky_r == h.spi_r;
+        if (!known) return fail_note(error(engine_errc::invalid_cookie, 8, "fragment"));
+        if (!reasm || frag_cky_i != h.spi_i || frag_cky_r != h.spi_r || !(frag_peer == peer) ||
+            frag_id != f->id || now - frag_started > std::chrono::seconds(10)) {
+            reasm.emplace(mutable_bytes(frag_store.get(), rx_capacity));
+            frag_cky_i = h.spi_i;
+            frag_cky_r = h.spi_r;
+            frag_peer = peer;
+            frag_id = f->id;
+            frag_started = now;
+        }
+        auto done = reasm->add(*f, p.offset);
+        if (!done) {
+            reasm.reset();
+            return fail_note(done.error());
+        }
+        if (!*done) return;
+        auto whole = reasm->assemble(mutable_bytes(frag_out.get(), rx_capacity));
+        reasm.reset();
+        if (!whole) return fail_note(whole.error());
+        receive_ike(*whole, local, peer, now, false);
     }
 
     // ---- Aggressive Mode (RFC 2409 5.4, pre-shared key) ----------------------
