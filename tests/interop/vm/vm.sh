@@ -11,6 +11,7 @@
 #   vm_net                            the test network: a WAN ("internet") segment
 #                                     with the host's address, a NAT router, a LAN
 #   vm_boot NAME wan|lan [ADDR]       start a VM on a segment (returns at once)
+#   vm_host_ns NAME wan|lan ADDR      a namespace for a host program on a segment
 #   vm_wait_ready NAME...             wait until each VM's guest init is up
 #   vm_client NAME KEY=VALUE...       Linux L2TP/IPsec client (strongSwan + xl2tpd LAC + pppd);
 #                                     vm_client_start/_wait/_ping/_rekey/_down
@@ -211,6 +212,35 @@ vm_net() {
     ip netns exec "$vm_nat_ns" sysctl -qw net.ipv4.ip_forward=1
     ip netns exec "$vm_nat_ns" iptables -t nat -A POSTROUTING -o wan0 -j MASQUERADE ||
         skip "iptables cannot masquerade in a namespace here"
+}
+
+# vm_host_ns NAME wan|lan ADDR: a namespace for a host program that must sit
+# on a segment as a VM does (e.g. l2sec-client behind the NAT, on "lan"):
+# a veth into that segment's bridge, eth0 = ADDR/24, the segment's router as
+# its default route (the NAT on "lan"). Sets vm_host[NAME] (the namespace;
+# deleted on exit): ip netns exec "${vm_host[NAME]}" PROGRAM...
+declare -gA vm_host
+vm_host_count=0
+vm_host_ns() {
+    local name=$1 side=$2 addr=$3 seg gw=""
+    case $side in
+        wan) seg=$vm_wan_ns ;;
+        lan) seg=$vm_nat_ns; gw=$vm_lan_gw ;;
+        *) echo "vm_host_ns: side must be wan or lan"; return 1 ;;
+    esac
+    [ -n "$seg" ] || { echo "vm_host_ns: call vm_net first"; return 1; }
+    vm_host_count=$((vm_host_count + 1))
+    local ns=l2vh$vm_tag$vm_host_count port=h$vm_tag$vm_host_count
+    ip netns add "$ns" || { echo "vm_host_ns: cannot create $ns"; return 1; }
+    netns_made+=("$ns")
+    ip -n "$ns" link set lo up
+    ip link add eth0 netns "$ns" type veth peer name "$port" netns "$seg" ||
+        { echo "vm_host_ns: cannot create a veth pair"; return 1; }
+    ip -n "$seg" link set "$port" master br0 up
+    ip -n "$ns" addr add "$addr/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    [ -z "$gw" ] || ip -n "$ns" route add default via "$gw"
+    vm_host[$name]=$ns
 }
 
 # --- VMs ----------------------------------------------------------------------

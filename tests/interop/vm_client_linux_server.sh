@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# l2sec-client (on the host side) against the real Linux L2TP/IPsec server in
+# a QEMU guest: strongSwan responder (IKEv1 PSK, kernel ESP in transport mode,
+# local_ts = dynamic[udp/1701], remote_ts = dynamic[udp]), xl2tpd LNS in
+# kernel-L2TP mode, pppd authenticating from chap-secrets/pap-secrets
+# (docs/vm-interop.md, docs/l2tp-ipsec-interop.md). One guest booted once;
+# l2sec-client connects, pings the server's PPP address through the tunnel
+# (--ping, exit 0 only when every echo came back) and tears down:
+#   mschapv2-direct  from the server's segment: raw ESP (IP protocol 50)
+#   mschapv2-nat     from a namespace behind the NAT (masquerade): ESP in UDP 4500
+#   chap-direct, pap-nat   the other two PPP authentications
+# Asserted on both sides: the client's exit status and --json reports (ike-up,
+# esp-up with udp_encap as expected, session-up with a pool address, every
+# echo answered); the guest's pppd (ip-up for the user) and kernel SAs
+# (`ip xfrm state` taken at ip-up: transport mode, espinudp only behind NAT).
+# Exit 0 = passed, 77 = no QEMU / kernel / namespaces here (reason printed).
+set -uo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=vm/vm.sh
+. "$(dirname "$0")/vm/vm.sh"
+
+build=${L2SEC_BUILD:-$(pwd)/build}
+
+# --- the l2sec side: all this script knows of l2sec-client ------------------------
+client_bin=$build/examples/client/l2sec-client
+psk=l2sec-vm-client-psk
+# run_client NS AUTH USER PASSWORD LOG: l2sec-client in namespace NS to the
+# Linux server, 3 pings to its PPP address; its exit status.
+run_client() {
+    ip netns exec "$1" timeout 90 "$client_bin" --server "$vm_server_ip" --psk "$psk" --user "$3" \
+        --password "$4" --auth "$2" --no-tun --ping "$ppp_local" --count 3 --timeout 40 --json \
+        --keylog "$5.keys" >"$5" 2>&1
+}
+client_event() { grep -F "\"event\":\"$2\"" "$1" | grep -qE "$3"; }
+# ---------------------------------------------------------------------------------
+
+need_built "$client_bin" "cmake --build --preset default --target l2sec-client"
+vm_need
+bound_runtime 240
+make_workdir vm-client-linux-server
+vm_net
+vm_boot srv wan
+vm_host_ns behind lan 10.97.2.50 || { echo "FAIL: no namespace behind the NAT"; exit 1; }
+vm_wait_ready srv || { echo "FAIL: the VM did not boot"; exit 1; }
+vm_server srv psk="$psk" users="alice:wonder-land bob:the-builder carol:chr1stmas" ||
+    { echo "FAIL: the Linux server did not start"; exit 1; }
+line=$(vm_status srv server_ready srv)
+ppp_local=$(vm_field "$line" local)
+echo "Linux server at $vm_server_ip, PPP $ppp_local, kernel L2TP $(vm_field "$line" kernel_l2tp)"
+[ "$(vm_field "$line" kernel_l2tp)" = yes ] || { echo "FAIL: the server's xl2tpd is not in kernel-L2TP mode"; exit 1; }
+
+failed=0
+summary=()
+status_lines() { wc -l <"${vm_dir[srv]}/status.log"; }
+xfrm_lines() { cat "${vm_dir[srv]}/srv/xfrm.state" 2>/dev/null | wc -l; }
+
+# run_case ID NS ENCAP AUTH USER PASSWORD
+run_case() {
+    local id=$1 ns=$2 encap=$3 auth=$4 user=$5 password=$6 log=$work/client-$1.log ok=1 rc
+    echo "== $id"
+    local mark xmark t0 t1
+    mark=$(($(status_lines) + 1))
+    xmark=$(($(xfrm_lines) + 1))
+    t0=$(date +%s.%N)
+    run_client "$ns" "$auth" "$user" "$password" "$log"
+    rc=$?
+    t1=$(date +%s.%N)
+    [ $rc -eq 0 ] || { echo "FAIL ($id): l2sec-client exit $rc"; ok=0; }
+    local want_udp=false
+    [ "$encap" = yes ] && want_udp=true
+    client_event "$log" ike-up "\"peer\":\"$vm_server_ip:" || { echo "FAIL ($id): no ike-up"; ok=0; }
+    client_event "$log" esp-up "\"udp_encap\":$want_udp" || { echo "FAIL ($id): no esp-up with udp_encap $want_udp"; ok=0; }
+    client_event "$log" session-up "\"ip\":\"10\\.97\\.8\\.[0-9]+\",\"local_ip\":\"$ppp_local\"" ||
+        { echo "FAIL ($id): no session-up with a pool address and the server's $ppp_local"; ok=0; }
+    grep -q '"event":"ping","sent":[0-9]*,"answered":3,"count":3' "$log" || { echo "FAIL ($id): not every echo answered"; ok=0; }
+    # The server's pppd saw the user (ip-up); its kernel SA at that moment.
+    local up
+    up=$(tail -n +"$mark" "${vm_dir[srv]}/status.log" | grep -E "^STATUS ppp_up s=srv .*user=$user " | head -n 1)
+    [ -n "$up" ] || { echo "FAIL ($id): the server's pppd had no session for $user"; ok=0; }
+    local x
+    x=$(tail -n +"$xmark" "${vm_dir[srv]}/srv/xfrm.state" 2>/dev/null)
+    grep -q 'mode transport' <<<"$x" || { echo "FAIL ($id): no transport-mode SA in the server's ip xfrm state"; ok=0; }
+    if [ "$encap" = yes ]; then
+        grep -q 'encap type espinudp sport 4500' <<<"$x" || { echo "FAIL ($id): the server's SA is not ESP in UDP 4500"; ok=0; }
+    else
+        ! grep -q 'encap type espinudp' <<<"$x" || { echo "FAIL ($id): the server's SA is UDP-encapsulated without NAT"; ok=0; }
+    fi
+    local esp
+    esp=$(grep -F '"event":"esp-up"' "$log" | head -n 1 | sed -n 's/.*"suite":"\([^"]*\)".*/\1/p')
+    summary+=("$(printf '%-16s exit %s, %s, server ppp_up %s, %.2f s connect to teardown' "$id" "$rc" "${esp:-?}" \
+        "$(vm_field "$up" peer)" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")")
+    if [ $ok -eq 1 ]; then
+        echo "PASS ($id)"
+    else
+        failed=1
+        echo "--- l2sec-client output:"
+        tail -n 20 "$log"
+        vm_show_failure srv srv
+    fi
+}
+
+run_case mschapv2-direct "$vm_wan_ns" no mschapv2 alice wonder-land
+run_case mschapv2-nat "${vm_host[behind]}" yes mschapv2 bob the-builder
+run_case chap-direct "$vm_wan_ns" no chap carol chr1stmas
+run_case pap-nat "${vm_host[behind]}" yes pap alice wonder-land
+
+echo "== summary (guest under TCG)"
+printf '  %s\n' "${summary[@]}"
+vm_stop srv
+[ $failed -eq 0 ] || exit 1
+echo "OK"
