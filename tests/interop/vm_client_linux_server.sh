@@ -11,8 +11,10 @@
 #   chap-direct, pap-nat   the other two PPP authentications
 # Asserted on both sides: the client's exit status and --json reports (ike-up,
 # esp-up with udp_encap as expected, session-up with a pool address, every
-# echo answered); the guest's pppd (ip-up for the user) and kernel SAs
-# (`ip xfrm state` taken at ip-up: transport mode, espinudp only behind NAT).
+# echo answered); the guest's pppd (ip-up for the user) and kernel SAs (as
+# `ip xfrm monitor` saw them installed: transport mode, espinudp only behind
+# NAT; l2sec-client tears down right after its pings, before a look at
+# `ip xfrm state` from the guest's slow ip-up hook could see them).
 # Exit 0 = passed, 77 = no QEMU / kernel / namespaces here (reason printed).
 set -uo pipefail
 # shellcheck source=lib.sh
@@ -49,11 +51,25 @@ line=$(vm_status srv server_ready srv)
 ppp_local=$(vm_field "$line" local)
 echo "Linux server at $vm_server_ip, PPP $ppp_local, kernel L2TP $(vm_field "$line" kernel_l2tp)"
 [ "$(vm_field "$line" kernel_l2tp)" = yes ] || { echo "FAIL: the server's xl2tpd is not in kernel-L2TP mode"; exit 1; }
+# Every SA the guest kernel installs, as it installs it.
+vm_run srv 10 'ip xfrm monitor >/run/vm/srv/xfrm.monitor 2>&1 &' >/dev/null
 
 failed=0
 summary=()
 status_lines() { wc -l <"${vm_dir[srv]}/status.log"; }
-xfrm_lines() { cat "${vm_dir[srv]}/srv/xfrm.state" 2>/dev/null | wc -l; }
+xfrm_lines() { cat "${vm_dir[srv]}/srv/xfrm.monitor" 2>/dev/null | wc -l; }
+# server_up_since MARK USER: the server's pppd reported ip-up for USER since
+# status line MARK (its ip-up hook is a bash over 9p: seconds under load, so
+# wait for it); sets up.
+server_up_since() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        up=$(tail -n +"$1" "${vm_dir[srv]}/status.log" | grep -E "^STATUS ppp_up s=srv .*user=$2 " | head -n 1)
+        [ -n "$up" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
 
 # run_case ID NS ENCAP AUTH USER PASSWORD
 run_case() {
@@ -75,12 +91,17 @@ run_case() {
         { echo "FAIL ($id): no session-up with a pool address and the server's $ppp_local"; ok=0; }
     grep -q '"event":"ping","sent":[0-9]*,"answered":3,"count":3' "$log" || { echo "FAIL ($id): not every echo answered"; ok=0; }
     # The server's pppd saw the user (ip-up); its kernel SA at that moment.
-    local up
-    up=$(tail -n +"$mark" "${vm_dir[srv]}/status.log" | grep -E "^STATUS ppp_up s=srv .*user=$user " | head -n 1)
-    [ -n "$up" ] || { echo "FAIL ($id): the server's pppd had no session for $user"; ok=0; }
+    local up="" spi_in
+    server_up_since "$mark" "$user" || { echo "FAIL ($id): the server's pppd had no session for $user"; ok=0; }
+    # The SA the guest kernel installed to send to us: our inbound SPI (one
+    # record of ip xfrm monitor: a "src" line and its indented lines).
+    spi_in=$(grep -F '"event":"esp-up"' "$log" | head -n 1 | sed -n 's/.*"spi_in":"\([0-9a-f]*\)".*/\1/p')
     local x
-    x=$(tail -n +"$xmark" "${vm_dir[srv]}/srv/xfrm.state" 2>/dev/null)
-    grep -q 'mode transport' <<<"$x" || { echo "FAIL ($id): no transport-mode SA in the server's ip xfrm state"; ok=0; }
+    x=$(tail -n +"$xmark" "${vm_dir[srv]}/srv/xfrm.monitor" 2>/dev/null |
+        awk -v spi="spi 0x$spi_in " '/^[^ \t]/ { if (keep) exit; rec = $0 "\n"; next }
+            { rec = rec $0 "\n" } index($0, spi) && rec ~ /^src [0-9.]+ dst [0-9.]+\n/ { keep = 1 } END { if (keep) printf "%s", rec }')
+    [ -n "$x" ] || { echo "FAIL ($id): the guest kernel installed no SA with our SPI $spi_in"; ok=0; }
+    grep -q 'mode transport' <<<"$x" || { echo "FAIL ($id): the guest's SA to us is not in transport mode"; ok=0; }
     if [ "$encap" = yes ]; then
         grep -q 'encap type espinudp sport 4500' <<<"$x" || { echo "FAIL ($id): the server's SA is not ESP in UDP 4500"; ok=0; }
     else
@@ -88,8 +109,12 @@ run_case() {
     fi
     local esp
     esp=$(grep -F '"event":"esp-up"' "$log" | head -n 1 | sed -n 's/.*"suite":"\([^"]*\)".*/\1/p')
-    summary+=("$(printf '%-16s exit %s, %s, server ppp_up %s, %.2f s connect to teardown' "$id" "$rc" "${esp:-?}" \
-        "$(vm_field "$up" peer)" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")")
+    local tun sess echoes
+    tun=$(grep -F '"event":"tunnel-up"' "$log" | head -n 1 | sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p')
+    sess=$(grep -F '"event":"session-up"' "$log" | head -n 1 | sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p')
+    echoes=$(grep -F '"event":"ping"' "$log" | sed -n 's/.*"sent":\([0-9]*\),"answered":\([0-9]*\).*/\2 of \1/p')
+    summary+=("$(printf '%-16s exit %s, %s, tunnel-up to session-up %s ms, echoes answered %s, %.2f s connect to teardown' \
+        "$id" "$rc" "${esp:-?}" "$((${sess:-0} - ${tun:-0}))" "${echoes:-?}" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")")
     if [ $ok -eq 1 ]; then
         echo "PASS ($id)"
     else

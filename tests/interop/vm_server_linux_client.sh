@@ -58,7 +58,7 @@ server_event() { grep -F "\"event\":\"$2\"" "$1" | grep -qE "$3"; }
 
 need_built "$server_bin" "cmake --build --preset default --target l2sec-server"
 vm_need
-bound_runtime 300
+bound_runtime 420
 make_workdir vm-server-linux-client
 vm_net
 printf '# name password\nalice wonder-land\nbob the-builder\ncarol chr1stmas\n' >"$work/users.txt"
