@@ -285,7 +285,7 @@ vm_boot() {
         -name "l2sec-$name" -accel "${L2SEC_VM_ACCEL:-tcg}" -M pc -cpu max -m "$mem" -smp 1 \
         -nodefaults -no-user-config -display none -no-reboot \
         -kernel "$vm_kernel" -initrd "$vm_initrd" \
-        -append "console=ttyS0 mitigations=off pci=noacpi panic=-1 quiet loglevel=4 random.trust_cpu=on" \
+        -append "console=ttyS0 mitigations=off pci=noacpi no_timer_check panic=-1 quiet loglevel=4 random.trust_cpu=on" \
         -serial "file:$d/console.log" \
         -device virtio-rng-pci \
         -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
