@@ -57,6 +57,10 @@ vm_run srv 10 'ip xfrm monitor >/run/vm/srv/xfrm.monitor 2>&1 &' >/dev/null
 failed=0
 summary=()
 status_lines() { wc -l <"${vm_dir[srv]}/status.log"; }
+# tty_drops: how many PPP frames the server's xl2tpd dropped because its pppd
+# was not attached yet (issue 10: l2sec's first LCP Configure-Request, sent at
+# ICCN, used to be lost this way and cost the 3 s restart timer).
+tty_drops() { grep -c 'tty is not open yet' "${vm_dir[srv]}/srv/xl2tpd.log" 2>/dev/null; }
 xfrm_lines() { cat "${vm_dir[srv]}/srv/xfrm.monitor" 2>/dev/null | wc -l; }
 # server_up_since MARK USER: the server's pppd reported ip-up for USER since
 # status line MARK (its ip-up hook is a bash over 9p: seconds under load, so
@@ -78,6 +82,8 @@ run_case() {
     local mark xmark t0 t1
     mark=$(($(status_lines) + 1))
     xmark=$(($(xfrm_lines) + 1))
+    local drops
+    drops=$(tty_drops)
     t0=$(date +%s.%N)
     run_client "$ns" "$auth" "$user" "$password" "$log"
     rc=$?
@@ -107,6 +113,8 @@ run_case() {
     else
         ! grep -q 'encap type espinudp' <<<"$x" || { echo "FAIL ($id): the server's SA is UDP-encapsulated without NAT"; ok=0; }
     fi
+    [ "$(tty_drops)" -eq "$drops" ] ||
+        { echo "FAIL ($id): the server's xl2tpd dropped our PPP frame before its pppd was attached (tty is not open yet)"; ok=0; }
     local esp
     esp=$(grep -F '"event":"esp-up"' "$log" | head -n 1 | sed -n 's/.*"suite":"\([^"]*\)".*/\1/p')
     local tun sess echoes
