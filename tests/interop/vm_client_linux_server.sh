@@ -15,6 +15,9 @@
 # `ip xfrm monitor` saw them installed: transport mode, espinudp only behind
 # NAT; l2sec-client tears down right after its pings, before a look at
 # `ip xfrm state` from the guest's slow ip-up hook could see them).
+# Then two refusals that must exit non-zero and say why: a wrong password
+# (PPP authentication failed) and a wrong PSK (charon cannot decrypt Main
+# Mode message 5; l2sec-client names the IKE phase or the PSK).
 # Exit 0 = passed, 77 = no QEMU / kernel / namespaces here (reason printed).
 set -uo pipefail
 # shellcheck source=lib.sh
@@ -137,6 +140,26 @@ run_case mschapv2-direct "$vm_wan_ns" no mschapv2 alice wonder-land
 run_case mschapv2-nat "${vm_host[behind]}" yes mschapv2 bob the-builder
 run_case chap-direct "$vm_wan_ns" no chap carol chr1stmas
 run_case pap-nat "${vm_host[behind]}" yes pap alice wonder-land
+
+# Refusals: the client must fail (non-zero exit) and say what failed.
+# refusal ID NS EXPECT AUTH USER PASSWORD PSK: EXPECT, an extended regexp, must
+# be in l2sec-client's output.
+refusal() {
+    local id=$1 ns=$2 expect=$3 log=$work/client-$1.log rc
+    echo "== $id"
+    ip netns exec "$ns" timeout 60 "$client_bin" --server "$vm_server_ip" --psk "$7" --user "$5" \
+        --password "$6" --auth "$4" --no-tun --ping "$ppp_local" --count 1 --timeout 20 --json >"$log" 2>&1
+    rc=$?
+    if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -qE "$expect" "$log"; then
+        echo "PASS ($id: exit $rc, $(grep -m 1 -oE "$expect" "$log"))"
+    else
+        echo "FAIL ($id): exit $rc, no /$expect/ in its output:"
+        tail -n 10 "$log"
+        failed=1
+    fi
+}
+refusal wrong-password "$vm_wan_ns" 'auth-failed|authentication failed' mschapv2 alice not-her-password "$psk"
+refusal wrong-psk "${vm_host[behind]}" '\(ike\)|PSK|pre-shared' mschapv2 alice wonder-land wrong-psk
 
 echo "== summary (guest under TCG)"
 printf '  %s\n' "${summary[@]}"
