@@ -628,13 +628,16 @@ vm_phases() {
         printf "\n" }'
 }
 
-# vm_iccn_to_ipcp PCAP: for each L2TP session in PCAP (plain L2TP on udp/1701),
+# vm_iccn_to_ipcp PCAP [TSHARK-OPTIONS...]: for each L2TP session in PCAP
+# (plain L2TP on udp/1701, or inside ESP with the options that decrypt it),
 # the time from ICCN to IPCP being up (the later of the two IPCP
 # Configure-Acks) and to each side's first LCP Configure-Request, in ms, one
 # line per session: "iccn_to_ipcp_ms=N lcp_first_ms=A/B" (A: the side that
 # sent the ICCN, B: the other).
 vm_iccn_to_ipcp() {
-    tshark -r "$1" -Y 'l2tp' -T fields -E 'separator=|' -E occurrence=f \
+    local pcap=$1
+    shift
+    tshark -r "$pcap" "$@" -Y 'l2tp' -T fields -E 'separator=|' -E occurrence=f \
         -e frame.time_relative -e ip.src -e l2tp.avp.message_type -e ppp.protocol -e ppp.code 2>/dev/null |
         awk -F'|' '
         function flush() {
