@@ -11,6 +11,7 @@
 #   vm_net                            the test network: a WAN ("internet") segment
 #                                     with the host's address, a NAT router, a LAN
 #   vm_boot NAME wan|lan [ADDR]       start a VM on a segment (returns at once)
+#   vm_host_ns NAME wan|lan ADDR      a namespace for a host program on a segment
 #   vm_wait_ready NAME...             wait until each VM's guest init is up
 #   vm_client NAME KEY=VALUE...       Linux L2TP/IPsec client (strongSwan + xl2tpd LAC + pppd);
 #                                     vm_client_start/_wait/_ping/_rekey/_down
@@ -213,6 +214,35 @@ vm_net() {
         skip "iptables cannot masquerade in a namespace here"
 }
 
+# vm_host_ns NAME wan|lan ADDR: a namespace for a host program that must sit
+# on a segment as a VM does (e.g. l2sec-client behind the NAT, on "lan"):
+# a veth into that segment's bridge, eth0 = ADDR/24, the segment's router as
+# its default route (the NAT on "lan"). Sets vm_host[NAME] (the namespace;
+# deleted on exit): ip netns exec "${vm_host[NAME]}" PROGRAM...
+declare -gA vm_host
+vm_host_count=0
+vm_host_ns() {
+    local name=$1 side=$2 addr=$3 seg gw=""
+    case $side in
+        wan) seg=$vm_wan_ns ;;
+        lan) seg=$vm_nat_ns; gw=$vm_lan_gw ;;
+        *) echo "vm_host_ns: side must be wan or lan"; return 1 ;;
+    esac
+    [ -n "$seg" ] || { echo "vm_host_ns: call vm_net first"; return 1; }
+    vm_host_count=$((vm_host_count + 1))
+    local ns=l2vh$vm_tag$vm_host_count port=h$vm_tag$vm_host_count
+    ip netns add "$ns" || { echo "vm_host_ns: cannot create $ns"; return 1; }
+    netns_made+=("$ns")
+    ip -n "$ns" link set lo up
+    ip link add eth0 netns "$ns" type veth peer name "$port" netns "$seg" ||
+        { echo "vm_host_ns: cannot create a veth pair"; return 1; }
+    ip -n "$seg" link set "$port" master br0 up
+    ip -n "$ns" addr add "$addr/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    [ -z "$gw" ] || ip -n "$ns" route add default via "$gw"
+    vm_host[$name]=$ns
+}
+
 # --- VMs ----------------------------------------------------------------------
 
 vm_count=0
@@ -255,7 +285,7 @@ vm_boot() {
         -name "l2sec-$name" -accel "${L2SEC_VM_ACCEL:-tcg}" -M pc -cpu max -m "$mem" -smp 1 \
         -nodefaults -no-user-config -display none -no-reboot \
         -kernel "$vm_kernel" -initrd "$vm_initrd" \
-        -append "console=ttyS0 mitigations=off pci=noacpi panic=-1 quiet loglevel=4 random.trust_cpu=on" \
+        -append "console=ttyS0 mitigations=off pci=noacpi no_timer_check panic=-1 quiet loglevel=4 random.trust_cpu=on" \
         -serial "file:$d/console.log" \
         -device virtio-rng-pci \
         -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
@@ -598,13 +628,16 @@ vm_phases() {
         printf "\n" }'
 }
 
-# vm_iccn_to_ipcp PCAP: for each L2TP session in PCAP (plain L2TP on udp/1701),
+# vm_iccn_to_ipcp PCAP [TSHARK-OPTIONS...]: for each L2TP session in PCAP
+# (plain L2TP on udp/1701, or inside ESP with the options that decrypt it),
 # the time from ICCN to IPCP being up (the later of the two IPCP
 # Configure-Acks) and to each side's first LCP Configure-Request, in ms, one
 # line per session: "iccn_to_ipcp_ms=N lcp_first_ms=A/B" (A: the side that
 # sent the ICCN, B: the other).
 vm_iccn_to_ipcp() {
-    tshark -r "$1" -Y 'l2tp' -T fields -E 'separator=|' -E occurrence=f \
+    local pcap=$1
+    shift
+    tshark -r "$pcap" "$@" -Y 'l2tp' -T fields -E 'separator=|' -E occurrence=f \
         -e frame.time_relative -e ip.src -e l2tp.avp.message_type -e ppp.protocol -e ppp.code 2>/dev/null |
         awk -F'|' '
         function flush() {

@@ -52,6 +52,14 @@ class stack_core {
         l2tp::engine_config l2tp{};
         ppp::link_config
             link{};  ///< template for each session's link (server: peer_ip from the pool)
+        /// How long a new session's PPP link waits for the peer's first frame
+        /// before it sends its own LCP Configure-Request. The real Linux stack
+        /// (xl2tpd + pppd, either role) attaches pppd to the kernel session
+        /// 100-250 ms after ICCN (up to ~1 s loaded) and drops what arrives
+        /// before ("tty is not open yet"); a Configure-Request sent at ICCN is
+        /// lost and costs the 3 s restart timer. The peer's first LCP frame
+        /// proves it listens: the link starts on it at once, or after this.
+        duration first_frame_wait = std::chrono::seconds(1);
     };
 
     struct peer_slot {
@@ -295,7 +303,10 @@ class stack_core {
             std::uint16_t sid = timers_.top();
             timers_.erase(sid);
             if (auto& s = sessions_[sid]; s.link) {
-                s.link->on_timer(now);
+                if (s.started)
+                    s.link->on_timer(now);
+                else
+                    begin_link(s, now);
                 service(sid, now);
             }
         }
@@ -360,7 +371,16 @@ class stack_core {
         std::optional<link_type> link;
         std::uint32_t ip = 0;
         bool up = false, dirty = false;
+        bool started = false;   ///< link->start() ran (see config::first_frame_wait)
+        time_point start_at{};  ///< when it starts if the peer stays silent
     };
+
+    // The link's first frame goes out now: on the peer's first frame or when
+    // first_frame_wait has passed.
+    void begin_link(session_slot& s, time_point now) noexcept {
+        s.started = true;
+        s.link->start(now);
+    }
 
     result<delivered> on_l2tp(std::uint32_t pi, mutable_bytes l2tp_bytes, time_point now) noexcept {
         auto& s = peers_[pi];
@@ -375,6 +395,7 @@ class stack_core {
         auto sid = in->session;
         if (sid == 0 || sid > MaxSessions || !sessions_[sid].link) return delivered{};
         auto& ss = sessions_[sid];
+        if (!ss.started) begin_link(ss, now);
         auto ip = ss.link->handle_frame(in->payload, now);
         service(sid, now);
         if (!ip) return ip.error();
@@ -470,7 +491,9 @@ class stack_core {
                     break;
             }
         }
-        if (auto d = s.link->deadline())
+        if (!s.started)
+            timers_.set(sid, s.start_at);
+        else if (auto d = s.link->deadline())
             timers_.set(sid, *d);
         else if (timers_.contains(sid))
             timers_.erase(sid);
@@ -564,7 +587,9 @@ class stack_core {
             s.link.emplace(lc, rng_ref(rng_), *creds_);
         else
             s.link.emplace(lc, rng_ref(rng_));
-        s.link->start(now);
+        s.started = false;
+        s.start_at = now + cfg_.first_frame_wait;
+        if (cfg_.first_frame_wait <= duration::zero()) begin_link(s, now);
         service(sid, now);
     }
 

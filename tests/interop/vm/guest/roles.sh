@@ -76,6 +76,9 @@ ppp_hook() {
         echo "$iface $local_ip $peer" >"/run/l2sec/.$s.$$"
         mv "/run/l2sec/.$s.$$" "/run/l2sec/$s.up.$iface"
         status ppp_up "s=$s" "iface=$iface" "local=$local_ip" "peer=$peer" "user=${PEERNAME:-}"
+        # The server role with IPsec: the kernel's SAs while this session is
+        # up (a peer that tears down after its pings leaves none to look at).
+        [ -e "/run/l2sec/$s.xfrm-on-up" ] && ip xfrm state >>"/run/vm/$s/xfrm.state"
     else
         rm -f "/run/l2sec/$s.up.$iface"
         status ppp_down "s=$s" "iface=$iface" "user=${PEERNAME:-}"
@@ -442,6 +445,7 @@ CONF
         start_charon "$s" "$d" || return 1
         swanctl_ "$d" --load-all --file "$d/swanctl.conf" >"$d/swanctl.log" 2>&1 ||
             { status fail "s=$s" "why=swanctl_load"; return 1; }
+        : >"/run/l2sec/$s.xfrm-on-up"  # ppp_hook: ip xfrm state >> $d/xfrm.state at each ip-up
     fi
     local u
     : >/etc/ppp/chap-secrets
