@@ -115,7 +115,8 @@ void dpd(benchmark::State& state) {
         c->tick(now);
         pump(*c, *s, now);
     }
-    if (c->established() != 1 || c->stats().dpd_sent < state.iterations())
+    if (c->established() != 1 ||
+        c->stats().dpd_sent < static_cast<std::uint64_t>(state.iterations()))
         state.SkipWithError("SA lost or no DPD sent");
 }
 

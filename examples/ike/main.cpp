@@ -6,7 +6,7 @@
 //
 //   l2sec-ike --bind 10.0.0.1 --psk secret [--connect 10.0.0.2] [--children 1]
 //             [--hold 0] [--timeout 30] [--weak] [--aggressive] [--unnatted]
-//             [--close] [--p2-lifetime S] [--dpd S]
+//             [--close] [--p2-lifetime S] [--p1-lifetime S] [--dpd S] [--until-dead] [--pfs]
 #include "common/options.hpp"
 
 #include <l2sec/crypto/botan.hpp>
@@ -94,12 +94,13 @@ int main(int argc, char** argv) {
     std::string bind_s, connect_s, psk = "l2sec-ike-test-psk", id;
     int children = 1, hold = 0, timeout_s = 30, p2_life = 0, dpd = 0, p1_life = 0;
     bool weak = false, aggressive = false, unnatted = false, close_at_end = false, pfs = false;
+    bool until_dead = false;  // after the SAs are up, wait for DPD to declare the peer dead
     examples::options o;
     o.text("--bind", bind_s).text("--connect", connect_s).text("--psk", psk).text("--id", id);
     o.number("--children", children).number("--hold", hold).number("--timeout", timeout_s);
     o.number("--p2-lifetime", p2_life).number("--p1-lifetime", p1_life).number("--dpd", dpd);
     o.flag("--weak", weak).flag("--aggressive", aggressive).flag("--unnatted", unnatted);
-    o.flag("--close", close_at_end).flag("--pfs", pfs);
+    o.flag("--close", close_at_end).flag("--pfs", pfs).flag("--until-dead", until_dead);
     if (!o.parse(argc, argv) || bind_s.empty()) {
         std::fprintf(stderr, "usage: l2sec-ike --bind ADDR [--connect PEER] [--psk S] ...\n");
         return 2;
@@ -150,7 +151,7 @@ int main(int argc, char** argv) {
         std::printf("listening on %s and :4500\n", str(*l500).c_str());
     }
     std::fflush(stdout);
-    int up = 0, failures = 0;
+    int up = 0, failures = 0, dead = 0;
     std::optional<clk::time_point> done_at;
     std::array<std::byte, 65536> buf{};
     for (;;) {
@@ -178,9 +179,11 @@ int main(int argc, char** argv) {
             if (ev->reason) std::printf(" reason=\"%s\"", ev->reason.message().c_str());
             std::printf("\n");
             if (ev->kind == v1::event_kind::failed) ++failures;
+            if (ev->kind == v1::event_kind::peer_dead) ++dead;
         }
         std::fflush(stdout);
-        if (up >= children && !done_at) done_at = now + std::chrono::seconds(hold);
+        if (up >= children && !done_at && (!until_dead || dead))
+            done_at = now + std::chrono::seconds(hold);
         if (done_at && now >= *done_at) break;
         if (now - start > std::chrono::seconds(timeout_s)) {
             std::printf("timeout: %d of %d Quick Mode SAs up, last error: %s\n", up, children,

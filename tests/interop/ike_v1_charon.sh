@@ -6,6 +6,12 @@
 #   2. l2sec initiates, charon responds           (no NAT)
 #   3. charon behind a masquerading router -> l2sec responder (NAT-T: 4500, UDP-encapsulated ESP)
 #   4. l2sec behind the router -> charon responder (NAT-T from our side)
+#   5. l2sec -> charon with a short phase 1 lifetime: a re-authentication
+#      (new Main Mode + Quick Mode, then Delete for the old IKE SA) during the
+#      test. (Quick Mode rekeys cannot be shown here: charon deletes each
+#      transport-mode CHILD_SA at once, as it cannot install it; they are
+#      covered in memory by tests/ike_engine.)
+#   6. l2sec -> charon, then charon is killed: DPD declares it dead
 # charon cannot install the CHILD_SA (no kernel ESP here); that is fine: the
 # checks are l2sec-ike's child_up line (SPIs, suite, mode, NAT) and charon's
 # log (IKE_SA established, Quick Mode answered, NAT seen, no hash error).
@@ -18,7 +24,7 @@ need_built "$bin" "cmake --build --preset default --target l2sec-ike"
 need_root "for network namespaces"
 need_charon
 need_tools iptables
-bound_runtime 240
+bound_runtime 420
 tag=l2v1$$
 nc=${tag}c  # client side
 nr=${tag}r  # router (masquerade when NAT is on)
@@ -154,5 +160,53 @@ ip netns exec "$nr" iptables -t nat -A POSTROUTING -o "c$tag" -j MASQUERADE ||
 run_case 3 "charon (NAT) -> l2sec (transport)" 1 transport "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2
 [ $tun_ok = 1 ] && run_case 3t "charon (NAT) -> l2sec (tunnel, libipsec)" 1 tunnel "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2
 run_case 4 "l2sec (NAT) -> charon" 1 transport "$ns" 10.99.5.2 %any "$nc" 192.168.77.2 --connect 10.99.5.2
+
+# 5: re-authentication: phase 1 lifetime 30 s (re-auth at ~27 s).
+d=$work/c5
+mkdir -p "$d"
+charon_conf "$d" 10.99.5.2 %any transport
+if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
+    ip netns exec "$nc" timeout 60 "$bin" --bind 192.168.77.2 --psk "$psk" --connect 10.99.5.2 \
+        --p1-lifetime 30 --hold 42 --timeout 55 >"$d/l2sec.log" 2>&1 || true
+    nup=$(grep -c "event child_up" "$d/l2sec.log")
+    np1=$(grep -c "event phase1_up" "$d/l2sec.log")
+    echo "re-auth: l2sec: $np1 IKE SAs, $nup Quick Mode SAs"
+    [ "$np1" -ge 2 ] && [ "$nup" -ge 2 ] || { echo "FAIL: re-auth: expected 2 IKE SAs with a Quick Mode each"; rc=1; }
+    grep -q "IKE_SA l2tp\[2\] established" "$d/charon.log" || { echo "FAIL: re-auth: no second IKE SA at charon"; rc=1; }
+    if grep -q "received DELETE for IKE_SA l2tp\[1\]" "$d/charon.log"; then
+        echo "re-auth: charon received our Delete for the replaced IKE SA"
+    else
+        echo "FAIL: re-auth: the old IKE SA was not deleted"; rc=1
+    fi
+    if grep -iE "hash.*(invalid|mismatch)|integrity check failed" "$d/charon.log"; then echo "FAIL: re-auth: charon rejected a hash"; rc=1; fi
+else
+    echo "FAIL: re-auth: charon did not start"; rc=1
+fi
+stop_all
+
+# 6: DPD detects a killed charon.
+d=$work/c6
+mkdir -p "$d"
+charon_conf "$d" 10.99.5.2 %any transport
+if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
+    ip netns exec "$nc" timeout 60 "$bin" --bind 192.168.77.2 --psk "$psk" --connect 10.99.5.2 \
+        --dpd 2 --until-dead --timeout 50 >"$d/l2sec.log" 2>&1 &
+    lpid=$!
+    pids+=("$lpid")
+    retry 100 0.2 grep -q "event child_up" "$d/l2sec.log" || echo "FAIL: dpd: no SA before the kill"
+    grep -q "R_U_THERE\|DPD" "$d/charon.log" && echo "dpd: charon answered R-U-THERE"
+    sleep 3
+    kill -9 "$charon_pid"  # no Delete: only DPD can notice
+    t0=$(date +%s)
+    wait "$lpid" || true
+    if grep -q "event peer_dead" "$d/l2sec.log"; then
+        echo "dpd: l2sec declared the killed charon dead after $(( $(date +%s) - t0 )) s: $(grep -m1 'event peer_dead' "$d/l2sec.log")"
+    else
+        echo "FAIL: dpd: no peer_dead"; tail -5 "$d/l2sec.log"; rc=1
+    fi
+else
+    echo "FAIL: dpd: charon did not start"; rc=1
+fi
+stop_all
 [ $tun_ok = 1 ] || echo "note: tunnel-mode cases skipped (no /dev/net/tun or kernel-libipsec)"
 exit $rc

@@ -1519,6 +1519,10 @@ class engine_core {
         s.last_rx = now;
         emit(event_kind::phase1_up, s);
         ++st.phase1_established;
+        // A re-authentication is up: the SA it replaces goes after the overlap.
+        if (s.reauth_of)
+            if (auto* old = get(*s.reauth_of); old && old != &s)
+                old->close_at = std::min(old->close_at, now + cfg.rekey_overlap);
     }
 
     // ---- initiator: MM6 -----------------------------------------------------
@@ -2287,24 +2291,28 @@ class engine_core {
         queue_shot(o);
     }
 
+    /// Delete payloads for the SA's ESP SAs and itself (one Informational each).
+    void send_deletes(sa_t& s) noexcept {
+        if (s.st != p1_state::established) return;
+        for (auto& c : s.children) {
+            if (c.st != child_slot::state::installed) continue;
+            std::array<std::byte, 4> spi{};
+            store_be32(spi.data(), c.spi_in);
+            send_informational(s, payload_type::delete_v1, [&](writer& w) {
+                delete_{doi_ipsec, 3, 4, 1, spi}.encode(w);
+            });
+        }
+        auto ck = cookies(s);
+        send_informational(s, payload_type::delete_v1, [&](writer& w) {
+            delete_{doi_ipsec, 1, 16, 1, ck}.encode(w);
+        });
+    }
+
     void close(sa_handle hd, time_point now) noexcept {
         auto* s = get(hd);
         if (!s) return;
         (void)now;
-        if (s->st == p1_state::established) {
-            for (auto& c : s->children) {
-                if (c.st != child_slot::state::installed) continue;
-                std::array<std::byte, 4> spi{};
-                store_be32(spi.data(), c.spi_in);
-                send_informational(*s, payload_type::delete_v1, [&](writer& w) {
-                    delete_{doi_ipsec, 3, 4, 1, spi}.encode(w);
-                });
-            }
-            auto ck = cookies(*s);
-            send_informational(*s, payload_type::delete_v1, [&](writer& w) {
-                delete_{doi_ipsec, 1, 16, 1, ck}.encode(w);
-            });
-        }
+        send_deletes(*s);
         remove_sa(*s, make_error_code(engine_errc::closed));
     }
     void close_all(time_point now) noexcept {
@@ -2333,7 +2341,8 @@ class engine_core {
                 queue(s, 0);
             }
             if (s.st != p1_state::established) continue;
-            if (s.expires_at <= now) {
+            if (s.expires_at <= now) {  // hard lifetime: tell the peer, then forget
+                send_deletes(s);
                 remove_sa(s, make_error_code(engine_errc::expired));
                 continue;
             }
