@@ -13,6 +13,10 @@
 
 #include <poll.h>
 
+#include <cerrno>
+#include <cstring>
+#include <string>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -26,6 +30,7 @@ struct vpn_io {
     std::optional<transport::posix_udp> plain;  ///< UDP 1701 outside IPsec (server)
     std::optional<transport::linux_tun> tun;
     std::uint64_t send_errors = 0;
+    std::uint64_t udp_received = 0;  ///< datagrams read from UDP 500 and 4500 (diagnostics)
 
     void send(const vpn::outbound& o) noexcept {
         bool ok;
@@ -39,14 +44,40 @@ struct vpn_io {
     }
 };
 
+/// What a user should read when a socket or device cannot be had at
+/// startup: the error, and what to do about it. `sys` is errno right after
+/// the failed call (posix_udp reports system_error without it).
+inline std::string startup_failure(const error& e, int sys) {
+    std::string s = e.message();
+    if (e == transport::errc::permission_denied || sys == EACCES || sys == EPERM)
+        return s +
+               " (run as root, or grant CAP_NET_BIND_SERVICE for ports below 1024, CAP_NET_RAW for "
+               "raw ESP, CAP_NET_ADMIN for a TUN device)";
+    if (sys == EADDRINUSE)
+        return s + ": " + std::strerror(sys) +
+               " (another IKE daemon, such as charon, pluto or racoon, or another l2sec program "
+               "holds the port: stop it, or use --ike-port/--nat-port)";
+    if (sys == EADDRNOTAVAIL)
+        return s + ": " + std::strerror(sys) + " (the address is not on an interface of this host)";
+    if (e == transport::errc::not_supported)
+        return s +
+               " (no /dev/net/tun: load the tun module, or pass /dev/net/tun into the "
+               "container)";
+    if (e == transport::errc::name_in_use)
+        return s + " (pick another --tun name, or delete the interface)";
+    if (sys != 0) return s + ": " + std::strerror(sys);
+    return s;
+}
+
 inline time_point vpn_now() {
     return std::chrono::steady_clock::now();
 }
 
 /// Run `stack` over `io` until stop() returns true. on_ip(delivered, now)
-/// sees each IP packet the stack delivers when there is no TUN device (or
-/// when it returns false, the packet went nowhere); on_turn(now) runs once
-/// per wake-up (reports, self-tests, shutdown).
+/// sees each IP packet the stack delivers first, and returns true when it
+/// consumed it (a self-test's echo reply, an echo the server answers); the
+/// others go to the TUN device when there is one, else nowhere. on_turn(now)
+/// runs once per wake-up (reports, self-tests, shutdown).
 template <class Stack, class OnIp, class OnTurn, class Stop>
 void run_vpn(Stack& stack, vpn_io& io, OnIp on_ip, OnTurn on_turn, Stop stop) {
     constexpr int batch = 64;
@@ -57,16 +88,14 @@ void run_vpn(Stack& stack, vpn_io& io, OnIp on_ip, OnTurn on_turn, Stop stop) {
     };
     auto deliver = [&](const result<vpn::delivered>& d, time_point now) {
         if (!d || !*d) return;
-        if (io.tun) {
-            (void)io.tun->write_packet(d->ip);
-            return;
-        }
-        on_ip(*d, now);
+        if (on_ip(*d, now)) return;
+        if (io.tun) (void)io.tun->write_packet(d->ip);
     };
     auto udp_in = [&](transport::posix_udp& sock, time_point now) {
         for (int i = 0; i < batch; ++i) {
             auto r = sock.receive_from(buf);
             if (!r) break;
+            ++io.udp_received;
             auto d = stack.receive(mutable_bytes(buf.data(), r->size), sock.local_endpoint(),
                                    r->from, now);
             deliver(d, now);

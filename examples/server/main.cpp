@@ -154,11 +154,17 @@ int main(int argc, char** argv) {
     auto bind_udp = [&](std::uint16_t port) -> std::optional<transport::posix_udp> {
         auto e = *lep;
         e.port = port;
-        auto s = transport::posix_udp::bind(e);
+        // No SO_REUSEADDR: a second IKE daemon on the same port must be refused,
+        // not share its datagrams with us.
+        transport::udp_options uo;
+        uo.reuse_address = false;
+        errno = 0;
+        auto s = transport::posix_udp::bind(e, uo);
         if (!s) {
-            std::fprintf(
-                stderr, "l2sec-server: cannot bind UDP %s: %s (root needed for ports below 1024)\n",
-                examples::endpoint_text(e).c_str(), s.error().message().c_str());
+            const int sys = errno;
+            std::fprintf(stderr, "l2sec-server: cannot bind UDP %s: %s\n",
+                         examples::endpoint_text(e).c_str(),
+                         examples::startup_failure(s.error(), sys).c_str());
             return std::nullopt;
         }
         return std::move(*s);
@@ -176,13 +182,13 @@ int main(int argc, char** argv) {
             std::fprintf(stderr,
                          "l2sec-server: no raw ESP socket (%s): only clients behind NAT "
                          "(ESP in UDP 4500) can connect\n",
-                         r.error().message().c_str());
+                         examples::startup_failure(r.error(), errno).c_str());
     }
     if (!tun_name.empty()) {
         auto t = transport::linux_tun::open(tun_name);
         if (!t) {
             std::fprintf(stderr, "l2sec-server: cannot create TUN %s: %s\n", tun_name.c_str(),
-                         t.error().message().c_str());
+                         examples::startup_failure(t.error(), 0).c_str());
             return 1;
         }
         auto ok = t->set_mtu(1400);
@@ -197,7 +203,7 @@ int main(int argc, char** argv) {
                 transport::endpoint::v4(cfg.pool_first & ~((1u << (32 - prefix)) - 1u), 0), prefix);
         if (!ok) {
             std::fprintf(stderr, "l2sec-server: cannot configure TUN %s: %s\n", tun_name.c_str(),
-                         ok.error().message().c_str());
+                         examples::startup_failure(ok.error(), 0).c_str());
             return 1;
         }
         io.tun = std::move(*t);
@@ -229,13 +235,15 @@ int main(int argc, char** argv) {
     examples::run_vpn(
         s, io,
         [&](const vpn::delivered& d, time_point now) {
-            if (!vpn::answer_echo(d.ip, cfg.link.local_ip)) return;
+            // With a TUN device the kernel answers the pings to its address.
+            if (io.tun || !vpn::answer_echo(d.ip, cfg.link.local_ip)) return false;
             std::array<std::byte, vpn::packet_buffer_size> reply{};
             std::copy(d.ip.begin(), d.ip.end(), reply.begin() + vpn::headroom);
             if (auto out = s.send_ip(reply, vpn::headroom, d.ip.size(), now)) {
                 io.send(*out);
                 ++echoes;
             }
+            return true;
         },
         [&](time_point now) {
             while (auto r = s.poll_report())
