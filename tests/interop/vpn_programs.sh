@@ -12,7 +12,8 @@
 # TUN devices both ways, plus --tun with --ping; (e) --keylog + a capture that
 # tshark decrypts down to ICMP in PPP in L2TP; (f) wrong PSK and wrong
 # password: non-zero exit naming the cause; (g) --config FILE on both
-# programs; (h) SIGTERM: session-down and esp-down in the server's --json.
+# programs; (h) SIGTERM: session-down and esp-down in the server's --json;
+# (i) --workers 2 with a multi-queue TUN.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -46,6 +47,11 @@ link "$S" s0 192.0.2.1/24 "$R" rs 192.0.2.254/24
 link "$D" d0 198.51.100.2/24 "$R" rd 198.51.100.254/24
 link "$N1" n0 10.0.1.2/24 "$R" rn1 10.0.1.254/24
 link "$N2" n0 10.0.2.2/24 "$R" rn2 10.0.2.254/24
+D2=${t}e
+ip netns add "$D2" && netns_made+=("$D2") && ip -n "$D2" link set lo up
+# 203.0.113.6 and 198.51.100.2 are on different shards of 2 (shard_of, by address).
+link "$D2" d0 203.0.113.6/24 "$R" re 203.0.113.254/24
+ip -n "$D2" route add default via 203.0.113.254
 ip -n "$S" route add default via 192.0.2.254
 ip -n "$D" route add default via 198.51.100.254
 ip -n "$N1" route add default via 10.0.1.254
@@ -268,9 +274,60 @@ fi
 bad=$(awk -F'\t' '$5 ~ /False/' "$work/decrypted.tsv" | wc -l)
 [ "$bad" -eq 0 ] && ok "(e) every decrypted ICV is good" || fail "(e) $bad packets with a bad ICV"
 
+# (i) --workers 2: two direct peers on different workers (SO_REUSEPORT groups
+# and raw ESP filters by outer address), a multi-queue TUN, the kernel's ping
+# both ways for each (a reply may leave the TUN on the other worker's queue:
+# it is passed over), and SIGTERM stops both workers.
+ip netns exec "$S" "$SRV" --listen 192.0.2.1 --psk secret --users "$work/users" --tun l2s1 \
+    --workers 2 --json >"$work/w.json" 2>"$work/w.err" &
+w_pid=$!
+pids+=("$w_pid")
+sleep 0.5
+for n in 1 2; do
+    ns=$D
+    [ $n = 2 ] && ns=$D2
+    ip netns exec "$ns" "$CLI" --server 192.0.2.1 --psk secret --user alice --password wonderland \
+        --tun l2w$n --hold 20 --json >"$work/w$n.out" 2>"$work/w$n.err" &
+    pids+=($!)
+done
+if retry 100 0.1 grep -qs '"event":"up"' "$work/w1.out" && retry 50 0.1 grep -qs '"event":"up"' "$work/w2.out"; then
+    for n in 1 2; do
+        ns=$D
+        [ $n = 2 ] && ns=$D2
+        cip=$(grep -o '"event":"up","ip":"[0-9.]*"' "$work/w$n.out" | grep -o '[0-9.]*"$' | tr -d '"')
+        retry 30 0.1 ip -n "$ns" -4 -o addr show l2w$n 2>/dev/null | grep -q inet || true
+        if ip netns exec "$ns" ping -n -c 3 -i 0.2 -W 2 10.10.0.1 >"$work/wping$n.txt" 2>&1 &&
+            ip netns exec "$S" ping -n -c 3 -i 0.2 -W 2 "$cip" >>"$work/wping$n.txt" 2>&1; then
+            ok "(i) --workers 2: kernel ping both ways with client $n ($cip)"
+        else
+            fail "(i) --workers 2: ping with client $n ($cip)"
+            cat "$work/wping$n.txt"
+        fi
+    done
+    if grep -q '"worker":0,.*"event":"session-up"\|"event":"session-up","worker":0' "$work/w.json" &&
+        grep -q '"event":"session-up","worker":1' "$work/w.json"; then
+        ok "(i) the two peers are served by workers 0 and 1"
+    else
+        fail "(i) the peers were not spread over both workers"
+        grep session-up "$work/w.json"
+    fi
+else
+    fail "(i) clients of the 2-worker server did not come up"
+    show w1
+    show w2
+    tail -n 5 "$work/w.err"
+fi
+kill -TERM "$w_pid"
+rc=0
+retry 100 0.1 all_exited "$w_pid" || fail "(i) the 2-worker server did not stop within 10 s"
+wait "$w_pid" || rc=$?
+[ $rc -eq 0 ] && tail -n 1 "$work/w.json" | grep -q '"event":"stopped".*"workers":2' &&
+    ok "(i) SIGTERM stops both workers: $(tail -n 1 "$work/w.json")" ||
+    { fail "(i) 2-worker server exit $rc"; tail -n 3 "$work/w.json" "$work/w.err"; }
+
 [ $failed -eq 0 ] || {
     echo "--- server:"
     tail -n 30 "$work/server.err"
     exit 1
 }
-echo "PASS: l2sec-server and l2sec-client in namespaces (a-h)"
+echo "PASS: l2sec-server and l2sec-client in namespaces (a-i)"
