@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
     if (!s500 || !s4500) return 1;
     io.ike = std::move(*s500);
     io.nat = std::move(*s4500);
+    examples::grow_receive_buffer(io.nat.fd());
     // The IKE engine needs the address it is reached at: the one the kernel
     // picks toward the server when bound to 0.0.0.0.
     transport::endpoint local_ep = io.ike.local_endpoint();
@@ -149,7 +150,10 @@ int main(int argc, char** argv) {
     }
     cfg.connection.local = local_ep;
     if (!no_raw) {
-        if (auto r = transport::raw_esp::bind(*lep)) io.esp = std::move(*r);
+        if (auto r = transport::raw_esp::bind(*lep)) {
+            examples::grow_receive_buffer(r->fd());
+            io.esp = std::move(*r);
+        }
     }
 
     // The TUN device is made now, so that a missing /dev/net/tun or privilege
@@ -223,6 +227,7 @@ int main(int argc, char** argv) {
                         examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
                 if (tun) {
                     auto* t = &*tun;
+                    (void)examples::grow_tun_queue(tun_name.c_str());
                     result<void> ok = t->set_mtu(1400);
                     if (ok)
                         ok = t->set_ipv4(transport::endpoint::v4(c.address(), 0), 32,

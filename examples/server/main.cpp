@@ -198,8 +198,10 @@ int main(int argc, char** argv) {
                          examples::startup_failure(r.error(), sys).c_str());
             return false;
         }
-        for (std::size_t i = 0; i < nw; ++i)
+        for (std::size_t i = 0; i < nw; ++i) {
+            examples::grow_receive_buffer(socks[i].fd());
             io[i].*member = std::move(socks[i]);
+        }
         return true;
     };
     if (!bind_udp(static_cast<std::uint16_t>(ike_port), &examples::worker_io::ike) ||
@@ -228,8 +230,10 @@ int main(int argc, char** argv) {
         }
         if (r) {
             have_raw = true;
-            for (std::size_t i = 0; i < nw; ++i)
+            for (std::size_t i = 0; i < nw; ++i) {
+                examples::grow_receive_buffer(raws[i].fd());
                 io[i].esp = std::move(raws[i]);
+            }
         } else {
             std::fprintf(stderr,
                          "l2sec-server: no raw ESP socket (%s): only clients behind NAT "
@@ -249,6 +253,7 @@ int main(int argc, char** argv) {
             io[i].tun = std::move(*t);
         }
         auto& t = *io[0].tun;
+        (void)examples::grow_tun_queue(tun_name.c_str());
         auto ok = t.set_mtu(1400);
         if (ok) ok = t.set_ipv4(transport::endpoint::v4(*lip, 0), 32);
         if (ok) ok = t.set_up();
