@@ -5,7 +5,8 @@
 // --ping it checks the tunnel end to end and exits 0 when every echo came back.
 //
 //   l2sec-client --server IP --psk PSK --user NAME --password PW [--auth mschapv2|chap|pap]
-//                [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--json]
+//                [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--hold S]
+//                [--json]
 //                [--local IP] [--keylog FILE] [--config FILE]
 #include <l2sec/vpn/client.hpp>
 #include <l2sec/vpn/icmp.hpp>
@@ -44,13 +45,15 @@ using client_type = vpn::client<examples::crypto_backend, examples::random_sourc
                                 ike::v1::single_psk, file_key_log>;
 
 int usage(const char* why) {
-    std::fprintf(stderr,
-                 "l2sec-client: %s\n"
-                 "usage: l2sec-client --server IP --psk PSK --user NAME --password PW "
-                 "[--auth mschapv2|chap|pap]\n"
-                 "         [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--json]\n"
-                 "         [--local IP] [--keylog FILE] [--no-raw-esp] [--config FILE]\n",
-                 why);
+    std::fprintf(
+        stderr,
+        "l2sec-client: %s\n"
+        "usage: l2sec-client --server IP --psk PSK --user NAME --password PW "
+        "[--auth mschapv2|chap|pap]\n"
+        "         [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--hold S] "
+        "[--json]\n"
+        "         [--local IP] [--keylog FILE] [--no-raw-esp] [--config FILE]\n",
+        why);
     return 2;
 }
 
