@@ -218,16 +218,6 @@ int main(int argc, char** argv) {
             if (c.state() == vpn::client_state::up && !tun_ready) {
                 tun_ready = true;
                 up_at = now;
-                if (!json)
-                    std::printf(
-                        "up: address %s, server %s, DNS %s\n", examples::ip4(c.address()).c_str(),
-                        examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
-                else
-                    std::printf(
-                        "{\"t_ms\":%lld,\"event\":\"up\",\"ip\":\"%s\",\"server_ip\":\"%s\","
-                        "\"dns\":\"%s\"}\n",
-                        static_cast<long long>(ms(now)), examples::ip4(c.address()).c_str(),
-                        examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
                 if (tun) {
                     auto* t = &*tun;
                     (void)examples::grow_tun_queue(tun_name.c_str());
@@ -245,6 +235,17 @@ int main(int argc, char** argv) {
                         tun.reset();
                     }
                 }
+                // Printed once the TUN device has its address: scripts wait for it.
+                if (!json)
+                    std::printf(
+                        "up: address %s, server %s, DNS %s\n", examples::ip4(c.address()).c_str(),
+                        examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
+                else
+                    std::printf(
+                        "{\"t_ms\":%lld,\"event\":\"up\",\"ip\":\"%s\",\"server_ip\":\"%s\","
+                        "\"dns\":\"%s\"}\n",
+                        static_cast<long long>(ms(now)), examples::ip4(c.address()).c_str(),
+                        examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
             }
             if (c.state() == vpn::client_state::up && ping_ip) {
                 if (answered >= count && !stopping) {

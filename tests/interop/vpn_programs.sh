@@ -175,7 +175,9 @@ ip netns exec "$D" "$CLI" --server 192.0.2.1 --psk secret --user alice --passwor
     --tun l2c0 --hold 20 --json >"$work/d.out" 2>"$work/d.err" &
 d_pid=$!
 pids+=("$d_pid")
-if retry 100 0.1 grep -qs '"event":"session-up"' "$work/d.out" && retry 30 0.1 ip -n "$D" addr show l2c0 up 2>/dev/null | grep -q inet; then
+# has_inet NS DEV: DEV in NS has its IPv4 address (the client sets it once PPP is up).
+has_inet() { ip -n "$1" -4 -o addr show "$2" 2>/dev/null | grep -q inet; }
+if retry 100 0.1 grep -qs '"event":"up"' "$work/d.out" && retry 30 0.1 has_inet "$D" l2c0; then
     cip=$(ip -n "$D" -4 -o addr show l2c0 | awk '{print $4}' | cut -d/ -f1)
     if ip netns exec "$D" ping -n -c 3 -i 0.2 -W 2 10.10.0.1 >"$work/ping_d.txt" 2>&1; then
         ok "(d) kernel ping client -> server through both TUN devices"
@@ -295,7 +297,7 @@ if retry 100 0.1 grep -qs '"event":"up"' "$work/w1.out" && retry 50 0.1 grep -qs
         ns=$D
         [ $n = 2 ] && ns=$D2
         cip=$(grep -o '"event":"up","ip":"[0-9.]*"' "$work/w$n.out" | grep -o '[0-9.]*"$' | tr -d '"')
-        retry 30 0.1 ip -n "$ns" -4 -o addr show l2w$n 2>/dev/null | grep -q inet || true
+        retry 30 0.1 has_inet "$ns" l2w$n || fail "(i) l2w$n has no address"
         if ip netns exec "$ns" ping -n -c 3 -i 0.2 -W 2 10.10.0.1 >"$work/wping$n.txt" 2>&1 &&
             ip netns exec "$S" ping -n -c 3 -i 0.2 -W 2 "$cip" >>"$work/wping$n.txt" 2>&1; then
             ok "(i) --workers 2: kernel ping both ways with client $n ($cip)"
