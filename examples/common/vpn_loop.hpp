@@ -143,7 +143,7 @@ void run_vpn(Stack& stack, vpn_io& io, OnIp on_ip, OnTurn on_turn, Stop stop) {
             if (ms < timeout_ms) timeout_ms = ms < 0 ? 0 : static_cast<int>(ms);
         }
         std::array<pollfd, 5> fds{};
-        int n = 0;
+        std::size_t n = 0;
         fds[n++] = {io.ike.fd(), POLLIN, 0};
         fds[n++] = {io.nat.fd(), POLLIN, 0};
         if (io.esp) fds[n++] = {io.esp->fd(), POLLIN, 0};
