@@ -54,7 +54,7 @@ struct vpn_io {
 inline std::string startup_failure(const error& e, int sys) {
     std::string s = e.message();
     if (e == transport::errc::permission_denied || sys == EACCES || sys == EPERM)
-        return s +
+        return s + (sys ? std::string(": ") + std::strerror(sys) : std::string()) +
                " (run as root, or grant CAP_NET_BIND_SERVICE for ports below 1024, CAP_NET_RAW for "
                "raw ESP, CAP_NET_ADMIN for a TUN device)";
     if (sys == EADDRINUSE)

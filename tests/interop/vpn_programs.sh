@@ -140,6 +140,26 @@ else
     cat "$work/dup.err"
 fi
 
+# Other startup failures name their cause: a TUN name taken by another
+# interface, and no privileges (run as nobody).
+rc=0
+timeout 10 ip netns exec "$S" "$SRV" --listen 192.0.2.1 --psk x --users "$work/users" --tun s0 \
+    --ike-port 1500 --nat-port 14500 --no-raw-esp >/dev/null 2>"$work/tun.err" || rc=$?
+[ $rc -ne 0 ] && grep -q 'cannot create TUN s0.*pick another --tun name' "$work/tun.err" &&
+    ok "TUN name in use: exit $rc, \"$(head -n 1 "$work/tun.err")\"" ||
+    { fail "TUN name in use (exit $rc)"; cat "$work/tun.err"; }
+if command -v setpriv >/dev/null; then
+    rc=0
+    chmod 711 "$work"
+    chmod 644 "$work/users"
+    timeout 10 ip netns exec "$S" setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$SRV" --listen 192.0.2.1 --psk x --users "$work/users" --ike-port 600 --nat-port 4600 \
+        >/dev/null 2>"$work/noroot.err" || rc=$?
+    [ $rc -ne 0 ] && grep -q 'run as root' "$work/noroot.err" &&
+        ok "no privileges: exit $rc, \"$(head -n 1 "$work/noroot.err")\"" ||
+        { fail "unprivileged start (exit $rc)"; cat "$work/noroot.err"; }
+fi
+
 # (b) one client behind the NAT.
 if client "$N1" b --user bob --password builder --auth mschapv2 --ping 10.10.0.1 --count 3 --json &&
     grep -q '"udp_encap":true' "$work/b.out"; then
