@@ -5,7 +5,8 @@
 // --ping it checks the tunnel end to end and exits 0 when every echo came back.
 //
 //   l2sec-client --server IP --psk PSK --user NAME --password PW [--auth mschapv2|chap|pap]
-//                [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--json]
+//                [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--hold S]
+//                [--json]
 //                [--local IP] [--keylog FILE] [--config FILE]
 #include <l2sec/vpn/client.hpp>
 #include <l2sec/vpn/icmp.hpp>
@@ -44,13 +45,15 @@ using client_type = vpn::client<examples::crypto_backend, examples::random_sourc
                                 ike::v1::single_psk, file_key_log>;
 
 int usage(const char* why) {
-    std::fprintf(stderr,
-                 "l2sec-client: %s\n"
-                 "usage: l2sec-client --server IP --psk PSK --user NAME --password PW "
-                 "[--auth mschapv2|chap|pap]\n"
-                 "         [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--json]\n"
-                 "         [--local IP] [--keylog FILE] [--no-raw-esp] [--config FILE]\n",
-                 why);
+    std::fprintf(
+        stderr,
+        "l2sec-client: %s\n"
+        "usage: l2sec-client --server IP --psk PSK --user NAME --password PW "
+        "[--auth mschapv2|chap|pap]\n"
+        "         [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--hold S] "
+        "[--json]\n"
+        "         [--local IP] [--keylog FILE] [--no-raw-esp] [--config FILE]\n",
+        why);
     return 2;
 }
 
@@ -110,11 +113,16 @@ int main(int argc, char** argv) {
     auto bind_udp = [&](std::uint16_t port) -> std::optional<transport::posix_udp> {
         auto e = *lep;
         e.port = port;
-        auto s = transport::posix_udp::bind(e);
+        // No SO_REUSEADDR: a second IKE daemon on the same port must be refused,
+        // not share its datagrams with us.
+        transport::udp_options uo;
+        uo.reuse_address = false;
+        errno = 0;
+        auto s = transport::posix_udp::bind(e, uo);
         if (!s) {
-            std::fprintf(stderr,
-                         "l2sec-client: cannot bind UDP port %u: %s (root needed below 1024)\n",
-                         port, s.error().message().c_str());
+            const int sys = errno;
+            std::fprintf(stderr, "l2sec-client: cannot bind UDP port %u: %s\n", port,
+                         examples::startup_failure(s.error(), sys).c_str());
             return std::nullopt;
         }
         return std::move(*s);
@@ -124,6 +132,7 @@ int main(int argc, char** argv) {
     if (!s500 || !s4500) return 1;
     io.ike = std::move(*s500);
     io.nat = std::move(*s4500);
+    examples::grow_receive_buffer(io.nat.fd());
     // The IKE engine needs the address it is reached at: the one the kernel
     // picks toward the server when bound to 0.0.0.0.
     transport::endpoint local_ep = io.ike.local_endpoint();
@@ -144,7 +153,23 @@ int main(int argc, char** argv) {
     }
     cfg.connection.local = local_ep;
     if (!no_raw) {
-        if (auto r = transport::raw_esp::bind(*lep)) io.esp = std::move(*r);
+        if (auto r = transport::raw_esp::bind(*lep)) {
+            examples::grow_receive_buffer(r->fd());
+            io.esp = std::move(*r);
+        }
+    }
+
+    // The TUN device is made now, so that a missing /dev/net/tun or privilege
+    // stops the program before it connects; it gets its address once PPP is up.
+    std::optional<transport::linux_tun> tun;
+    if (!tun_name.empty()) {
+        auto t = transport::linux_tun::open(tun_name);
+        if (!t) {
+            std::fprintf(stderr, "l2sec-client: cannot create TUN %s: %s\n", tun_name.c_str(),
+                         examples::startup_failure(t.error(), 0).c_str());
+            return 1;
+        }
+        tun = std::move(*t);
     }
 
     file_key_log kl;
@@ -175,13 +200,17 @@ int main(int argc, char** argv) {
     examples::run_vpn(
         c, io,
         [&](const vpn::delivered& d, time_point) {
+            // The self-test's own echo replies (identifier 0x12e5) are counted
+            // here, with or without a TUN device; everything else goes on.
             std::uint16_t id, seq;
-            if (ping_ip && vpn::is_echo_reply(d.ip, *ping_ip, id, seq) && id == 0x12e5 &&
-                seq < got.size() && !got[seq]) {
+            if (!ping_ip || !vpn::is_echo_reply(d.ip, *ping_ip, id, seq) || id != 0x12e5)
+                return false;
+            if (seq < got.size() && !got[seq]) {
                 got[seq] = true;
                 ++answered;
                 if (!json) std::printf("  echo reply %u from %s\n", seq, ping.c_str());
             }
+            return true;
         },
         [&](time_point now) {
             while (auto r = c.poll_report())
@@ -189,27 +218,36 @@ int main(int argc, char** argv) {
             if (c.state() == vpn::client_state::up && !tun_ready) {
                 tun_ready = true;
                 up_at = now;
-                if (!json)
-                    std::printf(
-                        "up: address %s, server %s, DNS %s\n", examples::ip4(c.address()).c_str(),
-                        examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
-                if (!tun_name.empty()) {
-                    auto t = transport::linux_tun::open(tun_name);
-                    result<void> ok = t ? result<void>{} : result<void>(t.error());
-                    if (ok) ok = t->set_mtu(1400);
+                if (tun) {
+                    auto* t = &*tun;
+                    (void)examples::grow_tun_queue(tun_name.c_str());
+                    result<void> ok = t->set_mtu(1400);
                     if (ok)
                         ok = t->set_ipv4(transport::endpoint::v4(c.address(), 0), 32,
                                          transport::endpoint::v4(c.peer_address(), 0));
                     if (ok) ok = t->set_up();
                     if (!ok) {
-                        std::fprintf(stderr, "l2sec-client: TUN %s: %s\n", tun_name.c_str(),
-                                     ok.error().message().c_str());
+                        std::fprintf(stderr, "l2sec-client: TUN %s: %s; going on without it\n",
+                                     tun_name.c_str(),
+                                     examples::startup_failure(ok.error(), 0).c_str());
                     } else {
-                        io.tun = std::move(*t);
+                        io.tun = std::move(*tun);
+                        tun.reset();
                     }
                 }
+                // Printed once the TUN device has its address: scripts wait for it.
+                if (!json)
+                    std::printf(
+                        "up: address %s, server %s, DNS %s\n", examples::ip4(c.address()).c_str(),
+                        examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
+                else
+                    std::printf(
+                        "{\"t_ms\":%lld,\"event\":\"up\",\"ip\":\"%s\",\"server_ip\":\"%s\","
+                        "\"dns\":\"%s\"}\n",
+                        static_cast<long long>(ms(now)), examples::ip4(c.address()).c_str(),
+                        examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
             }
-            if (c.state() == vpn::client_state::up && ping_ip && !io.tun) {
+            if (c.state() == vpn::client_state::up && ping_ip) {
                 if (answered >= count && !stopping) {
                     exit_code = 0;
                     stopping = true;
@@ -249,6 +287,21 @@ int main(int argc, char** argv) {
         });
     if (c.state() == vpn::client_state::failed) {
         std::fprintf(stderr, "l2sec-client: failed: %s\n", c.failure().message().c_str());
+        // A Main Mode responder that cannot decrypt message 5 stays silent
+        // (RFC 2409 gives it nothing to say), so a timed-out IKE exchange
+        // is told apart by how far the server answered.
+        const bool ike_timeout = c.failure() == vpn::errc::timeout && c.failure().field &&
+                                 std::string_view(c.failure().field) == "ike";
+        if (ike_timeout && io.udp_received >= 2)
+            std::fprintf(stderr,
+                         "l2sec-client: the server answered the key exchange but not our "
+                         "authenticated Main Mode message: most likely the pre-shared key (--psk) "
+                         "is wrong\n");
+        else if (ike_timeout && io.udp_received == 0)
+            std::fprintf(stderr,
+                         "l2sec-client: no answer from %s on UDP %d: is the server running, and "
+                         "UDP 500/4500 open on the way?\n",
+                         server.c_str(), ike_port);
         return 1;
     }
     if (ping_ip && !json) std::printf("%d/%d echo requests answered\n", answered, count);

@@ -75,11 +75,13 @@ inline std::string json_escape(std::string_view s) {
     return o;
 }
 
-inline void print_report(const vpn::report& r, bool json, double t_ms) {
+/// One line for `r`; `worker` (0..) is shown when the server runs several.
+inline void print_report(const vpn::report& r, bool json, double t_ms, int worker = -1) {
     std::string reason = r.reason.code ? r.reason.message() : std::string();
     if (json) {
         std::string s = "{\"t_ms\":" + std::to_string(static_cast<long long>(t_ms)) +
                         ",\"event\":\"" + vpn::to_string(r.kind) + "\"";
+        if (worker >= 0) s += ",\"worker\":" + std::to_string(worker);
         if (r.endpoint.valid()) s += ",\"peer\":\"" + endpoint_text(r.endpoint) + "\"";
         if (r.spi_in) {
             char b[64];
@@ -105,6 +107,7 @@ inline void print_report(const vpn::report& r, bool json, double t_ms) {
         return;
     }
     std::string s = vpn::to_string(r.kind);
+    if (worker >= 0) s = "[" + std::to_string(worker) + "] " + s;
     if (r.endpoint.valid()) s += " peer " + endpoint_text(r.endpoint);
     if (r.kind == vpn::report_kind::esp_up) {
         char b[96];

@@ -8,7 +8,7 @@
 //                [--tun NAME | --no-tun] [--auth mschapv2|chap|pap] [--ike-proposals LIST]
 //                [--esp-proposals LIST] [--allow-weak] [--allow-aggressive] [--present-unnatted]
 //                [--max-clients N] [--json] [--keylog FILE] [--no-raw-esp] [--duration S]
-//                [--config FILE]
+//                [--workers N] [--config FILE]
 #include <l2sec/vpn/icmp.hpp>
 #include <l2sec/vpn/server.hpp>
 
@@ -20,11 +20,16 @@
 #include "common/users_file.hpp"
 #include "common/vpn_loop.hpp"
 #include "common/vpn_report.hpp"
+#include "common/vpn_workers.hpp"
+
+#include <l2sec/transport/shard.hpp>
 
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 using namespace l2sec;
 
@@ -38,10 +43,13 @@ void on_signal(int) {
 constexpr std::size_t capacity = 256;
 
 // Writes each ESP SA as a Wireshark esp_sa UAT line (--keylog FILE).
+// Shared by the workers: one line per SA (not per packet), under a lock.
 struct file_key_log {
     std::shared_ptr<std::ofstream> out;
+    std::shared_ptr<std::mutex> lock;
     void esp_sa(const vpn::esp_key_record& r) noexcept {
         if (!out) return;
+        std::lock_guard g(*lock);
         *out << vpn::wireshark_esp_sa_line(r) << '\n';
         out->flush();
     }
@@ -65,7 +73,8 @@ int usage(const char* why) {
                  "[--ike-proposals LIST] [--esp-proposals LIST]\n"
                  "         [--allow-weak] [--allow-aggressive] [--present-unnatted] "
                  "[--max-clients N] [--json]\n"
-                 "         [--keylog FILE] [--no-raw-esp] [--duration S] [--config FILE]\n",
+                 "         [--keylog FILE] [--no-raw-esp] [--workers N] [--duration S] "
+                 "[--config FILE]\n",
                  why);
     return 2;
 }
@@ -86,7 +95,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> dns;
     bool no_tun = false, json = false, allow_weak = false, aggressive = false, unnatted = false,
          no_raw = false;
-    int max_clients = 0, duration = 0, ike_port = 500, nat_port = 4500;
+    int max_clients = 0, duration = 0, ike_port = 500, nat_port = 4500, workers = 1;
     examples::options o;
     o.text("--listen", listen).text("--psk", psk).text("--users", users_path).text("--pool", pool);
     o.text("--local-ip", local_ip).text("--tun", tun_name).flag("--no-tun", no_tun);
@@ -95,7 +104,10 @@ int main(int argc, char** argv) {
     o.flag("--allow-weak", allow_weak).flag("--allow-aggressive", aggressive);
     o.flag("--present-unnatted", unnatted).number("--max-clients", max_clients);
     o.flag("--json", json).text("--keylog", keylog).flag("--no-raw-esp", no_raw);
-    o.number("--duration", duration).number("--ike-port", ike_port).number("--nat-port", nat_port);
+    o.number("--workers", workers)
+        .number("--duration", duration)
+        .number("--ike-port", ike_port)
+        .number("--nat-port", nat_port);
     if (!o.parse(static_cast<int>(av.size()), av.data())) return usage("bad arguments");
     if (listen.empty()) return usage("--listen IP is required");
     if (psk.empty()) return usage("--psk is required (the IPsec pre-shared key)");
@@ -148,119 +160,225 @@ int main(int argc, char** argv) {
         return usage("--max-clients: 1 to 256");
     cfg.max_clients = static_cast<std::size_t>(max_clients);
 
+    if (workers < 1 || workers > 16) return usage("--workers: 1 to 16");
+    const auto nw = static_cast<std::size_t>(workers);
+    examples::pool_slices slices{cfg.pool_first, cfg.pool_last, nw};
+    if (slices.size() < nw) return usage("--pool: fewer addresses than --workers");
+
     auto lep = examples::parse_endpoint(listen, 0);
     if (!lep) return usage("--listen: not an IPv4 address");
-    examples::vpn_io io;
-    auto bind_udp = [&](std::uint16_t port) -> std::optional<transport::posix_udp> {
+    std::vector<examples::worker_io> io(nw);
+    // UDP 500 and 4500: one socket per worker. With several workers, each
+    // port is an SO_REUSEPORT group whose kernel program sends every datagram
+    // of one outer address to the same worker (shard_key::address keeps a
+    // NATed peer's 500 and 4500 flows together through NAT-T floating). No
+    // SO_REUSEADDR: a second IKE daemon on the same port must be refused.
+    transport::udp_batch_options uo;
+    uo.socket.reuse_address = false;
+    uo.try_gro = false;
+    auto bind_udp = [&](std::uint16_t port, auto member) -> bool {
         auto e = *lep;
         e.port = port;
-        auto s = transport::posix_udp::bind(e);
-        if (!s) {
-            std::fprintf(
-                stderr, "l2sec-server: cannot bind UDP %s: %s (root needed for ports below 1024)\n",
-                examples::endpoint_text(e).c_str(), s.error().message().c_str());
-            return std::nullopt;
+        std::vector<examples::worker_udp> socks(nw);
+        errno = 0;
+        result<void> r{};
+        if (nw == 1) {
+            auto s = examples::worker_udp::bind(e, uo);
+            if (s)
+                socks[0] = std::move(*s);
+            else
+                r = s.error();
+        } else {
+            r = transport::bind_shard(e, std::span(socks), transport::shard_key::address, uo);
         }
-        return std::move(*s);
+        if (!r) {
+            const int sys = errno;
+            std::fprintf(stderr, "l2sec-server: cannot bind UDP %s: %s\n",
+                         examples::endpoint_text(e).c_str(),
+                         examples::startup_failure(r.error(), sys).c_str());
+            return false;
+        }
+        for (std::size_t i = 0; i < nw; ++i) {
+            examples::grow_receive_buffer(socks[i].fd());
+            io[i].*member = std::move(socks[i]);
+        }
+        return true;
     };
-    auto s500 = bind_udp(static_cast<std::uint16_t>(ike_port));
-    auto s4500 = bind_udp(static_cast<std::uint16_t>(nat_port));
-    if (!s500 || !s4500) return 1;
-    io.ike = std::move(*s500);
-    io.nat = std::move(*s4500);
-    if (auto p = bind_udp(1701)) io.plain = std::move(*p);
+    if (!bind_udp(static_cast<std::uint16_t>(ike_port), &examples::worker_io::ike) ||
+        !bind_udp(static_cast<std::uint16_t>(nat_port), &examples::worker_io::nat))
+        return 1;
+    {
+        auto e = *lep;
+        e.port = 1701;
+        transport::udp_options po;
+        po.reuse_address = false;
+        if (auto p = transport::posix_udp::bind(e, po)) io[0].plain = std::move(*p);
+    }
+    bool have_raw = false;
     if (!no_raw) {
-        if (auto r = transport::raw_esp::bind(*lep))
-            io.esp = std::move(*r);
-        else
+        std::vector<transport::raw_esp> raws(nw);
+        errno = 0;
+        result<void> r{};
+        if (nw == 1) {
+            auto s = transport::raw_esp::bind(*lep);
+            if (s)
+                raws[0] = std::move(*s);
+            else
+                r = s.error();
+        } else {
+            r = transport::bind_esp_shard(*lep, std::span(raws), transport::shard_key::address);
+        }
+        if (r) {
+            have_raw = true;
+            for (std::size_t i = 0; i < nw; ++i) {
+                examples::grow_receive_buffer(raws[i].fd());
+                io[i].esp = std::move(raws[i]);
+            }
+        } else {
             std::fprintf(stderr,
                          "l2sec-server: no raw ESP socket (%s): only clients behind NAT "
                          "(ESP in UDP 4500) can connect\n",
-                         r.error().message().c_str());
+                         examples::startup_failure(r.error(), errno).c_str());
+        }
     }
     if (!tun_name.empty()) {
-        auto t = transport::linux_tun::open(tun_name);
-        if (!t) {
-            std::fprintf(stderr, "l2sec-server: cannot create TUN %s: %s\n", tun_name.c_str(),
-                         t.error().message().c_str());
-            return 1;
+        // One queue per worker (IFF_MULTI_QUEUE when there are several).
+        for (std::size_t i = 0; i < nw; ++i) {
+            auto t = transport::linux_tun::open(tun_name, transport::tun_options{nw > 1});
+            if (!t) {
+                std::fprintf(stderr, "l2sec-server: cannot create TUN %s: %s\n", tun_name.c_str(),
+                             examples::startup_failure(t.error(), 0).c_str());
+                return 1;
+            }
+            io[i].tun = std::move(*t);
         }
-        auto ok = t->set_mtu(1400);
-        if (ok) ok = t->set_ipv4(transport::endpoint::v4(*lip, 0), 32);
-        if (ok) ok = t->set_up();
-        std::uint32_t span = cfg.pool_last - cfg.pool_first + 1;
+        auto& t = *io[0].tun;
+        (void)examples::grow_tun_queue(tun_name.c_str());
+        auto ok = t.set_mtu(1400);
+        if (ok) ok = t.set_ipv4(transport::endpoint::v4(*lip, 0), 32);
+        if (ok) ok = t.set_up();
+        // The shortest prefix that holds the whole pool, first to last.
         unsigned prefix = 32;
-        while (prefix > 8 && (std::uint64_t{1} << (32 - prefix)) < span)
+        while (prefix > 8 && (std::uint64_t{cfg.pool_first} >> (32 - prefix)) !=
+                                 (std::uint64_t{cfg.pool_last} >> (32 - prefix)))
             --prefix;
-        if (ok)
-            ok = t->add_route(
-                transport::endpoint::v4(cfg.pool_first & ~((1u << (32 - prefix)) - 1u), 0), prefix);
+        const auto mask = static_cast<std::uint32_t>(~((std::uint64_t{1} << (32 - prefix)) - 1));
+        if (ok) ok = t.add_route(transport::endpoint::v4(cfg.pool_first & mask, 0), prefix);
         if (!ok) {
             std::fprintf(stderr, "l2sec-server: cannot configure TUN %s: %s\n", tun_name.c_str(),
-                         ok.error().message().c_str());
+                         examples::startup_failure(ok.error(), 0).c_str());
             return 1;
         }
-        io.tun = std::move(*t);
     }
+    // Mailboxes: worker j reads mailbox_rx, every worker writes mailbox_tx[j].
+    std::vector<int> mailbox_tx(nw, -1);
+    if (nw > 1)
+        for (std::size_t i = 0; i < nw; ++i) {
+            int sv[2];
+            if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) {
+                std::perror("l2sec-server: socketpair");
+                return 1;
+            }
+            int big = 4 << 20;
+            (void)::setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+            (void)::setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+            io[i].mailbox_rx = sv[0];
+            mailbox_tx[i] = sv[1];
+        }
 
     file_key_log kl;
-    if (!keylog.empty()) kl.out = std::make_shared<std::ofstream>(keylog, std::ios::app);
-    auto srv = server_type::make(cfg, examples::random_source{},
-                                 ike::v1::single_psk(as_bytes(std::string_view(psk))), users, kl);
-    if (!srv) {
-        std::fprintf(stderr, "l2sec-server: %s\n", srv.error().message().c_str());
-        return 1;
+    if (!keylog.empty()) {
+        kl.out = std::make_shared<std::ofstream>(keylog, std::ios::app);
+        kl.lock = std::make_shared<std::mutex>();
+    }
+    std::vector<std::unique_ptr<server_type>> servers;
+    for (std::size_t i = 0; i < nw; ++i) {
+        auto c = cfg;
+        c.pool_first = slices.slice_first(i);
+        c.pool_last = slices.slice_last(i);
+        if (cfg.max_clients)
+            c.max_clients = std::max<std::size_t>(1, (cfg.max_clients + nw - 1 - i) / nw);
+        auto srv =
+            server_type::make(c, examples::random_source{},
+                              ike::v1::single_psk(as_bytes(std::string_view(psk))), users, kl);
+        if (!srv) {
+            std::fprintf(stderr, "l2sec-server: %s\n", srv.error().message().c_str());
+            return 1;
+        }
+        servers.push_back(std::move(*srv));
     }
     crypto::secure_zero(std::as_writable_bytes(std::span(psk)));
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    auto& s = **srv;
     const auto t0 = examples::vpn_now();
     auto ms = [&](time_point t) {
         return std::chrono::duration<double, std::milli>(t - t0).count();
     };
     if (!json)
-        std::printf(
-            "l2sec-server on %s (UDP %d/%d%s), pool %s, %s, %s\n", listen.c_str(), ike_port,
-            nat_port, io.esp ? ", raw ESP" : "", pool.c_str(), first_auth.c_str(),
-            io.tun ? ("TUN " + tun_name).c_str() : "no TUN: answering pings to the local address");
-    bool stopping = false;
-    std::uint64_t echoes = 0;
-    examples::run_vpn(
-        s, io,
-        [&](const vpn::delivered& d, time_point now) {
-            if (!vpn::answer_echo(d.ip, cfg.link.local_ip)) return;
-            std::array<std::byte, vpn::packet_buffer_size> reply{};
-            std::copy(d.ip.begin(), d.ip.end(), reply.begin() + vpn::headroom);
-            if (auto out = s.send_ip(reply, vpn::headroom, d.ip.size(), now)) {
-                io.send(*out);
-                ++echoes;
-            }
-        },
-        [&](time_point now) {
-            while (auto r = s.poll_report())
-                examples::print_report(*r, json, ms(now));
-            if (!stopping &&
-                (interrupted || (duration > 0 && now - t0 >= std::chrono::seconds(duration)))) {
-                stopping = true;
-                s.shutdown(now);
-            }
-            if (stopping) s.finish_shutdown(now);
-        },
-        [&] { return s.closed(); });
-    auto& st = s.stats();
+        std::printf("l2sec-server on %s (UDP %d/%d%s), pool %s, %s, %s, %zu worker%s\n",
+                    listen.c_str(), ike_port, nat_port, have_raw ? ", raw ESP" : "", pool.c_str(),
+                    first_auth.c_str(),
+                    io[0].tun ? ("TUN " + tun_name).c_str()
+                              : "no TUN: answering pings to the local address",
+                    nw, nw == 1 ? "" : "s");
+    std::vector<std::uint64_t> echoes(nw, 0);
+    auto work = [&](std::size_t w) {
+        auto& s = *servers[w];
+        auto& wio = io[w];
+        bool stopping = false;
+        const int tag = nw > 1 ? static_cast<int>(w) : -1;
+        examples::run_worker(
+            s, wio, w, slices, std::span<const int>(mailbox_tx),
+            [&](const vpn::delivered& d, time_point now) {
+                // With a TUN device the kernel answers the pings to its address.
+                if (wio.tun || !vpn::answer_echo(d.ip, cfg.link.local_ip)) return false;
+                std::array<std::byte, vpn::packet_buffer_size> reply{};
+                std::copy(d.ip.begin(), d.ip.end(), reply.begin() + vpn::headroom);
+                if (auto out = s.send_ip(reply, vpn::headroom, d.ip.size(), now)) {
+                    wio.send(*out);
+                    ++echoes[w];
+                }
+                return true;
+            },
+            [&](time_point now) {
+                while (auto r = s.poll_report())
+                    examples::print_report(*r, json, ms(now), tag);
+                if (!stopping &&
+                    (interrupted || (duration > 0 && now - t0 >= std::chrono::seconds(duration)))) {
+                    stopping = true;
+                    s.shutdown(now);
+                }
+                if (stopping) s.finish_shutdown(now);
+            },
+            [&] { return s.closed(); });
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t w = 1; w < nw; ++w)
+        threads.emplace_back(work, w);
+    work(0);
+    for (auto& t : threads)
+        t.join();
+    unsigned long long esp_in = 0, esp_out = 0, echo = 0, unprotected = 0, passed = 0;
+    for (std::size_t w = 0; w < nw; ++w) {
+        esp_in += servers[w]->stats().esp_in;
+        esp_out += servers[w]->stats().esp_out;
+        echo += echoes[w];
+        unprotected += servers[w]->unprotected_l2tp();
+        passed += io[w].passed_on;
+    }
+    for (std::size_t w = 0; w < nw; ++w) {
+        if (io[w].mailbox_rx >= 0) ::close(io[w].mailbox_rx);
+        if (mailbox_tx[w] >= 0) ::close(mailbox_tx[w]);
+    }
     if (json)
         std::printf(
             "{\"event\":\"stopped\",\"esp_in\":%llu,\"esp_out\":%llu,\"echo_replies\":%llu,"
-            "\"unprotected_l2tp\":%llu}\n",
-            static_cast<unsigned long long>(st.esp_in), static_cast<unsigned long long>(st.esp_out),
-            static_cast<unsigned long long>(echoes),
-            static_cast<unsigned long long>(s.unprotected_l2tp()));
+            "\"unprotected_l2tp\":%llu,\"workers\":%zu,\"passed_between_workers\":%llu}\n",
+            esp_in, esp_out, echo, unprotected, nw, passed);
     else
         std::printf(
-            "stopped: %llu ESP in, %llu out, %llu echo replies, %llu unprotected L2TP dropped\n",
-            static_cast<unsigned long long>(st.esp_in), static_cast<unsigned long long>(st.esp_out),
-            static_cast<unsigned long long>(echoes),
-            static_cast<unsigned long long>(s.unprotected_l2tp()));
+            "stopped: %llu ESP in, %llu out, %llu echo replies, %llu unprotected L2TP "
+            "dropped, %zu workers (%llu packets passed between them)\n",
+            esp_in, esp_out, echo, unprotected, nw, passed);
     return 0;
 }
