@@ -75,8 +75,9 @@ inline std::string wireshark_esp_sa_line(const esp_key_record& r) {
         char b[48];
         if (e.family == transport::endpoint::family_t::v6) {
             std::string s;
-            for (int i = 0; i < 16; i += 2) {
-                std::snprintf(b, sizeof b, "%s%x", i ? ":" : "", (e.addr[i] << 8) | e.addr[i + 1]);
+            for (std::size_t i = 0; i < 16; i += 2) {
+                std::snprintf(b, sizeof b, "%s%x", i ? ":" : "",
+                              static_cast<unsigned>((e.addr[i] << 8) | e.addr[i + 1]));
                 s += b;
             }
             return s;
