@@ -135,6 +135,11 @@ struct bench_stack {
 const char* backend_name(const crypto::botan*) {
     return "botan";
 }
+#if defined(L2SEC_BENCH_OPENSSL)
+const char* backend_name(const crypto::openssl*) {
+    return "openssl";
+}
+#endif
 
 struct alg {
     const char* name;
