@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # crypto_provenance.sh BUILD_DIR SOURCE_DIR: where the examples' crypto and
 # randomness come from.
-#  1. Linked with Botan, the example programs contain no code from l2sec's
+#  1. Linked with a crypto library (OpenSSL, their default, or Botan), the
+#     example programs contain no code from l2sec's
 #     hand-written digests, HMAC, DES or OS-random fallback
 #     (include/l2sec/crypto/detail/): their DWARF line tables, which list
 #     inlined code too, have no row from those headers, and do have rows
-#     from the Botan backend. A test binary that runs the portable
+#     from the OpenSSL or Botan backend. A test binary that runs the portable
 #     known-answer suites is the positive control (the check can see them).
-#  2. The production examples (l2sec-lns, l2sec-lac, l2sec-inspect) contain
+#  2. The production examples (l2sec-server, l2sec-client, l2sec-lns,
+#     l2sec-lac, l2sec-inspect) contain
 #     no code from the deterministic generator (testing/insecure_random.hpp);
 #     only the in-memory demo uses it, by name.
 #  3. No header outside include/l2sec/testing/ implements a pseudo-random
 #     generator, and the insecure names appear only there and in the
 #     in-memory network's impairments.
-# Exit 77 (skip) when the examples were not built with Botan or readelf is missing.
+# Exit 77 (skip) when the examples were not built with a crypto library or readelf is missing.
 set -u
 build=$1 src=$2
 fail=0
@@ -21,12 +23,14 @@ command -v readelf >/dev/null || { echo "SKIP: readelf not found"; exit 77; }
 portable='crypto/detail/portable_digests\.hpp|crypto/detail/portable_des\.hpp|crypto/detail/portable_hmac\.hpp|crypto/detail/os_random\.hpp'
 rows() { readelf --debug-dump=decodedline "$1" 2>/dev/null | grep -cE "$2"; }
 
-examples=(l2tp_lns/l2sec-lns l2tp_lac/l2sec-lac demo/l2sec-demo inspect/l2sec-inspect inspect/l2sec-l2tp-gen)
+examples=(server/l2sec-server client/l2sec-client l2tp_lns/l2sec-lns l2tp_lac/l2sec-lac demo/l2sec-demo
+          inspect/l2sec-inspect inspect/l2sec-l2tp-gen)
+library='botan/backend\.hpp|openssl/backend\.hpp|openssl/detail/'
 for e in "${examples[@]}"; do
     [ -x "$build/examples/$e" ] || { echo "SKIP: $build/examples/$e not built"; exit 77; }
 done
-if [ "$(rows "$build/examples/l2tp_lns/l2sec-lns" 'botan/backend\.hpp')" -eq 0 ]; then
-    echo "SKIP: the examples are not linked with Botan"
+if [ "$(rows "$build/examples/l2tp_lns/l2sec-lns" "$library")" -eq 0 ]; then
+    echo "SKIP: the examples are not linked with OpenSSL or Botan"
     exit 77
 fi
 control="$build/tests/l2sec-test-crypto"
@@ -37,10 +41,10 @@ if [ -x "$control" ]; then
 fi
 for e in "${examples[@]}"; do
     b="$build/examples/$e"
-    p=$(rows "$b" "$portable") z=$(rows "$b" 'botan/backend\.hpp') i=$(rows "$b" 'testing/insecure_random\.hpp')
-    echo "$(basename "$b"): $p rows of hand-written crypto, $z rows of the Botan backend, $i rows of the insecure generator"
-    [ "$p" -eq 0 ] || { echo "FAIL: $(basename "$b") runs l2sec's hand-written crypto with Botan linked"; fail=1; }
-    [ "$z" -gt 0 ] || { echo "FAIL: $(basename "$b") has no Botan backend code"; fail=1; }
+    p=$(rows "$b" "$portable") z=$(rows "$b" "$library") i=$(rows "$b" 'testing/insecure_random\.hpp')
+    echo "$(basename "$b"): $p rows of hand-written crypto, $z rows of the OpenSSL/Botan backend, $i rows of the insecure generator"
+    [ "$p" -eq 0 ] || { echo "FAIL: $(basename "$b") runs l2sec's hand-written crypto with a crypto library linked"; fail=1; }
+    [ "$z" -gt 0 ] || { echo "FAIL: $(basename "$b") has no OpenSSL or Botan backend code"; fail=1; }
     if [ "$i" -gt 0 ] && [ "$e" != demo/l2sec-demo ]; then
         echo "FAIL: $(basename "$b") contains the deterministic generator"
         fail=1
@@ -62,5 +66,5 @@ if [ -n "$names" ]; then
     echo "$names"
     fail=1
 fi
-[ "$fail" -eq 0 ] && echo "OK: Botan's crypto in the examples; no insecure generator outside testing/"
+[ "$fail" -eq 0 ] && echo "OK: the crypto library's crypto in the examples; no insecure generator outside testing/"
 exit "$fail"
