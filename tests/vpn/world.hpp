@@ -52,9 +52,9 @@ struct world {
     explicit world(std::uint64_t s = 1, double loss = 0, vpn::server_config cfg = default_server())
         : net(s, loss), seed(s) {
         net.add_nat(nat_ip);
-        auto srv =
-            world_server<N, B>::make(cfg, world_random(seed * 7919),
-                                  ike::v1::single_psk(as_bytes(std::string_view("secret"))), users);
+        auto srv = world_server<N, B>::make(
+            cfg, world_random(seed * 7919),
+            ike::v1::single_psk(as_bytes(std::string_view("secret"))), users);
         REQUIRE_MESSAGE(srv, (srv ? "" : srv.error().message()));
         server = std::move(*srv);
     }
