@@ -13,6 +13,7 @@
 #pragma once
 
 #include <l2sec/ike/v1/engine.hpp>
+#include <l2sec/vpn/detail/ike_glue.hpp>
 #include <l2sec/vpn/detail/stack_core.hpp>
 #include <l2sec/vpn/keylog.hpp>
 
@@ -225,28 +226,11 @@ class client {
                     reports_.push_back_or_drop(r);
                     break;
                 case ike::v1::event_kind::child_up: {
-                    const auto& c = ev->child;
-                    esp_pair p;
-                    p.local = c.local;
-                    p.peer = c.peer;
-                    p.udp_encap = c.udp_encap;
-                    p.in = c.inbound_config();
-                    p.out = c.outbound_config();
-                    p.replaces_spi_in = ev->old_spi_in;
-                    auto h = core_->install(p);
+                    auto h = detail::install_child(*core_, keylog_, ev->child, ev->old_spi_in, r);
                     if (!h) {
                         (void)fail(h.error(), now);
                         break;
                     }
-                    keylog_.esp_sa({c.peer, c.local, &p.in});
-                    keylog_.esp_sa({c.local, c.peer, &p.out});
-                    r.kind = report_kind::esp_up;
-                    r.peer = *h;
-                    r.spi_in = c.spi_in;
-                    r.spi_out = c.spi_out;
-                    r.old_spi_in = ev->old_spi_in;
-                    r.suite = c.suite;
-                    r.udp_encap = c.udp_encap;
                     reports_.push_back_or_drop(r);
                     if (state_ == client_state::ike) {
                         peer_ = *h;

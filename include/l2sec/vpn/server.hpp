@@ -23,6 +23,7 @@
 #pragma once
 
 #include <l2sec/ike/v1/engine.hpp>
+#include <l2sec/vpn/detail/ike_glue.hpp>
 #include <l2sec/vpn/detail/stack_core.hpp>
 #include <l2sec/vpn/keylog.hpp>
 
@@ -211,31 +212,11 @@ class server {
                     core_->push(r);
                     break;
                 case ike::v1::event_kind::child_up: {
-                    const auto& c = ev->child;
-                    esp_pair p;
-                    p.local = c.local;
-                    p.peer = c.peer;
-                    p.udp_encap = c.udp_encap;
-                    p.in = c.inbound_config();
-                    p.out = c.outbound_config();
-                    p.peer_l2tp_port = c.remote_port ? c.remote_port : l2tp_port;
-                    p.replaces_spi_in = ev->old_spi_in;
-                    auto h = core_->install(p);
+                    auto h = detail::install_child(*core_, keylog_, ev->child, ev->old_spi_in, r);
                     if (!h) {
                         r.kind = report_kind::failed;
                         r.reason = h.error();
-                        core_->push(r);
-                        break;
                     }
-                    keylog_.esp_sa({c.peer, c.local, &p.in});
-                    keylog_.esp_sa({c.local, c.peer, &p.out});
-                    r.kind = report_kind::esp_up;
-                    r.peer = *h;
-                    r.spi_in = c.spi_in;
-                    r.spi_out = c.spi_out;
-                    r.old_spi_in = ev->old_spi_in;
-                    r.suite = c.suite;
-                    r.udp_encap = c.udp_encap;
                     core_->push(r);
                     break;
                 }
