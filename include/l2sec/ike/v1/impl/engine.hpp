@@ -712,6 +712,35 @@ class engine_core {
     }
 
     /// Responder: AM1 -> AM2 (SA, KE, Nonce, IDir, HASH_R, NAT-D).
+    // Responder: the first of our phase 1 proposals, in our order of
+    // preference, that the peer's SA payload offers, with the proposal and
+    // transform that carried it (MM2 and AM2 echo them). With `ke_size`
+    // (Aggressive Mode, whose KE comes with the SA) only groups whose public
+    // value has that size qualify.
+    struct p1_choice {
+        proposal prop;
+        payload transform;
+        phase1_proposal chosen;
+        std::uint32_t life;  ///< the peer's proposed lifetime in seconds, 0 = none
+    };
+    std::optional<p1_choice> choose_phase1(const v1::sa& v,
+                                           std::optional<std::size_t> ke_size) const noexcept {
+        for (auto& want : p1) {
+            if (ke_size && crypto::info(want.group).public_size != *ke_size) continue;
+            for (const auto& pp : v.proposals()) {
+                auto pr = proposal::parse(pp);
+                if (!pr || pr->protocol != 1) continue;
+                for (const auto& tp : pr->transforms()) {
+                    auto t = transform_v1::parse(tp);
+                    if (!t || t->id != 1) continue;
+                    auto a = read_p1(*t);
+                    if (matches(want, a)) return p1_choice{*pr, tp, want, a.life_s};
+                }
+            }
+        }
+        return std::nullopt;
+    }
+
     void on_am1(const message& msg, std::uint64_t fp, const transport::endpoint& local,
                 const transport::endpoint& peer, time_point now) noexcept {
         if (!cfg.allow_aggressive) {
@@ -734,32 +763,8 @@ class engine_core {
             return fail_note(error(engine_errc::invalid_payload, np->offset, "AM1 Nonce/ID size"));
         auto v = v1::sa::parse(*sap);
         if (!v) return fail_note(v.error());
-        std::optional<proposal> chosen_p;
-        std::optional<payload> chosen_t;
-        phase1_proposal chosen{};
-        std::uint32_t life = 0;
-        for (auto& want : p1) {
-            if (crypto::info(want.group).public_size != kep->body.size()) continue;
-            for (const auto& pp : v->proposals()) {
-                auto pr = proposal::parse(pp);
-                if (!pr || pr->protocol != 1) continue;
-                for (const auto& tp : pr->transforms()) {
-                    auto t = transform_v1::parse(tp);
-                    if (!t || t->id != 1) continue;
-                    auto a = read_p1(*t);
-                    if (matches(want, a)) {
-                        chosen_t = tp;
-                        chosen_p = *pr;
-                        chosen = want;
-                        life = a.life_s;
-                        break;
-                    }
-                }
-                if (chosen_t) break;
-            }
-            if (chosen_t) break;
-        }
-        if (!chosen_t) {
+        auto pick = choose_phase1(*v, kep->body.size());
+        if (!pick) {
             ++st.no_proposal;
             notify_plain(msg.header(), local, peer, notify_type::no_proposal_chosen);
             return fail_note(error(engine_errc::no_proposal_chosen, sap->body_offset(), "AM1 SA"));
@@ -773,10 +778,10 @@ class engine_core {
         s.peer = peer;
         s.last_rx = now;
         s.cky_i = msg.header().spi_i;
-        s.chosen = chosen;
-        s.info = *describe_p1(chosen);
+        s.chosen = pick->chosen;
+        s.info = *describe_p1(pick->chosen);
         const auto ours = static_cast<std::uint32_t>(cfg.phase1_lifetime.count());
-        s.life_s = life && life < ours ? life : ours;
+        s.life_s = pick->life && pick->life < ours ? pick->life : ours;
         copy_to(s.sai_b, sap->body);
         s.sai_n = u16(sap->body.size());
         s.peer_id_n = u16(idp->body.size());
@@ -788,7 +793,7 @@ class engine_core {
         };
         if (!random_int(s.cky_r) || s.cky_r == 0)
             return fail(error(engine_errc::crypto_failure, 0, "responder cookie"));
-        s.kx = make_dh<B>(chosen.group, rnd);
+        s.kx = make_dh<B>(pick->chosen.group, rnd);
         if (!s.kx) return fail(error(engine_errc::crypto_failure, 0, "DH key pair"));
         copy_to(s.gx_i, kep->body);
         s.gx_n = u16(kep->body.size());
@@ -822,11 +827,11 @@ class engine_core {
         w.u8(0);
         w.u8(0);
         w.u16(0);
-        w.u8(chosen_p->number);
+        w.u8(pick->prop.number);
         w.u8(1);
         w.u8(0);
         w.u8(1);
-        copy_transform(w, *chosen_t);
+        copy_transform(w, pick->transform);
         w.patch_u16(prop_at + 2, u16(w.size() - prop_at));
         b.end();
         b.add(payload_type::ke_v1, bytes_view(pub.data(), s.gx_n));
@@ -1016,31 +1021,8 @@ class engine_core {
         if (v->doi != doi_ipsec || v->situation != sit_identity_only)
             return fail_note(error(engine_errc::invalid_payload, sap->body_offset(), "SA DOI"));
         // Our order of preference: the first of ours the peer offers.
-        std::optional<payload> chosen_t;
-        std::optional<proposal> chosen_p;
-        phase1_proposal chosen{};
-        std::uint32_t life = 0;
-        for (auto& want : p1) {
-            for (const auto& pp : v->proposals()) {
-                auto pr = proposal::parse(pp);
-                if (!pr || pr->protocol != 1) continue;
-                for (const auto& tp : pr->transforms()) {
-                    auto t = transform_v1::parse(tp);
-                    if (!t || t->id != 1) continue;
-                    auto a = read_p1(*t);
-                    if (matches(want, a)) {
-                        chosen_t = tp;
-                        chosen_p = *pr;
-                        chosen = want;
-                        life = a.life_s;
-                        break;
-                    }
-                }
-                if (chosen_t) break;
-            }
-            if (chosen_t) break;
-        }
-        if (!chosen_t) {
+        auto pick = choose_phase1(*v, std::nullopt);
+        if (!pick) {
             ++st.no_proposal;
             notify_plain(msg.header(), local, peer, notify_type::no_proposal_chosen);
             event e;
@@ -1060,10 +1042,10 @@ class engine_core {
         s.peer = peer;
         s.last_rx = now;
         s.cky_i = msg.header().spi_i;
-        s.chosen = chosen;
-        s.info = *describe_p1(chosen);
+        s.chosen = pick->chosen;
+        s.info = *describe_p1(pick->chosen);
         const auto ours = static_cast<std::uint32_t>(cfg.phase1_lifetime.count());
-        s.life_s = life && life < ours ? life : ours;
+        s.life_s = pick->life && pick->life < ours ? pick->life : ours;
         copy_to(s.sai_b, sap->body);
         s.sai_n = u16(sap->body.size());
         read_vendor_ids(chain, s);
@@ -1081,11 +1063,11 @@ class engine_core {
         w.u8(0);
         w.u8(0);
         w.u16(0);
-        w.u8(chosen_p->number);
+        w.u8(pick->prop.number);
         w.u8(1);
         w.u8(0);
         w.u8(1);
-        copy_transform(w, *chosen_t);
+        copy_transform(w, pick->transform);
         w.patch_u16(prop_at + 2, u16(w.size() - prop_at));
         b.end();
         add_vendor_ids(b, s.natt, false, s.peer_dpd, s.peer_frag);
