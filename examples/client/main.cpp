@@ -12,6 +12,7 @@
 #include <l2sec/vpn/icmp.hpp>
 
 #include "common/crypto.hpp"
+#include "common/keylog_file.hpp"
 #include "common/options.hpp"
 #include "common/settings.hpp"
 #include "common/udp_loop.hpp"
@@ -32,14 +33,7 @@ void on_signal(int) {
     interrupted = true;
 }
 
-struct file_key_log {
-    std::shared_ptr<std::ofstream> out;
-    void esp_sa(const vpn::esp_key_record& r) noexcept {
-        if (!out) return;
-        *out << vpn::wireshark_esp_sa_line(r) << '\n';
-        out->flush();
-    }
-};
+using examples::file_key_log;
 
 using client_type = vpn::client<examples::crypto_backend, examples::random_source,
                                 ike::v1::single_psk, file_key_log>;
@@ -172,8 +166,7 @@ int main(int argc, char** argv) {
         tun = std::move(*t);
     }
 
-    file_key_log kl;
-    if (!keylog.empty()) kl.out = std::make_shared<std::ofstream>(keylog, std::ios::app);
+    auto kl = file_key_log::open(keylog);
     auto cl = client_type::make(cfg, examples::random_source{},
                                 ike::v1::single_psk(as_bytes(std::string_view(psk))), kl);
     if (!cl) {

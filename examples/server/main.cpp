@@ -13,6 +13,7 @@
 #include <l2sec/vpn/server.hpp>
 
 #include "common/crypto.hpp"
+#include "common/keylog_file.hpp"
 #include "common/options.hpp"
 #include "common/proposal_text.hpp"
 #include "common/settings.hpp"
@@ -42,18 +43,7 @@ void on_signal(int) {
 
 constexpr std::size_t capacity = 256;
 
-// Writes each ESP SA as a Wireshark esp_sa UAT line (--keylog FILE).
-// Shared by the workers: one line per SA (not per packet), under a lock.
-struct file_key_log {
-    std::shared_ptr<std::ofstream> out;
-    std::shared_ptr<std::mutex> lock;
-    void esp_sa(const vpn::esp_key_record& r) noexcept {
-        if (!out) return;
-        std::lock_guard g(*lock);
-        *out << vpn::wireshark_esp_sa_line(r) << '\n';
-        out->flush();
-    }
-};
+using examples::file_key_log;
 
 using server_type = vpn::server<examples::crypto_backend, examples::users_file, capacity,
                                 examples::random_source, ike::v1::single_psk, file_key_log>;
@@ -286,11 +276,7 @@ int main(int argc, char** argv) {
             mailbox_tx[i] = sv[1];
         }
 
-    file_key_log kl;
-    if (!keylog.empty()) {
-        kl.out = std::make_shared<std::ofstream>(keylog, std::ios::app);
-        kl.lock = std::make_shared<std::mutex>();
-    }
+    auto kl = file_key_log::open(keylog);
     std::vector<std::unique_ptr<server_type>> servers;
     for (std::size_t i = 0; i < nw; ++i) {
         auto c = cfg;
