@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace l2sec::test::ike1 {
@@ -69,6 +70,9 @@ struct packet {
 /// everything until quiet.
 template <class E>
 struct network {
+    /// The engine's event type (v1::event, v2::event): the harness serves both.
+    using event_t = typename decltype(std::declval<E&>().poll_event())::value_type;
+    using kind_t = decltype(event_t::kind);
     struct host {
         E* e;
         nat_box* nat;  // nullptr: public
@@ -76,7 +80,7 @@ struct network {
         bool alive = true;  ///< false: receives nothing, its output is lost
     };
     std::vector<host> hosts;
-    std::vector<std::vector<v1::event>> events_of_host;
+    std::vector<std::vector<event_t>> events_of_host;
     tp now{};
     double drop = 0;
     bool duplicate = false;
@@ -155,8 +159,8 @@ struct network {
             h.e->tick(now);
         pump();
     }
-    std::vector<v1::event> of(std::size_t who, v1::event_kind k) const {
-        std::vector<v1::event> r;
+    std::vector<event_t> of(std::size_t who, kind_t k) const {
+        std::vector<event_t> r;
         for (auto& e : events_of_host[who])
             if (e.kind == k) r.push_back(e);
         return r;

@@ -1,0 +1,188 @@
+// l2sec-ike2: the IKEv2 engine over real UDP sockets (ports 500 and 4500).
+// As responder it waits for peers; with --connect it initiates IKE_SA_INIT
+// and IKE_AUTH with one Child SA (transport mode with the UDP 1701
+// selectors, or --tunnel with "any"). It prints every event and the
+// negotiated ESP SAs, and exits 0 once --children Child SAs are up (and
+// --hold seconds have passed), 1 on failure or timeout.
+//
+//   l2sec-ike2 --bind 10.0.0.1 --psk secret [--connect 10.0.0.2] [--children 1]
+//              [--hold 0] [--timeout 30] [--weak] [--tunnel] [--close] [--dpd S] [--id FQDN]
+#include "common/options.hpp"
+
+#include <l2sec/crypto/botan.hpp>
+#include <l2sec/ike/v2/engine.hpp>
+#include <l2sec/transport/posix_udp.hpp>
+
+#include <arpa/inet.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+using namespace l2sec;
+namespace v2 = l2sec::ike::v2;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+std::string str(const transport::endpoint& e) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%u.%u.%u.%u:%u", e.addr[0], e.addr[1], e.addr[2], e.addr[3],
+                  e.port);
+    return b;
+}
+const char* kind_name(v2::event_kind k) {
+    switch (k) {
+        case v2::event_kind::ike_up:
+            return "ike_up";
+        case v2::event_kind::ike_down:
+            return "ike_down";
+        case v2::event_kind::child_up:
+            return "child_up";
+        case v2::event_kind::child_down:
+            return "child_down";
+        case v2::event_kind::peer_dead:
+            return "peer_dead";
+        case v2::event_kind::failed:
+            return "failed";
+    }
+    return "?";
+}
+std::optional<transport::endpoint> parse_v4(const std::string& s, std::uint16_t port) {
+    in_addr a{};
+    if (inet_pton(AF_INET, s.c_str(), &a) != 1) return std::nullopt;
+    return transport::endpoint::v4(ntohl(a.s_addr), port);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string bind_s, connect_s, psk = "l2sec-ike-test-psk", id;
+    int children = 1, hold = 0, timeout_s = 30, dpd = 0;
+    bool weak = false, tunnel = false, close_at_end = false;
+    examples::options o;
+    o.text("--bind", bind_s).text("--connect", connect_s).text("--psk", psk).text("--id", id);
+    o.number("--children", children).number("--hold", hold).number("--timeout", timeout_s);
+    o.number("--dpd", dpd);
+    o.flag("--weak", weak).flag("--tunnel", tunnel).flag("--close", close_at_end);
+    if (!o.parse(argc, argv) || bind_s.empty()) {
+        std::fprintf(stderr, "usage: l2sec-ike2 --bind ADDR [--connect PEER] [--psk S] ...\n");
+        return 2;
+    }
+    auto l500 = parse_v4(bind_s, 500), l4500 = parse_v4(bind_s, 4500);
+    if (!l500) return 2;
+    auto s500 = transport::posix_udp::bind(*l500);
+    auto s4500 = transport::posix_udp::bind(*l4500);
+    if (!s500 || !s4500) {
+        std::fprintf(stderr, "cannot bind %s:500/4500\n", bind_s.c_str());
+        return 2;
+    }
+    v2::config cfg;
+    cfg.allow_weak = weak;
+    cfg.dpd_interval = std::chrono::seconds(dpd);
+    cfg.local_id = as_bytes(id);
+    using engine_t = v2::engine<crypto::botan, crypto::botan::random>;
+    auto made = engine_t::make(cfg, crypto::botan::random{}, v2::single_psk(as_bytes(psk)));
+    if (!made) {
+        std::fprintf(stderr, "config: %s\n", made.error().message().c_str());
+        return 2;
+    }
+    auto& e = *made;
+    const auto start = clk::now();
+    if (!connect_s.empty()) {
+        auto peer = parse_v4(connect_s, 500);
+        if (!peer) return 2;
+        v2::connection c;
+        c.local = *l500;
+        c.peer = *peer;
+        if (tunnel) {
+            c.mode = esp::mode::tunnel;
+            c.any_address = true;
+            c.protocol = 0;
+            c.local_port = c.remote_port = 0;
+        }
+        auto h = e.connect(c, start);
+        if (!h) {
+            std::fprintf(stderr, "connect: %s\n", h.error().message().c_str());
+            return 1;
+        }
+        std::printf("connecting %s -> %s\n", str(*l500).c_str(), str(*peer).c_str());
+    } else {
+        std::printf("listening on %s and :4500\n", str(*l500).c_str());
+    }
+    std::fflush(stdout);
+    int up = 0, failures = 0;
+    std::optional<clk::time_point> done_at;
+    std::array<std::byte, 65536> buf{};
+    for (;;) {
+        auto now = clk::now();
+        while (auto d = e.poll_datagram()) {
+            auto& sock = d->local.port == 4500 ? *s4500 : *s500;
+            (void)sock.send_to(d->peer, d->data);
+        }
+        while (auto ev = e.poll_event()) {
+            std::printf("event %s peer=%s", kind_name(ev->kind), str(ev->peer).c_str());
+            if (ev->kind == v2::event_kind::child_up) {
+                const auto& c = ev->child;
+                std::printf(
+                    " spi_in=%08x spi_out=%08x enc=%s/%zu integ=%d mode=%s udp_encap=%d"
+                    " nat_local=%d nat_peer=%d selectors=%u/%u-%u",
+                    c.spi_in, c.spi_out,
+                    c.suite.enc == esp::encryption::aes_gcm_16 ? "aes-gcm16" : "aes-cbc",
+                    c.suite.enc_key_size * 8, static_cast<int>(c.suite.integ),
+                    c.mode == esp::mode::transport ? "transport" : "tunnel", c.udp_encap,
+                    c.nat.local_behind, c.nat.peer_behind, c.protocol, c.local_port, c.remote_port);
+                ++up;
+            }
+            if (ev->kind == v2::event_kind::child_down) std::printf(" spi_in=%08x", ev->spi_in);
+            if (ev->reason) std::printf(" reason=\"%s\"", ev->reason.message().c_str());
+            std::printf("\n");
+            if (ev->kind == v2::event_kind::failed) ++failures;
+        }
+        std::fflush(stdout);
+        if (up >= children && !done_at) done_at = now + std::chrono::seconds(hold);
+        if (done_at && now >= *done_at) break;
+        if (now - start > std::chrono::seconds(timeout_s)) {
+            std::printf("timeout: %d of %d Child SAs up, last error: %s\n", up, children,
+                        e.stats().last_error.code ? e.stats().last_error.message().c_str() : "-");
+            return 1;
+        }
+        int wait_ms = 200;
+        if (auto t = e.next_deadline()) {
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*t - now).count();
+            wait_ms = static_cast<int>(std::clamp<long long>(ms, 0, 200));
+        }
+        std::array<pollfd, 2> fds{{{s500->fd(), POLLIN, 0}, {s4500->fd(), POLLIN, 0}}};
+        ::poll(fds.data(), fds.size(), wait_ms);
+        now = clk::now();
+        for (int i = 0; i < 2; ++i) {
+            auto& sock = i == 0 ? *s500 : *s4500;
+            while (auto r = sock.receive_from(buf)) {
+                if (i == 1 && r->size >= 4 &&
+                    (buf[0] != std::byte{0} || buf[1] != std::byte{0} || buf[2] != std::byte{0} ||
+                     buf[3] != std::byte{0}))
+                    continue;                          // ESP: not the engine's
+                if (i == 1 && r->size == 1) continue;  // NAT-T keepalive
+                e.receive(bytes_view(buf.data(), r->size), sock.local_endpoint(), r->from, now);
+            }
+        }
+        e.tick(now);
+    }
+    std::printf("stats: received=%llu sent=%llu dropped=%llu duplicates=%llu retransmits=%llu\n",
+                static_cast<unsigned long long>(e.stats().received),
+                static_cast<unsigned long long>(e.stats().sent),
+                static_cast<unsigned long long>(e.stats().dropped),
+                static_cast<unsigned long long>(e.stats().duplicates),
+                static_cast<unsigned long long>(e.stats().retransmits));
+    if (close_at_end) {
+        e.close_all(clk::now());
+        while (auto d = e.poll_datagram()) {
+            auto& sock = d->local.port == 4500 ? *s4500 : *s500;
+            (void)sock.send_to(d->peer, d->data);
+        }
+    }
+    return failures && up < children ? 1 : 0;
+}

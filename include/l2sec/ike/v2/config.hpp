@@ -1,0 +1,154 @@
+// Configuration of the IKEv2 engine: capacities (template parameters), the
+// proposal lists, the options, and what an initiator connects to. The PSK
+// store seam and single_psk are IKEv1's (the same thing: a key per peer).
+//
+// The default proposals are the strongest the built-in clients meet:
+//   Windows 10/11:  AES-CBC-256 + SHA-256/SHA-1 on MODP-2048 when configured
+//                   (its out-of-the-box list is MODP-1024 only: allow_weak)
+//   macOS/iOS:      AES-GCM-256 / AES-CBC-256 + SHA-256 on ECP-256, MODP-2048
+//   Android 12+:    AES-GCM / AES-CBC + SHA-2 on Curve25519, ECP-256/384, MODP-2048
+// ESP: AES-GCM-16 and AES-CBC + HMAC-SHA-256/SHA-1, no ESN.
+#pragma once
+
+#include <l2sec/core/bytes.hpp>
+#include <l2sec/esp/algorithms.hpp>
+#include <l2sec/ike/registry.hpp>
+#include <l2sec/ike/v1/config.hpp>
+#include <l2sec/ike/v1/proposals.hpp>
+#include <l2sec/ike/v2/keys.hpp>
+#include <l2sec/transport/endpoint.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace l2sec::ike::v2 {
+
+/// Capacities. MaxSas: established IKE SAs; MaxHalfOpen: IKE SAs between
+/// IKE_SA_INIT and IKE_AUTH (a flood of IKE_SA_INIT fills these only);
+/// MaxChildrenPerSa: ESP SA pairs per IKE SA (rekeyed ones while they overlap).
+template <std::size_t MaxSas, std::size_t MaxHalfOpen, std::size_t MaxChildrenPerSa = 2>
+struct limits {
+    static_assert(MaxSas > 0 && MaxHalfOpen > 0 && MaxChildrenPerSa > 0,
+                  "ike::v2::limits needs room for at least one SA of each kind");
+    static constexpr std::size_t max_sas = MaxSas;
+    static constexpr std::size_t max_half_open = MaxHalfOpen;
+    static constexpr std::size_t max_children = MaxChildrenPerSa;
+    static constexpr std::size_t slots = MaxSas + MaxHalfOpen;
+};
+using default_limits = limits<32, 32>;
+
+using v1::psk_store;
+using v1::single_psk;
+
+/// One IKE SA transform set: ENCR (+ key length), PRF, INTEG (none for AEAD), DH.
+struct ike_proposal {
+    encr_id encr = encr_id::aes_gcm_16;
+    std::uint16_t key_bits = 256;
+    prf_id prf = prf_id::hmac_sha2_256;
+    integ_id integ = integ_id::none;
+    dh_group group = dh_group::ecp256;
+
+    constexpr suite keys_suite() const noexcept { return {encr, key_bits, prf, integ}; }
+    friend constexpr bool operator==(const ike_proposal&, const ike_proposal&) = default;
+};
+
+/// One ESP transform set for a Child SA (the ESP suite; ESN is never offered).
+using v1::esp_proposal;
+
+/// MODP-1024, MD5 and SHA-1-96 with MODP-1024: only with config::allow_weak.
+constexpr bool is_weak(const ike_proposal& p) noexcept {
+    return p.group == dh_group::modp1024 || p.group == dh_group::modp768 ||
+           p.prf == prf_id::hmac_md5 || p.integ == integ_id::hmac_md5_96 || p.encr == encr_id::des3;
+}
+using v1::is_weak;
+
+namespace detail {
+inline constexpr std::array<ike_proposal, 14> default_ike_list{{
+    {encr_id::aes_gcm_16, 256, prf_id::hmac_sha2_256, integ_id::none, dh_group::curve25519},
+    {encr_id::aes_gcm_16, 256, prf_id::hmac_sha2_256, integ_id::none, dh_group::ecp256},
+    {encr_id::aes_gcm_16, 256, prf_id::hmac_sha2_384, integ_id::none, dh_group::ecp384},
+    {encr_id::aes_gcm_16, 256, prf_id::hmac_sha2_256, integ_id::none, dh_group::modp2048},
+    {encr_id::aes_gcm_16, 128, prf_id::hmac_sha2_256, integ_id::none, dh_group::ecp256},
+    {encr_id::aes_cbc, 256, prf_id::hmac_sha2_256, integ_id::hmac_sha2_256_128,
+     dh_group::curve25519},
+    {encr_id::aes_cbc, 256, prf_id::hmac_sha2_256, integ_id::hmac_sha2_256_128, dh_group::ecp256},
+    {encr_id::aes_cbc, 256, prf_id::hmac_sha2_384, integ_id::hmac_sha2_384_192, dh_group::ecp384},
+    {encr_id::aes_cbc, 256, prf_id::hmac_sha2_256, integ_id::hmac_sha2_256_128, dh_group::modp2048},
+    {encr_id::aes_cbc, 256, prf_id::hmac_sha2_384, integ_id::hmac_sha2_384_192, dh_group::modp2048},
+    {encr_id::aes_cbc, 256, prf_id::hmac_sha1, integ_id::hmac_sha1_96, dh_group::modp2048},
+    {encr_id::aes_cbc, 128, prf_id::hmac_sha2_256, integ_id::hmac_sha2_256_128, dh_group::modp2048},
+    {encr_id::aes_cbc, 128, prf_id::hmac_sha1, integ_id::hmac_sha1_96, dh_group::modp2048},
+    {encr_id::aes_cbc, 256, prf_id::hmac_sha2_256, integ_id::hmac_sha2_256_128, dh_group::modp1536},
+}};
+/// Windows' out-of-the-box IKEv2 list (MODP-1024).
+inline constexpr std::array<ike_proposal, 4> weak_ike_list{{
+    {encr_id::aes_cbc, 256, prf_id::hmac_sha2_256, integ_id::hmac_sha2_256_128, dh_group::modp1024},
+    {encr_id::aes_cbc, 256, prf_id::hmac_sha2_384, integ_id::hmac_sha2_384_192, dh_group::modp1024},
+    {encr_id::aes_cbc, 256, prf_id::hmac_sha1, integ_id::hmac_sha1_96, dh_group::modp1024},
+    {encr_id::aes_cbc, 128, prf_id::hmac_sha1, integ_id::hmac_sha1_96, dh_group::modp1024},
+}};
+inline constexpr std::array<esp_proposal, 6> default_esp_list{{
+    {{esp::encryption::aes_gcm_16, 32, esp::integrity::none}},
+    {{esp::encryption::aes_gcm_16, 16, esp::integrity::none}},
+    {{esp::encryption::aes_cbc, 32, esp::integrity::hmac_sha2_256_128}},
+    {{esp::encryption::aes_cbc, 16, esp::integrity::hmac_sha2_256_128}},
+    {{esp::encryption::aes_cbc, 32, esp::integrity::hmac_sha1_96}},
+    {{esp::encryption::aes_cbc, 16, esp::integrity::hmac_sha1_96}},
+}};
+}  // namespace detail
+
+constexpr std::span<const ike_proposal> default_ike_proposals() noexcept {
+    return detail::default_ike_list;
+}
+constexpr std::span<const ike_proposal> weak_ike_proposals() noexcept {
+    return detail::weak_ike_list;
+}
+constexpr std::span<const esp_proposal> default_esp_proposals() noexcept {
+    return detail::default_esp_list;
+}
+
+/// Engine options; validated by engine::make() (invalid_config names the field).
+struct config {
+    /// In order of preference: offered as initiator (one proposal each, the
+    /// KE for the first one's group), accepted as responder (the first of
+    /// ours the peer offers wins; one with the group of the peer's KE is
+    /// preferred over an INVALID_KE_PAYLOAD round trip only among those).
+    std::span<const ike_proposal> ike_proposals = default_ike_proposals();
+    std::span<const esp_proposal> esp_proposals = default_esp_proposals();
+    /// Keep weak entries of the lists (MODP-1024, MD5); with the default IKE
+    /// list, weak_ike_proposals() (Windows' defaults) join it after it.
+    bool allow_weak = false;
+    std::chrono::milliseconds retransmit_initial{500};
+    unsigned retransmit_tries = 6;
+    /// An IKE SA whose IKE_AUTH does not finish is dropped after this.
+    std::chrono::seconds half_open_timeout{30};
+    /// Liveness check (empty INFORMATIONAL) after this long without anything
+    /// from the peer; 0 = none. The peer is dead when retransmissions run out.
+    std::chrono::seconds dpd_interval{30};
+    /// Our IDi/IDr (ID_FQDN when set; else ID_IPV4_ADDR/ID_IPV6_ADDR of the local address).
+    bytes_view local_id{};
+    std::uint8_t local_id_type = 2;  ///< ID_FQDN
+    /// Responder: the selector we accept on our side (protocol 0 = any,
+    /// port 0 = any): L2TP/IPsec is UDP 1701; "any" serves tunnel-mode clients.
+    std::uint8_t child_protocol = 0;
+    std::uint16_t child_local_port = 0;
+    /// Responder: accept tunnel-mode Child SAs (else only transport).
+    bool allow_tunnel = true;
+};
+
+/// What an initiator connects to (engine::connect).
+struct connection {
+    transport::endpoint local, peer;  ///< peer port 500
+    esp::mode mode = esp::mode::transport;
+    /// TSi/TSr: our and the peer's address with these (0 = any). Transport
+    /// L2TP/IPsec: UDP, 1701 both sides. Tunnel "any": protocol 0, ports 0,
+    /// the whole address range.
+    std::uint8_t protocol = 17;
+    std::uint16_t local_port = 1701, remote_port = 1701;
+    bool any_address = false;  ///< tunnel: 0.0.0.0-255.255.255.255 both sides
+};
+
+}  // namespace l2sec::ike::v2

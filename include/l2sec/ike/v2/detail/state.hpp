@@ -1,0 +1,100 @@
+// Internal state of the IKEv2 engine: one slot per IKE SA with its Child
+// SAs, fixed-size buffers only (no allocation once the slot array exists).
+// Not a public interface.
+#pragma once
+
+#include <l2sec/core/bytes.hpp>
+#include <l2sec/crypto/constant_time.hpp>
+#include <l2sec/crypto/dh.hpp>
+#include <l2sec/ike/v1/detail/state.hpp>
+#include <l2sec/ike/v2/config.hpp>
+#include <l2sec/ike/v2/events.hpp>
+#include <l2sec/ike/v2/keys.hpp>
+#include <l2sec/ike/v2/sk.hpp>
+#include <l2sec/transport/endpoint.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace l2sec::ike::v2::detail {
+
+using time_point = std::chrono::steady_clock::time_point;
+inline constexpr time_point never = time_point::max();
+
+using v1::detail::fingerprint;
+
+enum class sa_state : std::uint8_t {
+    free,
+    i_init_sent,  ///< initiator: IKE_SA_INIT request out
+    i_auth_sent,  ///< initiator: IKE_AUTH request out
+    r_init_done,  ///< responder: IKE_SA_INIT answered, waiting for IKE_AUTH
+    established,
+};
+constexpr bool half_open(sa_state s) noexcept {
+    return s != sa_state::free && s != sa_state::established;
+}
+
+/// What our outstanding request is.
+enum class request : std::uint8_t { none, init, auth, liveness, delete_ike, delete_child };
+
+inline constexpr std::size_t msg_capacity = 2048;  ///< one IKE message
+inline constexpr std::size_t marker = 4;           ///< room for the non-ESP marker
+
+struct child_slot {
+    bool used = false;
+    child_sa sa;
+};
+
+template <class B, std::size_t Children>
+struct ike_sa {
+    sa_state st = sa_state::free;
+    bool initiator = false;
+    std::uint32_t generation = 1;
+    std::uint64_t spi_i = 0, spi_r = 0;
+    transport::endpoint local, peer;
+    bool floated = false;  ///< on 4500 with the non-ESP marker
+    time_point created{}, last_rx{};
+    ike_proposal chosen{};
+    suite_info info{};
+    std::optional<typename B::key_exchange> kx;
+    std::array<std::byte, 256> ni{}, nr{};
+    std::uint16_t ni_n = 0, nr_n = 0;
+    ike_sa_keys keys{};
+    std::optional<sk_protect<B>> sk_tx, sk_rx;  ///< ours out, the peer's in
+    // the IKE_SA_INIT messages: AUTH signs them
+    std::array<std::byte, msg_capacity> init_req{}, init_resp{};
+    std::uint16_t init_req_n = 0, init_resp_n = 0;
+    std::uint64_t init_fp = 0;  ///< responder: the IKE_SA_INIT request (duplicates)
+    std::array<std::byte, 128> cookie{};
+    std::uint16_t cookie_n = 0;
+    nat_state nat{};
+    // message IDs (window 1): our next request, the peer's next request
+    std::uint32_t my_mid = 0, peer_mid = 0;
+    request pending = request::none;
+    std::array<std::byte, marker + msg_capacity> tx{};  ///< our outstanding request
+    std::uint16_t tx_n = 0;
+    unsigned tries = 0;
+    time_point retx_at = never;
+    std::array<std::byte, marker + msg_capacity> resp{};  ///< our last response (duplicates)
+    std::uint16_t resp_n = 0;
+    bool resp_valid = false;
+    std::uint64_t resp_fp = 0;      ///< the request it answers
+    std::uint32_t pending_spi = 0;  ///< the Child SA being negotiated: our inbound SPI
+    connection conn{};
+    std::array<child_slot, Children> children{};
+
+    void wipe() noexcept {
+        for (auto* k : {&keys.d, &keys.ai, &keys.ar, &keys.ei, &keys.er, &keys.pi, &keys.pr})
+            crypto::secure_zero(mutable_bytes(k->bytes));
+        kx.reset();
+        sk_tx.reset();
+        sk_rx.reset();
+        for (auto& c : children)
+            c = child_slot{};
+    }
+};
+
+}  // namespace l2sec::ike::v2::detail

@@ -1,0 +1,645 @@
+// The IKEv2 engine's core: slots, queues, dispatch, timers and the
+// INFORMATIONAL exchange (see ../engine.hpp for the interface; the
+// IKE_SA_INIT / IKE_AUTH handlers are in handshake.hpp).
+#pragma once
+
+#include <l2sec/core/static_vector.hpp>
+#include <l2sec/core/writer.hpp>
+#include <l2sec/crypto/constant_time.hpp>
+#include <l2sec/ike/header.hpp>
+#include <l2sec/ike/message.hpp>
+#include <l2sec/ike/nat.hpp>
+#include <l2sec/ike/v2/config.hpp>
+#include <l2sec/ike/v2/detail/state.hpp>
+#include <l2sec/ike/v2/detail/wire.hpp>
+#include <l2sec/ike/v2/events.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <new>
+
+namespace l2sec::ike::v2::detail {
+
+/// The parts of one message the handlers look at (first of each kind).
+struct parts {
+    std::optional<payload> sa, ke, nonce, idi, idr, auth, tsi, tsr;
+    std::optional<notify> nat_src, nat_dst, cookie, invalid_ke, error_note, transport_mode,
+        initial_contact;
+    static_vector<delete_, 8> deletes;
+    bool bad = false;
+    error why{};
+
+    static parts of(const payload_range& chain) noexcept {
+        parts p;
+        for (const auto& pl : chain) {
+            switch (pl.kind()) {
+                case payload_type::sa:
+                    if (!p.sa) p.sa = pl;
+                    break;
+                case payload_type::ke:
+                    if (!p.ke) p.ke = pl;
+                    break;
+                case payload_type::nonce:
+                    if (!p.nonce) p.nonce = pl;
+                    break;
+                case payload_type::idi:
+                    if (!p.idi) p.idi = pl;
+                    break;
+                case payload_type::idr:
+                    if (!p.idr) p.idr = pl;
+                    break;
+                case payload_type::auth:
+                    if (!p.auth) p.auth = pl;
+                    break;
+                case payload_type::tsi:
+                    if (!p.tsi) p.tsi = pl;
+                    break;
+                case payload_type::tsr:
+                    if (!p.tsr) p.tsr = pl;
+                    break;
+                case payload_type::delete_: {
+                    auto d = delete_::parse(pl);
+                    if (!d) {
+                        p.bad = true, p.why = d.error();
+                    } else if (p.deletes.size() < p.deletes.capacity()) {
+                        p.deletes.push_back(*d);
+                    }
+                    break;
+                }
+                case payload_type::notify: {
+                    auto n = notify::parse(pl);
+                    if (!n) {
+                        p.bad = true, p.why = n.error();
+                        break;
+                    }
+                    switch (n->kind()) {
+                        case notify_type::nat_detection_source_ip:
+                            if (!p.nat_src) p.nat_src = *n;
+                            break;
+                        case notify_type::nat_detection_destination_ip:
+                            if (!p.nat_dst) p.nat_dst = *n;
+                            break;
+                        case notify_type::cookie:
+                            p.cookie = *n;
+                            break;
+                        case notify_type::invalid_ke_payload:
+                            p.invalid_ke = *n;
+                            break;
+                        case notify_type::use_transport_mode:
+                            p.transport_mode = *n;
+                            break;
+                        case notify_type::initial_contact:
+                            p.initial_contact = *n;
+                            break;
+                        default:
+                            if (n->type < 16384 && !p.error_note) p.error_note = *n;
+                            break;
+                    }
+                    break;
+                }
+                default:
+                    if (pl.critical()) {  // RFC 7296 2.5: a critical payload we do not know
+                        p.bad = true;
+                        p.why = error(errc::bad_field, pl.offset, "critical payload not supported");
+                    }
+                    break;
+            }
+        }
+        if (!chain.ok()) p.bad = true, p.why = chain.last_error();
+        return p;
+    }
+};
+
+template <class B, class R, class L, class S>
+class engine_core {
+  public:
+    using sa_t = ike_sa<B, L::max_children>;
+    static constexpr std::size_t slots = L::slots;
+    static constexpr std::size_t event_capacity = 4 * slots + 16;
+    static constexpr std::size_t out_capacity = 3 * slots + 16;
+    static constexpr std::size_t oneshot_count = 16;
+    static constexpr std::size_t rx_capacity = 65536;
+
+    struct out_ref {
+        std::uint32_t slot = 0;
+        std::uint32_t gen = 0;
+        std::uint8_t which = 0;  ///< 0: our request, 1: our cached response, 255: oneshot
+    };
+    struct oneshot {
+        transport::endpoint local, peer;
+        std::array<std::byte, marker + 512> buf{};
+        std::uint16_t n = 0;
+        bool with_marker = false;
+    };
+
+    config cfg;
+    static_vector<ike_proposal, 64> p1;
+    static_vector<esp_proposal, 32> p2;
+    std::array<std::byte, 128> local_id{};
+    R rnd;
+    S psk;
+    std::unique_ptr<sa_t[]> tab;
+    std::unique_ptr<event[]> events;
+    std::size_t ev_head = 0, ev_count = 0;
+    std::unique_ptr<out_ref[]> outq;
+    std::size_t out_head = 0, out_count = 0;
+    std::array<oneshot, oneshot_count> shots{};
+    std::size_t shot_next = 0;
+    std::unique_ptr<std::byte[]> rx;
+    std::size_t n_half = 0, n_est = 0;
+    engine_stats st{};
+
+    engine_core(const config& c, R&& r, S&& s) : cfg(c), rnd(std::move(r)), psk(std::move(s)) {
+        tab = std::make_unique<sa_t[]>(slots);
+        events = std::make_unique<event[]>(event_capacity);
+        outq = std::make_unique<out_ref[]>(out_capacity);
+        rx = std::make_unique<std::byte[]>(rx_capacity);
+        for (auto& p : c.ike_proposals)
+            if (c.allow_weak || !is_weak(p)) p1.push_back(p);
+        if (c.allow_weak && c.ike_proposals.data() == default_ike_proposals().data())
+            for (auto& p : weak_ike_proposals())
+                if (std::find(p1.begin(), p1.end(), p) == p1.end()) p1.push_back(p);
+        for (auto& p : c.esp_proposals)
+            if (c.allow_weak || !is_weak(p)) p2.push_back(p);
+        std::size_t n = std::min(c.local_id.size(), local_id.size());
+        copy_to(local_id, c.local_id.first(n));
+        cfg.local_id = bytes_view(local_id.data(), n);
+        cfg.ike_proposals = p1.span();
+        cfg.esp_proposals = p2.span();
+    }
+
+    static result<void> validate(const config& c) noexcept {
+        if (c.ike_proposals.empty() || c.ike_proposals.size() > 48)
+            return error(engine_errc::invalid_config, 0, "ike_proposals");
+        if (c.esp_proposals.empty() || c.esp_proposals.size() > 24)
+            return error(engine_errc::invalid_config, 0, "esp_proposals");
+        bool strong1 = false, strong2 = false;
+        for (auto& p : c.ike_proposals) {
+            if (!describe(p.keys_suite()) || !dh_supported(p.group) ||
+                (p.encr == encr_id::aes_gcm_16) != (p.integ == integ_id::none))
+                return error(engine_errc::invalid_config, 0, "ike_proposals (algorithm)");
+            strong1 |= !is_weak(p);
+        }
+        for (auto& p : c.esp_proposals) {
+            auto [e, bits] = esp_encr(p.suite);
+            if (e == encr_id{0} ||
+                esp::is_aead(p.suite.enc) != (p.suite.integ == esp::integrity::none))
+                return error(engine_errc::invalid_config, 0, "esp_proposals (algorithm)");
+            (void)bits;
+            strong2 |= !is_weak(p);
+        }
+        if (!c.allow_weak && !strong1)
+            return error(engine_errc::invalid_config, 0,
+                         "ike_proposals (all weak, allow_weak off)");
+        if (!c.allow_weak && !strong2)
+            return error(engine_errc::invalid_config, 0,
+                         "esp_proposals (all weak, allow_weak off)");
+        if (c.retransmit_initial.count() <= 0 || c.retransmit_tries == 0)
+            return error(engine_errc::invalid_config, 0, "retransmit");
+        if (c.half_open_timeout.count() <= 0)
+            return error(engine_errc::invalid_config, 0, "half_open_timeout");
+        if (c.local_id.size() > 128) return error(engine_errc::invalid_config, 0, "local_id");
+        return {};
+    }
+
+    // ---- small helpers ------------------------------------------------------
+
+    sa_handle handle(std::size_t i) const noexcept {
+        return {static_cast<std::uint32_t>(i), tab[i].generation};
+    }
+    sa_t* get(sa_handle h) noexcept {
+        if (h.index >= slots) return nullptr;
+        auto& s = tab[h.index];
+        if (s.st == sa_state::free || s.generation != h.generation) return nullptr;
+        return &s;
+    }
+    std::size_t index_of(const sa_t& s) const noexcept {
+        return static_cast<std::size_t>(&s - tab.get());
+    }
+    void fail_note(const error& e) noexcept {
+        st.last_error = e;
+        ++st.dropped;
+    }
+    void push_event(event&& e) noexcept {
+        if (ev_count == event_capacity) {  // drop the oldest
+            ev_head = (ev_head + 1) % event_capacity;
+            --ev_count;
+            ++st.events_dropped;
+        }
+        events[(ev_head + ev_count) % event_capacity] = std::move(e);
+        ++ev_count;
+    }
+    void emit(event_kind k, const sa_t& s, std::error_code why = {}) noexcept {
+        event e;
+        e.kind = k;
+        e.ike = handle(index_of(s));
+        e.peer = s.peer;
+        e.reason = why;
+        push_event(std::move(e));
+    }
+    void queue_ref(out_ref r) noexcept {
+        if (out_count == out_capacity) {
+            ++st.tx_dropped;
+            return;
+        }
+        outq[(out_head + out_count) % out_capacity] = r;
+        ++out_count;
+    }
+    void queue(const sa_t& s, std::uint8_t which) noexcept {
+        queue_ref({static_cast<std::uint32_t>(index_of(s)), s.generation, which});
+    }
+    bool random(mutable_bytes b) noexcept { return rnd.fill(b); }
+    template <class T>
+    bool random_int(T& v) noexcept {
+        std::array<std::byte, sizeof(T)> b{};
+        if (!rnd.fill(b)) return false;
+        v = 0;
+        for (auto x : b)
+            v = static_cast<T>((v << 8) | std::to_integer<std::uint8_t>(x));
+        return true;
+    }
+    time_point retx_time(unsigned tries, time_point now) const noexcept {
+        return now + cfg.retransmit_initial * (1u << std::min(tries, 10u));
+    }
+
+    void free_sa(sa_t& s) noexcept {
+        if (half_open(s.st))
+            --n_half;
+        else if (s.st == sa_state::established)
+            --n_est;
+        reset(s);
+        auto gen = s.generation + 1;
+        s.generation = gen == 0 ? 1 : gen;
+    }
+    static void reset(sa_t& s) noexcept {
+        s.wipe();
+        const auto gen = s.generation;
+        s.~sa_t();
+        new (&s) sa_t();
+        s.generation = gen;
+    }
+    void child_down(sa_t& s, child_slot& c, std::error_code why) noexcept {
+        event e;
+        e.kind = event_kind::child_down;
+        e.ike = handle(index_of(s));
+        e.peer = s.peer;
+        e.spi_in = c.sa.spi_in;
+        e.reason = why;
+        push_event(std::move(e));
+        c = child_slot{};
+    }
+    /// Drop an SA, reporting its children and itself as down.
+    void remove_sa(sa_t& s, std::error_code why) noexcept {
+        for (auto& c : s.children)
+            if (c.used) child_down(s, c, why);
+        emit(s.st == sa_state::established ? event_kind::ike_down : event_kind::failed, s, why);
+        free_sa(s);
+    }
+    sa_t* alloc(bool half) noexcept {
+        if (half && n_half >= L::max_half_open) {
+            ++st.half_open_refused;
+            return nullptr;
+        }
+        for (std::size_t i = 0; i < slots; ++i)
+            if (tab[i].st == sa_state::free) {
+                reset(tab[i]);
+                ++n_half;
+                return &tab[i];
+            }
+        ++st.half_open_refused;
+        return nullptr;
+    }
+    sa_t* find(std::uint64_t spi_i, std::uint64_t spi_r) noexcept {
+        for (std::size_t i = 0; i < slots; ++i) {
+            auto& s = tab[i];
+            if (s.st != sa_state::free && s.spi_i == spi_i && s.spi_r == spi_r) return &s;
+        }
+        return nullptr;
+    }
+
+    // ---- output -------------------------------------------------------------
+
+    std::optional<outgoing_datagram> poll_datagram() noexcept {
+        while (out_count) {
+            out_ref r = outq[out_head];
+            out_head = (out_head + 1) % out_capacity;
+            --out_count;
+            if (r.which == 255) {
+                auto& o = shots[r.slot];
+                if (o.n == 0) continue;
+                ++st.sent;
+                return outgoing_datagram{o.local, o.peer,
+                                         bytes_view(o.buf.data() + (o.with_marker ? 0 : marker),
+                                                    o.n + (o.with_marker ? marker : 0))};
+            }
+            auto& s = tab[r.slot];
+            if (s.generation != r.gen || s.st == sa_state::free) continue;
+            const bool m = s.floated;
+            const auto& buf = r.which == 0 ? s.tx : s.resp;
+            const std::uint16_t n = r.which == 0 ? s.tx_n : s.resp_n;
+            if (!n) continue;
+            ++st.sent;
+            return outgoing_datagram{
+                s.local, s.peer, bytes_view(buf.data() + (m ? 0 : marker), n + (m ? marker : 0))};
+        }
+        return std::nullopt;
+    }
+    std::optional<event> poll_event() noexcept {
+        if (!ev_count) return std::nullopt;
+        event e = std::move(events[ev_head]);
+        events[ev_head] = event{};
+        ev_head = (ev_head + 1) % event_capacity;
+        --ev_count;
+        return e;
+    }
+    oneshot& take_shot(const transport::endpoint& local, const transport::endpoint& peer,
+                       bool with_marker) noexcept {
+        auto& o = shots[shot_next];
+        shot_next = (shot_next + 1) % oneshot_count;
+        o.local = local;
+        o.peer = peer;
+        o.with_marker = with_marker;
+        o.n = 0;
+        return o;
+    }
+    void queue_shot(const oneshot& o) noexcept {
+        queue_ref({static_cast<std::uint32_t>(&o - shots.data()), 0, 255});
+    }
+
+    // ---- building messages ----------------------------------------------------
+
+    header hdr(const sa_t& s, exchange x, bool response, std::uint32_t mid) const noexcept {
+        header h;
+        h.spi_i = s.spi_i;
+        h.spi_r = s.spi_r;
+        h.major = 2;
+        h.exchange_type = x;
+        h.flags = static_cast<std::uint8_t>((s.initiator ? flag::initiator : 0) |
+                                            (response ? flag::response : 0));
+        h.message_id = mid;
+        return h;
+    }
+    /// An SK-protected message into `out`; body(chain_writer&) writes the inner payloads.
+    template <class Body>
+    result<std::size_t> seal(sa_t& s, mutable_bytes out, exchange x, bool response,
+                             std::uint32_t mid, Body&& body) noexcept {
+        std::array<std::byte, 16> iv{};
+        const std::size_t ivn = s.sk_tx->info().iv_size;
+        if (!random(mutable_bytes(iv.data(), ivn)))
+            return error(engine_errc::crypto_failure, 0, "SK IV");
+        message_builder b(out, hdr(s, x, response, mid));
+        auto sk = begin_sk(b, bytes_view(iv.data(), ivn));
+        chain_writer inner(b.out(), sk.next_at);
+        body(inner);
+        return s.sk_tx->seal(b, sk);
+    }
+    /// Send a protected request and keep it for retransmission.
+    template <class Body>
+    result<void> send_request(sa_t& s, exchange x, request what, time_point now,
+                              Body&& body) noexcept {
+        auto n =
+            seal(s, mutable_bytes(s.tx.data() + marker, msg_capacity), x, false, s.my_mid, body);
+        if (!n) return n.error();
+        s.tx_n = static_cast<std::uint16_t>(*n);
+        s.pending = what;
+        s.tries = 0;
+        s.retx_at = retx_time(0, now);
+        queue(s, 0);
+        return {};
+    }
+    /// Answer the peer's request `mid` (cached for its retransmissions).
+    template <class Body>
+    result<void> send_response(sa_t& s, exchange x, std::uint32_t mid, std::uint64_t fp,
+                               Body&& body) noexcept {
+        auto n = seal(s, mutable_bytes(s.resp.data() + marker, msg_capacity), x, true, mid, body);
+        if (!n) return n.error();
+        s.resp_n = static_cast<std::uint16_t>(*n);
+        s.resp_valid = true;
+        s.resp_fp = fp;
+        s.peer_mid = mid + 1;
+        queue(s, 1);
+        return {};
+    }
+    /// A protected message that outlives the SA (the last word before it goes).
+    template <class Body>
+    void send_oneshot(sa_t& s, exchange x, bool response, std::uint32_t mid, Body&& body) noexcept {
+        auto& o = take_shot(s.local, s.peer, s.floated);
+        auto n = seal(s, mutable_bytes(o.buf.data() + marker, o.buf.size() - marker), x, response,
+                      mid, body);
+        if (!n) return;
+        o.n = static_cast<std::uint16_t>(*n);
+        queue_shot(o);
+    }
+
+    // ---- input ----------------------------------------------------------------
+
+    void receive(bytes_view data, const transport::endpoint& local, const transport::endpoint& peer,
+                 time_point now) noexcept {
+        ++st.received;
+        bytes_view msg = data;
+        if (local.port == 4500) {
+            auto m = strip_non_esp_marker(data);
+            if (!m) return fail_note(m.error());
+            msg = *m;
+        }
+        if (msg.size() > rx_capacity)
+            return fail_note(error(errc::bad_field, 0, "IKE message size"));
+        auto m = ike::parse(msg);
+        if (!m) return fail_note(m.error());
+        const header& h = m->header();
+        if (!h.is_v2()) return fail_note(error(errc::unsupported_version, 17, "IKEv2 only"));
+        const std::uint64_t fp = fingerprint(msg);
+        if (h.exchange_type == exchange::ike_sa_init) {
+            if (!h.response()) return on_init_request(*m, local, peer, fp, now);
+            return on_init_response(*m, local, peer, now);
+        }
+        sa_t* s = find(h.spi_i, h.spi_r);
+        if (!s) return fail_note(error(engine_errc::invalid_spi, 0, "IKE SPIs"));
+        if (h.initiator() == s->initiator)
+            return fail_note(error(engine_errc::wrong_state, 19, "IKE header I flag"));
+        if (h.response()) {
+            if (s->pending == request::none || h.message_id != s->my_mid)
+                return fail_note(error(engine_errc::invalid_message_id, 20, "response message ID"));
+        } else if (s->resp_valid && h.message_id + 1 == s->peer_mid) {
+            if (fp != s->resp_fp)
+                return fail_note(error(engine_errc::invalid_message_id, 20, "request message ID"));
+            ++st.duplicates;  // a retransmission: the same answer, not processed twice
+            queue(*s, 1);
+            return;
+        } else if (h.message_id != s->peer_mid || s->st == sa_state::i_init_sent ||
+                   s->st == sa_state::i_auth_sent) {
+            return fail_note(error(engine_errc::invalid_message_id, 20, "request message ID"));
+        }
+        // Decrypt a copy: a message that fails leaves the SA as it was.
+        mutable_bytes buf(rx.get(), msg.size());
+        copy_to(buf, msg);
+        auto pt = s->sk_rx->open(buf);
+        if (!pt) return fail_note(pt.error());
+        auto p = parts::of(pt->payloads());
+        if (p.bad) return fail_note(p.why);
+        s->last_rx = now;
+        if (s->st == sa_state::established || s->st == sa_state::r_init_done) {
+            // the peer may have floated to 4500 (or its NAT rebound)
+            s->peer = peer;
+            s->local = local;
+            s->floated = local.port == 4500;
+        }
+        switch (h.exchange_type) {
+            case exchange::ike_auth:
+                if (h.response()) return on_auth_response(*s, p, now);
+                return on_auth_request(*s, p, h.message_id, fp, now);
+            case exchange::informational:
+                if (h.response()) return on_info_response(*s, now);
+                return on_info_request(*s, p, h.message_id, fp);
+            case exchange::create_child_sa:
+                if (h.response() || s->st != sa_state::established)
+                    return fail_note(error(engine_errc::wrong_state, 18, "CREATE_CHILD_SA"));
+                // Rekeying is not implemented yet: refuse, the peer keeps its SAs.
+                (void)send_response(
+                    *s, exchange::create_child_sa, h.message_id, fp,
+                    [](chain_writer& c) { write_notify(c, notify_type::no_additional_sas); });
+                return;
+            default:
+                return fail_note(error(engine_errc::wrong_state, 18, "exchange type"));
+        }
+    }
+
+    // ---- INFORMATIONAL ----------------------------------------------------------
+
+    void on_info_request(sa_t& s, const parts& p, std::uint32_t mid, std::uint64_t fp) noexcept {
+        if (s.st != sa_state::established)
+            return fail_note(error(engine_errc::wrong_state, 18, "INFORMATIONAL"));
+        bool delete_ike = false;
+        std::array<std::byte, 4 * 8> ours{};
+        std::uint16_t n_ours = 0;
+        for (const auto& d : p.deletes) {
+            if (d.protocol == u16(protocol_id::ike)) delete_ike = true;
+            if (d.protocol != u16(protocol_id::esp) || d.spi_size != 4) continue;
+            for (std::size_t k = 0; k < d.count; ++k) {
+                const std::uint32_t spi = load_be32(d.spis.data() + 4 * k);
+                for (auto& c : s.children)
+                    if (c.used && c.sa.spi_out == spi) {
+                        if (n_ours < 8) store_be32(ours.data() + 4 * n_ours++, c.sa.spi_in);
+                        child_down(s, c, engine_errc::deleted);
+                    }
+            }
+        }
+        if (delete_ike) {
+            send_oneshot(s, exchange::informational, true, mid, [](chain_writer&) {});
+            remove_sa(s, engine_errc::deleted);
+            return;
+        }
+        (void)send_response(s, exchange::informational, mid, fp, [&](chain_writer& c) {
+            if (!n_ours) return;
+            c.begin(payload_type::delete_);
+            delete_{u16(protocol_id::esp), 4, n_ours, bytes_view(ours.data(), 4u * n_ours)}.encode(
+                c.out());
+            c.end();
+        });
+    }
+    void on_info_response(sa_t& s, time_point) noexcept {
+        const auto what = s.pending;
+        s.pending = request::none;
+        s.retx_at = never;
+        ++s.my_mid;
+        if (what == request::delete_ike) remove_sa(s, engine_errc::closed);
+    }
+    void send_liveness(sa_t& s, time_point now) noexcept {
+        ++st.liveness_sent;
+        (void)send_request(s, exchange::informational, request::liveness, now,
+                           [](chain_writer&) {});
+    }
+    /// Delete the IKE SA (and with it its Child SAs, RFC 7296 1.4.1): sent
+    /// once, the SA is gone at once.
+    void close(sa_handle hd, time_point) noexcept {
+        sa_t* s = get(hd);
+        if (!s) return;
+        if (s->st == sa_state::established && s->pending == request::none) {
+            send_oneshot(*s, exchange::informational, false, s->my_mid, [](chain_writer& c) {
+                c.begin(payload_type::delete_);
+                delete_{u16(protocol_id::ike), 0, 0, {}}.encode(c.out());
+                c.end();
+            });
+        }
+        remove_sa(*s, engine_errc::closed);
+    }
+    void close_all(time_point now) noexcept {
+        for (std::size_t i = 0; i < slots; ++i)
+            if (tab[i].st != sa_state::free) close(handle(i), now);
+    }
+
+    // ---- timers -----------------------------------------------------------------
+
+    void tick(time_point now) noexcept {
+        for (std::size_t i = 0; i < slots; ++i) {
+            auto& s = tab[i];
+            if (s.st == sa_state::free) continue;
+            if (half_open(s.st) && now - s.created >= cfg.half_open_timeout) {
+                remove_sa(s, engine_errc::timeout);
+                continue;
+            }
+            if (s.pending != request::none && now >= s.retx_at) {
+                if (s.tries + 1 >= cfg.retransmit_tries) {
+                    if (s.pending == request::liveness) {
+                        emit(event_kind::peer_dead, s, engine_errc::peer_dead);
+                        remove_sa(s, engine_errc::peer_dead);
+                    } else {
+                        remove_sa(s, engine_errc::timeout);
+                    }
+                    continue;
+                }
+                ++s.tries;
+                ++st.retransmits;
+                s.retx_at = retx_time(s.tries, now);
+                queue(s, 0);
+                continue;
+            }
+            if (s.st == sa_state::established && s.pending == request::none &&
+                cfg.dpd_interval.count() > 0 && now - s.last_rx >= cfg.dpd_interval)
+                send_liveness(s, now);
+        }
+    }
+    std::optional<time_point> next_deadline() const noexcept {
+        time_point t = never;
+        for (std::size_t i = 0; i < slots; ++i) {
+            const auto& s = tab[i];
+            if (s.st == sa_state::free) continue;
+            if (half_open(s.st)) t = std::min(t, s.created + cfg.half_open_timeout);
+            if (s.pending != request::none) t = std::min(t, s.retx_at);
+            if (s.st == sa_state::established && s.pending == request::none &&
+                cfg.dpd_interval.count() > 0)
+                t = std::min(t, s.last_rx + cfg.dpd_interval);
+        }
+        if (t == never) return std::nullopt;
+        return t;
+    }
+
+    // ---- IKE_SA_INIT / IKE_AUTH (handshake.hpp) ------------------------------------
+
+    result<sa_handle> connect(const connection& c, time_point now) noexcept;
+    result<void> send_init(sa_t& s, time_point now) noexcept;
+    result<void> send_auth(sa_t& s, time_point now) noexcept;
+    void on_init_request(const message& m, const transport::endpoint& local,
+                         const transport::endpoint& peer, std::uint64_t fp,
+                         time_point now) noexcept;
+    void on_init_response(const message& m, const transport::endpoint& local,
+                          const transport::endpoint& peer, time_point now) noexcept;
+    void on_auth_request(sa_t& s, const parts& p, std::uint32_t mid, std::uint64_t fp,
+                         time_point now) noexcept;
+    void on_auth_response(sa_t& s, const parts& p, time_point now) noexcept;
+    void refuse_init(const message& m, const transport::endpoint& local,
+                     const transport::endpoint& peer, notify_type why,
+                     bytes_view data = {}) noexcept;
+    result<key> nat_hash(const sa_t& s, std::uint64_t spi_r, const transport::endpoint& e) noexcept;
+    result<void> derive(sa_t& s, bytes_view peer_ke) noexcept;
+    std::size_t id_body(const sa_t& s, std::array<std::byte, 4 + 128>& b) const noexcept;
+    result<key> auth_value(const sa_t& s, bool of_initiator, bytes_view id_body,
+                           bytes_view peer_id) noexcept;
+    result<void> install(sa_t& s, const esp_proposal& p, std::uint32_t spi_out,
+                         const selector& ts_i, const selector& ts_r, esp::mode mode,
+                         time_point now) noexcept;
+};
+
+}  // namespace l2sec::ike::v2::detail
+
+#include <l2sec/ike/v2/impl/handshake.hpp>

@@ -1,0 +1,665 @@
+// The IKEv2 engine's IKE_SA_INIT and IKE_AUTH exchanges (RFC 7296 1.2, 2.15,
+// 2.23), both roles, pre-shared keys. Included by impl/engine.hpp.
+#pragma once
+
+#include <l2sec/ike/v2/impl/engine.hpp>
+
+namespace l2sec::ike::v2::detail {
+
+#define L2SEC_IKE2_CORE template <class B, class R, class L, class S>
+#define L2SEC_IKE2_SELF engine_core<B, R, L, S>
+
+L2SEC_IKE2_CORE
+result<key> L2SEC_IKE2_SELF::nat_hash(const sa_t& s, std::uint64_t spi_r,
+                                      const transport::endpoint& e) noexcept {
+    return nat_detection_hash<B>(crypto::hash_id::sha1, s.spi_i, spi_r, address_bytes(e), e.port);
+}
+
+/// g^ir, SKEYSEED, the seven keys and the two SK contexts; on failure the
+/// SA's keys are untouched.
+L2SEC_IKE2_CORE
+result<void> L2SEC_IKE2_SELF::derive(sa_t& s, bytes_view peer_ke) noexcept {
+    std::array<std::byte, crypto::max_dh_shared_size> g{};
+    auto n = s.kx->agree(peer_ke, g);
+    if (!n) return error(engine_errc::invalid_payload, 0, "KE public value");
+    auto seed = skeyseed<B>(s.info, bytes_view(s.ni.data(), s.ni_n),
+                            bytes_view(s.nr.data(), s.nr_n), bytes_view(g.data(), *n));
+    crypto::secure_zero(g);
+    if (!seed) return seed.error();
+    auto k = derive_ike_sa_keys<B>(s.info, seed->view(), bytes_view(s.ni.data(), s.ni_n),
+                                   bytes_view(s.nr.data(), s.nr_n), s.spi_i, s.spi_r);
+    crypto::secure_zero(mutable_bytes(seed->bytes));
+    if (!k) return k.error();
+    auto mine = s.initiator ? sk_protect<B>::make(s.info, k->ei, k->ai)
+                            : sk_protect<B>::make(s.info, k->er, k->ar);
+    auto theirs = s.initiator ? sk_protect<B>::make(s.info, k->er, k->ar)
+                              : sk_protect<B>::make(s.info, k->ei, k->ai);
+    if (!mine || !theirs) return error(engine_errc::crypto_failure, 0, "SK keys");
+    s.keys = *k;
+    for (auto* x : {&k->d, &k->ai, &k->ar, &k->ei, &k->er, &k->pi, &k->pr})
+        crypto::secure_zero(mutable_bytes(x->bytes));
+    s.sk_tx.emplace(std::move(*mine));
+    s.sk_rx.emplace(std::move(*theirs));
+    s.kx.reset();
+    return {};
+}
+
+/// Our ID payload body: ID_FQDN (configured) or our address.
+L2SEC_IKE2_CORE
+std::size_t L2SEC_IKE2_SELF::id_body(const sa_t& s,
+                                     std::array<std::byte, 4 + 128>& b) const noexcept {
+    b = {};
+    bytes_view data = cfg.local_id;
+    if (data.empty()) {
+        data = address_bytes(s.local);
+        b[0] = std::byte{static_cast<std::uint8_t>(data.size() == 16 ? 5 : 1)};
+    } else {
+        b[0] = std::byte{cfg.local_id_type};
+    }
+    copy_to(mutable_bytes(b).subspan(4), data);
+    return 4 + data.size();
+}
+
+/// AUTH of one side (RFC 7296 2.15): the initiator signs its IKE_SA_INIT
+/// request with Nr and SK_pi, the responder its response with Ni and SK_pr.
+/// The key is the peer's PSK (looked up by its outer address and ID data).
+L2SEC_IKE2_CORE
+result<key> L2SEC_IKE2_SELF::auth_value(const sa_t& s, bool of_initiator, bytes_view idb,
+                                        bytes_view peer_id) noexcept {
+    std::array<std::byte, 128> k{};
+    auto kn = psk.find_psk(s.peer, peer_id, k);
+    if (!kn) return error(engine_errc::unknown_peer, 0, "pre-shared key");
+    auto a = of_initiator ? psk_auth<B>(s.info, bytes_view(k.data(), *kn),
+                                        bytes_view(s.init_req.data(), s.init_req_n),
+                                        bytes_view(s.nr.data(), s.nr_n), s.keys.pi, idb)
+                          : psk_auth<B>(s.info, bytes_view(k.data(), *kn),
+                                        bytes_view(s.init_resp.data(), s.init_resp_n),
+                                        bytes_view(s.ni.data(), s.ni_n), s.keys.pr, idb);
+    crypto::secure_zero(k);
+    return a;
+}
+
+// ---- initiator ------------------------------------------------------------------
+
+L2SEC_IKE2_CORE
+result<sa_handle> L2SEC_IKE2_SELF::connect(const connection& c, time_point now) noexcept {
+    if (!c.local.valid() || !c.peer.valid() || c.local.family != c.peer.family)
+        return error(engine_errc::invalid_config, 0, "connection endpoints");
+    sa_t* s = alloc(true);
+    if (!s) return error(engine_errc::capacity, 0, "IKE SA slot");
+    s->st = sa_state::i_init_sent;
+    s->initiator = true;
+    s->conn = c;
+    s->local = c.local;
+    s->peer = c.peer;
+    s->created = s->last_rx = now;
+    s->chosen = p1[0];
+    s->ni_n = 32;
+    auto fail = [&](const char* what) -> result<sa_handle> {
+        free_sa(*s);
+        return error(engine_errc::crypto_failure, 0, what);
+    };
+    if (!random_int(s->spi_i) || s->spi_i == 0) return fail("SPI");
+    if (!random(mutable_bytes(s->ni.data(), s->ni_n))) return fail("nonce");
+    s->kx = make_dh<B>(crypto::dh_id{u16(s->chosen.group)}, rnd);
+    if (!s->kx) return fail("DH key pair");
+    if (auto ok = send_init(*s, now); !ok) {
+        free_sa(*s);
+        return ok.error();
+    }
+    return handle(index_of(*s));
+}
+
+/// IKE_SA_INIT request: [N(COOKIE)], SA, KE, Ni, N(NAT_DETECTION_*_IP).
+L2SEC_IKE2_CORE
+result<void> L2SEC_IKE2_SELF::send_init(sa_t& s, time_point now) noexcept {
+    auto src = nat_hash(s, 0, s.local);
+    auto dst = nat_hash(s, 0, s.peer);
+    if (!src || !dst) return error(engine_errc::crypto_failure, 0, "NAT detection hash");
+    message_builder b(mutable_bytes(s.tx.data() + marker, msg_capacity),
+                      hdr(s, exchange::ike_sa_init, false, 0));
+    if (s.cookie_n) {
+        b.begin(payload_type::notify);
+        notify{0, u16(notify_type::cookie), {}, bytes_view(s.cookie.data(), s.cookie_n)}.encode(
+            b.out());
+        b.end();
+    }
+    b.begin(payload_type::sa);
+    write_ike_sa(b.out(), p1.span());
+    b.end();
+    b.begin(payload_type::ke);
+    ke{u16(s.chosen.group), s.kx->public_value()}.encode(b.out());
+    b.end();
+    b.add(payload_type::nonce, bytes_view(s.ni.data(), s.ni_n));
+    b.begin(payload_type::notify);
+    notify{0, u16(notify_type::nat_detection_source_ip), {}, src->view()}.encode(b.out());
+    b.end();
+    b.begin(payload_type::notify);
+    notify{0, u16(notify_type::nat_detection_destination_ip), {}, dst->view()}.encode(b.out());
+    b.end();
+    auto n = b.finish();
+    if (!n) return n.error();
+    s.tx_n = static_cast<std::uint16_t>(*n);
+    copy_to(s.init_req, bytes_view(s.tx.data() + marker, *n));
+    s.init_req_n = s.tx_n;
+    s.pending = request::init;
+    s.tries = 0;
+    s.retx_at = retx_time(0, now);
+    queue(s, 0);
+    return {};
+}
+
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::on_init_response(const message& m, const transport::endpoint& local,
+                                       const transport::endpoint& peer, time_point now) noexcept {
+    const header& h = m.header();
+    sa_t* s = nullptr;
+    for (std::size_t i = 0; i < slots && !s; ++i)
+        if (tab[i].st == sa_state::i_init_sent && tab[i].spi_i == h.spi_i && tab[i].peer == peer)
+            s = &tab[i];
+    if (!s) return fail_note(error(engine_errc::invalid_spi, 0, "IKE_SA_INIT response SPI"));
+    if (h.initiator() || h.message_id != 0)
+        return fail_note(error(engine_errc::invalid_message_id, 20, "IKE_SA_INIT response"));
+    auto p = parts::of(m.payloads());
+    if (p.bad) return fail_note(p.why);
+    if (p.cookie) {  // RFC 7296 2.6: the same request again, the cookie first
+        if (p.cookie->data.empty() || p.cookie->data.size() > s->cookie.size())
+            return fail_note(error(engine_errc::invalid_payload, 0, "COOKIE length"));
+        copy_to(s->cookie, p.cookie->data);
+        s->cookie_n = static_cast<std::uint16_t>(p.cookie->data.size());
+        if (auto ok = send_init(*s, now); !ok) remove_sa(*s, engine_errc::crypto_failure);
+        return;
+    }
+    if (p.invalid_ke) {  // RFC 7296 1.2: retry with the group the responder wants
+        const auto& d = p.invalid_ke->data;
+        const ike_proposal* want = nullptr;
+        if (d.size() == 2)
+            for (const auto& q : p1)
+                if (u16(q.group) == load_be16(d.data()) && q.group != s->chosen.group) {
+                    want = &q;
+                    break;
+                }
+        if (!want) {
+            fail_note(error(engine_errc::no_proposal_chosen, 0, "INVALID_KE_PAYLOAD group"));
+            return remove_sa(*s, engine_errc::no_proposal_chosen);
+        }
+        auto kx = make_dh<B>(crypto::dh_id{u16(want->group)}, rnd);
+        if (!kx) return remove_sa(*s, engine_errc::crypto_failure);
+        s->kx = std::move(kx);
+        s->chosen = *want;
+        ++st.invalid_ke_retries;
+        if (auto ok = send_init(*s, now); !ok) remove_sa(*s, engine_errc::crypto_failure);
+        return;
+    }
+    if (p.error_note) {
+        const bool npc = p.error_note->kind() == notify_type::no_proposal_chosen;
+        const auto why = npc ? engine_errc::no_proposal_chosen : engine_errc::notified;
+        fail_note(error(why, 0, "IKE_SA_INIT response notify"));
+        return remove_sa(*s, why);
+    }
+    if (!p.sa || !p.ke || !p.nonce || h.spi_r == 0)
+        return fail_note(error(engine_errc::missing_payload, 0, "IKE_SA_INIT response SA/KE/Nr"));
+    auto sa = v2::sa::parse(*p.sa);
+    auto kp = v2::ke::parse(*p.ke);
+    if (!sa || !kp) return fail_note(!sa ? sa.error() : kp.error());
+    auto acc = accepted<ike_proposal>(p1.span(), *sa);
+    if (!acc || acc->first.group != s->chosen.group)
+        return fail_note(error(engine_errc::invalid_payload, p.sa->offset, "SA (not as offered)"));
+    if (kp->group != u16(s->chosen.group) ||
+        kp->data.size() != crypto::info(crypto::dh_id{kp->group}).public_size)
+        return fail_note(error(engine_errc::invalid_payload, p.ke->offset, "KE group/length"));
+    const auto nr = p.nonce->body;
+    if (nr.size() < 16 || nr.size() > s->nr.size())
+        return fail_note(error(engine_errc::invalid_payload, p.nonce->offset, "Nr length"));
+    if (m.data().size() > msg_capacity)
+        return fail_note(error(engine_errc::capacity, 0, "IKE_SA_INIT response size"));
+    auto info = describe(acc->first.keys_suite());
+    if (!info) return fail_note(info.error());
+    // Derive on the SA, undoing the few fields if it fails.
+    const auto old_chosen = s->chosen;
+    s->chosen = acc->first;
+    s->info = *info;
+    s->spi_r = h.spi_r;
+    copy_to(s->nr, nr);
+    s->nr_n = static_cast<std::uint16_t>(nr.size());
+    if (auto ok = derive(*s, kp->data); !ok) {
+        s->chosen = old_chosen;
+        s->spi_r = 0;
+        s->nr_n = 0;
+        return fail_note(ok.error());
+    }
+    if (p.nat_src && p.nat_dst) {
+        auto src = nat_hash(*s, s->spi_r, peer);
+        auto dst = nat_hash(*s, s->spi_r, local);
+        if (src && dst) {
+            s->nat.peer_behind = !crypto::constant_time_equal(src->view(), p.nat_src->data);
+            s->nat.local_behind = !crypto::constant_time_equal(dst->view(), p.nat_dst->data);
+        }
+    }
+    copy_to(s->init_resp, m.data());
+    s->init_resp_n = static_cast<std::uint16_t>(m.data().size());
+    s->last_rx = now;
+    if (s->nat.any()) {  // RFC 7296 2.23: float to 4500 for IKE_AUTH and after
+        s->floated = true;
+        s->local.port = 4500;
+        s->peer.port = 4500;
+    }
+    s->my_mid = 1;
+    s->st = sa_state::i_auth_sent;
+    if (auto ok = send_auth(*s, now); !ok) {
+        fail_note(ok.error());
+        remove_sa(*s, ok.error().code);
+    }
+}
+
+/// IKE_AUTH request: SK{IDi, AUTH, N(INITIAL_CONTACT), [N(USE_TRANSPORT_MODE)], SA, TSi, TSr}.
+L2SEC_IKE2_CORE
+result<void> L2SEC_IKE2_SELF::send_auth(sa_t& s, time_point now) noexcept {
+    if (!random_int(s.pending_spi) || s.pending_spi == 0)
+        return error(engine_errc::crypto_failure, 0, "SPI");
+    std::array<std::byte, 4 + 128> idb{};
+    const auto idn = id_body(s, idb);
+    auto a = auth_value(s, true, bytes_view(idb.data(), idn), {});
+    if (!a) return a.error();
+    const auto& c = s.conn;
+    const bool v6 = s.local.family == transport::endpoint::family_t::v6;
+    const selector tsi = c.any_address ? selector::any(v6, c.protocol, c.local_port)
+                                       : selector::host(c.local, c.protocol, c.local_port);
+    const selector tsr = c.any_address ? selector::any(v6, c.protocol, c.remote_port)
+                                       : selector::host(c.peer, c.protocol, c.remote_port);
+    auto ok = send_request(s, exchange::ike_auth, request::auth, now, [&](chain_writer& w) {
+        w.begin(payload_type::idi);
+        w.out().bytes(bytes_view(idb.data(), idn));
+        w.end();
+        w.begin(payload_type::auth);
+        v2::auth au;
+        au.method = u16(auth_method::shared_key_mic);
+        au.data = a->view();
+        au.encode(w.out());
+        w.end();
+        write_notify(w, notify_type::initial_contact);
+        if (c.mode == esp::mode::transport) write_notify(w, notify_type::use_transport_mode);
+        w.begin(payload_type::sa);
+        write_esp_sa(w.out(), p2.span(), s.pending_spi);
+        w.end();
+        write_ts(w, payload_type::tsi, tsi);
+        write_ts(w, payload_type::tsr, tsr);
+    });
+    crypto::secure_zero(mutable_bytes(a->bytes));
+    return ok;
+}
+
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::on_auth_response(sa_t& s, const parts& p, time_point now) noexcept {
+    if (s.st != sa_state::i_auth_sent || s.pending != request::auth)
+        return fail_note(error(engine_errc::wrong_state, 18, "IKE_AUTH response"));
+    if (p.error_note && (!p.idr || !p.auth)) {
+        const bool af = p.error_note->kind() == notify_type::authentication_failed;
+        const auto why = af ? engine_errc::authentication_failed
+                         : p.error_note->kind() == notify_type::no_proposal_chosen
+                             ? engine_errc::no_proposal_chosen
+                             : engine_errc::notified;
+        fail_note(error(why, 0,
+                        af ? "peer sent AUTHENTICATION_FAILED (wrong pre-shared key?)"
+                           : "IKE_AUTH response notify"));
+        return remove_sa(s, why);
+    }
+    if (!p.idr || !p.auth)
+        return fail_note(error(engine_errc::missing_payload, 0, "IKE_AUTH response IDr/AUTH"));
+    auto id = v2::id::parse(*p.idr);
+    auto au = v2::auth::parse(*p.auth);
+    if (!id || !au) return fail_note(!id ? id.error() : au.error());
+    auto want = auth_value(s, false, p.idr->body, id->data);
+    if (!want) {
+        fail_note(want.error());
+        return remove_sa(s, want.error().code);
+    }
+    const bool good = au->method == u16(auth_method::shared_key_mic) &&
+                      crypto::constant_time_equal(want->view(), au->data);
+    crypto::secure_zero(mutable_bytes(want->bytes));
+    if (!good) {
+        fail_note(error(engine_errc::authentication_failed, p.auth->offset,
+                        "responder AUTH (wrong pre-shared key?)"));
+        return remove_sa(s, engine_errc::authentication_failed);
+    }
+    s.pending = request::none;
+    s.retx_at = never;
+    s.my_mid = 2;
+    s.st = sa_state::established;
+    --n_half;
+    ++n_est;
+    ++st.ike_established;
+    emit(event_kind::ike_up, s);
+    auto child_failed = [&](engine_errc why, const char* what) {
+        st.last_error = error(why, 0, what);
+        emit(event_kind::failed, s, why);
+    };
+    if (p.error_note) {
+        const auto k = p.error_note->kind();
+        return child_failed(k == notify_type::no_proposal_chosen ? engine_errc::no_proposal_chosen
+                            : k == notify_type::ts_unacceptable  ? engine_errc::ts_unacceptable
+                                                                 : engine_errc::notified,
+                            "Child SA refused by the responder");
+    }
+    if (!p.sa || !p.tsi || !p.tsr)
+        return child_failed(engine_errc::missing_payload, "IKE_AUTH response SA/TSi/TSr");
+    auto sa = v2::sa::parse(*p.sa);
+    auto ti = v2::ts::parse(*p.tsi);
+    auto tr = v2::ts::parse(*p.tsr);
+    if (!sa || !ti || !tr || ti->count == 0 || tr->count == 0)
+        return child_failed(engine_errc::invalid_payload, "IKE_AUTH response SA/TS");
+    auto acc = accepted<esp_proposal>(p2.span(), *sa);
+    if (!acc) return child_failed(engine_errc::no_proposal_chosen, "ESP SA (not as offered)");
+    const auto mode = p.transport_mode ? esp::mode::transport : esp::mode::tunnel;
+    if (mode != s.conn.mode) return child_failed(engine_errc::no_proposal_chosen, "Child SA mode");
+    if (auto ok =
+            install(s, acc->first, load_be32(acc->second.spi.data()),
+                    selector::from(ti->selector(0)), selector::from(tr->selector(0)), mode, now);
+        !ok)
+        child_failed(engine_errc::crypto_failure, "Child SA keys");
+}
+
+// ---- responder ------------------------------------------------------------------
+
+/// An unprotected IKE_SA_INIT answer that keeps no state (NO_PROPOSAL_CHOSEN,
+/// INVALID_KE_PAYLOAD with the group we want, COOKIE).
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::refuse_init(const message& m, const transport::endpoint& local,
+                                  const transport::endpoint& peer, notify_type why,
+                                  bytes_view data) noexcept {
+    auto& o = take_shot(local, peer, local.port == 4500);
+    header h;
+    h.spi_i = m.header().spi_i;
+    h.exchange_type = exchange::ike_sa_init;
+    h.flags = flag::response;
+    message_builder b(mutable_bytes(o.buf.data() + marker, o.buf.size() - marker), h);
+    b.begin(payload_type::notify);
+    notify{0, u16(why), {}, data}.encode(b.out());
+    b.end();
+    auto n = b.finish();
+    if (!n) return;
+    o.n = static_cast<std::uint16_t>(*n);
+    queue_shot(o);
+}
+
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::on_init_request(const message& m, const transport::endpoint& local,
+                                      const transport::endpoint& peer, std::uint64_t fp,
+                                      time_point now) noexcept {
+    const header& h = m.header();
+    if (h.spi_r != 0 || h.message_id != 0 || !h.initiator())
+        return fail_note(error(engine_errc::invalid_spi, 8, "IKE_SA_INIT request SPIr/I flag"));
+    for (std::size_t i = 0; i < slots; ++i) {
+        auto& s = tab[i];
+        if (s.st == sa_state::free || s.initiator || s.spi_i != h.spi_i || !(s.peer == peer))
+            continue;
+        if (s.init_fp == fp && s.st == sa_state::r_init_done) {
+            ++st.duplicates;  // our response was lost: the same one again
+            queue(s, 1);
+            return;
+        }
+        return fail_note(error(engine_errc::wrong_state, 0, "IKE_SA_INIT for an existing SA"));
+    }
+    auto p = parts::of(m.payloads());
+    if (p.bad) return fail_note(p.why);
+    if (!p.sa || !p.ke || !p.nonce)
+        return fail_note(error(engine_errc::missing_payload, 0, "IKE_SA_INIT request SA/KE/Ni"));
+    auto sa = v2::sa::parse(*p.sa);
+    auto kp = v2::ke::parse(*p.ke);
+    if (!sa || !kp) return fail_note(!sa ? sa.error() : kp.error());
+    const auto ni = p.nonce->body;
+    if (ni.size() < 16 || ni.size() > 256)
+        return fail_note(error(engine_errc::invalid_payload, p.nonce->offset, "Ni length"));
+    if (m.data().size() > msg_capacity)
+        return fail_note(error(engine_errc::capacity, 0, "IKE_SA_INIT request size"));
+    auto any = [](const ike_proposal&) { return true; };
+    auto pick = choose<ike_proposal>(p1.span(), *sa, any);
+    if (!pick) {
+        ++st.no_proposal;
+        fail_note(error(engine_errc::no_proposal_chosen, p.sa->offset, "IKE SA proposals"));
+        return refuse_init(m, local, peer, notify_type::no_proposal_chosen);
+    }
+    if (u16(pick->first.group) != kp->group) {
+        auto same = choose<ike_proposal>(
+            p1.span(), *sa, [&](const ike_proposal& q) { return u16(q.group) == kp->group; });
+        if (!same) {
+            std::array<std::byte, 2> g{};
+            store_be16(g.data(), u16(pick->first.group));
+            ++st.invalid_ke_sent;
+            return refuse_init(m, local, peer, notify_type::invalid_ke_payload, g);
+        }
+        pick = same;
+    }
+    if (kp->data.size() != crypto::info(crypto::dh_id{kp->group}).public_size)
+        return fail_note(error(engine_errc::invalid_payload, p.ke->offset, "KE length"));
+    auto info = describe(pick->first.keys_suite());
+    if (!info) return fail_note(info.error());
+    sa_t* s = alloc(true);
+    if (!s) return fail_note(error(engine_errc::capacity, 0, "half-open IKE SA slot"));
+    s->st = sa_state::r_init_done;
+    s->spi_i = h.spi_i;
+    s->local = local;
+    s->peer = peer;
+    s->floated = local.port == 4500;
+    s->created = s->last_rx = now;
+    s->chosen = pick->first;
+    s->info = *info;
+    copy_to(s->ni, ni);
+    s->ni_n = static_cast<std::uint16_t>(ni.size());
+    s->nr_n = 32;
+    auto drop = [&](const error& e) {
+        free_sa(*s);
+        fail_note(e);
+    };
+    if (!random_int(s->spi_r) || s->spi_r == 0 || !random(mutable_bytes(s->nr.data(), s->nr_n)))
+        return drop(error(engine_errc::crypto_failure, 0, "SPI/nonce"));
+    s->kx = make_dh<B>(crypto::dh_id{kp->group}, rnd);
+    if (!s->kx) return drop(error(engine_errc::crypto_failure, 0, "DH key pair"));
+    std::array<std::byte, crypto::max_dh_public_size> pub{};
+    const bytes_view pv = s->kx->public_value();
+    copy_to(pub, pv);
+    const std::size_t pub_n = pv.size();
+    if (auto ok = derive(*s, kp->data); !ok) return drop(ok.error());
+    if (p.nat_src && p.nat_dst) {  // the request's hashes use SPIr = 0
+        auto src = nat_hash(*s, 0, peer);
+        auto dst = nat_hash(*s, 0, local);
+        if (!src || !dst) return drop(error(engine_errc::crypto_failure, 0, "NAT detection hash"));
+        s->nat.peer_behind = !crypto::constant_time_equal(src->view(), p.nat_src->data);
+        s->nat.local_behind = !crypto::constant_time_equal(dst->view(), p.nat_dst->data);
+    }
+    auto src = nat_hash(*s, s->spi_r, local);
+    auto dst = nat_hash(*s, s->spi_r, peer);
+    if (!src || !dst) return drop(error(engine_errc::crypto_failure, 0, "NAT detection hash"));
+    message_builder b(mutable_bytes(s->resp.data() + marker, msg_capacity),
+                      hdr(*s, exchange::ike_sa_init, true, 0));
+    b.begin(payload_type::sa);
+    write_ike_sa(b.out(), std::span<const ike_proposal>(&pick->first, 1), {}, pick->second.number);
+    b.end();
+    b.begin(payload_type::ke);
+    ke{kp->group, bytes_view(pub.data(), pub_n)}.encode(b.out());
+    b.end();
+    b.add(payload_type::nonce, bytes_view(s->nr.data(), s->nr_n));
+    b.begin(payload_type::notify);
+    notify{0, u16(notify_type::nat_detection_source_ip), {}, src->view()}.encode(b.out());
+    b.end();
+    b.begin(payload_type::notify);
+    notify{0, u16(notify_type::nat_detection_destination_ip), {}, dst->view()}.encode(b.out());
+    b.end();
+    auto n = b.finish();
+    if (!n) return drop(n.error());
+    s->resp_n = static_cast<std::uint16_t>(*n);
+    s->resp_valid = true;
+    s->resp_fp = fp;
+    s->init_fp = fp;
+    s->peer_mid = 1;
+    copy_to(s->init_resp, bytes_view(s->resp.data() + marker, *n));
+    s->init_resp_n = s->resp_n;
+    copy_to(s->init_req, m.data());
+    s->init_req_n = static_cast<std::uint16_t>(m.data().size());
+    queue(*s, 1);
+}
+
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid, std::uint64_t fp,
+                                      time_point now) noexcept {
+    if (s.st != sa_state::r_init_done)
+        return fail_note(error(engine_errc::wrong_state, 18, "IKE_AUTH request"));
+    if (!p.idi || !p.auth)
+        return fail_note(error(engine_errc::missing_payload, 0, "IKE_AUTH request IDi/AUTH"));
+    auto id = v2::id::parse(*p.idi);
+    auto au = v2::auth::parse(*p.auth);
+    if (!id || !au) return fail_note(!id ? id.error() : au.error());
+    auto refuse = [&](engine_errc why, const char* what) {
+        fail_note(error(why, p.auth->offset, what));
+        send_oneshot(s, exchange::ike_auth, true, mid,
+                     [](chain_writer& c) { write_notify(c, notify_type::authentication_failed); });
+        remove_sa(s, why);
+    };
+    if (au->method != u16(auth_method::shared_key_mic))
+        return refuse(engine_errc::authentication_failed, "AUTH method (PSK only)");
+    auto want = auth_value(s, true, p.idi->body, id->data);
+    if (!want) return refuse(engine_errc::unknown_peer, "no pre-shared key for the peer");
+    const bool good = crypto::constant_time_equal(want->view(), au->data);
+    crypto::secure_zero(mutable_bytes(want->bytes));
+    if (!good)
+        return refuse(engine_errc::authentication_failed, "initiator AUTH (wrong pre-shared key?)");
+    std::array<std::byte, 4 + 128> idb{};
+    const auto idn = id_body(s, idb);
+    auto mine = auth_value(s, false, bytes_view(idb.data(), idn), id->data);
+    if (!mine) return refuse(engine_errc::crypto_failure, "responder AUTH");
+
+    // The Child SA: ESP proposal, traffic selectors narrowed to our policy, mode.
+    notify_type child_err{0};
+    std::optional<std::pair<esp_proposal, offer>> esp_pick;
+    selector si, sr;
+    const auto mode = p.transport_mode ? esp::mode::transport : esp::mode::tunnel;
+    if (!p.sa || !p.tsi || !p.tsr) {
+        child_err = notify_type::no_proposal_chosen;
+    } else {
+        auto sa = v2::sa::parse(*p.sa);
+        auto ti = v2::ts::parse(*p.tsi);
+        auto tr = v2::ts::parse(*p.tsr);
+        if (sa)
+            esp_pick =
+                choose<esp_proposal>(p2.span(), *sa, [](const esp_proposal&) { return true; });
+        if (!esp_pick || (mode == esp::mode::tunnel && !cfg.allow_tunnel)) {
+            child_err = notify_type::no_proposal_chosen;
+        } else if (!ti || !tr || ti->count == 0 || tr->count == 0) {
+            child_err = notify_type::ts_unacceptable;
+        } else {
+            si = selector::from(ti->selector(0));
+            sr = selector::from(tr->selector(0));
+            bool ok = si.narrow(cfg.child_protocol, 0) &&
+                      sr.narrow(cfg.child_protocol, cfg.child_local_port);
+            if (ok && si.protocol != sr.protocol) {
+                if (!si.protocol)
+                    si.protocol = sr.protocol;
+                else if (!sr.protocol)
+                    sr.protocol = si.protocol;
+                else
+                    ok = false;
+            }
+            if (!ok) child_err = notify_type::ts_unacceptable;
+        }
+    }
+    if (child_err == notify_type{0} && (!random_int(s.pending_spi) || s.pending_spi == 0))
+        child_err = notify_type::temporary_failure;
+
+    --n_half;
+    ++n_est;
+    s.st = sa_state::established;
+    s.my_mid = 0;
+    ++st.ike_established;
+    emit(event_kind::ike_up, s);
+    (void)send_response(s, exchange::ike_auth, mid, fp, [&](chain_writer& c) {
+        c.begin(payload_type::idr);
+        c.out().bytes(bytes_view(idb.data(), idn));
+        c.end();
+        c.begin(payload_type::auth);
+        v2::auth a;
+        a.method = u16(auth_method::shared_key_mic);
+        a.data = mine->view();
+        a.encode(c.out());
+        c.end();
+        if (child_err != notify_type{0}) return write_notify(c, child_err);
+        if (mode == esp::mode::transport) write_notify(c, notify_type::use_transport_mode);
+        c.begin(payload_type::sa);
+        write_esp_sa(c.out(), std::span<const esp_proposal>(&esp_pick->first, 1), s.pending_spi,
+                     esp_pick->second.number);
+        c.end();
+        write_ts(c, payload_type::tsi, si);
+        write_ts(c, payload_type::tsr, sr);
+    });
+    crypto::secure_zero(mutable_bytes(mine->bytes));
+    if (child_err != notify_type{0}) {
+        const auto why = child_err == notify_type::ts_unacceptable
+                             ? engine_errc::ts_unacceptable
+                             : engine_errc::no_proposal_chosen;
+        st.last_error = error(why, 0, "Child SA in IKE_AUTH");
+        if (why == engine_errc::no_proposal_chosen) ++st.no_proposal;
+        emit(event_kind::failed, s, why);
+        return;
+    }
+    if (!install(s, esp_pick->first, load_be32(esp_pick->second.spi.data()), si, sr, mode, now))
+        emit(event_kind::failed, s, engine_errc::crypto_failure);
+}
+
+/// KEYMAT = prf+(SK_d, Ni | Nr) (RFC 7296 2.17) into a child_sa and the child_up event.
+L2SEC_IKE2_CORE
+result<void> L2SEC_IKE2_SELF::install(sa_t& s, const esp_proposal& p, std::uint32_t spi_out,
+                                      const selector& ts_i, const selector& ts_r, esp::mode mode,
+                                      time_point) noexcept {
+    child_slot* slot = nullptr;
+    for (auto& c : s.children)
+        if (!c.used) {
+            slot = &c;
+            break;
+        }
+    if (!slot) return error(engine_errc::capacity, 0, "Child SA slot");
+    auto [e, bits] = esp_encr(p.suite);
+    auto ci = describe(suite{e, bits, prf_id::hmac_sha2_256, esp_integ(p.suite.integ)});
+    if (!ci) return ci.error();
+    auto k = derive_child_sa_keys<B>(s.info, *ci, s.keys.d, bytes_view(s.ni.data(), s.ni_n),
+                                     bytes_view(s.nr.data(), s.nr_n));
+    if (!k) return k.error();
+    child_sa& c = slot->sa;
+    c = child_sa{};
+    c.ike = handle(index_of(s));
+    c.local = s.local;
+    c.peer = s.peer;
+    c.udp_encap = s.nat.any();
+    c.nat = s.nat;
+    c.suite = p.suite;
+    c.mode = mode;
+    c.spi_in = s.pending_spi;
+    c.spi_out = spi_out;
+    const selector& mine = s.initiator ? ts_i : ts_r;
+    const selector& theirs = s.initiator ? ts_r : ts_i;
+    c.protocol = mine.protocol;
+    c.local_port = mine.port();
+    c.remote_port = theirs.port();
+    const key& ein = s.initiator ? k->er : k->ei;
+    const key& aout = s.initiator ? k->ai : k->ar;
+    const key& eout = s.initiator ? k->ei : k->er;
+    const key& ain = s.initiator ? k->ar : k->ai;
+    copy_to(c.enc_in, ein.view());
+    copy_to(c.enc_out, eout.view());
+    copy_to(c.integ_in, ain.view());
+    copy_to(c.integ_out, aout.view());
+    for (auto* x : {&k->ei, &k->ai, &k->er, &k->ar})
+        crypto::secure_zero(mutable_bytes(x->bytes));
+    slot->used = true;
+    ++st.children_installed;
+    event ev;
+    ev.kind = event_kind::child_up;
+    ev.ike = c.ike;
+    ev.peer = s.peer;
+    ev.child = c;
+    push_event(std::move(ev));
+    return {};
+}
+
+#undef L2SEC_IKE2_CORE
+#undef L2SEC_IKE2_SELF
+
+}  // namespace l2sec::ike::v2::detail

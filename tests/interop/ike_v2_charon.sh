@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# l2sec's IKEv2 engine (examples/ike2, l2sec-ike2 over real UDP 500/4500
+# sockets) against strongSwan's charon, IKE_SA_INIT + IKE_AUTH with PSK:
+#   1. charon initiates, l2sec responds           (transport, udp/1701, no NAT)
+#   2. l2sec initiates, charon responds           (transport, no NAT)
+#   3. charon behind a masquerading router -> l2sec responder (NAT-T: 4500)
+#   4. l2sec behind the router -> charon responder (NAT-T from our side)
+#   t. with kernel-libipsec (userspace ESP, tunnel mode) charon installs its
+#      CHILD_SA: its log must show the SPIs l2sec printed, both roles.
+# Without kernel ESP charon cannot install a transport-mode CHILD_SA: there
+# the checks are l2sec-ike2's child_up line (SPIs, mode, NAT) and charon's log
+# (IKE_SA established, IKE_AUTH parsed with SA/TSi/TSr, NAT seen, no AUTH or
+# proposal error).
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+B=${L2SEC_BUILD:-build}
+bin=$B/examples/ike2/l2sec-ike2
+need_built "$bin" "cmake --build --preset default --target l2sec-ike2"
+need_root "for network namespaces"
+need_charon
+need_tools iptables
+bound_runtime 300
+tag=l2v2$$
+nc=${tag}c  # client side
+nr=${tag}r  # router (masquerade when NAT is on)
+ns=${tag}s  # server side
+make_workdir ike-v2
+for n in "$nc" "$nr" "$ns"; do
+    ip netns add "$n" 2>/dev/null || skip "cannot create network namespaces here"
+    netns_made+=("$n")
+    ip -n "$n" link set lo up
+done
+ip link add "a$tag" netns "$nc" type veth peer name "b$tag" netns "$nr" || skip "cannot create veth pairs"
+ip link add "c$tag" netns "$nr" type veth peer name "d$tag" netns "$ns" || skip "cannot create veth pairs"
+ip -n "$nc" addr add 192.168.78.2/24 dev "a$tag"
+ip -n "$nr" addr add 192.168.78.1/24 dev "b$tag"
+ip -n "$nr" addr add 10.99.6.1/24 dev "c$tag"
+ip -n "$ns" addr add 10.99.6.2/24 dev "d$tag"
+for l in "$nc a$tag" "$nr b$tag" "$nr c$tag" "$ns d$tag"; do
+    set -- $l
+    ip -n "$1" link set "$2" up
+done
+ip -n "$nc" route add default via 192.168.78.1
+ip -n "$ns" route add default via 10.99.6.1
+ip netns exec "$nr" sysctl -qw net.ipv4.ip_forward=1
+psk=l2sec-v2-interop-psk
+rc=0
+
+# charon_conf DIR LOCAL REMOTE MODE: a charon with one IKEv2 connection
+# "l2tp" (transport: udp/1701 selectors; tunnel: any, with kernel-libipsec
+# so that charon installs its CHILD_SA in userspace). Proposals as the
+# built-in clients send them (macOS/iOS and Android: GCM and CBC + SHA-2 on
+# ECP-256 / MODP-2048).
+charon_conf() {
+    local d=$1 local_addr=$2 remote_addr=$3 mode=$4 plugins="" lts="dynamic[udp/1701]" rts="dynamic[udp/1701]" opt="install_routes = no"
+    if [ "$mode" = tunnel ]; then plugins=kernel-libipsec; lts=0.0.0.0/0; rts=0.0.0.0/0; opt="install_routes = no"; fi
+    write_strongswan_conf "$d" "$plugins" "default = 1, ike = 2, cfg = 2, chd = 2, net = 1, enc = 1" "$opt"
+    cat >"$d/swanctl.conf" <<CONF
+connections {
+  l2tp {
+    version = 2
+    local_addrs = $local_addr
+    remote_addrs = $remote_addr
+    proposals = aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048, aes128-sha256-ecp256
+    local { auth = psk }
+    remote { auth = psk }
+    children { l2tp { mode = $mode
+      local_ts = $lts
+      remote_ts = $rts
+      esp_proposals = aes256gcm16, aes256-sha256, aes128-sha1 } }
+  }
+}
+secrets {
+  ike-1 { secret = "$psk" }
+}
+CONF
+}
+
+# check_ours LOG WHAT NAT MODE: l2sec-ike2 printed a child_up in MODE.
+check_ours() {
+    local log=$1 what=$2 nat=$3 mode=$4
+    if grep -q "event child_up" "$log"; then
+        echo "$what: l2sec: $(grep -m1 'event child_up' "$log" | cut -c1-220)"
+        grep -m1 "event child_up" "$log" | grep -q "mode=$mode" || { echo "FAIL: $what: not $mode mode"; rc=1; }
+        grep -m1 "event child_up" "$log" | grep -q "udp_encap=$((nat > 0))" || { echo "FAIL: $what: udp_encap should be $((nat > 0))"; rc=1; }
+    else
+        echo "FAIL: $what: no child_up from l2sec"; tail -15 "$log"; rc=1
+    fi
+}
+# check_charon DIR WHAT NAT(0|1|2: faked by charon) LOG
+check_charon() {
+    local d=$1 what=$2 nat=$3 log=$4
+    if grep -q "IKE_SA l2tp\[[0-9]*\] established" "$d/charon.log"; then
+        echo "$what: charon: $(grep -m1 "IKE_SA l2tp\[[0-9]*\] established" "$d/charon.log" | sed 's/^.*IKE_SA/IKE_SA/')"
+    else
+        echo "FAIL: $what: charon did not establish the IKE SA"; rc=1
+    fi
+    grep -qE "(parsed|generating) IKE_AUTH request 1 \[.*SA.*TSi TSr" "$d/charon.log" ||
+        { echo "FAIL: $what: no IKE_AUTH request with a Child SA in charon's log"; rc=1; }
+    if grep -iE "authentication of .* failed|AUTHENTICATION_FAILED|integrity check failed|no acceptable proposal|no matching proposal|TS_UNACCEPTABLE|NO_PROPOSAL_CHOSEN" "$d/charon.log"; then
+        echo "FAIL: $what: charon rejected something"; rc=1
+    fi
+    if [ "$nat" = 2 ]; then  # kernel-libipsec: charon fakes a NAT to force UDP encapsulation
+        grep -q "faking NAT situation" "$d/charon.log" || { echo "FAIL: $what: charon did not fake a NAT"; rc=1; }
+    elif [ "$nat" = 1 ]; then
+        grep -qE "(local|remote) host is behind NAT" "$d/charon.log" || { echo "FAIL: $what: charon saw no NAT"; rc=1; }
+        grep -q "\[4500\]" "$d/charon.log" || { echo "FAIL: $what: charon did not move to 4500"; rc=1; }
+    elif grep -q "behind NAT" "$d/charon.log"; then
+        echo "FAIL: $what: charon thinks there is a NAT"; rc=1
+    fi
+    # charon installed its CHILD_SA (kernel-libipsec): the SPIs must be ours, swapped
+    local line spis
+    line=$(grep -m1 "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log" || true)
+    if [ -n "$line" ]; then
+        spis=$(echo "$line" | sed -E 's/.*SPIs ([0-9a-f]+)_i ([0-9a-f]+)_o.*/\1 \2/')
+        local ours_in ours_out
+        ours_in=$(grep -m1 "event child_up" "$log" | sed -E 's/.*spi_in=([0-9a-f]+).*/\1/')
+        ours_out=$(grep -m1 "event child_up" "$log" | sed -E 's/.*spi_out=([0-9a-f]+).*/\1/')
+        if [ "$spis" = "$ours_out $ours_in" ]; then
+            echo "$what: charon installed the CHILD_SA with SPIs $spis (= l2sec's out/in)"
+        else
+            echo "FAIL: $what: charon's SPIs $spis, l2sec's out/in $ours_out $ours_in"; rc=1
+        fi
+    elif [ "$nat" = 2 ]; then
+        echo "FAIL: $what: charon did not install the CHILD_SA with kernel-libipsec"; rc=1
+    fi
+}
+
+# run_case N WHAT NAT MODE CHARON_NS CHARON_ADDR CHARON_REMOTE L2SEC_NS L2SEC_ADDR [l2sec args...]
+# (charon initiates when the l2sec args have no --connect).
+run_case() {
+    local n=$1 what=$2 nat=$3 mode=$4 cns=$5 caddr=$6 cremote=$7 lns=$8 laddr=$9
+    shift 9
+    local d=$work/c$n initiator=charon
+    case " $* " in *" --connect "*) initiator=l2sec ;; esac
+    mkdir -p "$d"
+    charon_conf "$d" "$caddr" "$cremote" "$mode"
+    start_charon "$cns" "$d" || { echo "FAIL: $what: charon did not start"; rc=1; return; }
+    load_swanctl_conf "$d" || { echo "FAIL: $what: swanctl --load-all"; rc=1; return; }
+    local extra=()
+    [ "$mode" = tunnel ] && extra=(--tunnel)
+    # charon responder without kernel ESP refuses the transport Child SA: do not wait for it
+    [ $initiator = l2sec ] && [ "$mode" = transport ] && extra=(--children 0 --hold 3)
+    ip netns exec "$lns" timeout 40 "$bin" --bind "$laddr" --psk "$psk" --hold 2 --timeout 30 "$@" "${extra[@]}" \
+        >"$d/l2sec.log" 2>&1 &
+    local lpid=$!
+    pids+=("$lpid")
+    sleep 0.3
+    [ $initiator = charon ] && { initiate_child "$d" l2tp l2tp || true; }
+    wait "$lpid" || echo "($what: l2sec-ike2 exited non-zero)"
+    if [ $initiator = l2sec ] && [ "$mode" = transport ]; then
+        # charon (responder) cannot install a transport SA without kernel ESP:
+        # it selects our proposal and narrows our selectors, then answers
+        # IKE_AUTH with IDr, AUTH and NO_PROPOSAL_CHOSEN for the Child SA.
+        grep -q "selected proposal: ESP:" "$d/charon.log" || { echo "FAIL: $what: charon selected no ESP proposal of ours"; rc=1; }
+        grep -q "received: .*udp/l2f.* => match" "$d/charon.log" || { echo "FAIL: $what: charon did not match our TSi/TSr"; rc=1; }
+        if grep -q "unable to install" "$d/charon.log"; then
+            echo "$what: charon accepted our SA and selectors, then could not install (no kernel ESP)"
+            grep -q 'event failed.*no acceptable proposal' "$d/l2sec.log" || { echo "FAIL: $what: l2sec did not report the refused Child SA"; rc=1; }
+            grep -q 'event ike_up' "$d/l2sec.log" || { echo "FAIL: $what: l2sec did not establish the IKE SA"; rc=1; }
+        else
+            check_ours "$d/l2sec.log" "$what" "$nat" "$mode"
+        fi
+        grep -qE "generating IKE_AUTH response 1 \[ IDr AUTH" "$d/charon.log" || { echo "FAIL: $what: no IKE_AUTH response from charon"; rc=1; }
+    else
+        check_ours "$d/l2sec.log" "$what" "$nat" "$mode"
+    fi
+    check_charon "$d" "$what" "$nat" "$d/l2sec.log"
+    [ $rc -eq 0 ] || { grep -E "IKE\]|ENC\]|CHD\]|NET\]|CFG\]" "$d/charon.log" | tail -25; tail -10 "$d/l2sec.log"; }
+    stop_all
+}
+
+tun_ok=0
+[ -c /dev/net/tun ] && [ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] && tun_ok=1
+run_case 1 "charon -> l2sec (transport)" 0 transport "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2
+run_case 2 "l2sec -> charon (transport)" 0 transport "$ns" 10.99.6.2 192.168.78.2 "$nc" 192.168.78.2 --connect 10.99.6.2
+if [ $tun_ok = 1 ]; then
+    run_case 1t "charon -> l2sec (tunnel, libipsec)" 2 tunnel "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2
+    run_case 2t "l2sec -> charon (tunnel, libipsec)" 2 tunnel "$ns" 10.99.6.2 192.168.78.2 "$nc" 192.168.78.2 --connect 10.99.6.2
+fi
+# 3-4: the router masquerades the client side behind 10.99.6.1.
+ip netns exec "$nr" iptables -t nat -A POSTROUTING -o "c$tag" -j MASQUERADE ||
+    skip "iptables masquerade not available in a namespace"
+run_case 3 "charon (NAT) -> l2sec (transport)" 1 transport "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2
+run_case 4 "l2sec (NAT) -> charon (transport)" 1 transport "$ns" 10.99.6.2 %any "$nc" 192.168.78.2 --connect 10.99.6.2
+[ $tun_ok = 1 ] || echo "note: tunnel-mode cases skipped (no /dev/net/tun or kernel-libipsec)"
+exit $rc
