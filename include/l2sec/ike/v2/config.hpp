@@ -137,6 +137,16 @@ struct config {
     std::uint16_t child_local_port = 0;
     /// Responder: accept tunnel-mode Child SAs (else only transport).
     bool allow_tunnel = true;
+    /// Responder under load (RFC 7296 2.6): with this many half-open IKE SAs
+    /// (0 = half of MaxHalfOpen), an IKE_SA_INIT without a valid COOKIE gets a
+    /// stateless COOKIE notify and costs nothing.
+    std::size_t cookie_threshold = 0;
+    /// Child SA lifetime: the side that created the Child SA rekeys it with
+    /// CREATE_CHILD_SA at `rekey_margin` of it; the replaced SA stays for
+    /// `rekey_overlap` unless the peer deletes it first. 0 = never rekey.
+    std::chrono::seconds child_lifetime{3600};
+    double rekey_margin = 0.9;
+    std::chrono::seconds rekey_overlap{10};
 };
 
 /// What an initiator connects to (engine::connect).

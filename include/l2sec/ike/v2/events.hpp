@@ -39,6 +39,7 @@ enum class engine_errc : int {
     peer_dead,              ///< the liveness check got no answer
     deleted,                ///< the peer sent a Delete
     closed,                 ///< closed locally
+    replaced,               ///< a rekeyed Child SA after its overlap
     notified,               ///< the peer sent an error notification
     crypto_failure,         ///< backend / random source refused
 };
@@ -75,6 +76,8 @@ constexpr const char* to_string(engine_errc e) noexcept {
             return "deleted by the peer";
         case engine_errc::closed:
             return "closed locally";
+        case engine_errc::replaced:
+            return "replaced by a rekeyed SA";
         case engine_errc::notified:
             return "peer sent an error notification";
         case engine_errc::crypto_failure:
@@ -118,6 +121,7 @@ struct engine_stats {
     std::uint64_t no_proposal = 0, invalid_ke_sent = 0, invalid_ke_retries = 0;
     std::uint64_t ike_established = 0, children_installed = 0;
     std::uint64_t liveness_sent = 0;
+    std::uint64_t cookies_sent = 0, rekeys = 0;
     std::uint64_t events_dropped = 0, tx_dropped = 0;
     l2sec::error last_error{};  ///< the latest refused message: what and where
 };

@@ -8,6 +8,7 @@
 #include <l2sec/crypto/dh.hpp>
 #include <l2sec/ike/v1/detail/state.hpp>
 #include <l2sec/ike/v2/config.hpp>
+#include <l2sec/ike/v2/detail/wire.hpp>
 #include <l2sec/ike/v2/events.hpp>
 #include <l2sec/ike/v2/keys.hpp>
 #include <l2sec/ike/v2/sk.hpp>
@@ -38,13 +39,25 @@ constexpr bool half_open(sa_state s) noexcept {
 }
 
 /// What our outstanding request is.
-enum class request : std::uint8_t { none, init, auth, liveness, delete_ike, delete_child };
+enum class request : std::uint8_t {
+    none,
+    init,
+    auth,
+    liveness,
+    delete_ike,
+    delete_child,
+    rekey_child
+};
 
 inline constexpr std::size_t msg_capacity = 2048;  ///< one IKE message
 inline constexpr std::size_t marker = 4;           ///< room for the non-ESP marker
 
 struct child_slot {
     bool used = false;
+    bool ours = false;  ///< we created it (IKE_AUTH initiator or our CREATE_CHILD_SA): we rekey it
+    time_point soft_at = never;  ///< rekey then
+    time_point gone_at = never;  ///< replaced: removed then (the overlap)
+    selector ts_i, ts_r;         ///< as negotiated (TSi of the exchange that made it)
     child_sa sa;
 };
 
@@ -81,8 +94,10 @@ struct ike_sa {
     std::array<std::byte, marker + msg_capacity> resp{};  ///< our last response (duplicates)
     std::uint16_t resp_n = 0;
     bool resp_valid = false;
-    std::uint64_t resp_fp = 0;      ///< the request it answers
-    std::uint32_t pending_spi = 0;  ///< the Child SA being negotiated: our inbound SPI
+    std::uint64_t resp_fp = 0;          ///< the request it answers
+    std::uint32_t pending_spi = 0;      ///< the Child SA being negotiated: our inbound SPI
+    std::uint32_t rekey_old = 0;        ///< our CREATE_CHILD_SA: inbound SPI of the SA it replaces
+    std::array<std::byte, 32> rk_ni{};  ///< our CREATE_CHILD_SA nonce
     connection conn{};
     std::array<child_slot, Children> children{};
 

@@ -24,7 +24,7 @@ namespace l2sec::ike::v2::detail {
 struct parts {
     std::optional<payload> sa, ke, nonce, idi, idr, auth, tsi, tsr;
     std::optional<notify> nat_src, nat_dst, cookie, invalid_ke, error_note, transport_mode,
-        initial_contact;
+        initial_contact, rekey_sa;
     static_vector<delete_, 8> deletes;
     bool bad = false;
     error why{};
@@ -91,6 +91,9 @@ struct parts {
                         case notify_type::initial_contact:
                             p.initial_contact = *n;
                             break;
+                        case notify_type::rekey_sa:
+                            p.rekey_sa = *n;
+                            break;
                         default:
                             if (n->type < 16384 && !p.error_note) p.error_note = *n;
                             break;
@@ -146,6 +149,7 @@ class engine_core {
     std::array<oneshot, oneshot_count> shots{};
     std::size_t shot_next = 0;
     std::unique_ptr<std::byte[]> rx;
+    std::optional<typename B::mac> cookie_mac;  ///< keyed once with a random secret (RFC 7296 2.6)
     std::size_t n_half = 0, n_est = 0;
     engine_stats st{};
 
@@ -166,6 +170,13 @@ class engine_core {
         cfg.local_id = bytes_view(local_id.data(), n);
         cfg.ike_proposals = p1.span();
         cfg.esp_proposals = p2.span();
+        if (cfg.cookie_threshold == 0) cfg.cookie_threshold = (L::max_half_open + 1) / 2;
+        std::array<std::byte, 32> secret{};
+        if (rnd.fill(secret)) {
+            auto m = B::make_mac(crypto::mac_id::hmac_sha256, secret);
+            if (m) cookie_mac.emplace(std::move(*m));
+        }
+        crypto::secure_zero(secret);
     }
 
     static result<void> validate(const config& c) noexcept {
@@ -199,6 +210,8 @@ class engine_core {
         if (c.half_open_timeout.count() <= 0)
             return error(engine_errc::invalid_config, 0, "half_open_timeout");
         if (c.local_id.size() > 128) return error(engine_errc::invalid_config, 0, "local_id");
+        if (c.child_lifetime.count() < 0 || c.rekey_margin <= 0.1 || c.rekey_margin > 1.0)
+            return error(engine_errc::invalid_config, 0, "child_lifetime / rekey_margin");
         return {};
     }
 
@@ -492,13 +505,10 @@ class engine_core {
                 if (h.response()) return on_info_response(*s, now);
                 return on_info_request(*s, p, h.message_id, fp);
             case exchange::create_child_sa:
-                if (h.response() || s->st != sa_state::established)
+                if (s->st != sa_state::established)
                     return fail_note(error(engine_errc::wrong_state, 18, "CREATE_CHILD_SA"));
-                // Rekeying is not implemented yet: refuse, the peer keeps its SAs.
-                (void)send_response(
-                    *s, exchange::create_child_sa, h.message_id, fp,
-                    [](chain_writer& c) { write_notify(c, notify_type::no_additional_sas); });
-                return;
+                if (h.response()) return on_child_response(*s, p, now);
+                return on_child_request(*s, p, h.message_id, fp, now);
             default:
                 return fail_note(error(engine_errc::wrong_state, 18, "exchange type"));
         }
@@ -543,6 +553,17 @@ class engine_core {
         s.retx_at = never;
         ++s.my_mid;
         if (what == request::delete_ike) remove_sa(s, engine_errc::closed);
+    }
+    /// Delete one of our Child SAs (INFORMATIONAL with our inbound SPI).
+    void send_child_delete(sa_t& s, std::uint32_t spi_in, time_point now) noexcept {
+        std::array<std::byte, 4> b{};
+        store_be32(b.data(), spi_in);
+        (void)send_request(s, exchange::informational, request::delete_child, now,
+                           [&](chain_writer& c) {
+                               c.begin(payload_type::delete_);
+                               delete_{u16(protocol_id::esp), 4, 1, b}.encode(c.out());
+                               c.end();
+                           });
     }
     void send_liveness(sa_t& s, time_point now) noexcept {
         ++st.liveness_sent;
@@ -594,8 +615,16 @@ class engine_core {
                 queue(s, 0);
                 continue;
             }
-            if (s.st == sa_state::established && s.pending == request::none &&
-                cfg.dpd_interval.count() > 0 && now - s.last_rx >= cfg.dpd_interval)
+            if (s.st != sa_state::established) continue;
+            for (auto& c : s.children) {
+                if (c.used && now >= c.gone_at) child_down(s, c, engine_errc::replaced);
+                if (c.used && now >= c.soft_at && s.pending == request::none) {
+                    c.soft_at = never;
+                    if (auto ok = send_rekey(s, c, now); !ok) fail_note(ok.error());
+                }
+            }
+            if (s.pending == request::none && cfg.dpd_interval.count() > 0 &&
+                now - s.last_rx >= cfg.dpd_interval)
                 send_liveness(s, now);
         }
     }
@@ -609,6 +638,12 @@ class engine_core {
             if (s.st == sa_state::established && s.pending == request::none &&
                 cfg.dpd_interval.count() > 0)
                 t = std::min(t, s.last_rx + cfg.dpd_interval);
+            if (s.st == sa_state::established)
+                for (const auto& c : s.children)
+                    if (c.used) {
+                        t = std::min(t, c.gone_at);
+                        if (s.pending == request::none) t = std::min(t, c.soft_at);
+                    }
         }
         if (t == never) return std::nullopt;
         return t;
@@ -635,11 +670,30 @@ class engine_core {
     std::size_t id_body(const sa_t& s, std::array<std::byte, 4 + 128>& b) const noexcept;
     result<key> auth_value(const sa_t& s, bool of_initiator, bytes_view id_body,
                            bytes_view peer_id) noexcept;
-    result<void> install(sa_t& s, const esp_proposal& p, std::uint32_t spi_out,
-                         const selector& ts_i, const selector& ts_r, esp::mode mode,
-                         time_point now) noexcept;
+    /// The new Child SA's parameters (IKE_AUTH or CREATE_CHILD_SA).
+    struct child_params {
+        esp_proposal proposal{};
+        std::uint32_t spi_in = 0, spi_out = 0, old_spi_in = 0;
+        selector ts_i, ts_r;
+        esp::mode mode = esp::mode::transport;
+        bytes_view ni, nr, g_ir;
+        bool ours = false;
+    };
+    result<void> install(sa_t& s, const child_params& cp, time_point now) noexcept;
+
+    // ---- CREATE_CHILD_SA (child.hpp) ---------------------------------------------------
+
+    bool cookie_of(const message& m, const transport::endpoint& peer,
+                   std::array<std::byte, 32>& out) noexcept;
+    result<void> send_rekey(sa_t& s, child_slot& c, time_point now) noexcept;
+    void on_child_request(sa_t& s, const parts& p, std::uint32_t mid, std::uint64_t fp,
+                          time_point now) noexcept;
+    void on_child_response(sa_t& s, const parts& p, time_point now) noexcept;
+    /// Responder: narrow the peer's TSi/TSr to our policy (false: TS_UNACCEPTABLE).
+    bool narrow(const parts& p, selector& si, selector& sr) const noexcept;
 };
 
 }  // namespace l2sec::ike::v2::detail
 
+#include <l2sec/ike/v2/impl/child.hpp>
 #include <l2sec/ike/v2/impl/handshake.hpp>

@@ -352,10 +352,17 @@ void L2SEC_IKE2_SELF::on_auth_response(sa_t& s, const parts& p, time_point now) 
     if (!acc) return child_failed(engine_errc::no_proposal_chosen, "ESP SA (not as offered)");
     const auto mode = p.transport_mode ? esp::mode::transport : esp::mode::tunnel;
     if (mode != s.conn.mode) return child_failed(engine_errc::no_proposal_chosen, "Child SA mode");
-    if (auto ok =
-            install(s, acc->first, load_be32(acc->second.spi.data()),
-                    selector::from(ti->selector(0)), selector::from(tr->selector(0)), mode, now);
-        !ok)
+    child_params cp;
+    cp.proposal = acc->first;
+    cp.spi_in = s.pending_spi;
+    cp.spi_out = load_be32(acc->second.spi.data());
+    cp.ts_i = selector::from(ti->selector(0));
+    cp.ts_r = selector::from(tr->selector(0));
+    cp.mode = mode;
+    cp.ni = bytes_view(s.ni.data(), s.ni_n);
+    cp.nr = bytes_view(s.nr.data(), s.nr_n);
+    cp.ours = true;
+    if (auto ok = install(s, cp, now); !ok)
         child_failed(engine_errc::crypto_failure, "Child SA keys");
 }
 
@@ -412,6 +419,14 @@ void L2SEC_IKE2_SELF::on_init_request(const message& m, const transport::endpoin
         return fail_note(error(engine_errc::invalid_payload, p.nonce->offset, "Ni length"));
     if (m.data().size() > msg_capacity)
         return fail_note(error(engine_errc::capacity, 0, "IKE_SA_INIT request size"));
+    if (n_half >= cfg.cookie_threshold && cookie_mac) {  // under load: stateless COOKIE first
+        std::array<std::byte, 32> want{};
+        if (!cookie_of(m, peer, want)) return;
+        if (!p.cookie || !crypto::constant_time_equal(want, p.cookie->data)) {
+            ++st.cookies_sent;
+            return refuse_init(m, local, peer, notify_type::cookie, want);
+        }
+    }
     auto any = [](const ike_proposal&) { return true; };
     auto pick = choose<ike_proposal>(p1.span(), *sa, any);
     if (!pick) {
@@ -544,22 +559,8 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
                 choose<esp_proposal>(p2.span(), *sa, [](const esp_proposal&) { return true; });
         if (!esp_pick || (mode == esp::mode::tunnel && !cfg.allow_tunnel)) {
             child_err = notify_type::no_proposal_chosen;
-        } else if (!ti || !tr || ti->count == 0 || tr->count == 0) {
+        } else if (!narrow(p, si, sr)) {
             child_err = notify_type::ts_unacceptable;
-        } else {
-            si = selector::from(ti->selector(0));
-            sr = selector::from(tr->selector(0));
-            bool ok = si.narrow(cfg.child_protocol, 0) &&
-                      sr.narrow(cfg.child_protocol, cfg.child_local_port);
-            if (ok && si.protocol != sr.protocol) {
-                if (!si.protocol)
-                    si.protocol = sr.protocol;
-                else if (!sr.protocol)
-                    sr.protocol = si.protocol;
-                else
-                    ok = false;
-            }
-            if (!ok) child_err = notify_type::ts_unacceptable;
         }
     }
     if (child_err == notify_type{0} && (!random_int(s.pending_spi) || s.pending_spi == 0))
@@ -600,15 +601,22 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
         emit(event_kind::failed, s, why);
         return;
     }
-    if (!install(s, esp_pick->first, load_be32(esp_pick->second.spi.data()), si, sr, mode, now))
-        emit(event_kind::failed, s, engine_errc::crypto_failure);
+    child_params cp;
+    cp.proposal = esp_pick->first;
+    cp.spi_in = s.pending_spi;
+    cp.spi_out = load_be32(esp_pick->second.spi.data());
+    cp.ts_i = si;
+    cp.ts_r = sr;
+    cp.mode = mode;
+    cp.ni = bytes_view(s.ni.data(), s.ni_n);
+    cp.nr = bytes_view(s.nr.data(), s.nr_n);
+    if (!install(s, cp, now)) emit(event_kind::failed, s, engine_errc::crypto_failure);
 }
 
-/// KEYMAT = prf+(SK_d, Ni | Nr) (RFC 7296 2.17) into a child_sa and the child_up event.
+/// KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) (RFC 7296 2.17) into a child_sa and
+/// the child_up event (with old_spi_in when it replaces one).
 L2SEC_IKE2_CORE
-result<void> L2SEC_IKE2_SELF::install(sa_t& s, const esp_proposal& p, std::uint32_t spi_out,
-                                      const selector& ts_i, const selector& ts_r, esp::mode mode,
-                                      time_point) noexcept {
+result<void> L2SEC_IKE2_SELF::install(sa_t& s, const child_params& cp, time_point now) noexcept {
     child_slot* slot = nullptr;
     for (auto& c : s.children)
         if (!c.used) {
@@ -616,32 +624,34 @@ result<void> L2SEC_IKE2_SELF::install(sa_t& s, const esp_proposal& p, std::uint3
             break;
         }
     if (!slot) return error(engine_errc::capacity, 0, "Child SA slot");
-    auto [e, bits] = esp_encr(p.suite);
-    auto ci = describe(suite{e, bits, prf_id::hmac_sha2_256, esp_integ(p.suite.integ)});
+    auto [e, bits] = esp_encr(cp.proposal.suite);
+    auto ci = describe(suite{e, bits, prf_id::hmac_sha2_256, esp_integ(cp.proposal.suite.integ)});
     if (!ci) return ci.error();
-    auto k = derive_child_sa_keys<B>(s.info, *ci, s.keys.d, bytes_view(s.ni.data(), s.ni_n),
-                                     bytes_view(s.nr.data(), s.nr_n));
+    auto k = derive_child_sa_keys<B>(s.info, *ci, s.keys.d, cp.ni, cp.nr, cp.g_ir);
     if (!k) return k.error();
+    *slot = child_slot{};
     child_sa& c = slot->sa;
-    c = child_sa{};
     c.ike = handle(index_of(s));
     c.local = s.local;
     c.peer = s.peer;
     c.udp_encap = s.nat.any();
     c.nat = s.nat;
-    c.suite = p.suite;
-    c.mode = mode;
-    c.spi_in = s.pending_spi;
-    c.spi_out = spi_out;
-    const selector& mine = s.initiator ? ts_i : ts_r;
-    const selector& theirs = s.initiator ? ts_r : ts_i;
+    c.suite = cp.proposal.suite;
+    c.mode = cp.mode;
+    c.spi_in = cp.spi_in;
+    c.spi_out = cp.spi_out;
+    const selector& mine = s.initiator ? cp.ts_i : cp.ts_r;
+    const selector& theirs = s.initiator ? cp.ts_r : cp.ts_i;
     c.protocol = mine.protocol;
     c.local_port = mine.port();
     c.remote_port = theirs.port();
-    const key& ein = s.initiator ? k->er : k->ei;
-    const key& aout = s.initiator ? k->ai : k->ar;
-    const key& eout = s.initiator ? k->ei : k->er;
-    const key& ain = s.initiator ? k->ar : k->ai;
+    c.lifetime = cfg.child_lifetime;
+    // The exchange initiator's keys are the "i" half (RFC 7296 2.17).
+    const bool i_side = cp.ours;
+    const key& eout = i_side ? k->ei : k->er;
+    const key& aout = i_side ? k->ai : k->ar;
+    const key& ein = i_side ? k->er : k->ei;
+    const key& ain = i_side ? k->ar : k->ai;
     copy_to(c.enc_in, ein.view());
     copy_to(c.enc_out, eout.view());
     copy_to(c.integ_in, ain.view());
@@ -649,12 +659,19 @@ result<void> L2SEC_IKE2_SELF::install(sa_t& s, const esp_proposal& p, std::uint3
     for (auto* x : {&k->ei, &k->ai, &k->er, &k->ar})
         crypto::secure_zero(mutable_bytes(x->bytes));
     slot->used = true;
+    slot->ours = cp.ours;
+    slot->ts_i = cp.ts_i;
+    slot->ts_r = cp.ts_r;
+    if (cp.ours && cfg.child_lifetime.count() > 0)
+        slot->soft_at = now + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  cfg.child_lifetime * cfg.rekey_margin);
     ++st.children_installed;
     event ev;
     ev.kind = event_kind::child_up;
     ev.ike = c.ike;
     ev.peer = s.peer;
     ev.child = c;
+    ev.old_spi_in = cp.old_spi_in;
     push_event(std::move(ev));
     return {};
 }

@@ -1,0 +1,244 @@
+// The IKEv2 engine's CREATE_CHILD_SA exchange (RFC 7296 1.3, 2.8): Child SA
+// rekeying in both roles (REKEY_SA, the old SA kept for an overlap), and the
+// stateless COOKIE of RFC 7296 2.6. Included by impl/engine.hpp.
+#pragma once
+
+#include <l2sec/ike/v2/impl/engine.hpp>
+
+namespace l2sec::ike::v2::detail {
+
+#define L2SEC_IKE2_CORE template <class B, class R, class L, class S>
+#define L2SEC_IKE2_SELF engine_core<B, R, L, S>
+
+/// COOKIE = HMAC-SHA-256(secret, Ni | IPi | SPIi): the same for the same
+/// request, nothing stored.
+L2SEC_IKE2_CORE
+bool L2SEC_IKE2_SELF::cookie_of(const message& m, const transport::endpoint& peer,
+                                std::array<std::byte, 32>& out) noexcept {
+    bytes_view ni;
+    for (const auto& pl : m.payloads())
+        if (pl.kind() == payload_type::nonce) ni = pl.body;
+    std::array<std::byte, 8> spi{};
+    store_be64(spi.data(), m.header().spi_i);
+    cookie_mac->update(ni);
+    cookie_mac->update(address_bytes(peer));
+    cookie_mac->update(spi);
+    cookie_mac->final(out);
+    return true;
+}
+
+L2SEC_IKE2_CORE
+bool L2SEC_IKE2_SELF::narrow(const parts& p, selector& si, selector& sr) const noexcept {
+    if (!p.tsi || !p.tsr) return false;
+    auto ti = v2::ts::parse(*p.tsi);
+    auto tr = v2::ts::parse(*p.tsr);
+    if (!ti || !tr || ti->count == 0 || tr->count == 0) return false;
+    si = selector::from(ti->selector(0));
+    sr = selector::from(tr->selector(0));
+    // TSi is the exchange initiator's side; the responder's own side is narrowed to its port
+    if (!si.narrow(cfg.child_protocol, 0) || !sr.narrow(cfg.child_protocol, 0)) return false;
+    selector& mine = sr;  // for IKE_AUTH and for a peer's CREATE_CHILD_SA alike
+    if (cfg.child_local_port && !mine.narrow(0, cfg.child_local_port)) return false;
+    if (si.protocol != sr.protocol) {
+        if (!si.protocol)
+            si.protocol = sr.protocol;
+        else if (!sr.protocol)
+            sr.protocol = si.protocol;
+        else
+            return false;
+    }
+    return true;
+}
+
+/// CREATE_CHILD_SA request: N(REKEY_SA), [N(USE_TRANSPORT_MODE)], SA, Ni, TSi, TSr.
+L2SEC_IKE2_CORE
+result<void> L2SEC_IKE2_SELF::send_rekey(sa_t& s, child_slot& c, time_point now) noexcept {
+    if (!random_int(s.pending_spi) || s.pending_spi == 0 || !random(s.rk_ni))
+        return error(engine_errc::crypto_failure, 0, "SPI/nonce");
+    s.rekey_old = c.sa.spi_in;
+    std::array<std::byte, 4> old{};
+    store_be32(old.data(), c.sa.spi_in);
+    // TSi: the exchange initiator's side, which is ours now
+    const selector& mine = s.initiator ? c.ts_i : c.ts_r;
+    const selector& theirs = s.initiator ? c.ts_r : c.ts_i;
+    const auto mode = c.sa.mode;
+    ++st.rekeys;
+    return send_request(s, exchange::create_child_sa, request::rekey_child, now,
+                        [&](chain_writer& w) {
+                            write_notify(w, notify_type::rekey_sa, {}, u16(protocol_id::esp), old);
+                            if (mode == esp::mode::transport)
+                                write_notify(w, notify_type::use_transport_mode);
+                            w.begin(payload_type::sa);
+                            write_esp_sa(w.out(), p2.span(), s.pending_spi);
+                            w.end();
+                            w.begin(payload_type::nonce);
+                            w.out().bytes(s.rk_ni);
+                            w.end();
+                            write_ts(w, payload_type::tsi, mine);
+                            write_ts(w, payload_type::tsr, theirs);
+                        });
+}
+
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now) noexcept {
+    if (s.pending != request::rekey_child)
+        return fail_note(error(engine_errc::wrong_state, 18, "CREATE_CHILD_SA response"));
+    s.pending = request::none;
+    s.retx_at = never;
+    ++s.my_mid;
+    child_slot* old = nullptr;
+    for (auto& c : s.children)
+        if (c.used && c.sa.spi_in == s.rekey_old) old = &c;
+    auto refused = [&](engine_errc why, const char* what) {
+        st.last_error = error(why, 0, what);
+        emit(event_kind::failed, s, why);
+    };
+    if (p.error_note) return refused(engine_errc::notified, "CREATE_CHILD_SA refused by the peer");
+    if (!p.sa || !p.nonce || !p.tsi || !p.tsr)
+        return refused(engine_errc::missing_payload, "CREATE_CHILD_SA response SA/Nr/TS");
+    auto sa = v2::sa::parse(*p.sa);
+    auto ti = v2::ts::parse(*p.tsi);
+    auto tr = v2::ts::parse(*p.tsr);
+    if (!sa || !ti || !tr || ti->count == 0 || tr->count == 0)
+        return refused(engine_errc::invalid_payload, "CREATE_CHILD_SA response SA/TS");
+    auto acc = accepted<esp_proposal>(p2.span(), *sa);
+    if (!acc) return refused(engine_errc::no_proposal_chosen, "ESP SA (not as offered)");
+    const auto nr = p.nonce->body;
+    if (nr.size() < 16 || nr.size() > 256)
+        return refused(engine_errc::invalid_payload, "CREATE_CHILD_SA Nr length");
+    child_params cp;
+    cp.proposal = acc->first;
+    cp.spi_in = s.pending_spi;
+    cp.spi_out = load_be32(acc->second.spi.data());
+    cp.old_spi_in = old ? old->sa.spi_in : 0;
+    cp.ts_i = selector::from(ti->selector(0));
+    cp.ts_r = selector::from(tr->selector(0));
+    if (!s.initiator) std::swap(cp.ts_i, cp.ts_r);  // kept as the IKE SA's TSi/TSr
+    cp.mode = p.transport_mode ? esp::mode::transport : esp::mode::tunnel;
+    cp.ni = s.rk_ni;
+    cp.nr = nr;
+    cp.ours = true;
+    if (auto ok = install(s, cp, now); !ok) return refused(engine_errc::capacity, "Child SA slot");
+    if (old) {
+        old->gone_at = now + cfg.rekey_overlap;
+        old->soft_at = never;
+        send_child_delete(s, old->sa.spi_in, now);  // the rekey initiator deletes the old one
+    }
+}
+
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mid, std::uint64_t fp,
+                                       time_point now) noexcept {
+    auto answer = [&](notify_type n) {
+        (void)send_response(s, exchange::create_child_sa, mid, fp,
+                            [&](chain_writer& c) { write_notify(c, n); });
+    };
+    if (!p.sa || !p.nonce) return answer(notify_type::invalid_syntax);
+    auto sa = v2::sa::parse(*p.sa);
+    if (!sa) return answer(notify_type::invalid_syntax);
+    for (const auto& pp : sa->proposals()) {  // an IKE SA rekey: not supported (yet)
+        auto o = offer::read(pp);
+        if (o && o->protocol == u16(protocol_id::ike))
+            return answer(notify_type::no_additional_sas);
+        break;
+    }
+    const auto ni = p.nonce->body;
+    if (ni.size() < 16 || ni.size() > 256) return answer(notify_type::invalid_syntax);
+    auto pick = choose<esp_proposal>(p2.span(), *sa, [](const esp_proposal&) { return true; });
+    if (!pick) {
+        ++st.no_proposal;
+        return answer(notify_type::no_proposal_chosen);
+    }
+    selector si, sr;
+    if (!narrow(p, si, sr)) return answer(notify_type::ts_unacceptable);
+    child_slot* old = nullptr;
+    if (p.rekey_sa) {
+        if (p.rekey_sa->spi.size() != 4) return answer(notify_type::invalid_syntax);
+        const auto spi = load_be32(p.rekey_sa->spi.data());
+        for (auto& c : s.children)
+            if (c.used && c.sa.spi_out == spi) old = &c;
+        if (!old) return answer(notify_type::child_sa_not_found);
+    }
+    bool room = false;
+    for (auto& c : s.children)
+        room |= !c.used;
+    if (!room) return answer(notify_type::no_additional_sas);
+    // PFS: a KE in a group we accept
+    std::array<std::byte, crypto::max_dh_shared_size> gir{};
+    std::size_t gir_n = 0;
+    std::array<std::byte, crypto::max_dh_public_size> pub{};
+    std::size_t pub_n = 0;
+    std::uint16_t group = 0;
+    if (p.ke) {
+        auto kp = v2::ke::parse(*p.ke);
+        bool ok_group = false;
+        if (kp)
+            for (const auto& q : p1)
+                ok_group |= u16(q.group) == kp->group;
+        if (!kp || !ok_group) {
+            std::array<std::byte, 2> g{};
+            store_be16(g.data(), u16(s.chosen.group));
+            return (void)send_response(s, exchange::create_child_sa, mid, fp, [&](chain_writer& c) {
+                write_notify(c, notify_type::invalid_ke_payload, g);
+            });
+        }
+        auto kx = make_dh<B>(crypto::dh_id{kp->group}, rnd);
+        if (!kx) return answer(notify_type::temporary_failure);
+        auto n = kx->agree(kp->data, gir);
+        if (!n) return answer(notify_type::invalid_syntax);
+        gir_n = *n;
+        const bytes_view pv = kx->public_value();
+        copy_to(pub, pv);
+        pub_n = pv.size();
+        group = kp->group;
+    }
+    std::array<std::byte, 32> nr{};
+    std::uint32_t spi_in = 0;
+    if (!random(nr) || !random_int(spi_in) || spi_in == 0)
+        return answer(notify_type::temporary_failure);
+    const auto mode = p.transport_mode ? esp::mode::transport : esp::mode::tunnel;
+    (void)send_response(s, exchange::create_child_sa, mid, fp, [&](chain_writer& c) {
+        if (mode == esp::mode::transport) write_notify(c, notify_type::use_transport_mode);
+        c.begin(payload_type::sa);
+        write_esp_sa(c.out(), std::span<const esp_proposal>(&pick->first, 1), spi_in,
+                     pick->second.number);
+        c.end();
+        c.begin(payload_type::nonce);
+        c.out().bytes(nr);
+        c.end();
+        if (pub_n) {
+            c.begin(payload_type::ke);
+            ke{group, bytes_view(pub.data(), pub_n)}.encode(c.out());
+            c.end();
+        }
+        write_ts(c, payload_type::tsi, si);
+        write_ts(c, payload_type::tsr, sr);
+    });
+    child_params cp;
+    cp.proposal = pick->first;
+    cp.spi_in = spi_in;
+    cp.spi_out = load_be32(pick->second.spi.data());
+    cp.old_spi_in = old ? old->sa.spi_in : 0;
+    cp.ts_i = si;
+    cp.ts_r = sr;
+    // install() takes TSi as the IKE SA initiator's side; here TSi is the peer's
+    if (s.initiator) std::swap(cp.ts_i, cp.ts_r);
+    cp.mode = mode;
+    cp.ni = ni;
+    cp.nr = nr;
+    cp.g_ir = bytes_view(gir.data(), gir_n);
+    cp.ours = false;
+    auto ok = install(s, cp, now);
+    crypto::secure_zero(gir);
+    if (!ok) return emit(event_kind::failed, s, engine_errc::crypto_failure);
+    ++st.rekeys;
+    if (old) {
+        old->gone_at = now + cfg.rekey_overlap;
+        old->soft_at = never;
+    }
+}
+
+#undef L2SEC_IKE2_CORE
+#undef L2SEC_IKE2_SELF
+
+}  // namespace l2sec::ike::v2::detail

@@ -1,0 +1,151 @@
+// IKEv2 engine lifecycle: Child SA rekeying with CREATE_CHILD_SA (REKEY_SA,
+// overlap, Delete of the old SA), and the COOKIE mechanism of RFC 7296 2.6
+// (stateless under load, the initiator retrying with the cookie).
+#include "ike_engine/harness.hpp"
+#include "support/alloc_counter.hpp"
+
+#include <l2sec/esp/sa.hpp>
+#include <l2sec/ike/v2/engine.hpp>
+
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstring>
+
+using namespace l2sec;
+using l2sec::test::ike1::endpoint;
+using l2sec::test::ike1::ep;
+using l2sec::test::ike1::network;
+using l2sec::test::ike1::rng;
+using std::chrono::seconds;
+namespace v2 = l2sec::ike::v2;
+
+namespace {
+using engine_t = v2::engine<crypto::botan, rng>;
+std::unique_ptr<engine_t> make(std::uint64_t seed, const v2::config& cfg = {}) {
+    auto e = engine_t::make(cfg, rng(seed), v2::single_psk(as_bytes("l2sec-v2-psk")));
+    REQUIRE(e.has_value());
+    return std::make_unique<engine_t>(std::move(*e));
+}
+const endpoint server_ep = ep(198, 51, 100, 1, 500);
+const endpoint client_ep = ep(192, 0, 2, 10, 500);
+v2::connection conn(endpoint local = client_ep) {
+    v2::connection c;
+    c.local = local;
+    c.peer = server_ep;
+    return c;
+}
+bool esp_roundtrip(const v2::child_sa& a, const v2::child_sa& b) {
+    rng r(7);
+    auto out = esp::sa<crypto::botan>::make(a.outbound_config(), r);
+    auto in = esp::sa<crypto::botan>::make(b.inbound_config(), r);
+    if (!out || !in) return false;
+    std::array<std::byte, 256> buf{};
+    std::memcpy(buf.data() + 64, "rekeyed", 7);
+    auto pkt = out->protect(buf, 64, 7, esp::proto::udp);
+    if (!pkt) return false;
+    auto got = in->unprotect(*pkt);
+    return got && got->payload.size() == 7;
+}
+}  // namespace
+
+TEST_CASE(
+    "Child SA rekey at the soft lifetime: new pair, old one kept for the overlap, then gone") {
+    v2::config cc;
+    cc.child_lifetime = seconds(100);  // rekey at 90 s
+    cc.dpd_interval = seconds(0);
+    v2::config sc;
+    sc.dpd_interval = seconds(0);
+    auto client = make(1, cc), server = make(2, sc);
+    network<engine_t> net;
+    auto c = net.add(*client), s = net.add(*server);
+    net.hosts[c].addrs = {client_ep};
+    net.hosts[s].addrs = {server_ep};
+    REQUIRE(client->connect(conn(), net.now));
+    net.pump();
+    REQUIRE(net.of(c, v2::event_kind::child_up).size() == 1);
+    const auto first_c = net.of(c, v2::event_kind::child_up)[0].child;
+    net.run_for(seconds(95));
+    auto cu = net.of(c, v2::event_kind::child_up);
+    auto su = net.of(s, v2::event_kind::child_up);
+    INFO("client: " << client->stats().last_error.message() << " rekeys "
+                    << client->stats().rekeys);
+    INFO("server: " << server->stats().last_error.message());
+    REQUIRE(cu.size() == 2);
+    REQUIRE(su.size() == 2);
+    CHECK(cu[1].old_spi_in == first_c.spi_in);
+    CHECK(su[1].old_spi_in == su[0].child.spi_in);
+    CHECK(cu[1].child.spi_in == su[1].child.spi_out);
+    CHECK(cu[1].child.spi_out == su[1].child.spi_in);
+    CHECK(cu[1].child.spi_in != first_c.spi_in);
+    CHECK(cu[1].child.protocol == 17);
+    CHECK(cu[1].child.local_port == 1701);
+    CHECK(su[1].child.mode == esp::mode::transport);
+    CHECK(esp_roundtrip(cu[1].child, su[1].child));
+    CHECK(esp_roundtrip(su[1].child, cu[1].child));
+    CHECK(client->stats().rekeys == 1);
+    CHECK(server->stats().rekeys == 1);
+    // the server removed the old SA on our Delete; we keep it for the overlap
+    auto sd = net.of(s, v2::event_kind::child_down);
+    REQUIRE(sd.size() == 1);
+    CHECK(sd[0].spi_in == su[0].child.spi_in);
+    CHECK(sd[0].reason == v2::engine_errc::deleted);
+    net.run_for(seconds(12));
+    auto cd = net.of(c, v2::event_kind::child_down);
+    REQUIRE(cd.size() == 1);
+    CHECK(cd[0].spi_in == first_c.spi_in);
+    CHECK(cd[0].reason == v2::engine_errc::replaced);
+    // and again at the next soft lifetime
+    net.run_for(seconds(90));
+    CHECK(net.of(c, v2::event_kind::child_up).size() == 3);
+    CHECK(client->stats().dropped == 0);
+    CHECK(server->stats().dropped == 0);
+}
+
+TEST_CASE("under load the responder answers IKE_SA_INIT with a stateless COOKIE; clients retry") {
+    v2::config sc;
+    sc.cookie_threshold = 1;
+    auto server = make(2, sc);
+    std::chrono::steady_clock::time_point now{};
+    // one half-open SA: a client whose responses are lost
+    auto ghost = make(50);
+    REQUIRE(ghost->connect(conn(ep(192, 0, 2, 99, 500)), now));
+    while (auto d = ghost->poll_datagram())
+        server->receive(d->data, d->peer, d->local, now);
+    while (server->poll_datagram()) {
+    }
+    REQUIRE(server->half_open() == 1);
+    // a flood of first messages: no state, no allocation on the server
+    std::vector<std::vector<std::byte>> flood;
+    for (int i = 0; i < 30; ++i) {
+        auto f = make(100 + i);
+        REQUIRE(f->connect(conn(ep(10, 1, 0, static_cast<std::uint8_t>(i), 500)), now));
+        auto d = f->poll_datagram();
+        REQUIRE(d);
+        flood.emplace_back(d->data.begin(), d->data.end());
+    }
+    std::size_t cookies = 0;
+    const auto allocs = test::allocations_in([&] {
+        for (std::size_t i = 0; i < flood.size(); ++i) {
+            server->receive(flood[i], server_ep, ep(10, 1, 0, static_cast<std::uint8_t>(i), 500),
+                            now);
+            while (auto d = server->poll_datagram())
+                ++cookies;
+        }
+    });
+    CHECK(allocs == 0);
+    CHECK(cookies == 30);
+    CHECK(server->half_open() == 1);
+    CHECK(server->stats().cookies_sent == 30);
+    // a real client gets the cookie, sends it back and is served
+    auto client = make(1);
+    network<engine_t> net;
+    auto c = net.add(*client), s = net.add(*server);
+    net.hosts[c].addrs = {client_ep};
+    net.hosts[s].addrs = {server_ep};
+    REQUIRE(client->connect(conn(), net.now));
+    net.pump();
+    CHECK(server->stats().cookies_sent == 31);
+    CHECK(net.of(c, v2::event_kind::child_up).size() == 1);
+    CHECK(net.of(s, v2::event_kind::child_up).size() == 1);
+}
