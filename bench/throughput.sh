@@ -142,7 +142,7 @@ run_tunnel() {
         pids+=($!)
     done
     for i in $(seq "$streams"); do
-        for _ in $(seq 100); do grep -qs '"event":"up"' "$work/client.$workers.$i.json" && break; sleep 0.1; done
+        for _ in $(seq 100); do grep -qs '"event":"client_up"' "$work/client.$workers.$i.json" && break; sleep 0.1; done
     done
     sleep 0.5
     local dests=()
@@ -165,7 +165,7 @@ run_tunnel() {
     for p in "$spid" "${cp[@]}"; do
         for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     done
-    grep -h '"worker"' "$work/server.$workers.json" | grep -o '"event":"session-up","worker":[0-9]' | sort | uniq -c | sed 's/^/    /' || true
+    grep -h '"worker"' "$work/server.$workers.json" | grep -o '"event":"ppp_up","worker":[0-9]' | sort | uniq -c | sed 's/^/    /' || true
 }
 run_tunnel 1 1
 run_tunnel 1 2

@@ -18,6 +18,7 @@
 #include "common/udp_loop.hpp"
 #include "common/vpn_loop.hpp"
 #include "common/vpn_report.hpp"
+#include "common/vpn_workers.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -35,8 +36,8 @@ void on_signal(int) {
 
 using examples::file_key_log;
 
-using client_type = vpn::client<examples::crypto_backend, examples::random_source,
-                                ike::v1::single_psk, file_key_log>;
+template <class Crypto>
+using client_type = vpn::client<Crypto, typename Crypto::random, ike::v1::single_psk, file_key_log>;
 
 int usage(const char* why) {
     std::fprintf(
@@ -46,8 +47,10 @@ int usage(const char* why) {
         "[--auth mschapv2|chap|pap]\n"
         "         [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--hold S] "
         "[--json]\n"
-        "         [--local IP] [--keylog FILE] [--no-raw-esp] [--config FILE]\n",
-        why);
+        "         [--local IP] [--keylog FILE] [--no-raw-esp] [--crypto %s] [--config FILE]\n"
+        "  --crypto: the crypto library (default %s: the faster AEAD here, and a forged\n"
+        "            packet is refused without an exception or allocation)\n",
+        why, examples::crypto_choices, examples::crypto_backend_name);
     return 2;
 }
 
@@ -62,7 +65,8 @@ int main(int argc, char** argv) {
     for (auto& a : args)
         av.push_back(a.data());
 
-    std::string server, psk, user, password, auth, tun_name, ping, local = "0.0.0.0", keylog;
+    std::string server, psk, user, password, auth, tun_name, ping, local = "0.0.0.0", keylog,
+                                                                   crypto_name;
     bool no_tun = false, json = false, no_raw = false;
     int count = 3, timeout = 30, ike_port = 500, nat_port = 4500, hold = 0;
     examples::options o;
@@ -71,11 +75,14 @@ int main(int argc, char** argv) {
     o.number("--count", count).number("--timeout", timeout).flag("--json", json);
     o.text("--local", local).text("--keylog", keylog).flag("--no-raw-esp", no_raw);
     o.number("--ike-port", ike_port).number("--nat-port", nat_port).number("--hold", hold);
+    o.text("--crypto", crypto_name);
     if (!o.parse(static_cast<int>(av.size()), av.data())) return usage("bad arguments");
     if (server.empty()) return usage("--server IP is required");
     if (psk.empty()) return usage("--psk is required (the IPsec pre-shared key)");
     if (user.empty()) return usage("--user is required");
     if (!tun_name.empty() && no_tun) return usage("--tun and --no-tun exclude each other");
+    if (!examples::with_crypto(crypto_name, []<class>() { return 0; }))
+        return usage("--crypto: not a crypto library of this build");
     auto sep = examples::parse_endpoint(server, static_cast<std::uint16_t>(ike_port));
     if (!sep) return usage("--server: not an IPv4 address");
     auto lep = examples::parse_endpoint(local, 0);
@@ -103,16 +110,18 @@ int main(int argc, char** argv) {
     cfg.l2tp.host_name = "l2sec-client";
     cfg.connect_timeout = std::chrono::seconds(timeout);
 
-    examples::vpn_io io;
-    auto bind_udp = [&](std::uint16_t port) -> std::optional<transport::posix_udp> {
+    // The same batched sockets (recvmmsg/sendmmsg) and loop as the server's.
+    examples::worker_io io;
+    auto bind_udp = [&](std::uint16_t port) -> std::optional<examples::worker_udp> {
         auto e = *lep;
         e.port = port;
         // No SO_REUSEADDR: a second IKE daemon on the same port must be refused,
         // not share its datagrams with us.
-        transport::udp_options uo;
-        uo.reuse_address = false;
+        transport::udp_batch_options uo;
+        uo.socket.reuse_address = false;
+        uo.try_gro = false;
         errno = 0;
-        auto s = transport::posix_udp::bind(e, uo);
+        auto s = examples::worker_udp::bind(e, uo);
         if (!s) {
             const int sys = errno;
             std::fprintf(stderr, "l2sec-client: cannot bind UDP port %u: %s\n", port,
@@ -167,139 +176,141 @@ int main(int argc, char** argv) {
     }
 
     auto kl = file_key_log::open(keylog);
-    auto cl = client_type::make(cfg, examples::random_source{},
-                                ike::v1::single_psk(as_bytes(std::string_view(psk))), kl);
-    if (!cl) {
-        std::fprintf(stderr, "l2sec-client: %s\n", cl.error().message().c_str());
-        return 1;
-    }
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    auto& c = **cl;
-    const auto t0 = examples::vpn_now();
-    auto ms = [&](time_point t) {
-        return std::chrono::duration<double, std::milli>(t - t0).count();
-    };
-    if (auto r = c.start(t0); !r) {
-        std::fprintf(stderr, "l2sec-client: %s\n", r.error().message().c_str());
-        return 1;
-    }
-    if (!json) std::printf("l2sec-client: connecting to %s as %s\n", server.c_str(), user.c_str());
-    int sent = 0, answered = 0;
-    time_point next_ping{}, up_at{};
-    bool tun_ready = false, stopping = false;
-    std::array<bool, 256> got{};
-    int exit_code = 1;
-    examples::run_vpn(
-        c, io,
-        [&](const vpn::delivered& d, time_point) {
-            // The self-test's own echo replies (identifier 0x12e5) are counted
-            // here, with or without a TUN device; everything else goes on.
-            std::uint16_t id, seq;
-            if (!ping_ip || !vpn::is_echo_reply(d.ip, *ping_ip, id, seq) || id != 0x12e5)
-                return false;
-            if (seq < got.size() && !got[seq]) {
-                got[seq] = true;
-                ++answered;
-                if (!json) std::printf("  echo reply %u from %s\n", seq, ping.c_str());
-            }
-            return true;
-        },
-        [&](time_point now) {
-            while (auto r = c.poll_report())
-                examples::print_report(*r, json, ms(now));
-            if (c.state() == vpn::client_state::up && !tun_ready) {
-                tun_ready = true;
-                up_at = now;
-                if (tun) {
-                    auto* t = &*tun;
-                    (void)examples::grow_tun_queue(tun_name.c_str());
-                    result<void> ok = t->set_mtu(1400);
-                    if (ok)
-                        ok = t->set_ipv4(transport::endpoint::v4(c.address(), 0), 32,
-                                         transport::endpoint::v4(c.peer_address(), 0));
-                    if (ok) ok = t->set_up();
-                    if (!ok) {
-                        std::fprintf(stderr, "l2sec-client: TUN %s: %s; going on without it\n",
-                                     tun_name.c_str(),
-                                     examples::startup_failure(ok.error(), 0).c_str());
-                    } else {
-                        io.tun = std::move(*tun);
-                        tun.reset();
+    return *examples::with_crypto(crypto_name, [&]<class Crypto>() -> int {
+        auto cl =
+            client_type<Crypto>::make(cfg, typename Crypto::random{},
+                                      ike::v1::single_psk(as_bytes(std::string_view(psk))), kl);
+        if (!cl) {
+            std::fprintf(stderr, "l2sec-client: %s\n", cl.error().message().c_str());
+            return 1;
+        }
+        std::signal(SIGINT, on_signal);
+        std::signal(SIGTERM, on_signal);
+        auto& c = **cl;
+        const auto t0 = examples::vpn_now();
+        auto ms = [&](time_point t) {
+            return std::chrono::duration<double, std::milli>(t - t0).count();
+        };
+        if (auto r = c.start(t0); !r) {
+            std::fprintf(stderr, "l2sec-client: %s\n", r.error().message().c_str());
+            return 1;
+        }
+        if (!json)
+            std::printf("l2sec-client: connecting to %s as %s (crypto %s)\n", server.c_str(),
+                        user.c_str(), examples::crypto_name_of<Crypto>());
+        int sent = 0, answered = 0;
+        time_point next_ping{}, up_at{};
+        bool tun_ready = false, stopping = false;
+        std::array<bool, 256> got{};
+        int exit_code = 1;
+        examples::run_vpn(
+            c, io,
+            [&](const vpn::delivered& d, time_point) {
+                // The self-test's own echo replies (identifier 0x12e5) are counted
+                // here, with or without a TUN device; everything else goes on.
+                std::uint16_t id, seq;
+                if (!ping_ip || !vpn::is_echo_reply(d.ip, *ping_ip, id, seq) || id != 0x12e5)
+                    return false;
+                if (seq < got.size() && !got[seq]) {
+                    got[seq] = true;
+                    ++answered;
+                    if (!json) std::printf("  echo reply %u from %s\n", seq, ping.c_str());
+                }
+                return true;
+            },
+            [&](time_point now) {
+                while (auto r = c.poll_report())
+                    examples::print_report(*r, json, ms(now));
+                if (c.state() == vpn::client_state::up && !tun_ready) {
+                    tun_ready = true;
+                    up_at = now;
+                    if (tun) {
+                        auto* t = &*tun;
+                        (void)examples::grow_tun_queue(tun_name.c_str());
+                        result<void> ok = t->set_mtu(1400);
+                        if (ok)
+                            ok = t->set_ipv4(transport::endpoint::v4(c.address(), 0), 32,
+                                             transport::endpoint::v4(c.peer_address(), 0));
+                        if (ok) ok = t->set_up();
+                        if (!ok) {
+                            std::fprintf(stderr, "l2sec-client: TUN %s: %s; going on without it\n",
+                                         tun_name.c_str(),
+                                         examples::startup_failure(ok.error(), 0).c_str());
+                        } else {
+                            io.tun = std::move(*tun);
+                            tun.reset();
+                        }
+                    }
+                    // Printed once the TUN device has its address: scripts wait for it.
+                    if (!json)
+                        std::printf("up: address %s, server %s, DNS %s\n",
+                                    examples::ip4(c.address()).c_str(),
+                                    examples::ip4(c.peer_address()).c_str(),
+                                    examples::ip4(c.dns()).c_str());
+                    else
+                        std::printf(
+                            "{\"t_ms\":%lld,\"event\":\"client_up\",\"local_ip\":\"%s\","
+                            "\"peer_ip\":\"%s\",\"dns\":\"%s\",\"crypto\":\"%s\"}\n",
+                            static_cast<long long>(ms(now)), examples::ip4(c.address()).c_str(),
+                            examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str(),
+                            examples::crypto_name_of<Crypto>());
+                }
+                if (c.state() == vpn::client_state::up && ping_ip) {
+                    if (answered >= count && !stopping) {
+                        exit_code = 0;
+                        stopping = true;
+                        c.shutdown(now);
+                    } else if (sent < count || now >= next_ping) {
+                        if (now >= next_ping && sent < count + 3 * count) {
+                            std::array<std::byte, vpn::packet_buffer_size> b{};
+                            auto n = vpn::make_echo_request(
+                                mutable_bytes(b).subspan(vpn::headroom, 84), c.address(), *ping_ip,
+                                0x12e5, static_cast<std::uint16_t>(sent % count));
+                            if (auto out = c.send_ip(b, vpn::headroom, n, now)) io.send(*out);
+                            ++sent;
+                            next_ping = now + std::chrono::milliseconds(sent < count ? 200 : 1000);
+                        }
+                    }
+                    if (!stopping && now - up_at > std::chrono::seconds(timeout)) {
+                        std::fprintf(stderr, "l2sec-client: %d of %d echo requests answered\n",
+                                     answered, count);
+                        stopping = true;
+                        c.shutdown(now);
                     }
                 }
-                // Printed once the TUN device has its address: scripts wait for it.
-                if (!json)
-                    std::printf(
-                        "up: address %s, server %s, DNS %s\n", examples::ip4(c.address()).c_str(),
-                        examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
-                else
-                    std::printf(
-                        "{\"t_ms\":%lld,\"event\":\"up\",\"ip\":\"%s\",\"server_ip\":\"%s\","
-                        "\"dns\":\"%s\"}\n",
-                        static_cast<long long>(ms(now)), examples::ip4(c.address()).c_str(),
-                        examples::ip4(c.peer_address()).c_str(), examples::ip4(c.dns()).c_str());
-            }
-            if (c.state() == vpn::client_state::up && ping_ip) {
-                if (answered >= count && !stopping) {
+                if (c.state() == vpn::client_state::up && !ping_ip && hold > 0 && !stopping &&
+                    now - up_at >= std::chrono::seconds(hold)) {
                     exit_code = 0;
                     stopping = true;
                     c.shutdown(now);
-                } else if (sent < count || now >= next_ping) {
-                    if (now >= next_ping && sent < count + 3 * count) {
-                        std::array<std::byte, vpn::packet_buffer_size> b{};
-                        auto n = vpn::make_echo_request(mutable_bytes(b).subspan(vpn::headroom, 84),
-                                                        c.address(), *ping_ip, 0x12e5,
-                                                        static_cast<std::uint16_t>(sent % count));
-                        if (auto out = c.send_ip(b, vpn::headroom, n, now)) io.send(*out);
-                        ++sent;
-                        next_ping = now + std::chrono::milliseconds(sent < count ? 200 : 1000);
-                    }
                 }
-                if (!stopping && now - up_at > std::chrono::seconds(timeout)) {
-                    std::fprintf(stderr, "l2sec-client: %d of %d echo requests answered\n",
-                                 answered, count);
+                if (interrupted && !stopping) {
                     stopping = true;
+                    exit_code = c.state() == vpn::client_state::up ? 0 : 1;
                     c.shutdown(now);
                 }
-            }
-            if (c.state() == vpn::client_state::up && !ping_ip && hold > 0 && !stopping &&
-                now - up_at >= std::chrono::seconds(hold)) {
-                exit_code = 0;
-                stopping = true;
-                c.shutdown(now);
-            }
-            if (interrupted && !stopping) {
-                stopping = true;
-                exit_code = c.state() == vpn::client_state::up ? 0 : 1;
-                c.shutdown(now);
-            }
-        },
-        [&] {
-            return c.state() == vpn::client_state::closed || c.state() == vpn::client_state::failed;
-        });
-    if (c.state() == vpn::client_state::failed) {
-        std::fprintf(stderr, "l2sec-client: failed: %s\n", c.failure().message().c_str());
-        // A Main Mode responder that cannot decrypt message 5 stays silent
-        // (RFC 2409 gives it nothing to say), so a timed-out IKE exchange
-        // is told apart by how far the server answered.
-        const bool ike_timeout = c.failure() == vpn::errc::timeout && c.failure().field &&
-                                 std::string_view(c.failure().field) == "ike";
-        if (ike_timeout && io.udp_received >= 2)
-            std::fprintf(stderr,
-                         "l2sec-client: the server answered the key exchange but not our "
-                         "authenticated Main Mode message: most likely the pre-shared key (--psk) "
-                         "is wrong\n");
-        else if (ike_timeout && io.udp_received == 0)
-            std::fprintf(stderr,
-                         "l2sec-client: no answer from %s on UDP %d: is the server running, and "
-                         "UDP 500/4500 open on the way?\n",
-                         server.c_str(), ike_port);
-        return 1;
-    }
-    if (ping_ip && !json) std::printf("%d/%d echo requests answered\n", answered, count);
-    if (json && ping_ip)
-        std::printf("{\"event\":\"ping\",\"sent\":%d,\"answered\":%d,\"count\":%d}\n", sent,
-                    answered, count);
-    return exit_code;
+            },
+            [&] {
+                return c.state() == vpn::client_state::closed ||
+                       c.state() == vpn::client_state::failed;
+            });
+        // The reports of the last turn (client_down, its reason).
+        while (auto r = c.poll_report())
+            examples::print_report(*r, json, ms(examples::vpn_now()));
+        if (c.state() == vpn::client_state::failed) {
+            // The library names the cause (wrong PSK, no answer, no acceptable
+            // proposal, authentication failed for the user).
+            vpn::report why{};
+            why.kind = vpn::report_kind::client_down;
+            why.reason = c.failure();
+            if (c.failure() == vpn::errc::auth_failed) why.set_user(user);
+            std::fprintf(stderr, "l2sec-client: failed: %s\n", examples::reason_text(why).c_str());
+            return 1;
+        }
+        if (ping_ip && !json) std::printf("%d/%d echo requests answered\n", answered, count);
+        if (json && ping_ip)
+            std::printf("{\"event\":\"ping\",\"sent\":%d,\"answered\":%d,\"count\":%d}\n", sent,
+                        answered, count);
+        return exit_code;
+    });
 }

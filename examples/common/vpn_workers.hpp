@@ -1,4 +1,11 @@
-// The I/O loop of one l2sec-server worker thread (--workers N). Each worker
+// The I/O loop of l2sec-server and l2sec-client: poll(2) over the IKE
+// sockets (UDP 500 and 4500), the raw ESP socket (IP protocol 50), an
+// optional UDP 1701 socket (unprotected L2TP, refused and counted), the TUN
+// device and, with several server workers, a mailbox; timers run from the
+// stack's next deadline. The client and a one-worker server run the same
+// loop (run_vpn) as each worker thread of a --workers N server (run_worker).
+//
+// Each server worker
 // owns one vpn::server (its peers' IKE, ESP, L2TP and PPP state and a slice
 // of the address pool), socket i of the SO_REUSEPORT groups on UDP 500 and
 // 4500 (transport/shard.hpp steers a peer's datagrams to the same worker by
@@ -77,7 +84,11 @@ struct pool_slices {
 };
 
 /// Runs worker `self` until stop() returns true; `mailbox_tx[j]` writes to
-/// worker j's mailbox. on_ip and on_turn as in run_vpn.
+/// worker j's mailbox. on_ip(delivered, now) sees each IP packet the stack
+/// delivers first, and returns true when it consumed it (a self-test's echo
+/// reply, an echo the server answers); the others go to the TUN device when
+/// there is one, else nowhere. on_turn(now) runs once per wake-up (reports,
+/// self-tests, shutdown).
 template <class Stack, class OnIp, class OnTurn, class Stop>
 void run_worker(Stack& stack, worker_io& io, std::size_t self, const pool_slices& slices,
                 std::span<const int> mailbox_tx, OnIp on_ip, OnTurn on_turn, Stop stop) {
@@ -183,14 +194,15 @@ void run_worker(Stack& stack, worker_io& io, std::size_t self, const pool_slices
                         now);
             }
         }
-        if (io.plain) {
-            auto& buf = (*bufs)[0];
-            for (int i = 0; i < 64; ++i) {
-                auto r = io.plain->receive_from(buf);
-                if (!r) break;
-                (void)stack.receive_plain_l2tp(bytes_view(buf.data(), r->size), r->from);
+        if constexpr (requires { stack.receive_plain_l2tp(bytes_view{}, transport::endpoint{}); })
+            if (io.plain) {
+                auto& buf = (*bufs)[0];
+                for (int i = 0; i < 64; ++i) {
+                    auto r = io.plain->receive_from(buf);
+                    if (!r) break;
+                    (void)stack.receive_plain_l2tp(bytes_view(buf.data(), r->size), r->from, now);
+                }
             }
-        }
         if (io.tun)
             for (int round = 0; round < 4; ++round) {
                 auto got = protect_batch(
@@ -213,6 +225,13 @@ void run_worker(Stack& stack, worker_io& io, std::size_t self, const pool_slices
                 now);
         flush(now);
     }
+}
+
+/// One stack and no other worker: the client, a one-worker server.
+template <class Stack, class OnIp, class OnTurn, class Stop>
+void run_vpn(Stack& stack, worker_io& io, OnIp on_ip, OnTurn on_turn, Stop stop) {
+    run_worker(stack, io, 0, pool_slices{}, {}, std::move(on_ip), std::move(on_turn),
+               std::move(stop));
 }
 
 }  // namespace l2sec::examples

@@ -254,9 +254,9 @@ int main(int argc, char** argv) {
             send("client", *o);
         while (auto r = s.poll_report()) {
             std::string what = std::string("server    ") + vpn::to_string(r->kind);
-            if (r->kind == vpn::report_kind::session_up)
-                what += ": user " + std::string(r->user_name()) + " got " + ip_text(r->ip);
-            if (r->kind == vpn::report_kind::esp_up)
+            if (r->kind == vpn::report_kind::ppp_up)
+                what += ": user " + std::string(r->user_name()) + " got " + ip_text(r->peer_ip);
+            if (r->kind == vpn::report_kind::esp_sa)
                 what += r->udp_encap ? ": NAT detected, ESP in UDP 4500" : ": raw ESP";
             say(now, what);
         }

@@ -40,13 +40,18 @@ std::atomic<bool> interrupted{false};
 void on_signal(int) {
     interrupted = true;
 }
+std::atomic<unsigned> stats_wanted{0};  ///< bumped by SIGUSR1: each worker prints its stats
+void on_usr1(int) {
+    stats_wanted.fetch_add(1, std::memory_order_relaxed);
+}
 
 constexpr std::size_t capacity = 256;
 
 using examples::file_key_log;
 
-using server_type = vpn::server<examples::crypto_backend, examples::users_file, capacity,
-                                examples::random_source, ike::v1::single_psk, file_key_log>;
+template <class Crypto>
+using server_type = vpn::server<Crypto, examples::users_file, capacity, typename Crypto::random,
+                                ike::v1::single_psk, file_key_log>;
 
 std::optional<std::uint32_t> parse_ip(const std::string& s) {
     auto e = examples::parse_endpoint(s, 0);
@@ -64,8 +69,10 @@ int usage(const char* why) {
                  "         [--allow-weak] [--allow-aggressive] [--present-unnatted] "
                  "[--max-clients N] [--json]\n"
                  "         [--keylog FILE] [--no-raw-esp] [--workers N] [--duration S] "
-                 "[--config FILE]\n",
-                 why);
+                 "[--crypto %s] [--config FILE]\n"
+                 "  --crypto: the crypto library (default %s: the faster AEAD here, and a forged\n"
+                 "            packet is refused without an exception or allocation)\n",
+                 why, examples::crypto_choices, examples::crypto_backend_name);
     return 2;
 }
 
@@ -81,7 +88,8 @@ int main(int argc, char** argv) {
         av.push_back(a.data());
 
     std::string listen, psk, users_path, pool = "10.10.0.100-10.10.0.199", local_ip = "10.10.0.1",
-                                         tun_name, auth = "mschapv2", ike_list, esp_list, keylog;
+                                         tun_name, auth = "mschapv2", ike_list, esp_list, keylog,
+                                         crypto_name;
     std::vector<std::string> dns;
     bool no_tun = false, json = false, allow_weak = false, aggressive = false, unnatted = false,
          no_raw = false;
@@ -94,6 +102,7 @@ int main(int argc, char** argv) {
     o.flag("--allow-weak", allow_weak).flag("--allow-aggressive", aggressive);
     o.flag("--present-unnatted", unnatted).number("--max-clients", max_clients);
     o.flag("--json", json).text("--keylog", keylog).flag("--no-raw-esp", no_raw);
+    o.text("--crypto", crypto_name);
     o.number("--workers", workers)
         .number("--duration", duration)
         .number("--ike-port", ike_port)
@@ -103,6 +112,8 @@ int main(int argc, char** argv) {
     if (psk.empty()) return usage("--psk is required (the IPsec pre-shared key)");
     if (users_path.empty()) return usage("--users FILE is required (\"name password\" per line)");
     if (!tun_name.empty() && no_tun) return usage("--tun and --no-tun exclude each other");
+    if (!examples::with_crypto(crypto_name, []<class>() { return 0; }))
+        return usage("--crypto: not a crypto library of this build");
 
     examples::users_file users;
     if (!users.load(users_path, err)) return usage(err.c_str());
@@ -277,94 +288,110 @@ int main(int argc, char** argv) {
         }
 
     auto kl = file_key_log::open(keylog);
-    std::vector<std::unique_ptr<server_type>> servers;
-    for (std::size_t i = 0; i < nw; ++i) {
-        auto c = cfg;
-        c.pool_first = slices.slice_first(i);
-        c.pool_last = slices.slice_last(i);
-        if (cfg.max_clients)
-            c.max_clients = std::max<std::size_t>(1, (cfg.max_clients + nw - 1 - i) / nw);
-        auto srv =
-            server_type::make(c, examples::random_source{},
-                              ike::v1::single_psk(as_bytes(std::string_view(psk))), users, kl);
-        if (!srv) {
-            std::fprintf(stderr, "l2sec-server: %s\n", srv.error().message().c_str());
-            return 1;
+    return *examples::with_crypto(crypto_name, [&]<class Crypto>() -> int {
+        std::vector<std::unique_ptr<server_type<Crypto>>> servers;
+        for (std::size_t i = 0; i < nw; ++i) {
+            auto c = cfg;
+            c.pool_first = slices.slice_first(i);
+            c.pool_last = slices.slice_last(i);
+            if (cfg.max_clients)
+                c.max_clients = std::max<std::size_t>(1, (cfg.max_clients + nw - 1 - i) / nw);
+            auto srv = server_type<Crypto>::make(
+                c, typename Crypto::random{}, ike::v1::single_psk(as_bytes(std::string_view(psk))),
+                users, kl);
+            if (!srv) {
+                std::fprintf(stderr, "l2sec-server: %s\n", srv.error().message().c_str());
+                return 1;
+            }
+            servers.push_back(std::move(*srv));
         }
-        servers.push_back(std::move(*srv));
-    }
-    crypto::secure_zero(std::as_writable_bytes(std::span(psk)));
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    const auto t0 = examples::vpn_now();
-    auto ms = [&](time_point t) {
-        return std::chrono::duration<double, std::milli>(t - t0).count();
-    };
-    if (!json)
-        std::printf("l2sec-server on %s (UDP %d/%d%s), pool %s, %s, %s, %zu worker%s\n",
-                    listen.c_str(), ike_port, nat_port, have_raw ? ", raw ESP" : "", pool.c_str(),
-                    first_auth.c_str(),
-                    io[0].tun ? ("TUN " + tun_name).c_str()
-                              : "no TUN: answering pings to the local address",
-                    nw, nw == 1 ? "" : "s");
-    std::vector<std::uint64_t> echoes(nw, 0);
-    auto work = [&](std::size_t w) {
-        auto& s = *servers[w];
-        auto& wio = io[w];
-        bool stopping = false;
-        const int tag = nw > 1 ? static_cast<int>(w) : -1;
-        examples::run_worker(
-            s, wio, w, slices, std::span<const int>(mailbox_tx),
-            [&](const vpn::delivered& d, time_point now) {
-                // With a TUN device the kernel answers the pings to its address.
-                if (wio.tun || !vpn::answer_echo(d.ip, cfg.link.local_ip)) return false;
-                std::array<std::byte, vpn::packet_buffer_size> reply{};
-                std::copy(d.ip.begin(), d.ip.end(), reply.begin() + vpn::headroom);
-                if (auto out = s.send_ip(reply, vpn::headroom, d.ip.size(), now)) {
-                    wio.send(*out);
-                    ++echoes[w];
-                }
-                return true;
-            },
-            [&](time_point now) {
-                while (auto r = s.poll_report())
-                    examples::print_report(*r, json, ms(now), tag);
-                if (!stopping &&
-                    (interrupted || (duration > 0 && now - t0 >= std::chrono::seconds(duration)))) {
-                    stopping = true;
-                    s.shutdown(now);
-                }
-                if (stopping) s.finish_shutdown(now);
-            },
-            [&] { return s.closed(); });
-    };
-    std::vector<std::thread> threads;
-    for (std::size_t w = 1; w < nw; ++w)
-        threads.emplace_back(work, w);
-    work(0);
-    for (auto& t : threads)
-        t.join();
-    unsigned long long esp_in = 0, esp_out = 0, echo = 0, unprotected = 0, passed = 0;
-    for (std::size_t w = 0; w < nw; ++w) {
-        esp_in += servers[w]->stats().esp_in;
-        esp_out += servers[w]->stats().esp_out;
-        echo += echoes[w];
-        unprotected += servers[w]->unprotected_l2tp();
-        passed += io[w].passed_on;
-    }
-    for (std::size_t w = 0; w < nw; ++w) {
-        if (io[w].mailbox_rx >= 0) ::close(io[w].mailbox_rx);
-        if (mailbox_tx[w] >= 0) ::close(mailbox_tx[w]);
-    }
-    if (json)
-        std::printf(
-            "{\"event\":\"stopped\",\"esp_in\":%llu,\"esp_out\":%llu,\"echo_replies\":%llu,"
-            "\"unprotected_l2tp\":%llu,\"workers\":%zu,\"passed_between_workers\":%llu}\n",
-            esp_in, esp_out, echo, unprotected, nw, passed);
-    else
-        std::printf(
-            "stopped: %llu ESP in, %llu out, %llu echo replies, %llu unprotected L2TP "
-            "dropped, %zu workers (%llu packets passed between them)\n",
-            esp_in, esp_out, echo, unprotected, nw, passed);
-    return 0;
+        crypto::secure_zero(std::as_writable_bytes(std::span(psk)));
+        std::signal(SIGINT, on_signal);
+        std::signal(SIGTERM, on_signal);
+        std::signal(SIGUSR1, on_usr1);
+        const auto t0 = examples::vpn_now();
+        auto ms = [&](time_point t) {
+            return std::chrono::duration<double, std::milli>(t - t0).count();
+        };
+        if (!json)
+            std::printf(
+                "l2sec-server on %s (UDP %d/%d%s), pool %s, %s, %s, %zu worker%s, crypto %s\n",
+                listen.c_str(), ike_port, nat_port, have_raw ? ", raw ESP" : "", pool.c_str(),
+                first_auth.c_str(),
+                io[0].tun ? ("TUN " + tun_name).c_str()
+                          : "no TUN: answering pings to the local address",
+                nw, nw == 1 ? "" : "s", examples::crypto_name_of<Crypto>());
+        std::vector<std::uint64_t> echoes(nw, 0);
+        auto work = [&](std::size_t w) {
+            auto& s = *servers[w];
+            auto& wio = io[w];
+            bool stopping = false;
+            unsigned stats_seen = 0;
+            const int tag = nw > 1 ? static_cast<int>(w) : -1;
+            examples::run_worker(
+                s, wio, w, slices, std::span<const int>(mailbox_tx),
+                [&](const vpn::delivered& d, time_point now) {
+                    // With a TUN device the kernel answers the pings to its address.
+                    if (wio.tun || !vpn::answer_echo(d.ip, cfg.link.local_ip)) return false;
+                    std::array<std::byte, vpn::packet_buffer_size> reply{};
+                    std::copy(d.ip.begin(), d.ip.end(), reply.begin() + vpn::headroom);
+                    if (auto out = s.send_ip(reply, vpn::headroom, d.ip.size(), now)) {
+                        wio.send(*out);
+                        ++echoes[w];
+                    }
+                    return true;
+                },
+                [&](time_point now) {
+                    while (auto r = s.poll_report())
+                        examples::print_report(*r, json, ms(now), tag);
+                    if (auto g = stats_wanted.load(std::memory_order_relaxed); g != stats_seen) {
+                        stats_seen = g;
+                        examples::print_drops(s.drops(), s.clients(), json, ms(now), tag);
+                    }
+                    if (!stopping &&
+                        (interrupted ||
+                         (duration > 0 && now - t0 >= std::chrono::seconds(duration)))) {
+                        stopping = true;
+                        s.shutdown(now);
+                    }
+                    if (stopping) s.finish_shutdown(now);
+                },
+                [&] { return s.closed(); });
+            while (auto r = s.poll_report())  // the last turn's (ike_down, client_down)
+                examples::print_report(*r, json, ms(examples::vpn_now()), tag);
+        };
+        std::vector<std::thread> threads;
+        for (std::size_t w = 1; w < nw; ++w)
+            threads.emplace_back(work, w);
+        work(0);
+        for (auto& t : threads)
+            t.join();
+        unsigned long long esp_in = 0, esp_out = 0, echo = 0, unprotected = 0, passed = 0;
+        vpn::drop_stats drops{};
+        for (std::size_t w = 0; w < nw; ++w) {
+            examples::add_drops(drops, servers[w]->drops());
+            esp_in += servers[w]->stats().esp_in;
+            esp_out += servers[w]->stats().esp_out;
+            echo += echoes[w];
+            unprotected += servers[w]->unprotected_l2tp();
+            passed += io[w].passed_on;
+        }
+        for (std::size_t w = 0; w < nw; ++w) {
+            if (io[w].mailbox_rx >= 0) ::close(io[w].mailbox_rx);
+            if (mailbox_tx[w] >= 0) ::close(mailbox_tx[w]);
+        }
+        examples::print_drops(drops, 0, json, ms(examples::vpn_now()));
+        if (json)
+            std::printf(
+                "{\"event\":\"stopped\",\"esp_in\":%llu,\"esp_out\":%llu,\"echo_replies\":%llu,"
+                "\"unprotected_l2tp\":%llu,\"workers\":%zu,\"passed_between_workers\":%llu,"
+                "\"crypto\":\"%s\"}\n",
+                esp_in, esp_out, echo, unprotected, nw, passed, examples::crypto_name_of<Crypto>());
+        else
+            std::printf(
+                "stopped: %llu ESP in, %llu out, %llu echo replies, %llu unprotected L2TP "
+                "dropped, %zu workers (%llu packets passed between them)\n",
+                esp_in, esp_out, echo, unprotected, nw, passed);
+        return 0;
+    });
 }

@@ -9,8 +9,8 @@
 #   mschapv2-direct  from the server's segment: raw ESP (IP protocol 50)
 #   mschapv2-nat     from a namespace behind the NAT (masquerade): ESP in UDP 4500
 #   chap-direct, pap-nat   the other two PPP authentications
-# Asserted on both sides: the client's exit status and --json reports (ike-up,
-# esp-up with udp_encap as expected, session-up with a pool address, every
+# Asserted on both sides: the client's exit status and --json reports (ike_established,
+# esp_sa with udp_encap as expected, ppp_up with a pool address, every
 # echo answered); the guest's pppd (ip-up for the user) and kernel SAs (as
 # `ip xfrm monitor` saw them installed: transport mode, espinudp only behind
 # NAT; l2sec-client tears down right after its pings, before a look at
@@ -95,17 +95,17 @@ run_case() {
     [ $rc -eq 0 ] || { echo "FAIL ($id): l2sec-client exit $rc"; ok=0; }
     local want_udp=false
     [ "$encap" = yes ] && want_udp=true
-    client_event "$log" ike-up "\"peer\":\"$vm_server_ip:" || { echo "FAIL ($id): no ike-up"; ok=0; }
-    client_event "$log" esp-up "\"udp_encap\":$want_udp" || { echo "FAIL ($id): no esp-up with udp_encap $want_udp"; ok=0; }
-    client_event "$log" session-up "\"ip\":\"10\\.97\\.8\\.[0-9]+\",\"local_ip\":\"$ppp_local\"" ||
-        { echo "FAIL ($id): no session-up with a pool address and the server's $ppp_local"; ok=0; }
+    client_event "$log" ike_established "\"peer\":\"$vm_server_ip:" || { echo "FAIL ($id): no ike_established"; ok=0; }
+    client_event "$log" esp_sa "\"udp_encap\":$want_udp" || { echo "FAIL ($id): no esp_sa with udp_encap $want_udp"; ok=0; }
+    client_event "$log" ppp_up "\"local_ip\":\"10\\.97\\.8\\.[0-9]+\",\"peer_ip\":\"$ppp_local\"" ||
+        { echo "FAIL ($id): no ppp_up with a pool address and the server's $ppp_local"; ok=0; }
     grep -q '"event":"ping","sent":[0-9]*,"answered":3,"count":3' "$log" || { echo "FAIL ($id): not every echo answered"; ok=0; }
     # The server's pppd saw the user (ip-up); its kernel SA at that moment.
     local up="" spi_in
     server_up_since "$mark" "$user" || { echo "FAIL ($id): the server's pppd had no session for $user"; ok=0; }
     # The SA the guest kernel installed to send to us: our inbound SPI (one
     # record of ip xfrm monitor: a "src" line and its indented lines).
-    spi_in=$(grep -F '"event":"esp-up"' "$log" | head -n 1 | sed -n 's/.*"spi_in":"\([0-9a-f]*\)".*/\1/p')
+    spi_in=$(grep -F '"event":"esp_sa"' "$log" | head -n 1 | sed -n 's/.*"spi_in":"\([0-9a-f]*\)".*/\1/p')
     local x
     x=$(tail -n +"$xmark" "${vm_dir[srv]}/srv/xfrm.monitor" 2>/dev/null |
         awk -v spi="spi 0x$spi_in " '/^[^ \t]/ { if (keep) exit; rec = $0 "\n"; next }
@@ -120,12 +120,12 @@ run_case() {
     [ "$(tty_drops)" -eq "$drops" ] ||
         { echo "FAIL ($id): the server's xl2tpd dropped our PPP frame before its pppd was attached (tty is not open yet)"; ok=0; }
     local esp
-    esp=$(grep -F '"event":"esp-up"' "$log" | head -n 1 | sed -n 's/.*"suite":"\([^"]*\)".*/\1/p')
+    esp=$(grep -F '"event":"esp_sa"' "$log" | head -n 1 | sed -n 's/.*"suite":"\([^"]*\)".*/\1/p')
     local tun sess echoes
-    tun=$(grep -F '"event":"tunnel-up"' "$log" | head -n 1 | sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p')
-    sess=$(grep -F '"event":"session-up"' "$log" | head -n 1 | sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p')
+    tun=$(grep -F '"event":"l2tp_tunnel_up"' "$log" | head -n 1 | sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p')
+    sess=$(grep -F '"event":"ppp_up"' "$log" | head -n 1 | sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p')
     echoes=$(grep -F '"event":"ping"' "$log" | sed -n 's/.*"sent":\([0-9]*\),"answered":\([0-9]*\).*/\2 of \1/p')
-    summary+=("$(printf '%-16s exit %s, %s, tunnel-up to session-up %s ms, echoes answered %s, %.2f s connect to teardown' \
+    summary+=("$(printf '%-16s exit %s, %s, l2tp_tunnel_up to ppp_up %s ms, echoes answered %s, %.2f s connect to teardown' \
         "$id" "$rc" "${esp:-?}" "$((${sess:-0} - ${tun:-0}))" "${echoes:-?}" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")")
     if [ $ok -eq 1 ]; then
         echo "PASS ($id)"
@@ -195,7 +195,7 @@ refusal() {
         failed=1
     fi
 }
-refusal wrong-password "$vm_wan_ns" 'auth-failed|authentication failed' mschapv2 alice not-her-password "$psk"
+refusal wrong-password "$vm_wan_ns" 'auth_failed|authentication failed' mschapv2 alice not-her-password "$psk"
 refusal wrong-psk "${vm_host[behind]}" '\(ike\)|PSK|pre-shared' mschapv2 alice wonder-land wrong-psk
 
 echo "== summary (guest under TCG)"

@@ -14,8 +14,8 @@
 #   chap      direct (Windows), nat1 (macOS/iOS, with a Quick Mode rekey mid-session)
 #   pap       direct (Android: MODP-1024, so the server runs --allow-weak), nat1 (NM)
 # Each guest pings the server's PPP address through the tunnel. Asserted on
-# both sides: l2sec-server's --json reports (ike-up and esp-up from the
-# client's outer address with udp_encap as expected, session-up with the user
+# both sides: l2sec-server's --json reports (ike_established and esp_sa from the
+# client's outer address with udp_encap as expected, ppp_up with the user
 # and a pool address, a clean exit on SIGTERM) and the guest's (STATUS lines:
 # every ping answered, swanctl's encap, the kernel's `ip xfrm state` with or
 # without `encap espinudp`, the rekey's new SA with PPP still up).
@@ -111,14 +111,14 @@ check_case() {
         { echo "FAIL ($id): guest's ping: $line"; ok=0; }
     local spi_out
     spi_out=$(vm_field "$(vm_status "$vm" ipsec_up "$s")" spi_out)
-    server_event "$log" ike-up "\"peer\":\"$outer:" || { echo "FAIL ($id): no ike-up from $outer in the server's reports"; ok=0; }
+    server_event "$log" ike_established "\"peer\":\"$outer:" || { echo "FAIL ($id): no ike_established from $outer in the server's reports"; ok=0; }
     # The guest's outbound SPI is the server's inbound one.
-    server_event "$log" esp-up "\"spi_in\":\"$spi_out\".*\"udp_encap\":$want_udp" ||
-        { echo "FAIL ($id): no esp-up with spi_in $spi_out and udp_encap $want_udp in the server's reports"; ok=0; }
+    server_event "$log" esp_sa "\"spi_in\":\"$spi_out\".*\"udp_encap\":$want_udp" ||
+        { echo "FAIL ($id): no esp_sa with spi_in $spi_out and udp_encap $want_udp in the server's reports"; ok=0; }
     local peer_ppp
     peer_ppp=$(vm_field "$(vm_status "$vm" ppp_up "$s")" local)
-    server_event "$log" session-up "\"peer\":\"$outer:.*\"user\":\"$user\",\"ip\":\"$peer_ppp\"" ||
-        { echo "FAIL ($id): no session-up for $user with $peer_ppp from $outer in the server's reports"; ok=0; }
+    server_event "$log" ppp_up "\"peer\":\"$outer:.*\"user\":\"$user\",.*\"peer_ip\":\"$peer_ppp\"" ||
+        { echo "FAIL ($id): no ppp_up for $user with $peer_ppp from $outer in the server's reports"; ok=0; }
     case $peer_ppp in 10.97.8.*) ;; *) echo "FAIL ($id): the guest got $peer_ppp, not a pool address"; ok=0 ;; esac
     if [ $ok -eq 1 ]; then
         echo "PASS ($id: ${case_label[$id]})"
@@ -128,11 +128,11 @@ check_case() {
     fi
     # On the server's clock: its L2TP tunnel up (SCCCN) to PPP up (IPCP) for this user.
     local sline tunnel t_sess t_tun
-    sline=$(grep -F '"event":"session-up"' "$log" | grep -F "\"user\":\"$user\"" | tail -n 1)
+    sline=$(grep -F '"event":"ppp_up"' "$log" | grep -F "\"user\":\"$user\"" | tail -n 1)
     tunnel=$(sed -n 's/.*"tunnel":\([0-9]*\).*/\1/p' <<<"$sline")
     t_sess=$(sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p' <<<"$sline")
-    t_tun=$(grep -F '"event":"tunnel-up"' "$log" | grep -F "\"tunnel\":$tunnel}" | tail -n 1 | sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p')
-    summary+=("$(printf '%-16s %s; server: tunnel-up to session-up %s ms' "$id" "$(vm_phases "$vm" "$s")" \
+    t_tun=$(grep -F '"event":"l2tp_tunnel_up"' "$log" | grep -F "\"tunnel\":$tunnel}" | tail -n 1 | sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p')
+    summary+=("$(printf '%-16s %s; server: l2tp_tunnel_up to ppp_up %s ms' "$id" "$(vm_phases "$vm" "$s")" \
         "$((${t_sess:-0} - ${t_tun:-0}))")")
 }
 
@@ -163,7 +163,7 @@ round() {
         tail -n 30 "$log"
         failed=1
     fi
-    grep -E '"event":"(failed|auth-failed|dropped)"' "$log" | head -n 5 | sed "s/^/  server ($auth): /"
+    grep -E '"event":"(failed|auth_failed|dropped|client_down)"' "$log" | head -n 5 | sed "s/^/  server ($auth): /"
 }
 
 declare -A passwords=([alice]=wonder-land [bob]=the-builder [carol]=chr1stmas)

@@ -12,8 +12,10 @@
 # TUN devices both ways, plus --tun with --ping; (e) --keylog + a capture that
 # tshark decrypts down to ICMP in PPP in L2TP; (f) wrong PSK and wrong
 # password: non-zero exit naming the cause; (g) --config FILE on both
-# programs; (h) SIGTERM: session-down and esp-down in the server's --json;
-# (i) --workers 2 with a multi-queue TUN.
+# programs; (h) SIGTERM: l2tp_session_down and esp_sa_down in the server's --json;
+# (i) --workers 2 with a multi-queue TUN. Both crypto backends on each side:
+# the main server runs OpenSSL (--crypto openssl in its config file), client
+# (a) Botan, the others OpenSSL (the default), the 2-worker server Botan.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -80,6 +82,7 @@ pool = 10.10.0.100-10.10.0.150
 dns 192.0.2.53
 json
 keylog $work/server.keys
+crypto openssl
 CONF
 
 start_capture "$work/vpn.pcap" "udp port 500 or udp port 4500 or esp" s0 "$S"
@@ -117,11 +120,13 @@ auth mschapv2
 ping 10.10.0.1
 count 3
 json
+crypto botan
 CONF
 if client "$D" a --config "$work/client.conf" &&
-    grep -q '"event":"esp-up".*"udp_encap":false' "$work/a.out" &&
-    grep -q '"event":"ping","sent":[0-9]*,"answered":3' "$work/a.out"; then
-    ok "(a)+(g) direct client over raw ESP, configured by --config, 3/3 echoes"
+    grep -q '"event":"esp_sa".*"udp_encap":false' "$work/a.out" &&
+    grep -q '"event":"ping","sent":[0-9]*,"answered":3' "$work/a.out" &&
+    grep -q '"event":"client_up".*"crypto":"botan"' "$work/a.out"; then
+    ok "(a)+(g) direct client (Botan) to the server (OpenSSL) over raw ESP, configured by --config, 3/3 echoes"
 else
     fail "(a) direct client"
     show a
@@ -139,6 +144,12 @@ else
     fail "a second server on the same ports (exit $rc)"
     cat "$work/dup.err"
 fi
+
+rc=0
+timeout 10 "$SRV" --listen 192.0.2.1 --psk x --users "$work/users" --crypto nope >/dev/null 2>"$work/crypto.err" || rc=$?
+[ $rc -eq 2 ] && grep -q -- '--crypto: not a crypto library' "$work/crypto.err" &&
+    ok "--crypto nope: exit 2, \"$(head -n 1 "$work/crypto.err")\"" ||
+    { fail "--crypto nope (exit $rc)"; cat "$work/crypto.err"; }
 
 # Other startup failures name their cause: a TUN name taken by another
 # interface, and no privileges (run as nobody).
@@ -162,8 +173,8 @@ fi
 
 # (b) one client behind the NAT.
 if client "$N1" b --user bob --password builder --auth mschapv2 --ping 10.10.0.1 --count 3 --json &&
-    grep -q '"udp_encap":true' "$work/b.out"; then
-    ok "(b) client behind masquerade, ESP in UDP 4500"
+    grep -q '"udp_encap":true' "$work/b.out" && grep -q '"event":"client_up".*"crypto":"openssl"' "$work/b.out"; then
+    ok "(b) client (OpenSSL, the default) behind masquerade, ESP in UDP 4500"
 else
     fail "(b) client behind NAT"
     show b
@@ -186,7 +197,7 @@ else
     show c1
     show c2
 fi
-n_peers=$(grep '"event":"ike-up"' "$work/server.json" | grep -o '"peer":"192.0.2.254:[0-9]*"' | sort -u | wc -l)
+n_peers=$(grep '"event":"ike_established"' "$work/server.json" | grep -o '"peer":"192.0.2.254:[0-9]*"' | sort -u | wc -l)
 [ "$n_peers" -ge 2 ] && ok "the server saw the NAT's address on $n_peers different ports" ||
     fail "the server did not see two NATed peers (${p1:-?} ${p2:-?})"
 
@@ -197,7 +208,7 @@ d_pid=$!
 pids+=("$d_pid")
 # has_inet NS DEV: DEV in NS has its IPv4 address (the client sets it once PPP is up).
 has_inet() { ip -n "$1" -4 -o addr show "$2" 2>/dev/null | grep -q inet; }
-if retry 100 0.1 grep -qs '"event":"up"' "$work/d.out" && retry 30 0.1 has_inet "$D" l2c0; then
+if retry 100 0.1 grep -qs '"event":"client_up"' "$work/d.out" && retry 30 0.1 has_inet "$D" l2c0; then
     cip=$(ip -n "$D" -4 -o addr show l2c0 | awk '{print $4}' | cut -d/ -f1)
     if ip netns exec "$D" ping -n -c 3 -i 0.2 -W 2 10.10.0.1 >"$work/ping_d.txt" 2>&1; then
         ok "(d) kernel ping client -> server through both TUN devices"
@@ -218,7 +229,7 @@ fi
 kill -TERM "$d_pid" 2>/dev/null || true
 rc=0
 wait "$d_pid" || rc=$?
-[ $rc -eq 0 ] && grep -q '"event":"session-down"' "$work/d.out" && ok "(d) client: SIGTERM tears down and exits 0" ||
+[ $rc -eq 0 ] && grep -q '"event":"l2tp_session_down"' "$work/d.out" && ok "(d) client: SIGTERM tears down and exits 0" ||
     { fail "(d) client SIGTERM exit $rc"; show d; }
 # --tun and --ping together: the self-test still counts its echo replies.
 if client "$N1" dp --user bob --password builder --tun l2c1 --ping 10.10.0.1 --count 3 --json &&
@@ -246,24 +257,51 @@ else
     fail "(f) wrong password (exit $rc)"
     show f2
 fi
-grep -q '"event":"auth-failed".*"user":"alice"' "$work/server.json" && ok "(f) the server reports auth-failed for alice" ||
-    fail "(f) no auth-failed report for alice in the server's log"
+grep -q '"event":"auth_failed".*"user":"alice"' "$work/server.json" && ok "(f) the server reports auth_failed for alice" ||
+    fail "(f) no auth_failed report for alice in the server's log"
+grep -q '"event":"failed","peer":"198.51.100.2:500".*"reason":"wrong PSK' "$work/server.json" &&
+    ok "(f) the server names the wrong PSK of 198.51.100.2" || fail "(f) no wrong-PSK report in the server's log"
+grep -q 'client_down.*authentication failed for user alice' "$work/f2.out" &&
+    ok "(f) the client's client_down names the user" || fail "(f) no client_down naming alice"
+
+# The --json event names of issue 10, each layer up and down, and the
+# addresses of ppp_up from each side.
+for ev in ike_established esp_sa l2tp_tunnel_up l2tp_session_up ppp_up ppp_down \
+    l2tp_session_down l2tp_tunnel_down esp_sa_down client_down; do
+    grep -q "\"event\":\"$ev\"" "$work/server.json" || fail "no $ev event in the server's --json"
+done
+grep -q '"event":"esp_sa".*"suite":"[a-z0-9-]*","encapsulation":"esp"' "$work/server.json" ||
+    fail "no esp_sa with its suite and encapsulation"
+grep -q '"event":"ppp_up".*"user":"alice","local_ip":"10.10.0.1","peer_ip":"10.10.0.1[0-9][0-9]"' "$work/server.json" &&
+    grep -q '"event":"ppp_up".*"local_ip":"10.10.0.1[0-9][0-9]","peer_ip":"10.10.0.1"' "$work/a.out" &&
+    ok "ppp_up: user, local_ip and peer_ip from each side" || fail "ppp_up without its addresses"
+
+# Garbage on UDP 1701 and 500 is counted by reason: SIGUSR1 prints the stats line.
+ip netns exec "$D" bash -c 'for i in 1 2 3; do echo garbage >/dev/udp/192.0.2.1/1701; echo junk >/dev/udp/192.0.2.1/500; done' || true
+sleep 0.3
+kill -USR1 "$server_pid"
+if retry 30 0.1 grep -qs '"event":"stats".*"garbage_500":[1-9].*"garbage_1701":[1-9]' "$work/server.json"; then
+    ok "SIGUSR1: $(grep '"event":"stats"' "$work/server.json" | tail -n 1)"
+else
+    fail "no stats line with the garbage counted after SIGUSR1"
+    grep '"event":"\(stats\|dropped\)"' "$work/server.json" | tail -n 5
+fi
 
 # (h) SIGTERM to the server with a client up: orderly teardown in its --json.
 ip netns exec "$N2" "$CLI" --server 192.0.2.1 --psk secret --user bob --password builder \
     --hold 20 --json >"$work/h.out" 2>"$work/h.err" &
 h_pid=$!
 pids+=("$h_pid")
-retry 100 0.1 grep -qs '"event":"session-up"' "$work/h.out" || fail "(h) client did not come up"
-before=$(grep -c '"event":"esp-down"' "$work/server.json" || true)
+retry 100 0.1 grep -qs '"event":"ppp_up"' "$work/h.out" || fail "(h) client did not come up"
+before=$(grep -c '"event":"esp_sa_down"' "$work/server.json" || true)
 kill -TERM "$server_pid"
 rc=0
 retry 100 0.1 all_exited "$server_pid" || fail "(h) the server did not exit within 10 s of SIGTERM"
 wait "$server_pid" || rc=$?
-after=$(grep -c '"event":"esp-down"' "$work/server.json" || true)
-if [ $rc -eq 0 ] && [ "$after" -gt "$before" ] && tail -n 8 "$work/server.json" | grep -q '"event":"session-down"' &&
+after=$(grep -c '"event":"esp_sa_down"' "$work/server.json" || true)
+if [ $rc -eq 0 ] && [ "$after" -gt "$before" ] && tail -n 30 "$work/server.json" | grep -q '"event":"l2tp_session_down"' &&
     tail -n 1 "$work/server.json" | grep -q '"event":"stopped"'; then
-    ok "(h) SIGTERM: session-down, esp-down, stopped, exit 0"
+    ok "(h) SIGTERM: l2tp_session_down, esp_sa_down, stopped, exit 0"
 else
     fail "(h) server teardown on SIGTERM (exit $rc)"
     tail -n 12 "$work/server.json" "$work/server.err"
@@ -301,7 +339,7 @@ bad=$(awk -F'\t' '$5 ~ /False/' "$work/decrypted.tsv" | wc -l)
 # both ways for each (a reply may leave the TUN on the other worker's queue:
 # it is passed over), and SIGTERM stops both workers.
 ip netns exec "$S" "$SRV" --listen 192.0.2.1 --psk secret --users "$work/users" --tun l2s1 \
-    --workers 2 --json >"$work/w.json" 2>"$work/w.err" &
+    --workers 2 --crypto botan --json >"$work/w.json" 2>"$work/w.err" &
 w_pid=$!
 pids+=("$w_pid")
 sleep 0.5
@@ -312,11 +350,11 @@ for n in 1 2; do
         --tun l2w$n --hold 20 --json >"$work/w$n.out" 2>"$work/w$n.err" &
     pids+=($!)
 done
-if retry 100 0.1 grep -qs '"event":"up"' "$work/w1.out" && retry 50 0.1 grep -qs '"event":"up"' "$work/w2.out"; then
+if retry 100 0.1 grep -qs '"event":"client_up"' "$work/w1.out" && retry 50 0.1 grep -qs '"event":"client_up"' "$work/w2.out"; then
     for n in 1 2; do
         ns=$D
         [ $n = 2 ] && ns=$D2
-        cip=$(grep -o '"event":"up","ip":"[0-9.]*"' "$work/w$n.out" | grep -o '[0-9.]*"$' | tr -d '"')
+        cip=$(grep -o '"event":"client_up","local_ip":"[0-9.]*"' "$work/w$n.out" | grep -o '[0-9.]*"$' | tr -d '"')
         retry 30 0.1 has_inet "$ns" l2w$n || fail "(i) l2w$n has no address"
         if ip netns exec "$ns" ping -n -c 3 -i 0.2 -W 2 10.10.0.1 >"$work/wping$n.txt" 2>&1 &&
             ip netns exec "$S" ping -n -c 3 -i 0.2 -W 2 "$cip" >>"$work/wping$n.txt" 2>&1; then
@@ -326,12 +364,12 @@ if retry 100 0.1 grep -qs '"event":"up"' "$work/w1.out" && retry 50 0.1 grep -qs
             cat "$work/wping$n.txt"
         fi
     done
-    if grep -q '"worker":0,.*"event":"session-up"\|"event":"session-up","worker":0' "$work/w.json" &&
-        grep -q '"event":"session-up","worker":1' "$work/w.json"; then
+    if grep -q '"worker":0,.*"event":"ppp_up"\|"event":"ppp_up","worker":0' "$work/w.json" &&
+        grep -q '"event":"ppp_up","worker":1' "$work/w.json"; then
         ok "(i) the two peers are served by workers 0 and 1"
     else
         fail "(i) the peers were not spread over both workers"
-        grep session-up "$work/w.json"
+        grep ppp_up "$work/w.json"
     fi
 else
     fail "(i) clients of the 2-worker server did not come up"
@@ -343,7 +381,7 @@ kill -TERM "$w_pid"
 rc=0
 retry 100 0.1 all_exited "$w_pid" || fail "(i) the 2-worker server did not stop within 10 s"
 wait "$w_pid" || rc=$?
-[ $rc -eq 0 ] && tail -n 1 "$work/w.json" | grep -q '"event":"stopped".*"workers":2' &&
+[ $rc -eq 0 ] && tail -n 1 "$work/w.json" | grep -q '"event":"stopped".*"workers":2.*"crypto":"botan"' &&
     ok "(i) SIGTERM stops both workers: $(tail -n 1 "$work/w.json")" ||
     { fail "(i) 2-worker server exit $rc"; tail -n 3 "$work/w.json" "$work/w.err"; }
 

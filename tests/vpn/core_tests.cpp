@@ -133,10 +133,10 @@ TEST_CASE("vpn core: L2TP and PPP come up inside ESP transport mode, then IP flo
     REQUIRE(r.server->sessions_up() == 1);
     REQUIRE(r.client->sessions_up() == 1);
     auto up = std::find_if(r.sreports.begin(), r.sreports.end(),
-                           [](auto& x) { return x.kind == vpn::report_kind::session_up; });
+                           [](auto& x) { return x.kind == vpn::report_kind::ppp_up; });
     REQUIRE(up != r.sreports.end());
     CHECK(up->user_name() == "alice");
-    CHECK(up->ip == 0x0a000064);
+    CHECK(up->peer_ip == 0x0a000064);
     CHECK(up->endpoint == client_ep);
     std::uint16_t sid = up->session;
     CHECK(r.server->session_for(0x0a000064) == sid);

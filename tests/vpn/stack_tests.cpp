@@ -27,14 +27,15 @@ TEST_CASE_TEMPLATE_DEFINE(
     CHECK(c.client->dns() == 0x0a0a0002);
     CHECK(w.server->sessions_up() == 1);
     auto esp_up = std::find_if(c.reports.begin(), c.reports.end(),
-                               [](auto& r) { return r.kind == vpn::report_kind::esp_up; });
+                               [](auto& r) { return r.kind == vpn::report_kind::esp_sa; });
     REQUIRE(esp_up != c.reports.end());
     CHECK(!esp_up->udp_encap);  // no NAT: raw ESP
     auto up = std::find_if(w.server_reports.begin(), w.server_reports.end(),
-                           [](auto& r) { return r.kind == vpn::report_kind::session_up; });
+                           [](auto& r) { return r.kind == vpn::report_kind::ppp_up; });
     REQUIRE(up != w.server_reports.end());
     CHECK(up->user_name() == "alice");
-    CHECK(up->ip == 0x0a0a0064);
+    CHECK(up->peer_ip == 0x0a0a0064);
+    CHECK(up->local_ip == test::ppp_server_ip);
 
     for (std::uint16_t i = 0; i < 5; ++i)
         REQUIRE(w.ping(c, i));
@@ -43,8 +44,8 @@ TEST_CASE_TEMPLATE_DEFINE(
     c.client->shutdown(w.now);
     REQUIRE(w.run([&] { return c.client->state() == vpn::client_state::closed; }, 10s));
     REQUIRE(w.run([&] { return w.server->sessions_up() == 0 && w.server->clients() == 0; }, 10s));
-    CHECK(w.count(w.server_reports, vpn::report_kind::session_down) >= 1);
-    CHECK(w.count(w.server_reports, vpn::report_kind::esp_down) >= 1);
+    CHECK(w.count(w.server_reports, vpn::report_kind::l2tp_session_down) >= 1);
+    CHECK(w.count(w.server_reports, vpn::report_kind::esp_sa_down) >= 1);
 }
 
 TEST_CASE_TEMPLATE_APPLY(no_nat_suite, test::full_backends);
@@ -62,7 +63,7 @@ TEST_CASE(
     CHECK(w.server->sessions_up() == 2);
     std::set<std::uint16_t> ports;
     for (auto& r : w.server_reports)
-        if (r.kind == vpn::report_kind::esp_up) {
+        if (r.kind == vpn::report_kind::esp_sa) {
             CHECK(r.udp_encap);
             CHECK(r.endpoint.v4_host_order() == test::nat_ip);
             ports.insert(r.endpoint.port);
@@ -91,8 +92,17 @@ TEST_CASE(
         return bad_psk.client->state() == vpn::client_state::failed &&
                bad_pw.client->state() == vpn::client_state::failed;
     }));
-    CHECK(bad_psk.client->failure().code != vpn::errc::auth_failed);
-    CHECK(!bad_psk.client->failure().message().empty());
+    // Both ends name the cause: the client from how far the server answered,
+    // the server from the Main Mode message 5 it could not decrypt.
+    CHECK(bad_psk.client->failure() == vpn::errc::wrong_psk);
+    CHECK(bad_psk.client->failure().message().find("pre-shared key") != std::string::npos);
+    CHECK(std::any_of(w.server_reports.begin(), w.server_reports.end(), [](auto& r) {
+        return r.kind == vpn::report_kind::failed && r.reason == vpn::errc::wrong_psk &&
+               r.endpoint.v4_host_order() == 0xc6336408;
+    }));
+    CHECK(std::any_of(bad_psk.reports.begin(), bad_psk.reports.end(), [](auto& r) {
+        return r.kind == vpn::report_kind::client_down && r.reason == vpn::errc::wrong_psk;
+    }));
     CHECK(bad_pw.client->failure() == vpn::errc::auth_failed);
     CHECK(w.count(w.server_reports, vpn::report_kind::auth_failed) >= 1);
     CHECK(w.server->sessions_up() == 0);
@@ -203,9 +213,9 @@ TEST_CASE("vpn stack: Quick Mode rekeys under traffic keep the PPP session") {
     CHECK(c.client->address() == addr);
     std::size_t rekeys = 0;
     for (auto& r : c.reports)
-        if (r.kind == vpn::report_kind::esp_up && r.old_spi_in) ++rekeys;
+        if (r.kind == vpn::report_kind::esp_sa && r.old_spi_in) ++rekeys;
     CHECK(rekeys >= 3);
-    CHECK(w.count(w.server_reports, vpn::report_kind::session_down) == 0);
+    CHECK(w.count(w.server_reports, vpn::report_kind::l2tp_session_down) == 0);
 }
 
 TEST_CASE("vpn stack: a lossy network (10% loss each way) still converges") {

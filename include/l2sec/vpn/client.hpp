@@ -117,6 +117,7 @@ class client {
         if (d.size() == 1 && d[0] == std::byte{0xff}) return delivered{};
         bool on_4500 = local.port != 500 && peer.port != 500;
         if (!on_4500 || (d.size() >= 4 && load_be32(d.data()) == 0)) {
+            ++ike_received_;
             ike_->receive(d, local, peer, now);
             drain(now);
             return delivered{};
@@ -153,10 +154,15 @@ class client {
         if (state_ != client_state::up && state_ != client_state::failed &&
             state_ != client_state::closed && state_ != client_state::closing &&
             state_ != client_state::idle && now >= give_up_at_)
-            (void)fail(error(errc::timeout, 0, to_string(state_)), now);
+            (void)fail(timeout_error(), now);
         if (state_ == client_state::closing && (core_->quiet() || now >= close_at_)) {
             ike_->close_all(now);
             state_ = client_state::closed;
+            report r{};
+            r.kind = report_kind::client_down;
+            r.endpoint = cfg_.connection.peer;
+            r.reason = error(errc::closed, 0, "shutdown");
+            reports_.push_back_or_drop(r);
         }
     }
     std::optional<time_point> next_deadline() const noexcept {
@@ -198,13 +204,33 @@ class client {
         if (state_ == client_state::failed) return e;
         failure_ = e;
         report r{};
-        r.kind = report_kind::failed;
+        r.kind = report_kind::client_down;
+        r.endpoint = cfg_.connection.peer;
         r.reason = e;
+        if (e == errc::auth_failed) r.set_user(cfg_.link.user);
         reports_.push_back_or_drop(r);
         core_->close_all(now);
         ike_->close_all(now);
         state_ = client_state::failed;
         return e;
+    }
+
+    // Why the connection did not come up in time. A Main Mode responder
+    // that cannot decrypt message 5 stays silent (RFC 2409 gives it nothing
+    // to say), so a stalled IKE exchange is told apart by how far the server
+    // answered: MM2 and MM4 but no MM6 is a pre-shared key mismatch.
+    l2sec::error ike_failure(std::error_code why) const noexcept {
+        if (!why) return error(errc::ike_failed, 0, "IKE");
+        if (why == ike::v1::engine_errc::timeout && state_ == client_state::ike)
+            return timeout_error();
+        return l2sec::error(why);
+    }
+    l2sec::error timeout_error() const noexcept {
+        if (state_ == client_state::ike && ike_received_ >= 2)
+            return error(errc::wrong_psk, 0, "Main Mode message 6 never came");
+        if (state_ == client_state::ike && ike_received_ == 0)
+            return error(errc::no_answer, 0, "ike");
+        return error(errc::timeout, 0, to_string(state_));
     }
 
     result<delivered> esp_in(mutable_bytes d, time_point now) noexcept {
@@ -222,7 +248,7 @@ class client {
             r.endpoint = ev->peer;
             switch (ev->kind) {
                 case ike::v1::event_kind::phase1_up:
-                    r.kind = report_kind::ike_up;
+                    r.kind = report_kind::ike_established;
                     reports_.push_back_or_drop(r);
                     break;
                 case ike::v1::event_kind::child_up: {
@@ -241,14 +267,12 @@ class client {
                 }
                 case ike::v1::event_kind::child_down:
                     core_->remove_sa(ev->spi_in, now);
-                    r.kind = report_kind::esp_down;
+                    r.kind = report_kind::esp_sa_down;
                     r.spi_in = ev->spi_in;
                     reports_.push_back_or_drop(r);
                     break;
                 case ike::v1::event_kind::failed:
-                    (void)fail(ev->reason ? l2sec::error(ev->reason)
-                                          : l2sec::error(errc::ike_failed, 0, "IKE"),
-                               now);
+                    (void)fail(ike_failure(ev->reason), now);
                     break;
                 case ike::v1::event_kind::peer_dead:
                 case ike::v1::event_kind::phase1_down:
@@ -266,22 +290,24 @@ class client {
         // Watch the core's reports for the L2TP and PPP milestones.
         while (auto r = core_->poll_report()) {
             switch (r->kind) {
-                case report_kind::tunnel_up:
+                case report_kind::l2tp_tunnel_up:
                     if (state_ == client_state::l2tp) state_ = client_state::ppp;
                     break;
-                case report_kind::session_up:
-                    ip_ = r->ip;
-                    peer_ip_ = r->local_ip;
+                case report_kind::ppp_up:
+                    ip_ = r->local_ip;
+                    peer_ip_ = r->peer_ip;
                     dns_ = r->dns;
                     if (state_ == client_state::ppp || state_ == client_state::l2tp)
                         state_ = client_state::up;
                     break;
+                case report_kind::client_down:
+                    continue;  // the client reports its own end (fail(), closed)
                 case report_kind::auth_failed:
                     reports_.push_back_or_drop(*r);
                     (void)fail(error(errc::auth_failed, 0, "PPP"), now);
                     continue;
-                case report_kind::tunnel_down:
-                case report_kind::session_down:
+                case report_kind::l2tp_tunnel_down:
+                case report_kind::l2tp_session_down:
                     if (state_ != client_state::closing && state_ != client_state::closed &&
                         state_ != client_state::failed) {
                         reports_.push_back_or_drop(*r);
@@ -326,6 +352,7 @@ class client {
     std::optional<time_point> l2tp_at_;
     time_point give_up_at_{}, close_at_{};
     std::uint32_t ip_ = 0, peer_ip_ = 0, dns_ = 0;
+    std::uint64_t ike_received_ = 0;  ///< IKE datagrams from the server (timeout_error())
     report_fifo reports_;
 };
 

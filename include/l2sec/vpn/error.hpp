@@ -25,6 +25,8 @@ enum class errc : int {
     auth_failed,        ///< PPP authentication failed (wrong user or password)
     timeout,            ///< the connection did not come up in time
     closed,             ///< shut down
+    wrong_psk,          ///< IKE authentication failed: the pre-shared keys differ
+    no_answer,          ///< the server never answered IKE
 };
 
 constexpr const char* to_string(errc e) noexcept {
@@ -59,6 +61,11 @@ constexpr const char* to_string(errc e) noexcept {
             return "timed out";
         case errc::closed:
             return "closed";
+        case errc::wrong_psk:
+            return "IKE authentication failed: the pre-shared key is most likely wrong (--psk)";
+        case errc::no_answer:
+            return "no answer from the server on UDP 500 (is it running, UDP 500/4500 open on the "
+                   "way?)";
     }
     return "unknown error";
 }

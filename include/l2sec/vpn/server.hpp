@@ -39,6 +39,9 @@ struct server_config {
     std::uint32_t pool_first = 0, pool_last = 0;  ///< client addresses (host order)
     l2tp::engine_config l2tp{};                   ///< host name, hello interval, ...
     std::size_t max_clients = 0;                  ///< 0 = the type's capacity
+    /// At most this many `dropped` reports per second (the rest are counted
+    /// in drops() and in the next report's `suppressed`); 0 = none.
+    unsigned drop_reports_per_second = 5;
 };
 
 /// Capacity: `MaxClients` peers (each one IKE SA, its ESP SAs, an L2TP tunnel
@@ -108,21 +111,29 @@ class server {
         if (d.size() == 1 && d[0] == std::byte{0xff}) return delivered{};  // NAT keepalive
         bool on_4500 = local.port != ike_port;
         if (!on_4500 || (d.size() >= 4 && load_be32(d.data()) == 0)) {
+            const auto refused = ike_->stats().dropped;
             ike_->receive(d, local, peer, now);
+            if (ike_->stats().dropped != refused) note_ike_refusal(on_4500, peer, now);
             drain_ike(now);
             return delivered{};
         }
-        return esp_in(d, now);
+        return esp_in(d, peer, now);
     }
     /// A raw ESP packet (IP protocol 50, the IP header removed).
     result<delivered> receive_esp(mutable_bytes d, const transport::endpoint&,
-                                  const transport::endpoint&, time_point now) noexcept {
-        return esp_in(d, now);
+                                  const transport::endpoint& peer, time_point now) noexcept {
+        return esp_in(d, peer, now);
     }
-    /// L2TP that came in unprotected (UDP 1701 outside ESP): always refused.
-    result<delivered> receive_plain_l2tp(bytes_view, const transport::endpoint&) noexcept {
+    /// L2TP that came in unprotected (UDP 1701 outside ESP): always refused,
+    /// counted as L2TP (version 2 in the header) or garbage.
+    result<delivered> receive_plain_l2tp(bytes_view d, const transport::endpoint& peer,
+                                         time_point now = {}) noexcept {
         ++unprotected_;
-        return error(errc::unprotected_l2tp, 0, "L2TP");
+        const bool l2tp = d.size() >= 6 && (std::to_integer<unsigned>(d[1]) & 0x0f) == 2;
+        auto e = l2tp ? error(errc::unprotected_l2tp, 0, "L2TP")
+                      : error(l2sec::errc::truncated, 0, "not L2TP on UDP 1701");
+        note_drop(l2tp ? drops_.l2tp_outside_esp : drops_.garbage_1701, e, peer, now);
+        return e;
     }
 
     /// Route an IP packet from the TUN device (at buf[off, off + len), with
@@ -183,6 +194,13 @@ class server {
     std::size_t clients() const noexcept { return core_->peer_count(); }
     std::size_t sessions_up() const noexcept { return core_->sessions_up(); }
     std::uint64_t unprotected_l2tp() const noexcept { return unprotected_; }
+    /// Dropped datagrams by reason (with the IKE engine's half-open counters).
+    drop_stats drops() const noexcept {
+        auto d = drops_;
+        d.ike_flood = ike_->stats().half_open_refused;
+        d.ike_evicted = ike_->stats().half_open_evicted;
+        return d;
+    }
     ike_type& ike() noexcept { return *ike_; }
     core_type& core() noexcept { return *core_; }
 
@@ -192,13 +210,72 @@ class server {
     server(const server_config& c, Random&& random, Credentials&, KeyLog keylog)
         : cfg_(c), rng_(std::move(random)), keylog_(std::move(keylog)) {}
 
-    result<delivered> esp_in(mutable_bytes d, time_point now) noexcept {
-        if (d.size() < 8) return error(l2sec::errc::truncated, 0, "ESP header");
+    result<delivered> esp_in(mutable_bytes d, const transport::endpoint& peer,
+                             time_point now) noexcept {
+        if (d.size() < 8) {
+            auto e = error(l2sec::errc::truncated, 0, "ESP header");
+            note_drop(drops_.garbage_4500, e, peer, now);
+            return e;
+        }
         std::uint32_t spi = load_be32(d.data());
         auto r = core_->on_esp(d, now);
-        if (r) ike_->note_esp_traffic(spi, d.size(), now);
+        if (r)
+            ike_->note_esp_traffic(spi, d.size(), now);
+        else if (r.error() == errc::unknown_spi)
+            note_drop(drops_.unknown_spi, r.error(), peer, now);
+        else if (&r.error().code.category() == &esp_category())
+            note_drop(drops_.esp_auth, r.error(), peer, now);
+        else
+            note_drop(drops_.inner, r.error(), peer, now);
         if (shutting_down_) finish_shutdown(now);
         return r;
+    }
+
+    static const std::error_category& esp_category() noexcept {
+        return make_error_code(esp::errc::icv_mismatch).category();
+    }
+
+    // Count a dropped datagram and report it, at most
+    // drop_reports_per_second a second (a flood must not become a log flood).
+    void note_drop(std::uint64_t& counter, const l2sec::error& e, const transport::endpoint& peer,
+                   time_point now) noexcept {
+        ++counter;
+        if (now - drop_window_ >= std::chrono::seconds(1)) {
+            drop_window_ = now;
+            drop_budget_ = cfg_.drop_reports_per_second;
+        }
+        if (drop_budget_ == 0) {
+            ++drops_.reports_suppressed;
+            ++suppressed_;
+            return;
+        }
+        --drop_budget_;
+        report r{};
+        r.kind = report_kind::dropped;
+        r.endpoint = peer;
+        r.reason = e;
+        r.suppressed = suppressed_;
+        suppressed_ = 0;
+        core_->push(r);
+    }
+
+    // A Main Mode message 5 that does not decrypt is the responder's only
+    // sign of a wrong pre-shared key (RFC 2409 gives it nothing to answer):
+    // say so, naming the peer, instead of a silent half-open timeout.
+    // Other refusals are counted: the half-open limits' as a flood (the
+    // engine counts those), the rest as garbage on their port.
+    void note_ike_refusal(bool on_4500, const transport::endpoint& peer, time_point now) noexcept {
+        const auto e = ike_->stats().last_error;
+        if (e.code == make_error_code(ike::v1::engine_errc::authentication_failed)) {
+            report r{};
+            r.kind = report_kind::failed;
+            r.endpoint = peer;
+            r.reason = error(errc::wrong_psk, e.offset, e.field);
+            core_->push(r);
+            return;
+        }
+        if (e.code == make_error_code(ike::v1::engine_errc::capacity)) return;
+        note_drop(on_4500 ? drops_.garbage_4500 : drops_.garbage_500, e, peer, now);
     }
 
     void drain_ike(time_point now) noexcept {
@@ -208,7 +285,7 @@ class server {
             if (auto h = core_->find_peer(ev->peer)) r.peer = *h;
             switch (ev->kind) {
                 case ike::v1::event_kind::phase1_up:
-                    r.kind = report_kind::ike_up;
+                    r.kind = report_kind::ike_established;
                     core_->push(r);
                     break;
                 case ike::v1::event_kind::child_up: {
@@ -221,8 +298,8 @@ class server {
                     break;
                 }
                 case ike::v1::event_kind::child_down:
-                    core_->remove_sa(ev->spi_in, now);
-                    r.kind = report_kind::esp_down;
+                    core_->remove_sa(ev->spi_in, now, l2sec::error(ev->reason));
+                    r.kind = report_kind::esp_sa_down;
                     r.spi_in = ev->spi_in;
                     r.reason = l2sec::error(ev->reason);
                     core_->push(r);
@@ -230,7 +307,7 @@ class server {
                 case ike::v1::event_kind::peer_dead:
                 case ike::v1::event_kind::phase1_down:
                     if (ev->kind == ike::v1::event_kind::peer_dead && r.peer)
-                        core_->remove_peer(r.peer, now);
+                        core_->remove_peer(r.peer, now, l2sec::error(ev->reason));
                     r.kind = report_kind::ike_down;
                     r.reason = l2sec::error(ev->reason);
                     core_->push(r);
@@ -254,6 +331,10 @@ class server {
     time_point shutdown_at_{};
     bool shutting_down_ = false, ike_done_ = false;
     std::uint64_t unprotected_ = 0;
+    drop_stats drops_{};
+    time_point drop_window_{};
+    unsigned drop_budget_ = 0;
+    std::uint64_t suppressed_ = 0;
 };
 
 }  // namespace l2sec::vpn

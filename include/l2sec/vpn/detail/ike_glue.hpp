@@ -1,6 +1,6 @@
 // What the server and the client both do with an ESP SA pair the IKE engine
 // negotiated: install it in the stack (a new peer, or a rekey), log its keys
-// when a key log is plugged in, and describe it in an esp-up report.
+// when a key log is plugged in, and describe it in an esp_sa report.
 #pragma once
 
 #include <l2sec/ike/v1/child_sa.hpp>
@@ -12,7 +12,7 @@
 namespace l2sec::vpn::detail {
 
 /// Install `c` (superseding `old_spi_in` when it is a rekey) and fill `r` as
-/// its esp-up report. Errors: the stack's install() errors.
+/// its esp_sa report. Errors: the stack's install() errors.
 template <class Core, class KeyLog>
 result<peer_handle> install_child(Core& core, KeyLog& keylog, const ike::v1::child_sa& c,
                                   std::uint32_t old_spi_in, report& r) noexcept {
@@ -28,7 +28,7 @@ result<peer_handle> install_child(Core& core, KeyLog& keylog, const ike::v1::chi
     if (!h) return h.error();
     keylog.esp_sa({c.peer, c.local, &p.in});
     keylog.esp_sa({c.local, c.peer, &p.out});
-    r.kind = report_kind::esp_up;
+    r.kind = report_kind::esp_sa;
     r.peer = *h;
     r.spi_in = c.spi_in;
     r.spi_out = c.spi_out;

@@ -151,20 +151,29 @@ class stack_core {
 
     /// Remove the inbound SA `spi_in` (expired or deleted). A peer left
     /// with no SA at all is removed too (its tunnel cannot be reached).
-    void remove_sa(std::uint32_t spi_in, time_point now) noexcept {
+    void remove_sa(std::uint32_t spi_in, time_point now,
+                   const error& why = error(errc::closed, 0, "ESP SA")) noexcept {
         auto i = spi_index_.find(spi_in);
         if (!i) return;
         auto& s = peers_[*i];
         for (std::size_t k = 0; k < 2; ++k)
             if (s.in[k] && s.in[k]->spi() == spi_in) drop_in(s, k);
-        if (!s.in[0] && !s.in[1]) remove_peer({*i + 1, s.generation}, now);
+        if (!s.in[0] && !s.in[1]) remove_peer({*i + 1, s.generation}, now, why);
     }
 
     /// Forget a peer: its tunnel is closed (StopCCN, while an SA still
     /// carries it) and its SAs are dropped.
-    void remove_peer(peer_handle h, time_point now) noexcept {
+    void remove_peer(peer_handle h, time_point now,
+                     const error& why = error(errc::closed, 0, "peer")) noexcept {
         if (!peer(h)) return;
         auto& s = peers_[h.slot - 1];
+        report r{};
+        r.kind = report_kind::client_down;
+        r.peer = h;
+        r.endpoint = s.peer;
+        r.tunnel = s.tunnel;
+        r.reason = why;
+        push(r);
         if (s.tunnel) (void)l2tp_.close_tunnel(s.tunnel, now);
         for (std::size_t k = 0; k < 2; ++k)
             if (s.in[k]) drop_in(s, k);
@@ -454,11 +463,11 @@ class stack_core {
                     s.up = true;
                     ++sessions_up_;
                     report r{};
-                    r.kind = report_kind::session_up;
+                    r.kind = report_kind::ppp_up;
                     r.session = sid;
                     fill_peer(r, sid);
-                    r.ip = cfg_.server ? ev->peer_ip : ev->local_ip;
-                    r.local_ip = cfg_.server ? ev->local_ip : ev->peer_ip;
+                    r.local_ip = ev->local_ip;
+                    r.peer_ip = ev->peer_ip;
                     r.dns = ev->dns1;
                     r.set_user(cfg_.server ? s.link->authenticated_user() : cfg_.link.user);
                     if (cfg_.server && pool_ && pool_->contains(s.ip))
@@ -468,7 +477,14 @@ class stack_core {
                     break;
                 }
                 case ppp::link_event_kind::ipcp_down:
-                    if (s.up) --sessions_up_;
+                    if (s.up) {
+                        --sessions_up_;
+                        report r{};
+                        r.kind = report_kind::ppp_down;
+                        r.session = sid;
+                        fill_peer(r, sid);
+                        push(r);
+                    }
                     s.up = false;
                     break;
                 case ppp::link_event_kind::auth_failure: {
@@ -527,7 +543,7 @@ class stack_core {
                 }
             switch (ev->kind) {
                 case l2tp::event_kind::tunnel_up:
-                    r.kind = report_kind::tunnel_up;
+                    r.kind = report_kind::l2tp_tunnel_up;
                     push(r);
                     if (!cfg_.server) {
                         if (auto sid = l2tp_.open_session(ev->tunnel, now); !sid) {
@@ -538,15 +554,17 @@ class stack_core {
                     }
                     break;
                 case l2tp::event_kind::session_up:
+                    r.kind = report_kind::l2tp_session_up;
+                    push(r);
                     start_link(ev->session, r, now);
                     break;
                 case l2tp::event_kind::session_down:
                     end_link(ev->session, now);
-                    r.kind = report_kind::session_down;
+                    r.kind = report_kind::l2tp_session_down;
                     push(r);
                     break;
                 case l2tp::event_kind::tunnel_down:
-                    r.kind = report_kind::tunnel_down;
+                    r.kind = report_kind::l2tp_tunnel_down;
                     r.reason = ev->error;
                     push(r);
                     if (ev->tunnel && ev->tunnel <= tunnel_peer_.size()) {
