@@ -139,6 +139,9 @@ void L2SEC_IKE_V1_CORE_T::free_sa(sa_t& s) noexcept {
 /// Back to a fresh slot (keys wiped), same generation.
 L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::reset(sa_t& s) noexcept {
+    for (auto& c : s.children)
+        if (c.st == child_slot::state::installed) unindex_child(s, c);
+    unindex_sa(s);
     s.wipe();
     const auto gen = s.generation;
     s.~sa_t();
@@ -160,6 +163,7 @@ void L2SEC_IKE_V1_CORE_T::remove_sa(sa_t& s, std::error_code why) noexcept {
 
 L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::child_down(sa_t& s, child_slot& c, std::error_code why) noexcept {
+    if (c.st == child_slot::state::installed) unindex_child(s, c);
     event e;
     e.kind = event_kind::child_down;
     e.ike = handle(index_of(s));
@@ -312,6 +316,72 @@ auto L2SEC_IKE_V1_CORE_T::seal(sa_t& s, mutable_bytes buf, std::size_t n, iv& ch
     }
     out_n = u16(*e);
     return true;
+}
+
+// ---- the indexes ----------------------------------------------------------
+
+// splitmix64's finalizer over the value xor a secret: an initiator cookie a
+// peer chose cannot be aimed at a bucket.
+L2SEC_IKE_V1_CORE
+auto L2SEC_IKE_V1_CORE_T::key_hash(std::uint64_t v) const noexcept -> std::uint64_t {
+    v ^= hash_key;
+    v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    v = (v ^ (v >> 27)) * 0x94d049bb133111ebULL;
+    return v ^ (v >> 31);
+}
+
+// An SA is indexed from the moment its initiator cookie is known until
+// reset(); the cookie does not change in between.
+L2SEC_IKE_V1_CORE
+void L2SEC_IKE_V1_CORE_T::index_sa(sa_t& s) noexcept {
+    if (s.indexed) return;
+    s.indexed = by_cky.insert(static_cast<std::uint16_t>(index_of(s) + 1), key_hash(s.cky_i));
+}
+
+L2SEC_IKE_V1_CORE
+void L2SEC_IKE_V1_CORE_T::unindex_sa(sa_t& s) noexcept {
+    if (!s.indexed) return;
+    (void)by_cky.erase(static_cast<std::uint16_t>(index_of(s) + 1), key_hash(s.cky_i),
+                       [this](std::uint16_t id) { return key_hash(tab[id - 1u].cky_i); });
+    s.indexed = false;
+}
+
+L2SEC_IKE_V1_CORE
+void L2SEC_IKE_V1_CORE_T::index_child(sa_t& s, child_slot& c) noexcept {
+    const auto id = index_of(s) * children + child_index(s, c) + 1;
+    (void)by_spi.insert(static_cast<std::uint16_t>(id), key_hash(c.spi_in));
+}
+
+L2SEC_IKE_V1_CORE
+void L2SEC_IKE_V1_CORE_T::unindex_child(sa_t& s, child_slot& c) noexcept {
+    const auto id = index_of(s) * children + child_index(s, c) + 1;
+    (void)by_spi.erase(static_cast<std::uint16_t>(id), key_hash(c.spi_in), [this](std::uint16_t o) {
+        return key_hash(tab[(o - 1u) / children].children[(o - 1u) % children].spi_in);
+    });
+}
+
+/// The in-use SA with initiator cookie `cky_i` for which `is_it(sa)` holds.
+L2SEC_IKE_V1_CORE
+template <class Pred>
+auto L2SEC_IKE_V1_CORE_T::find_sa(std::uint64_t cky_i, Pred&& is_it) noexcept -> sa_t* {
+    auto id = by_cky.find(key_hash(cky_i), [&](std::uint16_t i) {
+        const auto& s = tab[i - 1u];
+        return s.st != p1_state::free && s.cky_i == cky_i && is_it(s);
+    });
+    return id ? &tab[*id - 1u] : nullptr;
+}
+
+/// The installed Quick Mode SA whose inbound SPI is `spi_in`, with its IKE SA.
+L2SEC_IKE_V1_CORE
+auto L2SEC_IKE_V1_CORE_T::find_child(std::uint32_t spi_in) noexcept
+    -> std::optional<std::pair<sa_t*, child_slot*>> {
+    auto id = by_spi.find(key_hash(spi_in), [&](std::uint16_t i) {
+        const auto& c = tab[(i - 1u) / children].children[(i - 1u) % children];
+        return c.st == child_slot::state::installed && c.spi_in == spi_in;
+    });
+    if (!id) return std::nullopt;
+    auto& s = tab[(*id - 1u) / children];
+    return std::pair{&s, &s.children[(*id - 1u) % children]};
 }
 
 #undef L2SEC_IKE_V1_CORE
