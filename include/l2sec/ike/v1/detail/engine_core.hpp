@@ -65,6 +65,13 @@ class engine_core {
     std::uint16_t frag_id = 0;
     time_point frag_started{};
     std::size_t n_half = 0, n_est = 0;
+    // A message going out in fragments (poll_datagram hands out one at a
+    // time): which message, the next piece (0: none), the fragment ID.
+    static constexpr std::size_t frag_tx_capacity = marker + 8192;
+    std::unique_ptr<std::byte[]> frag_tx_buf;
+    out_ref frag_tx{};
+    std::uint8_t frag_tx_next = 0;
+    std::uint16_t frag_tx_id = 0;
     // O(1) lookups at any capacity: IKE SAs by initiator cookie, installed
     // Quick Mode SAs by inbound SPI. Peers choose initiator cookies, so the
     // hash is keyed with a secret drawn at make() (no chosen collisions).
@@ -77,6 +84,7 @@ class engine_core {
 
     engine_core(const config& c, R&& r, S&& s) : cfg(c), rnd(std::move(r)), psk(std::move(s)) {
         tab = std::make_unique<sa_t[]>(slots);
+        frag_tx_buf = std::make_unique<std::byte[]>(frag_tx_capacity);
         (void)rnd.fill(as_writable_bytes(std::span(&hash_key, 1)));  // 0 still works
         events = std::make_unique<event[]>(event_capacity);
         outq = std::make_unique<out_ref[]>(out_capacity);
@@ -138,6 +146,9 @@ class engine_core {
     sa_t* alloc_half_open(const transport::endpoint& peer, time_point now) noexcept;
 
     std::optional<outgoing_datagram> poll_datagram() noexcept;
+    bytes_view message_of(sa_t& s, std::uint8_t which) const noexcept;
+    bool send_fragmented(const sa_t& s, std::size_t n) const noexcept;
+    std::optional<outgoing_datagram> next_fragment() noexcept;
 
     std::optional<event> poll_event() noexcept;
 

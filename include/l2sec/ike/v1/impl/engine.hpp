@@ -50,6 +50,8 @@ auto L2SEC_IKE_V1_CORE_T::validate(const config& c) noexcept -> result<void> {
     if (c.local_id.size() > 128) return error(engine_errc::invalid_config, 0, "local_id");
     if (c.rekey_margin <= 0.1 || c.rekey_margin > 1.0 || c.rekey_jitter < 0 || c.rekey_jitter > 0.5)
         return error(engine_errc::invalid_config, 0, "rekey_margin / rekey_jitter");
+    if (c.fragment_size != 0 && (c.fragment_size < 128 || c.fragment_size > 8192))
+        return error(engine_errc::invalid_config, 0, "fragment_size (0 or 128..8192)");
     if (c.half_open_per_address == 0)
         return error(engine_errc::invalid_config, 0, "half_open_per_address");
     return {};
@@ -224,6 +226,8 @@ auto L2SEC_IKE_V1_CORE_T::alloc_half_open(const transport::endpoint& peer, time_
 
 L2SEC_IKE_V1_CORE
 auto L2SEC_IKE_V1_CORE_T::poll_datagram() noexcept -> std::optional<outgoing_datagram> {
+    if (frag_tx_next)
+        if (auto d = next_fragment()) return d;
     while (out_count) {
         out_ref r = outq[out_head];
         out_head = (out_head + 1) % out_capacity;
@@ -239,6 +243,17 @@ auto L2SEC_IKE_V1_CORE_T::poll_datagram() noexcept -> std::optional<outgoing_dat
         auto& s = tab[r.slot];
         if (s.generation != r.gen || s.st == p1_state::free) continue;
         const bool m = s.floated;
+        if (r.which != 0) {
+            auto& c = s.children[r.which - 1u];
+            if (c.st == child_slot::state::free || !c.tx_n) continue;
+        }
+        if (auto msg = message_of(s, r.which); !msg.empty() && send_fragmented(s, msg.size())) {
+            frag_tx = r;
+            frag_tx_next = 1;
+            frag_tx_id = u16(frag_tx_id + 1u);
+            if (auto d = next_fragment()) return d;
+            continue;
+        }
         if (r.which == 0) {
             if (!s.tx_n) continue;
             ++st.sent;
@@ -382,6 +397,57 @@ auto L2SEC_IKE_V1_CORE_T::find_child(std::uint32_t spi_in) noexcept
     if (!id) return std::nullopt;
     auto& s = tab[(*id - 1u) / children];
     return std::pair{&s, &s.children[(*id - 1u) % children]};
+}
+
+// ---- sending fragments ----------------------------------------------------
+
+/// The IKE message (no marker) queued as `which` of `s`: 0 phase 1, else a child's.
+L2SEC_IKE_V1_CORE
+auto L2SEC_IKE_V1_CORE_T::message_of(sa_t& s, std::uint8_t which) const noexcept -> bytes_view {
+    if (which == 0) return bytes_view(s.tx.data() + marker, s.tx_n);
+    auto& c = s.children[which - 1u];
+    return bytes_view(c.tx.data() + marker, c.tx_n);
+}
+
+/// Only to a peer that announced fragmentation, only when too long whole.
+L2SEC_IKE_V1_CORE
+bool L2SEC_IKE_V1_CORE_T::send_fragmented(const sa_t& s, std::size_t n) const noexcept {
+    return cfg.fragment_size != 0 && s.peer_frag &&
+           n + (s.floated ? marker : 0) > cfg.fragment_size;
+}
+
+/// The next piece of `frag_tx` as a message of one fragment payload (the
+/// Cisco/Microsoft scheme: the whole message, header included, cut in
+/// order; the last piece flagged), each datagram at most fragment_size.
+L2SEC_IKE_V1_CORE
+auto L2SEC_IKE_V1_CORE_T::next_fragment() noexcept -> std::optional<outgoing_datagram> {
+    auto& s = tab[frag_tx.slot];
+    const std::uint8_t i = frag_tx_next;
+    frag_tx_next = 0;
+    if (s.generation != frag_tx.gen || s.st == p1_state::free) return std::nullopt;
+    const bytes_view msg = message_of(s, frag_tx.which);
+    auto h = decode_header(msg);
+    if (!h) return std::nullopt;
+    const bool m = s.floated;
+    const std::size_t room = cfg.fragment_size - (m ? marker : 0) - 28 - 8;  // header, payload
+    const std::size_t count = (msg.size() + room - 1) / room;
+    if (count > 255 || i == 0 || i > count) return std::nullopt;
+    const std::size_t at = (i - 1u) * room;
+    const auto piece = msg.subspan(at, std::min(room, msg.size() - at));
+    header fh = *h;
+    fh.flags = 0;
+    fh.message_id = 0;
+    message_builder b(mutable_bytes(frag_tx_buf.get() + marker, frag_tx_capacity - marker), fh);
+    b.begin(payload_type::fragment_v1);
+    fragment{frag_tx_id, i, static_cast<std::uint8_t>(i == count ? 1 : 0), piece}.encode(b.out());
+    b.end();
+    auto n = b.finish();
+    if (!n) return std::nullopt;
+    if (i < count) frag_tx_next = static_cast<std::uint8_t>(i + 1);
+    std::fill_n(frag_tx_buf.get(), marker, std::byte{0});
+    ++st.sent;
+    return outgoing_datagram{
+        s.local, s.peer, bytes_view(frag_tx_buf.get() + (m ? 0 : marker), *n + (m ? marker : 0))};
 }
 
 #undef L2SEC_IKE_V1_CORE
