@@ -7,6 +7,12 @@
 //                                 A handshake does two of each (one per side),
 //                                 so handshake / (2 x dh) is the share of DH.
 // ike_v1_dpd/botan                R-U-THERE + ACK on an established SA.
+// ike_v1_lookup/botan/<n>         one message found among n IKE SAs by its
+//                                 cookies (a retransmitted MM1, answered from
+//                                 the cache): n = 10 is the reference for
+//                                 n = 10,000. Counter B/IKE SA: the engine's
+//                                 memory per IKE SA slot (with its Quick Mode
+//                                 slots, queues and indexes), all from make().
 #include <benchmark/benchmark.h>
 
 #include <l2sec/crypto/botan.hpp>
@@ -120,8 +126,65 @@ void dpd(benchmark::State& state) {
         state.SkipWithError("SA lost or no DPD sent");
 }
 
+// Up to 10,000 half-open responder SAs (MM1 -> MM2 costs no DH), then one of
+// them is looked up again and again.
+using big_limits = v1::limits<16, 10000, 4>;
+using big_eng = v1::engine<crypto::botan, rng, big_limits>;
+
+void lookup(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    v1::config cfg;
+    cfg.half_open_per_address = n + 1;
+    auto s = big_eng::make(cfg, rng(2), v1::single_psk(as_bytes("bench")));
+    auto c = eng::make(cfg, rng(1), v1::single_psk(as_bytes("bench")));
+    tp now{};
+    v1::connection conn;
+    conn.local = cep;
+    conn.peer = sep;
+    (void)c->connect(conn, now);
+    auto d = c->poll_datagram();
+    if (!d) {
+        state.SkipWithError("no MM1");
+        return;
+    }
+    std::vector<std::byte> mm1(d->data.begin(), d->data.end()), probe;
+    auto peer = [](std::size_t i) {
+        return transport::endpoint::v4(10, 1, 0, 1, static_cast<std::uint16_t>(1024 + i));
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        for (int b = 0; b < 8; ++b)  // a distinct initiator cookie per SA
+            mm1[static_cast<std::size_t>(b)] =
+                static_cast<std::byte>(((i + 1) * 0x9e3779b97f4a7c15ULL) >> (8 * b));
+        s->receive(mm1, sep, peer(i), now);
+        while (s->poll_datagram()) {
+        }
+        while (s->poll_event()) {
+        }
+        if (i == n / 2) probe = mm1;
+    }
+    if (s->half_open() != n) {
+        state.SkipWithError("not every MM1 made an SA");
+        return;
+    }
+    const auto before = s->stats().duplicates;
+    for (auto _ : state) {
+        s->receive(probe, sep, peer(n / 2), now);
+        auto r = s->poll_datagram();
+        benchmark::DoNotOptimize(r);
+    }
+    if (s->stats().duplicates - before != static_cast<std::uint64_t>(state.iterations()))
+        state.SkipWithError("the retransmitted MM1 was not found");
+    using core = v1::detail::engine_core<crypto::botan, rng, big_limits, v1::single_psk>;
+    const double total =
+        static_cast<double>(sizeof(core)) + static_cast<double>(core::slots * sizeof(core::sa_t)) +
+        static_cast<double>(core::event_capacity * sizeof(v1::event)) +
+        static_cast<double>(core::out_capacity * sizeof(core::out_ref)) + 3.0 * core::rx_capacity;
+    state.counters["B/IKE SA"] = total / static_cast<double>(core::slots);
+}
+
 }  // namespace
 
+BENCHMARK(lookup)->Name("ike_v1_lookup/botan")->Arg(10)->Arg(10000)->Unit(benchmark::kNanosecond);
 BENCHMARK_CAPTURE(handshake, modp2048, &modp2048)
     ->Name("ike_v1_handshake/botan/modp2048")
     ->Unit(benchmark::kMillisecond);

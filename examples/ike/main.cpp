@@ -93,12 +93,14 @@ std::optional<transport::endpoint> parse_v4(const std::string& s, std::uint16_t 
 int main(int argc, char** argv) {
     std::string bind_s, connect_s, psk = "l2sec-ike-test-psk", id;
     int children = 1, hold = 0, timeout_s = 30, p2_life = 0, dpd = 0, p1_life = 0;
+    int fragment_size = -1;  // -1: the engine default
     bool weak = false, aggressive = false, unnatted = false, close_at_end = false, pfs = false;
     bool until_dead = false;  // after the SAs are up, wait for DPD to declare the peer dead
     examples::options o;
     o.text("--bind", bind_s).text("--connect", connect_s).text("--psk", psk).text("--id", id);
     o.number("--children", children).number("--hold", hold).number("--timeout", timeout_s);
     o.number("--p2-lifetime", p2_life).number("--p1-lifetime", p1_life).number("--dpd", dpd);
+    o.number("--fragment-size", fragment_size);
     o.flag("--weak", weak).flag("--aggressive", aggressive).flag("--unnatted", unnatted);
     o.flag("--close", close_at_end).flag("--pfs", pfs).flag("--until-dead", until_dead);
     if (!o.parse(argc, argv) || bind_s.empty()) {
@@ -124,6 +126,7 @@ int main(int argc, char** argv) {
         cfg.dpd_timeout = std::chrono::seconds(3 * dpd);
     }
     cfg.local_id = as_bytes(id);
+    if (fragment_size >= 0) cfg.fragment_size = static_cast<std::size_t>(fragment_size);
     using engine_t = v1::engine<crypto::botan, crypto::botan::random>;
     auto made = engine_t::make(cfg, crypto::botan::random{}, v1::single_psk(as_bytes(psk)));
     if (!made) {

@@ -205,7 +205,7 @@ TEST_CASE("two clients behind one NAT (same public address, same selectors) get 
     }
 }
 
-TEST_CASE("wrong PSK: the responder refuses HASH_I, reports why, and stays half-open") {
+TEST_CASE("wrong PSK: the responder refuses MM5 once, reports why, then names the wrong PSK") {
     auto client = make_engine(10, {}, "one key");
     auto server = make_engine(11, {}, "another key");
     network<engine_t<>> net;
@@ -221,11 +221,13 @@ TEST_CASE("wrong PSK: the responder refuses HASH_I, reports why, and stays half-
     CHECK(std::string(server->stats().last_error.field).find("pre-shared key") !=
           std::string::npos);
     CHECK(server->half_open() == 1);
-    // The initiator gives up after its retransmissions; the responder after the half-open timeout.
+    // MM5 again: both sides say wrong PSK (tests/ike_engine/wrong_psk_tests.cpp).
     net.run_for(milliseconds(60000));
     auto f = net.of(c, v1::event_kind::failed);
     REQUIRE(f.size() == 1);
-    CHECK(f[0].reason == v1::engine_errc::timeout);
+    CHECK(f[0].reason == v1::engine_errc::wrong_psk);
+    REQUIRE(net.of(s, v1::event_kind::failed).size() == 1);
+    CHECK(net.of(s, v1::event_kind::failed)[0].reason == v1::engine_errc::wrong_psk);
     CHECK(client->size() == 0);
     CHECK(server->size() == 0);
 }

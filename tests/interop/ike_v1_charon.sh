@@ -12,6 +12,14 @@
 #      transport-mode CHILD_SA at once, as it cannot install it; they are
 #      covered in memory by tests/ike_engine.)
 #   6. l2sec -> charon, then charon is killed: DPD declares it dead
+#   7. l2sec -> charon with another PSK: l2sec reports "likely wrong
+#      pre-shared key" within seconds (charon answers MM5 with an encrypted
+#      PAYLOAD-MALFORMED we cannot read), not a timeout after ~30 s
+#   8. charon -> l2sec with another PSK: the same from our responder (on
+#      charon's retransmitted MM5)
+#   9. l2sec (NAT) -> charon with --fragment-size 200: we send MM3, MM5 and
+#      QM1 as IKEv1 fragments, charon reassembles them (its log says so);
+#      and charon -> l2sec with charon's fragment_size = 200: we reassemble
 # charon cannot install the CHILD_SA (no kernel ESP here); that is fine: the
 # checks are l2sec-ike's child_up line (SPIs, suite, mode, NAT) and charon's
 # log (IKE_SA established, Quick Mode answered, NAT seen, no hash error).
@@ -56,7 +64,8 @@ rc=0
 # "l2tp" (transport: udp/1701 selectors; tunnel: host-to-host, with
 # kernel-libipsec so that charon can install its CHILD_SA in userspace).
 charon_conf() {
-    local d=$1 local_addr=$2 remote_addr=$3 mode=$4 plugins="" lts="dynamic[udp/1701]" rts="dynamic[udp]" opt="install_routes = no"
+    local d=$1 local_addr=$2 remote_addr=$3 mode=$4 plugins="" lts="dynamic[udp/1701]" rts="dynamic[udp]" opt="install_routes = no${charon_extra:+
+  $charon_extra}"
     if [ "$mode" = tunnel ]; then plugins=kernel-libipsec; lts=10.88.1.1/32; rts=10.88.2.1/32; opt="retransmit_tries = 3"; fi
     write_strongswan_conf "$d" "$plugins" "default = 1, ike = 2, cfg = 2, chd = 1, net = 1" "$opt"
     cat >"$d/swanctl.conf" <<CONF
@@ -208,5 +217,50 @@ else
     echo "FAIL: dpd: charon did not start"; rc=1
 fi
 stop_all
+# 7-8: a wrong PSK is named as such, within seconds (limit: 10 s).
+# wrong_psk_case N WHAT CHARON_NS CHARON_ADDR CHARON_REMOTE L2SEC_NS L2SEC_ADDR [l2sec args...]
+wrong_psk_case() {
+    local n=$1 what=$2 cns=$3 caddr=$4 cremote=$5 lns=$6 laddr=$7
+    shift 7
+    local d=$work/c$n
+    mkdir -p "$d"
+    charon_conf "$d" "$caddr" "$cremote" transport
+    start_charon "$cns" "$d" && load_swanctl_conf "$d" || { echo "FAIL: $what: charon did not start"; rc=1; return; }
+    ip netns exec "$lns" timeout 40 "$bin" --bind "$laddr" --psk "not-$psk" --timeout 30 "$@" \
+        >"$d/l2sec.log" 2>&1 &
+    local lpid=$! t0
+    pids+=("$lpid")
+    sleep 0.3
+    t0=$(date +%s.%N)
+    case " $* " in *" --connect "*) ;; *) initiate_child "$d" l2tp l2tp & ;; esac
+    if retry 100 0.1 grep -q 'event failed.*wrong pre-shared key' "$d/l2sec.log"; then
+        local dt
+        dt=$(echo "$(date +%s.%N) - $t0" | bc)
+        echo "$what: l2sec after ${dt%??????} s: $(grep -m1 'event failed' "$d/l2sec.log" | cut -c1-200)"
+    else
+        echo "FAIL: $what: no wrong-PSK diagnosis within 10 s"; tail -5 "$d/l2sec.log"; rc=1
+    fi
+    # What charon does with a wrong PSK (for the record, and what we rely on).
+    grep -E "PAYLOAD_MALFORMED|INVALID_HASH|AUTHENTICATION_FAILED|integrity check failed|invalid HASH|decrypt|parsing .* failed" \
+        "$d/charon.log" | sed "s/^/$what: charon: /" | head -4
+    stop_all
+}
+wrong_psk_case 7 "wrong PSK: l2sec -> charon" "$ns" 10.99.5.2 %any "$nc" 192.168.77.2 --connect 10.99.5.2
+wrong_psk_case 8 "wrong PSK: charon -> l2sec" "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2 --children 0 --hold 30
+# 9: IKEv1 fragments, both ways.
+run_case 9 "l2sec (NAT, fragments) -> charon" 1 transport "$ns" 10.99.5.2 %any "$nc" 192.168.77.2 --connect 10.99.5.2 --fragment-size 200
+if grep -q "reassembled fragmented IKE message" "$work/c9/charon.log"; then
+    echo "fragments: charon reassembled $(grep -c "reassembled fragmented IKE message" "$work/c9/charon.log") of our fragmented messages"
+else
+    echo "FAIL: fragments: charon reassembled none of ours"; grep -i fragment "$work/c9/charon.log" | head -5; rc=1
+fi
+charon_extra="fragment_size = 200"
+run_case 10 "charon (NAT, fragments) -> l2sec" 1 transport "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2
+charon_extra=""
+if grep -q "splitting IKE message" "$work/c10/charon.log"; then
+    echo "fragments: charon sent $(grep -c "splitting IKE message" "$work/c10/charon.log") messages in fragments, l2sec reassembled them (the checks above)"
+else
+    echo "FAIL: fragments: charon sent no fragments with fragment_size = 200"; rc=1
+fi
 [ $tun_ok = 1 ] || echo "note: tunnel-mode cases skipped (no /dev/net/tun or kernel-libipsec)"
 exit $rc

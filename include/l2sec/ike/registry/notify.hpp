@@ -18,7 +18,9 @@ enum class notify_type : std::uint16_t {
     invalid_message_id = 9,
     invalid_spi = 11,
     no_proposal_chosen = 14,
+    v1_payload_malformed = 16,  ///< IKEv1 PAYLOAD-MALFORMED (RFC 2408 3.14.1)
     invalid_ke_payload = 17,
+    v1_invalid_hash_information = 23,  ///< IKEv1 INVALID-HASH-INFORMATION
     authentication_failed = 24,
     single_pair_required = 34,
     no_additional_sas = 35,
@@ -85,6 +87,10 @@ constexpr const char* name(notify_type n) noexcept {
             return "NO_PROPOSAL_CHOSEN";
         case notify_type::invalid_ke_payload:
             return "INVALID_KE_PAYLOAD";
+        case notify_type::v1_payload_malformed:
+            return "PAYLOAD-MALFORMED";
+        case notify_type::v1_invalid_hash_information:
+            return "INVALID-HASH-INFORMATION";
         case notify_type::authentication_failed:
             return "AUTHENTICATION_FAILED";
         case notify_type::single_pair_required:

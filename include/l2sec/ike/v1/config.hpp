@@ -126,6 +126,12 @@ struct config {
     /// Send the Vendor IDs for DPD and IKE fragmentation.
     bool send_dpd_vendor_id = true;
     bool send_fragmentation_vendor_id = true;
+    /// The largest IKE datagram (UDP payload, with the non-ESP marker on
+    /// 4500) sent whole to a peer that announced IKE fragmentation; longer
+    /// messages go out as Cisco/Microsoft fragments (payload 132). 1232 =
+    /// IPv6's minimum MTU (1280) less the IPv6 and UDP headers: never IP
+    /// fragmented on any path. 0: never fragment; else 128..8192.
+    std::size_t fragment_size = 1232;
     /// Soft lifetime: rekey at this share of the hard lifetime minus a random
     /// jitter of up to `rekey_jitter` of it (initiator of the SA only, and the
     /// responder when the peer does not rekey in time).

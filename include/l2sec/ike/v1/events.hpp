@@ -32,6 +32,7 @@ enum class engine_errc : int {
     replaced,               ///< INITIAL-CONTACT or re-authentication replaced it
     notified,               ///< the peer sent an error notification
     crypto_failure,         ///< backend / random source refused
+    wrong_psk,  ///< MM5/MM6 undecryptable or its HASH wrong, the peer says so, or MM5 unanswered
 };
 
 constexpr const char* to_string(engine_errc e) noexcept {
@@ -70,6 +71,9 @@ constexpr const char* to_string(engine_errc e) noexcept {
             return "peer sent an error notification";
         case engine_errc::crypto_failure:
             return "crypto backend or random source failure";
+        case engine_errc::wrong_psk:
+            return "likely wrong pre-shared key: Main Mode failed at its first encrypted message "
+                   "(check that both sides use the same PSK)";
     }
     return "unknown error";
 }

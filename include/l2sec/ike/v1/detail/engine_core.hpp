@@ -11,6 +11,7 @@
 #include <l2sec/ike/v1/detail/wire.hpp>
 #include <l2sec/ike/v1/events.hpp>
 
+#include <l2sec/core/hash_index.hpp>
 #include <l2sec/core/static_vector.hpp>
 
 #include <algorithm>
@@ -64,10 +65,27 @@ class engine_core {
     std::uint16_t frag_id = 0;
     time_point frag_started{};
     std::size_t n_half = 0, n_est = 0;
+    // A message going out in fragments (poll_datagram hands out one at a
+    // time): which message, the next piece (0: none), the fragment ID.
+    static constexpr std::size_t frag_tx_capacity = marker + 8192;
+    std::unique_ptr<std::byte[]> frag_tx_buf;
+    out_ref frag_tx{};
+    std::uint8_t frag_tx_next = 0;
+    std::uint16_t frag_tx_id = 0;
+    // O(1) lookups at any capacity: IKE SAs by initiator cookie, installed
+    // Quick Mode SAs by inbound SPI. Peers choose initiator cookies, so the
+    // hash is keyed with a secret drawn at make() (no chosen collisions).
+    static_assert(slots < 65535 && slots * children < 65535,
+                  "ike::v1 limits: at most 65534 IKE SA slots and Quick Mode slots in all");
+    hash_index<slots> by_cky;
+    hash_index<slots * children> by_spi;
+    std::uint64_t hash_key = 0;
     engine_stats st{};
 
     engine_core(const config& c, R&& r, S&& s) : cfg(c), rnd(std::move(r)), psk(std::move(s)) {
         tab = std::make_unique<sa_t[]>(slots);
+        frag_tx_buf = std::make_unique<std::byte[]>(frag_tx_capacity);
+        (void)rnd.fill(as_writable_bytes(std::span(&hash_key, 1)));  // 0 still works
         events = std::make_unique<event[]>(event_capacity);
         outq = std::make_unique<out_ref[]>(out_capacity);
         rx = std::make_unique<std::byte[]>(rx_capacity);
@@ -110,7 +128,15 @@ class engine_core {
     bool random_int(T& v) noexcept;
 
     void free_sa(sa_t& s) noexcept;
-    static void reset(sa_t& s) noexcept;
+    void reset(sa_t& s) noexcept;
+    std::uint64_t key_hash(std::uint64_t v) const noexcept;
+    void index_sa(sa_t& s) noexcept;
+    void unindex_sa(sa_t& s) noexcept;
+    void index_child(sa_t& s, child_slot& c) noexcept;
+    void unindex_child(sa_t& s, child_slot& c) noexcept;
+    template <class Pred>
+    sa_t* find_sa(std::uint64_t cky_i, Pred&& is_it) noexcept;
+    std::optional<std::pair<sa_t*, child_slot*>> find_child(std::uint32_t spi_in) noexcept;
 
     void remove_sa(sa_t& s, std::error_code why) noexcept;
     void child_down(sa_t& s, child_slot& c, std::error_code why) noexcept;
@@ -120,6 +146,9 @@ class engine_core {
     sa_t* alloc_half_open(const transport::endpoint& peer, time_point now) noexcept;
 
     std::optional<outgoing_datagram> poll_datagram() noexcept;
+    bytes_view message_of(sa_t& s, std::uint8_t which) const noexcept;
+    bool send_fragmented(const sa_t& s, std::size_t n) const noexcept;
+    std::optional<outgoing_datagram> next_fragment() noexcept;
 
     std::optional<event> poll_event() noexcept;
 
@@ -217,6 +246,10 @@ class engine_core {
     result<opened> open(sa_t& s, mutable_bytes buf, const iv& chain) noexcept;
 
     static error garbled(const error& e, const char* what) noexcept;
+    bool keyed_failure(const error& e) const noexcept;
+    error wrong_psk(sa_t& s, const error& e) noexcept;
+    result<void> on_mm5_answer(sa_t& s, mutable_bytes buf, std::uint32_t mid,
+                               time_point now) noexcept;
 
     result<void> on_mm5(sa_t& s, mutable_bytes buf, const transport::endpoint& local,
                         const transport::endpoint& peer, time_point now) noexcept;

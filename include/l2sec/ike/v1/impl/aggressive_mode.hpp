@@ -137,6 +137,7 @@ void L2SEC_IKE_V1_CORE_T::on_am1(const message& msg, std::uint64_t fp,
     s.peer = peer;
     s.last_rx = now;
     s.cky_i = msg.header().spi_i;
+    index_sa(s);
     s.chosen = pick->chosen;
     s.info = *describe_p1(pick->chosen);
     const auto ours = static_cast<std::uint32_t>(cfg.phase1_lifetime.count());

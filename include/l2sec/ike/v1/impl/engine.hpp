@@ -50,6 +50,8 @@ auto L2SEC_IKE_V1_CORE_T::validate(const config& c) noexcept -> result<void> {
     if (c.local_id.size() > 128) return error(engine_errc::invalid_config, 0, "local_id");
     if (c.rekey_margin <= 0.1 || c.rekey_margin > 1.0 || c.rekey_jitter < 0 || c.rekey_jitter > 0.5)
         return error(engine_errc::invalid_config, 0, "rekey_margin / rekey_jitter");
+    if (c.fragment_size != 0 && (c.fragment_size < 128 || c.fragment_size > 8192))
+        return error(engine_errc::invalid_config, 0, "fragment_size (0 or 128..8192)");
     if (c.half_open_per_address == 0)
         return error(engine_errc::invalid_config, 0, "half_open_per_address");
     return {};
@@ -139,6 +141,9 @@ void L2SEC_IKE_V1_CORE_T::free_sa(sa_t& s) noexcept {
 /// Back to a fresh slot (keys wiped), same generation.
 L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::reset(sa_t& s) noexcept {
+    for (auto& c : s.children)
+        if (c.st == child_slot::state::installed) unindex_child(s, c);
+    unindex_sa(s);
     s.wipe();
     const auto gen = s.generation;
     s.~sa_t();
@@ -160,6 +165,7 @@ void L2SEC_IKE_V1_CORE_T::remove_sa(sa_t& s, std::error_code why) noexcept {
 
 L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::child_down(sa_t& s, child_slot& c, std::error_code why) noexcept {
+    if (c.st == child_slot::state::installed) unindex_child(s, c);
     event e;
     e.kind = event_kind::child_down;
     e.ike = handle(index_of(s));
@@ -220,6 +226,8 @@ auto L2SEC_IKE_V1_CORE_T::alloc_half_open(const transport::endpoint& peer, time_
 
 L2SEC_IKE_V1_CORE
 auto L2SEC_IKE_V1_CORE_T::poll_datagram() noexcept -> std::optional<outgoing_datagram> {
+    if (frag_tx_next)
+        if (auto d = next_fragment()) return d;
     while (out_count) {
         out_ref r = outq[out_head];
         out_head = (out_head + 1) % out_capacity;
@@ -235,6 +243,17 @@ auto L2SEC_IKE_V1_CORE_T::poll_datagram() noexcept -> std::optional<outgoing_dat
         auto& s = tab[r.slot];
         if (s.generation != r.gen || s.st == p1_state::free) continue;
         const bool m = s.floated;
+        if (r.which != 0) {
+            auto& c = s.children[r.which - 1u];
+            if (c.st == child_slot::state::free || !c.tx_n) continue;
+        }
+        if (auto msg = message_of(s, r.which); !msg.empty() && send_fragmented(s, msg.size())) {
+            frag_tx = r;
+            frag_tx_next = 1;
+            frag_tx_id = u16(frag_tx_id + 1u);
+            if (auto d = next_fragment()) return d;
+            continue;
+        }
         if (r.which == 0) {
             if (!s.tx_n) continue;
             ++st.sent;
@@ -312,6 +331,123 @@ auto L2SEC_IKE_V1_CORE_T::seal(sa_t& s, mutable_bytes buf, std::size_t n, iv& ch
     }
     out_n = u16(*e);
     return true;
+}
+
+// ---- the indexes ----------------------------------------------------------
+
+// splitmix64's finalizer over the value xor a secret: an initiator cookie a
+// peer chose cannot be aimed at a bucket.
+L2SEC_IKE_V1_CORE
+auto L2SEC_IKE_V1_CORE_T::key_hash(std::uint64_t v) const noexcept -> std::uint64_t {
+    v ^= hash_key;
+    v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    v = (v ^ (v >> 27)) * 0x94d049bb133111ebULL;
+    return v ^ (v >> 31);
+}
+
+// An SA is indexed from the moment its initiator cookie is known until
+// reset(); the cookie does not change in between.
+L2SEC_IKE_V1_CORE
+void L2SEC_IKE_V1_CORE_T::index_sa(sa_t& s) noexcept {
+    if (s.indexed) return;
+    s.indexed = by_cky.insert(static_cast<std::uint16_t>(index_of(s) + 1), key_hash(s.cky_i));
+}
+
+L2SEC_IKE_V1_CORE
+void L2SEC_IKE_V1_CORE_T::unindex_sa(sa_t& s) noexcept {
+    if (!s.indexed) return;
+    (void)by_cky.erase(static_cast<std::uint16_t>(index_of(s) + 1), key_hash(s.cky_i),
+                       [this](std::uint16_t id) { return key_hash(tab[id - 1u].cky_i); });
+    s.indexed = false;
+}
+
+L2SEC_IKE_V1_CORE
+void L2SEC_IKE_V1_CORE_T::index_child(sa_t& s, child_slot& c) noexcept {
+    const auto id = index_of(s) * children + child_index(s, c) + 1;
+    (void)by_spi.insert(static_cast<std::uint16_t>(id), key_hash(c.spi_in));
+}
+
+L2SEC_IKE_V1_CORE
+void L2SEC_IKE_V1_CORE_T::unindex_child(sa_t& s, child_slot& c) noexcept {
+    const auto id = index_of(s) * children + child_index(s, c) + 1;
+    (void)by_spi.erase(static_cast<std::uint16_t>(id), key_hash(c.spi_in), [this](std::uint16_t o) {
+        return key_hash(tab[(o - 1u) / children].children[(o - 1u) % children].spi_in);
+    });
+}
+
+/// The in-use SA with initiator cookie `cky_i` for which `is_it(sa)` holds.
+L2SEC_IKE_V1_CORE
+template <class Pred>
+auto L2SEC_IKE_V1_CORE_T::find_sa(std::uint64_t cky_i, Pred&& is_it) noexcept -> sa_t* {
+    auto id = by_cky.find(key_hash(cky_i), [&](std::uint16_t i) {
+        const auto& s = tab[i - 1u];
+        return s.st != p1_state::free && s.cky_i == cky_i && is_it(s);
+    });
+    return id ? &tab[*id - 1u] : nullptr;
+}
+
+/// The installed Quick Mode SA whose inbound SPI is `spi_in`, with its IKE SA.
+L2SEC_IKE_V1_CORE
+auto L2SEC_IKE_V1_CORE_T::find_child(std::uint32_t spi_in) noexcept
+    -> std::optional<std::pair<sa_t*, child_slot*>> {
+    auto id = by_spi.find(key_hash(spi_in), [&](std::uint16_t i) {
+        const auto& c = tab[(i - 1u) / children].children[(i - 1u) % children];
+        return c.st == child_slot::state::installed && c.spi_in == spi_in;
+    });
+    if (!id) return std::nullopt;
+    auto& s = tab[(*id - 1u) / children];
+    return std::pair{&s, &s.children[(*id - 1u) % children]};
+}
+
+// ---- sending fragments ----------------------------------------------------
+
+/// The IKE message (no marker) queued as `which` of `s`: 0 phase 1, else a child's.
+L2SEC_IKE_V1_CORE
+auto L2SEC_IKE_V1_CORE_T::message_of(sa_t& s, std::uint8_t which) const noexcept -> bytes_view {
+    if (which == 0) return bytes_view(s.tx.data() + marker, s.tx_n);
+    auto& c = s.children[which - 1u];
+    return bytes_view(c.tx.data() + marker, c.tx_n);
+}
+
+/// Only to a peer that announced fragmentation, only when too long whole.
+L2SEC_IKE_V1_CORE
+bool L2SEC_IKE_V1_CORE_T::send_fragmented(const sa_t& s, std::size_t n) const noexcept {
+    return cfg.fragment_size != 0 && s.peer_frag &&
+           n + (s.floated ? marker : 0) > cfg.fragment_size;
+}
+
+/// The next piece of `frag_tx` as a message of one fragment payload (the
+/// Cisco/Microsoft scheme: the whole message, header included, cut in
+/// order; the last piece flagged), each datagram at most fragment_size.
+L2SEC_IKE_V1_CORE
+auto L2SEC_IKE_V1_CORE_T::next_fragment() noexcept -> std::optional<outgoing_datagram> {
+    auto& s = tab[frag_tx.slot];
+    const std::uint8_t i = frag_tx_next;
+    frag_tx_next = 0;
+    if (s.generation != frag_tx.gen || s.st == p1_state::free) return std::nullopt;
+    const bytes_view msg = message_of(s, frag_tx.which);
+    auto h = decode_header(msg);
+    if (!h) return std::nullopt;
+    const bool m = s.floated;
+    const std::size_t room = cfg.fragment_size - (m ? marker : 0) - 28 - 8;  // header, payload
+    const std::size_t count = (msg.size() + room - 1) / room;
+    if (count > 255 || i == 0 || i > count) return std::nullopt;
+    const std::size_t at = (i - 1u) * room;
+    const auto piece = msg.subspan(at, std::min(room, msg.size() - at));
+    header fh = *h;
+    fh.flags = 0;
+    fh.message_id = 0;
+    message_builder b(mutable_bytes(frag_tx_buf.get() + marker, frag_tx_capacity - marker), fh);
+    b.begin(payload_type::fragment_v1);
+    fragment{frag_tx_id, i, static_cast<std::uint8_t>(i == count ? 1 : 0), piece}.encode(b.out());
+    b.end();
+    auto n = b.finish();
+    if (!n) return std::nullopt;
+    if (i < count) frag_tx_next = static_cast<std::uint8_t>(i + 1);
+    std::fill_n(frag_tx_buf.get(), marker, std::byte{0});
+    ++st.sent;
+    return outgoing_datagram{
+        s.local, s.peer, bytes_view(frag_tx_buf.get() + (m ? 0 : marker), *n + (m ? marker : 0))};
 }
 
 #undef L2SEC_IKE_V1_CORE

@@ -37,6 +37,7 @@ auto L2SEC_IKE_V1_CORE_T::connect(const connection& c, time_point now) noexcept
     s.last_rx = now;
     if (!random_int(s.cky_i) || s.cky_i == 0)
         return error(engine_errc::crypto_failure, 0, "initiator cookie");
+    index_sa(s);
     if (c.aggressive) {
         if (c.id.size() > s.conn_id.size())
             return error(engine_errc::invalid_config, 0, "connection id");
@@ -185,6 +186,7 @@ void L2SEC_IKE_V1_CORE_T::on_mm1(const message& msg, std::uint64_t fp,
     s.peer = peer;
     s.last_rx = now;
     s.cky_i = msg.header().spi_i;
+    index_sa(s);
     s.chosen = pick->chosen;
     s.info = *describe_p1(pick->chosen);
     const auto ours = static_cast<std::uint32_t>(cfg.phase1_lifetime.count());
@@ -230,14 +232,27 @@ L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::on_plain_notify(const message& msg,
                                           const transport::endpoint& peer) noexcept {
     const header& h = msg.header();
-    for (std::size_t i = 0; i < slots; ++i) {
-        auto& s = tab[i];
-        if (s.st != p1_state::i_mm1_sent || s.cky_i != h.spi_i || !(s.peer == peer)) continue;
+    if (auto* sp = find_sa(h.spi_i, [&](const sa_t& s) {
+            return (s.st == p1_state::i_mm1_sent && s.peer == peer) ||
+                   (s.st == p1_state::i_mm5_sent && s.cky_r == h.spi_r && s.peer == peer);
+        })) {
+        auto& s = *sp;
         for (const auto& p : msg.payloads()) {
             if (p.kind() != payload_type::notification) continue;
             auto n = notification::parse(p);
             if (n && n->type < 16384) {
-                remove_sa(s, make_error_code(engine_errc::notified));
+                // Answering MM5 in clear: the peer could not read it or its
+                // HASH_I did not verify, i.e. our keys differ.
+                const bool keyed = s.st == p1_state::i_mm5_sent &&
+                                   (n->kind() == notify_type::v1_payload_malformed ||
+                                    n->kind() == notify_type::v1_invalid_hash_information ||
+                                    n->kind() == notify_type::authentication_failed ||
+                                    n->type == 1 /* INVALID-PAYLOAD-TYPE */);
+                st.last_error = error(keyed ? engine_errc::wrong_psk : engine_errc::notified, 32,
+                                      keyed ? "the peer could not read MM5 (its notification)"
+                                            : "the peer's notification");
+                remove_sa(s,
+                          make_error_code(keyed ? engine_errc::wrong_psk : engine_errc::notified));
                 return;
             }
         }

@@ -112,7 +112,24 @@ auto L2SEC_IKE_V1_CORE_T::on_mm5(sa_t& s, mutable_bytes buf, const transport::en
                                  const transport::endpoint& peer, time_point now) noexcept
     -> result<void> {
     auto o = open(s, buf, s.chain);
-    if (!o) return garbled(o.error(), "MM5 (garbage after decryption: wrong pre-shared key?)");
+    // The first message under the keys: if it does not decrypt to an ID and
+    // a HASH_I that verifies, the two sides' PSKs differ (almost always).
+    // Say so when the peer retransmits it (once may be a corrupted or forged
+    // copy), to the peer too (in clear: it cannot read our keys), instead of
+    // letting its MM5 retransmissions run out.
+    auto psk_fail = [&](const error& e, notify_type t) -> error {
+        if (!keyed_failure(e) || peer.family != s.peer.family || !(peer.addr == s.peer.addr))
+            return e;
+        header in;
+        in.spi_i = s.cky_i;
+        in.spi_r = s.cky_r;
+        auto r = wrong_psk(s, e);
+        if (s.st == p1_state::free) notify_plain(in, local, peer, t);  // decided: tell the peer
+        return r;
+    };
+    if (!o)
+        return psk_fail(garbled(o.error(), "MM5 (garbage after decryption: wrong pre-shared key?)"),
+                        notify_type::v1_payload_malformed);
     std::optional<payload> idp, hp;
     bool ic = false;
     for (const auto& p : o->chain) {
@@ -123,13 +140,16 @@ auto L2SEC_IKE_V1_CORE_T::on_mm5(sa_t& s, mutable_bytes buf, const transport::en
             if (n && n->kind() == notify_type::v1_initial_contact) ic = true;
         }
     }
-    if (!idp || !hp) return error(engine_errc::missing_payload, 28, "MM5 ID/HASH");
+    if (!idp || !hp)
+        return psk_fail(error(engine_errc::missing_payload, 28, "MM5 ID/HASH"),
+                        notify_type::v1_payload_malformed);
     auto hi = phase1_hash<B>(s.info, s.keys.skeyid, true, bytes_view(s.gx_i.data(), s.gx_n),
                              bytes_view(s.gx_r.data(), s.gx_n), s.cky_i, s.cky_r,
                              bytes_view(s.sai_b.data(), s.sai_n), idp->body);
     if (!hi) return hi.error();
     if (!crypto::constant_time_equal(hp->body, *hi))
-        return error(engine_errc::authentication_failed, hp->body_offset(), "HASH_I");
+        return psk_fail(error(engine_errc::authentication_failed, hp->body_offset(), "HASH_I"),
+                        notify_type::v1_invalid_hash_information);
     if (n_est >= L::max_sas) return error(engine_errc::capacity, 0, "established SAs");
     // Authenticated: commit.
     s.chain = o->next;
@@ -163,6 +183,49 @@ auto L2SEC_IKE_V1_CORE_T::on_mm5(sa_t& s, mutable_bytes buf, const transport::en
 }
 
 /// INITIAL-CONTACT: the peer rebooted; drop its other SAs (same outer address and port).
+/// A failure of the first encrypted message that a wrong key explains
+/// (garbage after decryption, no ID/HASH, a HASH that does not verify); a
+/// malformed ciphertext (block size, flag, length) is not one.
+L2SEC_IKE_V1_CORE
+bool L2SEC_IKE_V1_CORE_T::keyed_failure(const error& e) const noexcept {
+    return e.code == make_error_code(engine_errc::authentication_failed) ||
+           e.code == make_error_code(engine_errc::missing_payload);
+}
+
+/// MM5 or MM6 failed under our keys. The first time it is dropped like any
+/// bad message (it may be a corrupted or forged copy); when it fails again
+/// (the peer retransmitted it: it is what the peer sends), Main Mode cannot
+/// finish with these keys: report `failed` (wrong_psk) and forget the SA.
+/// `e` (what exactly failed, and where) stays in last_error.
+L2SEC_IKE_V1_CORE
+auto L2SEC_IKE_V1_CORE_T::wrong_psk(sa_t& s, const error& e) noexcept -> error {
+    if (!keyed_failure(e)) return e;
+    if (++s.keyed_failures < 2) return e;
+    remove_sa(s, make_error_code(engine_errc::wrong_psk));
+    return e;
+}
+
+/// Initiator waiting for MM6, an encrypted Informational arrives: a peer
+/// that could not read our MM5 says so (charon: PAYLOAD-MALFORMED), under
+/// keys from its PSK. Unreadable for us: the PSKs differ (decided at once,
+/// as for the unprotected notifications of on_plain_notify). Readable: the
+/// peer refused MM5 for another reason (reported as `notified`).
+L2SEC_IKE_V1_CORE
+auto L2SEC_IKE_V1_CORE_T::on_mm5_answer(sa_t& s, mutable_bytes buf, std::uint32_t mid,
+                                        time_point now) noexcept -> result<void> {
+    const iv saved = s.p1_last;
+    s.p1_last = s.chain;  // the phase 2 IV base: the last block of MM5 (RFC 2409 Appendix B)
+    auto r = on_informational(s, buf, mid, now);
+    if (!r) {
+        s.p1_last = saved;
+        auto e = garbled(r.error(), "Informational answering MM5 (unreadable under our keys)");
+        if (keyed_failure(e)) remove_sa(s, make_error_code(engine_errc::wrong_psk));
+        return e;
+    }
+    if (s.st == p1_state::i_mm5_sent) remove_sa(s, make_error_code(engine_errc::notified));
+    return {};
+}
+
 L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::initial_contact(sa_t& keep) noexcept {
     for (std::size_t i = 0; i < slots; ++i) {
@@ -197,19 +260,21 @@ L2SEC_IKE_V1_CORE
 auto L2SEC_IKE_V1_CORE_T::on_mm6(sa_t& s, mutable_bytes buf, time_point now) noexcept
     -> result<void> {
     auto o = open(s, buf, s.chain);
-    if (!o) return garbled(o.error(), "MM6 (garbage after decryption: wrong pre-shared key?)");
+    if (!o)
+        return wrong_psk(
+            s, garbled(o.error(), "MM6 (garbage after decryption: wrong pre-shared key?)"));
     std::optional<payload> idp, hp;
     for (const auto& p : o->chain) {
         if (p.kind() == payload_type::id_v1 && !idp) idp = p;
         if (p.kind() == payload_type::hash && !hp) hp = p;
     }
-    if (!idp || !hp) return error(engine_errc::missing_payload, 28, "MM6 ID/HASH");
+    if (!idp || !hp) return wrong_psk(s, error(engine_errc::missing_payload, 28, "MM6 ID/HASH"));
     auto hr = phase1_hash<B>(s.info, s.keys.skeyid, false, bytes_view(s.gx_i.data(), s.gx_n),
                              bytes_view(s.gx_r.data(), s.gx_n), s.cky_i, s.cky_r,
                              bytes_view(s.sai_b.data(), s.sai_n), idp->body);
     if (!hr) return hr.error();
     if (!crypto::constant_time_equal(hp->body, *hr))
-        return error(engine_errc::authentication_failed, hp->body_offset(), "HASH_R");
+        return wrong_psk(s, error(engine_errc::authentication_failed, hp->body_offset(), "HASH_R"));
     if (n_est >= L::max_sas) return error(engine_errc::capacity, 0, "established SAs");
     s.chain = o->next;
     s.p1_last = s.chain;

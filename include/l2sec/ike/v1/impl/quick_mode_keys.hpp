@@ -85,6 +85,7 @@ auto L2SEC_IKE_V1_CORE_T::install(sa_t& s, child_slot& c, time_point now) noexce
             old_sa->close_at = now + cfg.rekey_overlap;
     }
     c.st = child_slot::state::installed;
+    index_child(s, c);
     c.retx_at = never;
     c.installed_at = now;
     c.hard_at = now + std::chrono::seconds(c.life_s);

@@ -53,29 +53,23 @@ void L2SEC_IKE_V1_CORE_T::receive_ike(bytes_view m, const transport::endpoint& l
         if ((h.exchange_type != exchange::main_mode && h.exchange_type != exchange::aggressive) ||
             h.encrypted() || h.message_id != 0)
             return fail_note(error(engine_errc::wrong_state, 16, "first message"));
-        for (std::size_t i = 0; i < slots; ++i) {
-            auto& s = tab[i];
-            if (s.st != p1_state::free && !s.initiator && s.cky_i == h.spi_i && s.peer == peer) {
-                if ((s.st == p1_state::r_mm2_sent || s.st == p1_state::r_am2_sent) &&
-                    s.rx_fp == fp) {
-                    ++st.duplicates;
-                    queue(s, 0);
-                    return;
-                }
-                return fail_note(error(engine_errc::wrong_state, 0, "MM1 for a known SA"));
+        if (auto* sp =
+                find_sa(h.spi_i, [&](const sa_t& s) { return !s.initiator && s.peer == peer; })) {
+            auto& s = *sp;
+            if ((s.st == p1_state::r_mm2_sent || s.st == p1_state::r_am2_sent) && s.rx_fp == fp) {
+                ++st.duplicates;
+                queue(s, 0);
+                return;
             }
+            return fail_note(error(engine_errc::wrong_state, 0, "MM1 for a known SA"));
         }
         if (h.exchange_type == exchange::aggressive) return on_am1(*msg, fp, local, peer, now);
         return on_mm1(*msg, fp, local, peer, now);
     }
-    sa_t* sp = nullptr;
-    for (std::size_t i = 0; i < slots && !sp; ++i) {
-        auto& s = tab[i];
-        if (s.st == p1_state::free || s.cky_i != h.spi_i) continue;
-        if (s.cky_r == h.spi_r ||
-            ((s.st == p1_state::i_mm1_sent || s.st == p1_state::i_am1_sent) && s.peer == peer))
-            sp = &s;
-    }
+    sa_t* sp = find_sa(h.spi_i, [&](const sa_t& s) {
+        return s.cky_r == h.spi_r ||
+               ((s.st == p1_state::i_mm1_sent || s.st == p1_state::i_am1_sent) && s.peer == peer);
+    });
     if (!sp) return fail_note(error(engine_errc::invalid_cookie, 8, "IKE SA"));
     auto& s = *sp;
     if (s.st != p1_state::established && s.rx_fp == fp) {
@@ -111,7 +105,12 @@ void L2SEC_IKE_V1_CORE_T::receive_ike(bytes_view m, const transport::endpoint& l
             r = on_mm5(s, buf, local, peer, now);
             break;
         case p1_state::i_mm5_sent:
-            r = on_mm6(s, buf, now);
+            if (h.exchange_type == exchange::informational_v1)
+                r = on_mm5_answer(s, buf, h.message_id, now);
+            else if (h.exchange_type == exchange::main_mode)
+                r = on_mm6(s, buf, now);
+            else
+                r = error(engine_errc::wrong_state, 18, "exchange (waiting for MM6)");
             break;
         case p1_state::i_am1_sent:
             r = on_am2(s, buf, now);
@@ -149,8 +148,7 @@ void L2SEC_IKE_V1_CORE_T::on_fragment(const message& msg, const transport::endpo
     auto f = fragment::parse(p);
     if (!f) return fail_note(f.error());
     bool known = h.spi_r == 0;
-    for (std::size_t i = 0; i < slots && !known; ++i)
-        known = tab[i].st != p1_state::free && tab[i].cky_i == h.spi_i && tab[i].cky_r == h.spi_r;
+    if (!known) known = find_sa(h.spi_i, [&](const sa_t& s) { return s.cky_r == h.spi_r; });
     if (!known) return fail_note(error(engine_errc::invalid_cookie, 8, "fragment"));
     if (!reasm || frag_cky_i != h.spi_i || frag_cky_r != h.spi_r || !(frag_peer == peer) ||
         frag_id != f->id || now - frag_started > std::chrono::seconds(10)) {

@@ -19,13 +19,22 @@ void L2SEC_IKE_V1_CORE_T::tick(time_point now) noexcept {
     for (std::size_t i = 0; i < slots; ++i) {
         auto& s = tab[i];
         if (s.st == p1_state::free) continue;
+        // MM1 to MM4 were answered and MM5 never is: a peer that cannot
+        // decrypt it stays silent (Linux strongSwan, libreswan), so this is
+        // almost always a wrong PSK (else UDP 4500 blocked after NAT-T).
+        const auto gave_up =
+            s.st == p1_state::i_mm5_sent ? engine_errc::wrong_psk : engine_errc::timeout;
         if (half_open(s.st) && now - s.created >= cfg.half_open_timeout) {
-            remove_sa(s, make_error_code(engine_errc::timeout));
+            if (gave_up == engine_errc::wrong_psk)
+                st.last_error = error(gave_up, 0, "MM5 unanswered (or UDP 4500 blocked)");
+            remove_sa(s, make_error_code(gave_up));
             continue;
         }
         if (s.retx_at <= now) {
             if (s.tries + 1 >= cfg.retransmit_tries) {
-                remove_sa(s, make_error_code(engine_errc::timeout));
+                if (gave_up == engine_errc::wrong_psk)
+                    st.last_error = error(gave_up, 0, "MM5 unanswered (or UDP 4500 blocked)");
+                remove_sa(s, make_error_code(gave_up));
                 continue;
             }
             ++s.tries;
@@ -123,24 +132,19 @@ auto L2SEC_IKE_V1_CORE_T::next_deadline() const noexcept -> std::optional<time_p
 L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::note_esp_traffic(std::uint32_t spi_in, std::size_t bytes,
                                            time_point now) noexcept {
-    for (std::size_t i = 0; i < slots; ++i) {
-        auto& s = tab[i];
-        if (s.st != p1_state::established) continue;
-        for (auto& c : s.children)
-            if (c.st == child_slot::state::installed && c.spi_in == spi_in) {
-                c.bytes += bytes;
-                s.last_rx = now;
-                if (!c.life_kb) return;
-                const auto kb = c.bytes / 1024;
-                if (kb >= c.life_kb) {
-                    child_down(s, c, make_error_code(engine_errc::expired));
-                } else if (!c.rekeyed && c.soft_at != never &&
-                           static_cast<double>(kb) >=
-                               static_cast<double>(c.life_kb) * cfg.rekey_margin) {
-                    c.soft_at = now;  // tick() rekeys
-                }
-                return;
-            }
+    auto found = find_child(spi_in);
+    if (!found || found->first->st != p1_state::established) return;
+    auto& s = *found->first;
+    auto& c = *found->second;
+    c.bytes += bytes;
+    s.last_rx = now;
+    if (!c.life_kb) return;
+    const auto kb = c.bytes / 1024;
+    if (kb >= c.life_kb) {
+        child_down(s, c, make_error_code(engine_errc::expired));
+    } else if (!c.rekeyed && c.soft_at != never &&
+               static_cast<double>(kb) >= static_cast<double>(c.life_kb) * cfg.rekey_margin) {
+        c.soft_at = now;  // tick() rekeys
     }
 }
 
