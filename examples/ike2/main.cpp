@@ -129,12 +129,13 @@ int main(int argc, char** argv) {
                 const auto& c = ev->child;
                 std::printf(
                     " spi_in=%08x spi_out=%08x enc=%s/%zu integ=%d mode=%s udp_encap=%d"
-                    " nat_local=%d nat_peer=%d selectors=%u/%u-%u",
+                    " nat_local=%d nat_peer=%d selectors=%u/%u-%u old_spi_in=%08x",
                     c.spi_in, c.spi_out,
                     c.suite.enc == esp::encryption::aes_gcm_16 ? "aes-gcm16" : "aes-cbc",
                     c.suite.enc_key_size * 8, static_cast<int>(c.suite.integ),
                     c.mode == esp::mode::transport ? "transport" : "tunnel", c.udp_encap,
-                    c.nat.local_behind, c.nat.peer_behind, c.protocol, c.local_port, c.remote_port);
+                    c.nat.local_behind, c.nat.peer_behind, c.protocol, c.local_port, c.remote_port,
+                    ev->old_spi_in);
                 ++up;
             }
             if (ev->kind == v2::event_kind::child_down) std::printf(" spi_in=%08x", ev->spi_in);

@@ -70,6 +70,7 @@ struct ike_sa {
     transport::endpoint local, peer;
     bool floated = false;  ///< on 4500 with the non-ESP marker
     time_point created{}, last_rx{};
+    time_point retire_at = never;  ///< rekeyed: its successor took the children; gone then
     ike_proposal chosen{};
     suite_info info{};
     std::optional<typename B::key_exchange> kx;

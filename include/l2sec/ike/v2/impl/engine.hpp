@@ -616,6 +616,11 @@ class engine_core {
                 continue;
             }
             if (s.st != sa_state::established) continue;
+            if (now >= s.retire_at) {
+                remove_sa(s, engine_errc::replaced);
+                continue;
+            }
+            if (s.retire_at != never) continue;  // rekeyed: no rekeys, no liveness checks
             for (auto& c : s.children) {
                 if (c.used && now >= c.gone_at) child_down(s, c, engine_errc::replaced);
                 if (c.used && now >= c.soft_at && s.pending == request::none) {
@@ -636,9 +641,10 @@ class engine_core {
             if (half_open(s.st)) t = std::min(t, s.created + cfg.half_open_timeout);
             if (s.pending != request::none) t = std::min(t, s.retx_at);
             if (s.st == sa_state::established && s.pending == request::none &&
-                cfg.dpd_interval.count() > 0)
+                s.retire_at == never && cfg.dpd_interval.count() > 0)
                 t = std::min(t, s.last_rx + cfg.dpd_interval);
-            if (s.st == sa_state::established)
+            t = std::min(t, s.retire_at);
+            if (s.st == sa_state::established && s.retire_at == never)
                 for (const auto& c : s.children)
                     if (c.used) {
                         t = std::min(t, c.gone_at);
@@ -689,6 +695,8 @@ class engine_core {
     void on_child_request(sa_t& s, const parts& p, std::uint32_t mid, std::uint64_t fp,
                           time_point now) noexcept;
     void on_child_response(sa_t& s, const parts& p, time_point now) noexcept;
+    void on_ike_rekey(sa_t& s, const parts& p, const v2::sa& sa, std::uint32_t mid,
+                      std::uint64_t fp, time_point now) noexcept;
     /// Responder: narrow the peer's TSi/TSr to our policy (false: TS_UNACCEPTABLE).
     bool narrow(const parts& p, selector& si, selector& sr) const noexcept;
 };
