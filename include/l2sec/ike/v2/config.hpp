@@ -145,6 +145,9 @@ struct config {
     /// CREATE_CHILD_SA at `rekey_margin` of it; the replaced SA stays for
     /// `rekey_overlap` unless the peer deletes it first. 0 = never rekey.
     std::chrono::seconds child_lifetime{3600};
+    /// IKE SA lifetime: its initiator rekeys it (CREATE_CHILD_SA with a new
+    /// KE) at `rekey_margin` of it; 0 = never (the peer may still rekey).
+    std::chrono::seconds ike_lifetime{14400};
     double rekey_margin = 0.9;
     std::chrono::seconds rekey_overlap{10};
 };

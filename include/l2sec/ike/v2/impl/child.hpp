@@ -81,6 +81,7 @@ result<void> L2SEC_IKE2_SELF::send_rekey(sa_t& s, child_slot& c, time_point now)
 
 L2SEC_IKE2_CORE
 void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now) noexcept {
+    if (s.pending == request::rekey_ike) return on_ike_rekey_response(s, p, now);
     if (s.pending != request::rekey_child)
         return fail_note(error(engine_errc::wrong_state, 18, "CREATE_CHILD_SA response"));
     s.pending = request::none;
@@ -294,22 +295,9 @@ void L2SEC_IKE2_SELF::on_ike_rekey(sa_t& s, const parts& p, const v2::sa& sa, st
     std::array<std::byte, crypto::max_dh_shared_size> g{};
     auto gn = kx->agree(kp->data, g);
     if (!gn) return undo(notify_type::invalid_syntax);
-    auto seed = rekey_skeyseed<B>(s.info, s.keys.d, bytes_view(g.data(), *gn), ni,
-                                  bytes_view(n->nr.data(), n->nr_n));
+    auto keyed = rekeyed_keys(s, *n, bytes_view(g.data(), *gn));
     crypto::secure_zero(g);
-    if (!seed) return undo(notify_type::temporary_failure);
-    auto k = derive_ike_sa_keys<B>(n->info, seed->view(), ni, bytes_view(n->nr.data(), n->nr_n),
-                                   n->spi_i, n->spi_r);
-    crypto::secure_zero(mutable_bytes(seed->bytes));
-    if (!k) return undo(notify_type::temporary_failure);
-    auto tx = sk_protect<B>::make(n->info, k->er, k->ar);
-    auto rx_ = sk_protect<B>::make(n->info, k->ei, k->ai);
-    if (!tx || !rx_) return undo(notify_type::temporary_failure);
-    n->keys = *k;
-    for (auto* x : {&k->d, &k->ai, &k->ar, &k->ei, &k->er, &k->pi, &k->pr})
-        crypto::secure_zero(mutable_bytes(x->bytes));
-    n->sk_tx.emplace(std::move(*tx));
-    n->sk_rx.emplace(std::move(*rx_));
+    if (!keyed) return undo(notify_type::temporary_failure);
     std::array<std::byte, 8> spi{};
     store_be64(spi.data(), n->spi_r);
     const bytes_view pub = kx->public_value();
@@ -326,20 +314,7 @@ void L2SEC_IKE2_SELF::on_ike_rekey(sa_t& s, const parts& p, const v2::sa& sa, st
         ke{kp->group, pub}.encode(c.out());
         c.end();
     });
-    // commit: the children move; the new SA is established
-    for (std::size_t i = 0; i < s.children.size(); ++i) {
-        n->children[i] = s.children[i];
-        n->children[i].sa.ike = handle(index_of(*n));
-        s.children[i] = child_slot{};
-    }
-    --n_half;
-    ++n_est;
-    n->st = sa_state::established;
-    s.retire_at = now + cfg.rekey_overlap;
-    s.pending = request::none;
-    s.retx_at = never;
-    ++st.rekeys;
-    emit(event_kind::ike_up, *n);
+    take_over(s, *n, now);
 }
 
 #undef L2SEC_IKE2_CORE

@@ -553,6 +553,7 @@ class engine_core {
         s.retx_at = never;
         ++s.my_mid;
         if (what == request::delete_ike) remove_sa(s, engine_errc::closed);
+        if (what == request::delete_old) remove_sa(s, engine_errc::replaced);
     }
     /// Delete one of our Child SAs (INFORMATIONAL with our inbound SPI).
     void send_child_delete(sa_t& s, std::uint32_t spi_in, time_point now) noexcept {
@@ -621,6 +622,10 @@ class engine_core {
                 continue;
             }
             if (s.retire_at != never) continue;  // rekeyed: no rekeys, no liveness checks
+            if (now >= s.soft_at && s.pending == request::none) {
+                s.soft_at = never;
+                if (auto ok = send_ike_rekey(s, now); !ok) fail_note(ok.error());
+            }
             for (auto& c : s.children) {
                 if (c.used && now >= c.gone_at) child_down(s, c, engine_errc::replaced);
                 if (c.used && now >= c.soft_at && s.pending == request::none) {
@@ -644,6 +649,7 @@ class engine_core {
                 s.retire_at == never && cfg.dpd_interval.count() > 0)
                 t = std::min(t, s.last_rx + cfg.dpd_interval);
             t = std::min(t, s.retire_at);
+            if (s.pending == request::none && s.retire_at == never) t = std::min(t, s.soft_at);
             if (s.st == sa_state::established && s.retire_at == never)
                 for (const auto& c : s.children)
                     if (c.used) {
@@ -697,6 +703,18 @@ class engine_core {
     void on_child_response(sa_t& s, const parts& p, time_point now) noexcept;
     void on_ike_rekey(sa_t& s, const parts& p, const v2::sa& sa, std::uint32_t mid,
                       std::uint64_t fp, time_point now) noexcept;
+
+    // ---- IKE SA rekey (rekey.hpp) ------------------------------------------------------
+
+    result<void> rekeyed_keys(const sa_t& old, sa_t& n, bytes_view g_ir) noexcept;
+    void take_over(sa_t& old, sa_t& n, time_point now) noexcept;
+    result<void> send_ike_rekey(sa_t& s, time_point now) noexcept;
+    void on_ike_rekey_response(sa_t& s, const parts& p, time_point now) noexcept;
+    void ike_soft(sa_t& s, time_point now) noexcept {
+        if (s.initiator && cfg.ike_lifetime.count() > 0)
+            s.soft_at = now + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  cfg.ike_lifetime * cfg.rekey_margin);
+    }
     /// Responder: narrow the peer's TSi/TSr to our policy (false: TS_UNACCEPTABLE).
     bool narrow(const parts& p, selector& si, selector& sr) const noexcept;
 };
@@ -705,3 +723,4 @@ class engine_core {
 
 #include <l2sec/ike/v2/impl/child.hpp>
 #include <l2sec/ike/v2/impl/handshake.hpp>
+#include <l2sec/ike/v2/impl/rekey.hpp>

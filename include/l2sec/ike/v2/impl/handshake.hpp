@@ -329,6 +329,7 @@ void L2SEC_IKE2_SELF::on_auth_response(sa_t& s, const parts& p, time_point now) 
     --n_half;
     ++n_est;
     ++st.ike_established;
+    ike_soft(s, now);
     emit(event_kind::ike_up, s);
     auto child_failed = [&](engine_errc why, const char* what) {
         st.last_error = error(why, 0, what);
@@ -571,6 +572,7 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
     s.st = sa_state::established;
     s.my_mid = 0;
     ++st.ike_established;
+    ike_soft(s, now);
     emit(event_kind::ike_up, s);
     (void)send_response(s, exchange::ike_auth, mid, fp, [&](chain_writer& c) {
         c.begin(payload_type::idr);
