@@ -6,6 +6,7 @@
 #   3. charon behind a masquerading router -> l2sec responder (NAT-T: 4500)
 #   4. l2sec behind the router -> charon responder (NAT-T from our side)
 #   r. charon rekeys the IKE SA and then the CHILD_SA (l2sec answers both)
+#   v. l2sec asks charon's address pool for a virtual address (CP)
 #   t. with kernel-libipsec (userspace ESP, tunnel mode) charon installs its
 #      CHILD_SA: its log must show the SPIs l2sec printed, both roles.
 # Without kernel ESP charon cannot install a transport-mode CHILD_SA: there
@@ -55,7 +56,9 @@ rc=0
 # ECP-256 / MODP-2048).
 charon_conf() {
     local d=$1 local_addr=$2 remote_addr=$3 mode=$4 rekey=${5:-0} plugins="" lts="dynamic[udp/1701]" rts="dynamic[udp/1701]" opt="install_routes = no"
-    local ike_rekey="" child_rekey=""
+    local ike_rekey="" child_rekey="" pools="" pooldef=""
+    if [ "${6:-}" = pool ]; then pools="pools = vpool"; pooldef="pools { vpool { addrs = 10.77.0.10-10.77.0.20
+    dns = 10.77.0.1 } }"; fi
     if [ "$rekey" != 0 ]; then ike_rekey="rekey_time = ${rekey}s
     over_time = 60s
     rand_time = 0s
@@ -70,6 +73,7 @@ connections {
     version = 2
     local_addrs = $local_addr
     remote_addrs = $remote_addr
+    $pools
     proposals = aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048, aes128-sha256-ecp256
     $ike_rekey
     local { auth = psk }
@@ -84,6 +88,7 @@ connections {
 secrets {
   ike-1 { secret = "$psk" }
 }
+$pooldef
 CONF
 }
 
@@ -219,6 +224,26 @@ if [ $tun_ok = 1 ]; then
         [ $rc -eq 0 ] || { grep -E "IKE\]|ENC\]|CHD\]" "$d/charon.log" | tail -30; tail -10 "$d/l2sec.log"; }
     else
         echo "FAIL: rekey: charon did not start"; rc=1
+    fi
+    stop_all
+fi
+# v: l2sec asks charon's pool for a virtual address (CP CFG_REQUEST/REPLY).
+if [ $tun_ok = 1 ]; then
+    d=$work/cv
+    mkdir -p "$d"
+    charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel 0 pool
+    if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
+        ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
+            --tunnel --vip --hold 1 --timeout 30 >"$d/l2sec.log" 2>&1 || true
+        if grep -q "event ike_up.*internal_address=10.77.0.1[0-9]:0 internal_dns=10.77.0.1:0" "$d/l2sec.log" &&
+            grep -q "assigning virtual IP 10.77.0.1[0-9]" "$d/charon.log"; then
+            echo "cp: $(grep -m1 "assigning virtual IP" "$d/charon.log" | sed 's/^.*assigning/assigning/'); l2sec: $(grep -m1 -o "internal_address=[^ ]* internal_dns=[^ ]*" "$d/l2sec.log")"
+        else
+            echo "FAIL: cp: no virtual address from charon's pool"; grep -E "IKE\]|CFG\]" "$d/charon.log" | tail -15; tail -5 "$d/l2sec.log"; rc=1
+        fi
+        check_charon "$d" "cp" 2 "$d/l2sec.log"
+    else
+        echo "FAIL: cp: charon did not start"; rc=1
     fi
     stop_all
 fi

@@ -105,6 +105,10 @@ struct ike_sa {
     std::uint64_t rk_spi = 0;           ///< our IKE SA rekey: the new SA's SPIi
     std::optional<typename B::key_exchange> rk_kx;
     connection conn{};
+    /// CP: the virtual address given to (responder) or got from (initiator) the peer
+    bool has_vip = false;
+    bool vip_pool = false;  ///< ours, from config::pool: released when the SA goes
+    std::array<std::uint8_t, 4> vip{}, vdns{};
     std::array<child_slot, Children> children{};
 
     void wipe() noexcept {

@@ -22,7 +22,7 @@ namespace l2sec::ike::v2::detail {
 
 /// The parts of one message the handlers look at (first of each kind).
 struct parts {
-    std::optional<payload> sa, ke, nonce, idi, idr, auth, tsi, tsr;
+    std::optional<payload> sa, ke, nonce, idi, idr, auth, tsi, tsr, cp;
     std::optional<notify> nat_src, nat_dst, cookie, invalid_ke, error_note, transport_mode,
         initial_contact, rekey_sa;
     static_vector<delete_, 8> deletes;
@@ -56,6 +56,9 @@ struct parts {
                     break;
                 case payload_type::tsr:
                     if (!p.tsr) p.tsr = pl;
+                    break;
+                case payload_type::cp:
+                    if (!p.cp) p.cp = pl;
                     break;
                 case payload_type::delete_: {
                     auto d = delete_::parse(pl);
@@ -248,6 +251,12 @@ class engine_core {
         e.ike = handle(index_of(s));
         e.peer = s.peer;
         e.reason = why;
+        if (k == event_kind::ike_up && s.has_vip) {
+            e.internal_address = transport::endpoint::v4(s.vip[0], s.vip[1], s.vip[2], s.vip[3], 0);
+            if (s.vdns != std::array<std::uint8_t, 4>{})
+                e.internal_dns =
+                    transport::endpoint::v4(s.vdns[0], s.vdns[1], s.vdns[2], s.vdns[3], 0);
+        }
         push_event(std::move(e));
     }
     void queue_ref(out_ref r) noexcept {
@@ -276,6 +285,7 @@ class engine_core {
     }
 
     void free_sa(sa_t& s) noexcept {
+        if (s.vip_pool && cfg.pool.release) cfg.pool.release(cfg.pool.ctx, s.vip);
         if (half_open(s.st))
             --n_half;
         else if (s.st == sa_state::established)

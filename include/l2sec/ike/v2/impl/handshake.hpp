@@ -279,6 +279,16 @@ result<void> L2SEC_IKE2_SELF::send_auth(sa_t& s, time_point now) noexcept {
         w.end();
         write_notify(w, notify_type::initial_contact);
         if (c.mode == esp::mode::transport) write_notify(w, notify_type::use_transport_mode);
+        if (c.request_address) {  // CFG_REQUEST: INTERNAL_IP4_ADDRESS, INTERNAL_IP4_DNS, empty
+            w.begin(payload_type::cp);
+            w.out().u8(static_cast<std::uint8_t>(cfg_type::request));
+            w.out().u24(0);
+            w.out().u16(cp_internal_ip4_address);
+            w.out().u16(0);
+            w.out().u16(cp_internal_ip4_dns);
+            w.out().u16(0);
+            w.end();
+        }
         w.begin(payload_type::sa);
         write_esp_sa(w.out(), p2.span(), s.pending_spi);
         w.end();
@@ -321,6 +331,19 @@ void L2SEC_IKE2_SELF::on_auth_response(sa_t& s, const parts& p, time_point now) 
         fail_note(error(engine_errc::authentication_failed, p.auth->offset,
                         "responder AUTH (wrong pre-shared key?)"));
         return remove_sa(s, engine_errc::authentication_failed);
+    }
+    if (p.cp) {  // CFG_REPLY: our virtual address and DNS server
+        if (auto cp = v2::cp::parse(*p.cp); cp && cp->type == u16(cfg_type::reply))
+            cp->for_each([&](const cp_attribute& a) {
+                if (a.type == cp_internal_ip4_address && a.value.size() == 4 && !s.has_vip) {
+                    for (std::size_t i = 0; i < 4; ++i)
+                        s.vip[i] = std::to_integer<std::uint8_t>(a.value[i]);
+                    s.has_vip = true;
+                }
+                if (a.type == cp_internal_ip4_dns && a.value.size() == 4)
+                    for (std::size_t i = 0; i < 4; ++i)
+                        s.vdns[i] = std::to_integer<std::uint8_t>(a.value[i]);
+            });
     }
     s.pending = request::none;
     s.retx_at = never;
@@ -566,6 +589,21 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
     }
     if (child_err == notify_type{0} && (!random_int(s.pending_spi) || s.pending_spi == 0))
         child_err = notify_type::temporary_failure;
+    bool reply_cp = false;
+    if (p.cp && cfg.pool.valid() && child_err == notify_type{0}) {
+        auto cp = v2::cp::parse(*p.cp);
+        if (cp && cp->type == u16(cfg_type::request)) {
+            if (cfg.pool.assign(cfg.pool.ctx, s.peer, id->data, s.vip, s.vdns)) {
+                s.has_vip = s.vip_pool = reply_cp = true;
+                if (si.alen == 4) {  // the peer's side of the Child SA is its virtual address
+                    copy_to(si.start, std::as_bytes(std::span<const std::uint8_t>(s.vip)));
+                    copy_to(si.end, std::as_bytes(std::span<const std::uint8_t>(s.vip)));
+                }
+            } else {
+                child_err = notify_type::internal_address_failure;
+            }
+        }
+    }
 
     --n_half;
     ++n_est;
@@ -585,6 +623,20 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
         a.encode(c.out());
         c.end();
         if (child_err != notify_type{0}) return write_notify(c, child_err);
+        if (reply_cp) {
+            c.begin(payload_type::cp);
+            c.out().u8(static_cast<std::uint8_t>(cfg_type::reply));
+            c.out().u24(0);
+            c.out().u16(cp_internal_ip4_address);
+            c.out().u16(4);
+            c.out().bytes(std::as_bytes(std::span<const std::uint8_t>(s.vip)));
+            if (s.vdns != std::array<std::uint8_t, 4>{}) {
+                c.out().u16(cp_internal_ip4_dns);
+                c.out().u16(4);
+                c.out().bytes(std::as_bytes(std::span<const std::uint8_t>(s.vdns)));
+            }
+            c.end();
+        }
         if (mode == esp::mode::transport) write_notify(c, notify_type::use_transport_mode);
         c.begin(payload_type::sa);
         write_esp_sa(c.out(), std::span<const esp_proposal>(&esp_pick->first, 1), s.pending_spi,

@@ -37,6 +37,11 @@ result<void> L2SEC_IKE2_SELF::rekeyed_keys(const sa_t& old, sa_t& n, bytes_view 
 /// retires (its Delete, or the overlap).
 L2SEC_IKE2_CORE
 void L2SEC_IKE2_SELF::take_over(sa_t& old, sa_t& n, time_point now) noexcept {
+    n.has_vip = old.has_vip;  // the virtual address goes with the SA, not back to the pool
+    n.vip = old.vip;
+    n.vdns = old.vdns;
+    n.vip_pool = old.vip_pool;
+    old.has_vip = old.vip_pool = false;
     for (std::size_t i = 0; i < old.children.size(); ++i) {
         n.children[i] = old.children[i];
         n.children[i].sa.ike = handle(index_of(n));
