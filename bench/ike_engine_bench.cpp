@@ -13,10 +13,15 @@
 //                                 n = 10,000. Counter B/IKE SA: the engine's
 //                                 memory per IKE SA slot (with its Quick Mode
 //                                 slots, queues and indexes), all from make().
+// ike_v2_handshake/botan/<group>  IKEv2 IKE_SA_INIT + IKE_AUTH (one Child SA),
+//                                 both roles, PSK, then Delete; beside
+//                                 ike_v1_dh/botan/<group> (ratio = handshake / 2 DH).
+//                                 The counter slot_bytes is the memory per IKE SA.
 #include <benchmark/benchmark.h>
 
 #include <l2sec/crypto/botan.hpp>
 #include <l2sec/ike/v1/engine.hpp>
+#include <l2sec/ike/v2/engine.hpp>
 #include <l2sec/testing/insecure_random.hpp>
 
 #include <array>
@@ -180,11 +185,70 @@ void lookup(benchmark::State& state) {
         static_cast<double>(core::event_capacity * sizeof(v1::event)) +
         static_cast<double>(core::out_capacity * sizeof(core::out_ref)) + 3.0 * core::rx_capacity;
     state.counters["B/IKE SA"] = total / static_cast<double>(core::slots);
+namespace v2 = l2sec::ike::v2;
+using eng2 = v2::engine<crypto::botan, rng, v2::limits<4, 4, 2>>;
+
+int pump2(eng2& c, eng2& s, tp now) {
+    int events = 0;
+    std::array<std::byte, 4096> buf{};
+    for (bool moved = true; moved;) {
+        moved = false;
+        while (auto d = c.poll_datagram()) {
+            std::copy(d->data.begin(), d->data.end(), buf.begin());
+            s.receive(bytes_view(buf.data(), d->data.size()), sep, cep, now);
+            moved = true;
+        }
+        while (auto d = s.poll_datagram()) {
+            std::copy(d->data.begin(), d->data.end(), buf.begin());
+            c.receive(bytes_view(buf.data(), d->data.size()), cep, sep, now);
+            moved = true;
+        }
+        while (auto e = c.poll_event())
+            events += e->kind == v2::event_kind::child_up;
+        while (auto e = s.poll_event())
+            events += e->kind == v2::event_kind::child_up;
+    }
+    return events;
+}
+
+const v2::ike_proposal v2_modp2048{ike::encr_id::aes_cbc, 256, ike::prf_id::hmac_sha2_256,
+                                   ike::integ_id::hmac_sha2_256_128, ike::dh_group::modp2048};
+const v2::ike_proposal v2_ecp256{ike::encr_id::aes_gcm_16, 256, ike::prf_id::hmac_sha2_256,
+                                 ike::integ_id::none, ike::dh_group::ecp256};
+
+void handshake2(benchmark::State& state, const v2::ike_proposal* p) {
+    v2::config cfg;
+    cfg.ike_proposals = std::span<const v2::ike_proposal>(p, 1);
+    auto c = eng2::make(cfg, rng(1), v2::single_psk(as_bytes("bench")));
+    auto s = eng2::make(cfg, rng(2), v2::single_psk(as_bytes("bench")));
+    tp now{};
+    v2::connection conn;
+    conn.local = cep;
+    conn.peer = sep;
+    for (auto _ : state) {
+        auto h = c->connect(conn, now);
+        if (!h || pump2(*c, *s, now) != 2) {
+            state.SkipWithError("handshake failed");
+            break;
+        }
+        c->close(*h, now);
+        pump2(*c, *s, now);
+        now += std::chrono::seconds(1);
+    }
+    state.counters["handshakes/s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+    state.counters["slot_bytes"] = static_cast<double>(eng2::slot_size());
 }
 
 }  // namespace
 
 BENCHMARK(lookup)->Name("ike_v1_lookup/botan")->Arg(10)->Arg(10000)->Unit(benchmark::kNanosecond);
+BENCHMARK_CAPTURE(handshake2, modp2048, &v2_modp2048)
+    ->Name("ike_v2_handshake/botan/modp2048")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(handshake2, ecp256, &v2_ecp256)
+    ->Name("ike_v2_handshake/botan/ecp256")
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(handshake, modp2048, &modp2048)
     ->Name("ike_v1_handshake/botan/modp2048")
     ->Unit(benchmark::kMillisecond);

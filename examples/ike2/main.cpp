@@ -7,6 +7,7 @@
 //
 //   l2sec-ike2 --bind 10.0.0.1 --psk secret [--connect 10.0.0.2] [--children 1]
 //              [--hold 0] [--timeout 30] [--weak] [--tunnel] [--close] [--dpd S] [--id FQDN]
+//              [--vip] (ask for a virtual address) [--pool A.B.C.D] (hand them out from A.B.C.D)
 #include "common/options.hpp"
 
 #include <l2sec/crypto/botan.hpp>
@@ -51,6 +52,19 @@ const char* kind_name(v2::event_kind k) {
     }
     return "?";
 }
+/// --pool: consecutive addresses from the one given, DNS = the one before it.
+struct pool {
+    std::array<std::uint8_t, 4> next{};
+    static bool assign(void* ctx, const transport::endpoint&, bytes_view,
+                       std::array<std::uint8_t, 4>& a, std::array<std::uint8_t, 4>& dns) {
+        auto* p = static_cast<pool*>(ctx);
+        a = p->next;
+        dns = p->next;
+        dns[3] = static_cast<std::uint8_t>(dns[3] - 1);
+        p->next[3] = static_cast<std::uint8_t>(p->next[3] + 1);
+        return true;
+    }
+};
 std::optional<transport::endpoint> parse_v4(const std::string& s, std::uint16_t port) {
     in_addr a{};
     if (inet_pton(AF_INET, s.c_str(), &a) != 1) return std::nullopt;
@@ -62,12 +76,14 @@ std::optional<transport::endpoint> parse_v4(const std::string& s, std::uint16_t 
 int main(int argc, char** argv) {
     std::string bind_s, connect_s, psk = "l2sec-ike-test-psk", id;
     int children = 1, hold = 0, timeout_s = 30, dpd = 0;
-    bool weak = false, tunnel = false, close_at_end = false;
+    bool weak = false, tunnel = false, close_at_end = false, vip = false;
+    std::string pool_s;
     examples::options o;
     o.text("--bind", bind_s).text("--connect", connect_s).text("--psk", psk).text("--id", id);
     o.number("--children", children).number("--hold", hold).number("--timeout", timeout_s);
     o.number("--dpd", dpd);
     o.flag("--weak", weak).flag("--tunnel", tunnel).flag("--close", close_at_end);
+    o.flag("--vip", vip).text("--pool", pool_s);
     if (!o.parse(argc, argv) || bind_s.empty()) {
         std::fprintf(stderr, "usage: l2sec-ike2 --bind ADDR [--connect PEER] [--psk S] ...\n");
         return 2;
@@ -84,6 +100,14 @@ int main(int argc, char** argv) {
     cfg.allow_weak = weak;
     cfg.dpd_interval = std::chrono::seconds(dpd);
     cfg.local_id = as_bytes(id);
+    pool addresses;
+    if (!pool_s.empty()) {
+        auto a = parse_v4(pool_s, 0);
+        if (!a) return 2;
+        for (int i = 0; i < 4; ++i)
+            addresses.next[i] = a->addr[i];
+        cfg.pool = {&pool::assign, nullptr, &addresses};
+    }
     using engine_t = v2::engine<crypto::botan, crypto::botan::random>;
     auto made = engine_t::make(cfg, crypto::botan::random{}, v2::single_psk(as_bytes(psk)));
     if (!made) {
@@ -104,6 +128,7 @@ int main(int argc, char** argv) {
             c.protocol = 0;
             c.local_port = c.remote_port = 0;
         }
+        c.request_address = vip;
         auto h = e.connect(c, start);
         if (!h) {
             std::fprintf(stderr, "connect: %s\n", h.error().message().c_str());
@@ -129,14 +154,18 @@ int main(int argc, char** argv) {
                 const auto& c = ev->child;
                 std::printf(
                     " spi_in=%08x spi_out=%08x enc=%s/%zu integ=%d mode=%s udp_encap=%d"
-                    " nat_local=%d nat_peer=%d selectors=%u/%u-%u",
+                    " nat_local=%d nat_peer=%d selectors=%u/%u-%u old_spi_in=%08x",
                     c.spi_in, c.spi_out,
                     c.suite.enc == esp::encryption::aes_gcm_16 ? "aes-gcm16" : "aes-cbc",
                     c.suite.enc_key_size * 8, static_cast<int>(c.suite.integ),
                     c.mode == esp::mode::transport ? "transport" : "tunnel", c.udp_encap,
-                    c.nat.local_behind, c.nat.peer_behind, c.protocol, c.local_port, c.remote_port);
+                    c.nat.local_behind, c.nat.peer_behind, c.protocol, c.local_port, c.remote_port,
+                    ev->old_spi_in);
                 ++up;
             }
+            if (ev->internal_address)
+                std::printf(" internal_address=%s", str(*ev->internal_address).c_str());
+            if (ev->internal_dns) std::printf(" internal_dns=%s", str(*ev->internal_dns).c_str());
             if (ev->kind == v2::event_kind::child_down) std::printf(" spi_in=%08x", ev->spi_in);
             if (ev->reason) std::printf(" reason=\"%s\"", ev->reason.message().c_str());
             std::printf("\n");

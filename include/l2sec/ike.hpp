@@ -15,6 +15,7 @@
 #include <l2sec/ike/v1/keys.hpp>
 #include <l2sec/ike/v1/payloads.hpp>
 #include <l2sec/ike/v1/vendor_ids.hpp>
+#include <l2sec/ike/v2/engine.hpp>
 #include <l2sec/ike/v2/keys.hpp>
 #include <l2sec/ike/v2/payloads.hpp>
 #include <l2sec/ike/v2/sk.hpp>

@@ -149,3 +149,101 @@ TEST_CASE("under load the responder answers IKE_SA_INIT with a stateless COOKIE;
     CHECK(net.of(c, v2::event_kind::child_up).size() == 1);
     CHECK(net.of(s, v2::event_kind::child_up).size() == 1);
 }
+
+TEST_CASE(
+    "IKE SA rekey at the soft lifetime: new SPIs and keys, the Child SA moves, old SA deleted") {
+    v2::config cc;
+    cc.ike_lifetime = seconds(100);  // rekey at 90 s
+    cc.child_lifetime = seconds(1000);
+    cc.dpd_interval = seconds(0);
+    v2::config sc;
+    sc.dpd_interval = seconds(0);
+    auto client = make(1, cc), server = make(2, sc);
+    network<engine_t> net;
+    auto c = net.add(*client), s = net.add(*server);
+    net.hosts[c].addrs = {client_ep};
+    net.hosts[s].addrs = {server_ep};
+    auto h = client->connect(conn(), net.now);
+    REQUIRE(h);
+    net.pump();
+    REQUIRE(net.of(c, v2::event_kind::child_up).size() == 1);
+    net.run_for(seconds(95));
+    CHECK(client->stats().rekeys == 1);
+    CHECK(server->stats().rekeys == 1);
+    auto cu = net.of(c, v2::event_kind::ike_up);
+    auto su = net.of(s, v2::event_kind::ike_up);
+    REQUIRE(cu.size() == 2);
+    REQUIRE(su.size() == 2);
+    CHECK_FALSE(cu[1].ike == cu[0].ike);
+    auto cd = net.of(c, v2::event_kind::ike_down);
+    auto sd = net.of(s, v2::event_kind::ike_down);
+    REQUIRE(cd.size() == 1);
+    REQUIRE(sd.size() == 1);
+    CHECK(cd[0].ike == *h);
+    CHECK(cd[0].reason == v2::engine_errc::replaced);
+    CHECK(sd[0].reason == v2::engine_errc::deleted);
+    CHECK(net.of(c, v2::event_kind::child_down).empty());  // the Child SA survived
+    CHECK(net.of(s, v2::event_kind::child_down).empty());
+    CHECK(client->established() == 1);
+    CHECK(server->established() == 1);
+    // the new IKE SA works: a Child SA rekey over it, and a Delete that takes everything
+    client->close(cu[1].ike, net.now);
+    net.pump();
+    CHECK(net.of(s, v2::event_kind::child_down).size() == 1);
+    CHECK(server->size() == 0);
+    // only the answer to our Delete, which came after we forgot the SA
+    CHECK(client->stats().dropped == 1);
+    CHECK(client->stats().last_error.code == v2::engine_errc::invalid_spi);
+    CHECK(server->stats().dropped == 0);
+}
+
+namespace {
+struct pool_state {
+    int assigned = 0, released = 0;
+};
+bool pool_assign(void* ctx, const transport::endpoint&, bytes_view, std::array<std::uint8_t, 4>& a,
+                 std::array<std::uint8_t, 4>& dns) {
+    auto* p = static_cast<pool_state*>(ctx);
+    a = {10, 10, 0, static_cast<std::uint8_t>(2 + p->assigned++)};
+    dns = {10, 10, 0, 1};
+    return true;
+}
+void pool_release(void* ctx, const std::array<std::uint8_t, 4>&) {
+    ++static_cast<pool_state*>(ctx)->released;
+}
+}  // namespace
+
+TEST_CASE("CP: the initiator asks for a virtual address, the responder's pool gives it") {
+    pool_state ps;
+    v2::config sc;
+    sc.pool = {pool_assign, pool_release, &ps};
+    auto client = make(1), server = make(2, sc);
+    network<engine_t> net;
+    auto c = net.add(*client), s = net.add(*server);
+    net.hosts[c].addrs = {client_ep};
+    net.hosts[s].addrs = {server_ep};
+    auto k = conn();
+    k.mode = esp::mode::tunnel;
+    k.any_address = true;
+    k.protocol = 0;
+    k.local_port = k.remote_port = 0;
+    k.request_address = true;
+    auto h = client->connect(k, net.now);
+    REQUIRE(h);
+    net.pump();
+    auto cu = net.of(c, v2::event_kind::ike_up);
+    auto su = net.of(s, v2::event_kind::ike_up);
+    REQUIRE(cu.size() == 1);
+    REQUIRE(su.size() == 1);
+    REQUIRE(cu[0].internal_address);
+    CHECK(*cu[0].internal_address == transport::endpoint::v4(10, 10, 0, 2, 0));
+    REQUIRE(cu[0].internal_dns);
+    CHECK(*cu[0].internal_dns == transport::endpoint::v4(10, 10, 0, 1, 0));
+    REQUIRE(su[0].internal_address);
+    CHECK(*su[0].internal_address == *cu[0].internal_address);
+    CHECK(net.of(c, v2::event_kind::child_up).size() == 1);
+    CHECK(ps.assigned == 1);
+    client->close(*h, net.now);
+    net.pump();
+    CHECK(ps.released == 1);
+}

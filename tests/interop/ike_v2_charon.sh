@@ -5,6 +5,8 @@
 #   2. l2sec initiates, charon responds           (transport, no NAT)
 #   3. charon behind a masquerading router -> l2sec responder (NAT-T: 4500)
 #   4. l2sec behind the router -> charon responder (NAT-T from our side)
+#   r. charon rekeys the IKE SA and then the CHILD_SA (l2sec answers both)
+#   v. l2sec asks charon's address pool for a virtual address (CP)
 #   t. with kernel-libipsec (userspace ESP, tunnel mode) charon installs its
 #      CHILD_SA: its log must show the SPIs l2sec printed, both roles.
 # Without kernel ESP charon cannot install a transport-mode CHILD_SA: there
@@ -53,7 +55,16 @@ rc=0
 # built-in clients send them (macOS/iOS and Android: GCM and CBC + SHA-2 on
 # ECP-256 / MODP-2048).
 charon_conf() {
-    local d=$1 local_addr=$2 remote_addr=$3 mode=$4 plugins="" lts="dynamic[udp/1701]" rts="dynamic[udp/1701]" opt="install_routes = no"
+    local d=$1 local_addr=$2 remote_addr=$3 mode=$4 rekey=${5:-0} plugins="" lts="dynamic[udp/1701]" rts="dynamic[udp/1701]" opt="install_routes = no"
+    local ike_rekey="" child_rekey="" pools="" pooldef=""
+    if [ "${6:-}" = pool ]; then pools="pools = vpool"; pooldef="pools { vpool { addrs = 10.77.0.10-10.77.0.20
+    dns = 10.77.0.1 } }"; fi
+    if [ "$rekey" != 0 ]; then ike_rekey="rekey_time = ${rekey}s
+    over_time = 60s
+    rand_time = 0s
+    reauth_time = 0"; child_rekey="rekey_time = $((rekey + 4))s
+      life_time = 60s
+      rand_time = 0s"; fi
     if [ "$mode" = tunnel ]; then plugins=kernel-libipsec; lts=0.0.0.0/0; rts=0.0.0.0/0; opt="install_routes = no"; fi
     write_strongswan_conf "$d" "$plugins" "default = 1, ike = 2, cfg = 2, chd = 2, net = 1, enc = 1" "$opt"
     cat >"$d/swanctl.conf" <<CONF
@@ -62,18 +73,22 @@ connections {
     version = 2
     local_addrs = $local_addr
     remote_addrs = $remote_addr
+    $pools
     proposals = aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048, aes128-sha256-ecp256
+    $ike_rekey
     local { auth = psk }
     remote { auth = psk }
     children { l2tp { mode = $mode
       local_ts = $lts
       remote_ts = $rts
-      esp_proposals = aes256gcm16, aes256-sha256, aes128-sha1 } }
+      esp_proposals = aes256gcm16, aes256-sha256, aes128-sha1
+      $child_rekey } }
   }
 }
 secrets {
   ike-1 { secret = "$psk" }
 }
+$pooldef
 CONF
 }
 
@@ -115,7 +130,7 @@ check_charon() {
     if [ -n "$line" ]; then
         spis=$(echo "$line" | sed -E 's/.*SPIs ([0-9a-f]+)_i ([0-9a-f]+)_o.*/\1 \2/')
         local ours_in ours_out
-        ours_in=$(grep -m1 "event child_up" "$log" | sed -E 's/.*spi_in=([0-9a-f]+).*/\1/')
+        ours_in=$(grep -m1 "event child_up" "$log" | sed -E "s/.* spi_in=([0-9a-f]+).*/\\1/")
         ours_out=$(grep -m1 "event child_up" "$log" | sed -E 's/.*spi_out=([0-9a-f]+).*/\1/')
         if [ "$spis" = "$ours_out $ours_in" ]; then
             echo "$what: charon installed the CHILD_SA with SPIs $spis (= l2sec's out/in)"
@@ -178,6 +193,59 @@ run_case 2 "l2sec -> charon (transport)" 0 transport "$ns" 10.99.6.2 192.168.78.
 if [ $tun_ok = 1 ]; then
     run_case 1t "charon -> l2sec (tunnel, libipsec)" 2 tunnel "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2
     run_case 2t "l2sec -> charon (tunnel, libipsec)" 2 tunnel "$ns" 10.99.6.2 192.168.78.2 "$nc" 192.168.78.2 --connect 10.99.6.2
+fi
+# r: charon rekeys the IKE SA (after 6 s) and the CHILD_SA (after 10 s)
+# while l2sec holds them: l2sec answers both CREATE_CHILD_SA exchanges.
+if [ $tun_ok = 1 ]; then
+    d=$work/cr
+    mkdir -p "$d"
+    charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel 6
+    if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
+        ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
+            --tunnel --children 2 --hold 2 --timeout 30 >"$d/l2sec.log" 2>&1 || true
+        if grep -qE "IKE_SA l2tp\[[0-9]+\] rekeyed" "$d/charon.log"; then
+            echo "rekey: charon: $(grep -m1 -E "IKE_SA l2tp\[[0-9]+\] rekeyed" "$d/charon.log" | sed 's/^.*IKE_SA/IKE_SA/')"
+        else
+            echo "FAIL: rekey: no IKE SA rekey at charon"; rc=1
+        fi
+        if [ "$(grep -c "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log")" -ge 2 ]; then
+            echo "rekey: charon: $(grep "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log" | tail -1 | sed 's/^.*CHILD_SA/CHILD_SA/' | cut -c1-90)"
+        else
+            echo "FAIL: rekey: charon installed no rekeyed CHILD_SA"; rc=1
+        fi
+        if grep -q "event child_up.*old_spi_in=[0-9a-f]*[1-9a-f]" "$d/l2sec.log"; then
+            echo "rekey: l2sec: $(grep "event child_up" "$d/l2sec.log" | tail -1 | cut -c1-200)"
+        else
+            echo "FAIL: rekey: l2sec saw no Child SA rekey"; rc=1
+        fi
+        if grep -iE "AUTHENTICATION_FAILED|integrity check failed|NO_PROPOSAL_CHOSEN|NO_ADD_SAS|INVALID_SYNTAX" "$d/charon.log"; then
+            echo "FAIL: rekey: charon got an error"; rc=1
+        fi
+        [ $rc -eq 0 ] || { grep -E "IKE\]|ENC\]|CHD\]" "$d/charon.log" | tail -30; tail -10 "$d/l2sec.log"; }
+    else
+        echo "FAIL: rekey: charon did not start"; rc=1
+    fi
+    stop_all
+fi
+# v: l2sec asks charon's pool for a virtual address (CP CFG_REQUEST/REPLY).
+if [ $tun_ok = 1 ]; then
+    d=$work/cv
+    mkdir -p "$d"
+    charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel 0 pool
+    if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
+        ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
+            --tunnel --vip --hold 1 --timeout 30 >"$d/l2sec.log" 2>&1 || true
+        if grep -q "event ike_up.*internal_address=10.77.0.1[0-9]:0 internal_dns=10.77.0.1:0" "$d/l2sec.log" &&
+            grep -q "assigning virtual IP 10.77.0.1[0-9]" "$d/charon.log"; then
+            echo "cp: $(grep -m1 "assigning virtual IP" "$d/charon.log" | sed 's/^.*assigning/assigning/'); l2sec: $(grep -m1 -o "internal_address=[^ ]* internal_dns=[^ ]*" "$d/l2sec.log")"
+        else
+            echo "FAIL: cp: no virtual address from charon's pool"; grep -E "IKE\]|CFG\]" "$d/charon.log" | tail -15; tail -5 "$d/l2sec.log"; rc=1
+        fi
+        check_charon "$d" "cp" 2 "$d/l2sec.log"
+    else
+        echo "FAIL: cp: charon did not start"; rc=1
+    fi
+    stop_all
 fi
 # 3-4: the router masquerades the client side behind 10.99.6.1.
 ip netns exec "$nr" iptables -t nat -A POSTROUTING -o "c$tag" -j MASQUERADE ||

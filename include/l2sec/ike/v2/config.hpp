@@ -110,6 +110,23 @@ constexpr std::span<const esp_proposal> default_esp_proposals() noexcept {
     return detail::default_esp_list;
 }
 
+/// Where a responder's virtual addresses come from (CP CFG_REQUEST, RFC 7296
+/// 3.15): assign() writes an IPv4 address (and a DNS server, or 0.0.0.0 for
+/// none) for the peer and returns true; release() gives it back when the IKE
+/// SA goes. Plain function pointers with a context: nothing allocated.
+struct address_pool {
+    bool (*assign)(void* ctx, const transport::endpoint& peer, bytes_view peer_id,
+                   std::array<std::uint8_t, 4>& address,
+                   std::array<std::uint8_t, 4>& dns) = nullptr;
+    void (*release)(void* ctx, const std::array<std::uint8_t, 4>& address) = nullptr;
+    void* ctx = nullptr;
+    constexpr bool valid() const noexcept { return assign != nullptr; }
+};
+
+/// CP attribute types (RFC 7296 3.15.1).
+inline constexpr std::uint16_t cp_internal_ip4_address = 1;
+inline constexpr std::uint16_t cp_internal_ip4_dns = 3;
+
 /// Engine options; validated by engine::make() (invalid_config names the field).
 struct config {
     /// In order of preference: offered as initiator (one proposal each, the
@@ -145,6 +162,12 @@ struct config {
     /// CREATE_CHILD_SA at `rekey_margin` of it; the replaced SA stays for
     /// `rekey_overlap` unless the peer deletes it first. 0 = never rekey.
     std::chrono::seconds child_lifetime{3600};
+    /// IKE SA lifetime: its initiator rekeys it (CREATE_CHILD_SA with a new
+    /// KE) at `rekey_margin` of it; 0 = never (the peer may still rekey).
+    std::chrono::seconds ike_lifetime{14400};
+    /// Responder: answers CP(CFG_REQUEST) with INTERNAL_IP4_ADDRESS/DNS from
+    /// here, and narrows the peer's TSi to that address (native IKEv2 clients).
+    address_pool pool{};
     double rekey_margin = 0.9;
     std::chrono::seconds rekey_overlap{10};
 };
@@ -159,6 +182,9 @@ struct connection {
     std::uint8_t protocol = 17;
     std::uint16_t local_port = 1701, remote_port = 1701;
     bool any_address = false;  ///< tunnel: 0.0.0.0-255.255.255.255 both sides
+    /// Ask for a virtual address and DNS server (CP CFG_REQUEST in IKE_AUTH);
+    /// the answer comes with ike_up (event::internal_address, internal_dns).
+    bool request_address = false;
 };
 
 }  // namespace l2sec::ike::v2

@@ -11,6 +11,7 @@
 #include <l2sec/transport/endpoint.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <system_error>
 #include <type_traits>
 
@@ -109,6 +110,9 @@ struct event {
     std::uint32_t old_spi_in = 0;  ///< child_up that replaces an SA (rekey), else 0
     std::uint32_t spi_in = 0;      ///< child_down: which one
     std::error_code reason;        ///< failed / *_down: why
+    /// ike_up: the virtual address (and DNS server) assigned by CP, to the
+    /// initiator that asked for one, and by the responder that gave it.
+    std::optional<transport::endpoint> internal_address, internal_dns;
 };
 
 /// Counters (engine::stats()).

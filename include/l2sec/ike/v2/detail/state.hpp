@@ -46,7 +46,9 @@ enum class request : std::uint8_t {
     liveness,
     delete_ike,
     delete_child,
-    rekey_child
+    rekey_child,
+    rekey_ike,
+    delete_old,  ///< Delete for the IKE SA we replaced by a rekey
 };
 
 inline constexpr std::size_t msg_capacity = 2048;  ///< one IKE message
@@ -70,6 +72,8 @@ struct ike_sa {
     transport::endpoint local, peer;
     bool floated = false;  ///< on 4500 with the non-ESP marker
     time_point created{}, last_rx{};
+    time_point retire_at = never;  ///< rekeyed: its successor took the children; gone then
+    time_point soft_at = never;    ///< we rekey this IKE SA then (its initiator only)
     ike_proposal chosen{};
     suite_info info{};
     std::optional<typename B::key_exchange> kx;
@@ -98,13 +102,20 @@ struct ike_sa {
     std::uint32_t pending_spi = 0;      ///< the Child SA being negotiated: our inbound SPI
     std::uint32_t rekey_old = 0;        ///< our CREATE_CHILD_SA: inbound SPI of the SA it replaces
     std::array<std::byte, 32> rk_ni{};  ///< our CREATE_CHILD_SA nonce
+    std::uint64_t rk_spi = 0;           ///< our IKE SA rekey: the new SA's SPIi
+    std::optional<typename B::key_exchange> rk_kx;
     connection conn{};
+    /// CP: the virtual address given to (responder) or got from (initiator) the peer
+    bool has_vip = false;
+    bool vip_pool = false;  ///< ours, from config::pool: released when the SA goes
+    std::array<std::uint8_t, 4> vip{}, vdns{};
     std::array<child_slot, Children> children{};
 
     void wipe() noexcept {
         for (auto* k : {&keys.d, &keys.ai, &keys.ar, &keys.ei, &keys.er, &keys.pi, &keys.pr})
             crypto::secure_zero(mutable_bytes(k->bytes));
         kx.reset();
+        rk_kx.reset();
         sk_tx.reset();
         sk_rx.reset();
         for (auto& c : children)

@@ -81,6 +81,7 @@ result<void> L2SEC_IKE2_SELF::send_rekey(sa_t& s, child_slot& c, time_point now)
 
 L2SEC_IKE2_CORE
 void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now) noexcept {
+    if (s.pending == request::rekey_ike) return on_ike_rekey_response(s, p, now);
     if (s.pending != request::rekey_child)
         return fail_note(error(engine_errc::wrong_state, 18, "CREATE_CHILD_SA response"));
     s.pending = request::none;
@@ -136,10 +137,9 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
     if (!p.sa || !p.nonce) return answer(notify_type::invalid_syntax);
     auto sa = v2::sa::parse(*p.sa);
     if (!sa) return answer(notify_type::invalid_syntax);
-    for (const auto& pp : sa->proposals()) {  // an IKE SA rekey: not supported (yet)
+    for (const auto& pp : sa->proposals()) {  // an IKE SA rekey (RFC 7296 1.3.2)
         auto o = offer::read(pp);
-        if (o && o->protocol == u16(protocol_id::ike))
-            return answer(notify_type::no_additional_sas);
+        if (o && o->protocol == u16(protocol_id::ike)) return on_ike_rekey(s, p, *sa, mid, fp, now);
         break;
     }
     const auto ni = p.nonce->body;
@@ -236,6 +236,85 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
         old->gone_at = now + cfg.rekey_overlap;
         old->soft_at = never;
     }
+}
+
+/// A peer's IKE SA rekey: a new slot with new SPIs and keys
+/// (SKEYSEED = prf(SK_d old, g^ir | Ni | Nr)), the peer as its initiator; the
+/// Child SAs move to it; the old SA answers this, then waits for the peer's
+/// Delete (or retires after the overlap).
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::on_ike_rekey(sa_t& s, const parts& p, const v2::sa& sa, std::uint32_t mid,
+                                   std::uint64_t fp, time_point now) noexcept {
+    auto answer = [&](notify_type n, bytes_view data = {}) {
+        (void)send_response(s, exchange::create_child_sa, mid, fp,
+                            [&](chain_writer& c) { write_notify(c, n, data); });
+    };
+    if (!p.ke || !p.nonce || s.retire_at != never) return answer(notify_type::invalid_syntax);
+    auto kp = v2::ke::parse(*p.ke);
+    if (!kp) return answer(notify_type::invalid_syntax);
+    auto pick = choose<ike_proposal>(p1.span(), sa, [](const ike_proposal&) { return true; });
+    if (!pick || pick->second.spi.size() != 8) return answer(notify_type::no_proposal_chosen);
+    if (u16(pick->first.group) != kp->group) {
+        auto same = choose<ike_proposal>(
+            p1.span(), sa, [&](const ike_proposal& q) { return u16(q.group) == kp->group; });
+        if (!same) {
+            std::array<std::byte, 2> g{};
+            store_be16(g.data(), u16(pick->first.group));
+            return answer(notify_type::invalid_ke_payload, g);
+        }
+        pick = same;
+    }
+    const auto ni = p.nonce->body;
+    if (ni.size() < 16 || ni.size() > 256) return answer(notify_type::invalid_syntax);
+    auto info = describe(pick->first.keys_suite());
+    if (!info) return answer(notify_type::no_proposal_chosen);
+    sa_t* n = alloc(false);
+    if (!n) return answer(notify_type::no_additional_sas);
+    auto undo = [&](notify_type why) {
+        free_sa(*n);
+        answer(why);
+    };
+    n->st = sa_state::r_init_done;  // counted as half-open until committed below
+    n->initiator = false;           // the rekey initiator is the new SA's initiator
+    n->spi_i = load_be64(pick->second.spi.data());
+    n->local = s.local;
+    n->peer = s.peer;
+    n->floated = s.floated;
+    n->nat = s.nat;
+    n->conn = s.conn;
+    n->created = n->last_rx = now;
+    n->chosen = pick->first;
+    n->info = *info;
+    copy_to(n->ni, ni);
+    n->ni_n = static_cast<std::uint16_t>(ni.size());
+    n->nr_n = 32;
+    if (!random_int(n->spi_r) || n->spi_r == 0 || !random(mutable_bytes(n->nr.data(), n->nr_n)))
+        return undo(notify_type::temporary_failure);
+    auto kx = make_dh<B>(crypto::dh_id{kp->group}, rnd);
+    if (!kx) return undo(notify_type::temporary_failure);
+    std::array<std::byte, crypto::max_dh_shared_size> g{};
+    auto gn = kx->agree(kp->data, g);
+    if (!gn) return undo(notify_type::invalid_syntax);
+    auto keyed = rekeyed_keys(s, *n, bytes_view(g.data(), *gn));
+    crypto::secure_zero(g);
+    if (!keyed) return undo(notify_type::temporary_failure);
+    std::array<std::byte, 8> spi{};
+    store_be64(spi.data(), n->spi_r);
+    const bytes_view pub = kx->public_value();
+    const ike_proposal chosen = pick->first;
+    const std::uint8_t number = pick->second.number;
+    (void)send_response(s, exchange::create_child_sa, mid, fp, [&](chain_writer& c) {
+        c.begin(payload_type::sa);
+        write_ike_sa(c.out(), std::span<const ike_proposal>(&chosen, 1), spi, number);
+        c.end();
+        c.begin(payload_type::nonce);
+        c.out().bytes(bytes_view(n->nr.data(), n->nr_n));
+        c.end();
+        c.begin(payload_type::ke);
+        ke{kp->group, pub}.encode(c.out());
+        c.end();
+    });
+    take_over(s, *n, now);
 }
 
 #undef L2SEC_IKE2_CORE

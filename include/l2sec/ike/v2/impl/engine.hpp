@@ -10,6 +10,7 @@
 #include <l2sec/ike/message.hpp>
 #include <l2sec/ike/nat.hpp>
 #include <l2sec/ike/v2/config.hpp>
+#include <l2sec/ike/v2/detail/parts.hpp>
 #include <l2sec/ike/v2/detail/state.hpp>
 #include <l2sec/ike/v2/detail/wire.hpp>
 #include <l2sec/ike/v2/events.hpp>
@@ -19,99 +20,6 @@
 #include <new>
 
 namespace l2sec::ike::v2::detail {
-
-/// The parts of one message the handlers look at (first of each kind).
-struct parts {
-    std::optional<payload> sa, ke, nonce, idi, idr, auth, tsi, tsr;
-    std::optional<notify> nat_src, nat_dst, cookie, invalid_ke, error_note, transport_mode,
-        initial_contact, rekey_sa;
-    static_vector<delete_, 8> deletes;
-    bool bad = false;
-    error why{};
-
-    static parts of(const payload_range& chain) noexcept {
-        parts p;
-        for (const auto& pl : chain) {
-            switch (pl.kind()) {
-                case payload_type::sa:
-                    if (!p.sa) p.sa = pl;
-                    break;
-                case payload_type::ke:
-                    if (!p.ke) p.ke = pl;
-                    break;
-                case payload_type::nonce:
-                    if (!p.nonce) p.nonce = pl;
-                    break;
-                case payload_type::idi:
-                    if (!p.idi) p.idi = pl;
-                    break;
-                case payload_type::idr:
-                    if (!p.idr) p.idr = pl;
-                    break;
-                case payload_type::auth:
-                    if (!p.auth) p.auth = pl;
-                    break;
-                case payload_type::tsi:
-                    if (!p.tsi) p.tsi = pl;
-                    break;
-                case payload_type::tsr:
-                    if (!p.tsr) p.tsr = pl;
-                    break;
-                case payload_type::delete_: {
-                    auto d = delete_::parse(pl);
-                    if (!d) {
-                        p.bad = true, p.why = d.error();
-                    } else if (p.deletes.size() < p.deletes.capacity()) {
-                        p.deletes.push_back(*d);
-                    }
-                    break;
-                }
-                case payload_type::notify: {
-                    auto n = notify::parse(pl);
-                    if (!n) {
-                        p.bad = true, p.why = n.error();
-                        break;
-                    }
-                    switch (n->kind()) {
-                        case notify_type::nat_detection_source_ip:
-                            if (!p.nat_src) p.nat_src = *n;
-                            break;
-                        case notify_type::nat_detection_destination_ip:
-                            if (!p.nat_dst) p.nat_dst = *n;
-                            break;
-                        case notify_type::cookie:
-                            p.cookie = *n;
-                            break;
-                        case notify_type::invalid_ke_payload:
-                            p.invalid_ke = *n;
-                            break;
-                        case notify_type::use_transport_mode:
-                            p.transport_mode = *n;
-                            break;
-                        case notify_type::initial_contact:
-                            p.initial_contact = *n;
-                            break;
-                        case notify_type::rekey_sa:
-                            p.rekey_sa = *n;
-                            break;
-                        default:
-                            if (n->type < 16384 && !p.error_note) p.error_note = *n;
-                            break;
-                    }
-                    break;
-                }
-                default:
-                    if (pl.critical()) {  // RFC 7296 2.5: a critical payload we do not know
-                        p.bad = true;
-                        p.why = error(errc::bad_field, pl.offset, "critical payload not supported");
-                    }
-                    break;
-            }
-        }
-        if (!chain.ok()) p.bad = true, p.why = chain.last_error();
-        return p;
-    }
-};
 
 template <class B, class R, class L, class S>
 class engine_core {
@@ -248,6 +156,12 @@ class engine_core {
         e.ike = handle(index_of(s));
         e.peer = s.peer;
         e.reason = why;
+        if (k == event_kind::ike_up && s.has_vip) {
+            e.internal_address = transport::endpoint::v4(s.vip[0], s.vip[1], s.vip[2], s.vip[3], 0);
+            if (s.vdns != std::array<std::uint8_t, 4>{})
+                e.internal_dns =
+                    transport::endpoint::v4(s.vdns[0], s.vdns[1], s.vdns[2], s.vdns[3], 0);
+        }
         push_event(std::move(e));
     }
     void queue_ref(out_ref r) noexcept {
@@ -276,6 +190,7 @@ class engine_core {
     }
 
     void free_sa(sa_t& s) noexcept {
+        if (s.vip_pool && cfg.pool.release) cfg.pool.release(cfg.pool.ctx, s.vip);
         if (half_open(s.st))
             --n_half;
         else if (s.st == sa_state::established)
@@ -553,6 +468,7 @@ class engine_core {
         s.retx_at = never;
         ++s.my_mid;
         if (what == request::delete_ike) remove_sa(s, engine_errc::closed);
+        if (what == request::delete_old) remove_sa(s, engine_errc::replaced);
     }
     /// Delete one of our Child SAs (INFORMATIONAL with our inbound SPI).
     void send_child_delete(sa_t& s, std::uint32_t spi_in, time_point now) noexcept {
@@ -616,6 +532,15 @@ class engine_core {
                 continue;
             }
             if (s.st != sa_state::established) continue;
+            if (now >= s.retire_at) {
+                remove_sa(s, engine_errc::replaced);
+                continue;
+            }
+            if (s.retire_at != never) continue;  // rekeyed: no rekeys, no liveness checks
+            if (now >= s.soft_at && s.pending == request::none) {
+                s.soft_at = never;
+                if (auto ok = send_ike_rekey(s, now); !ok) fail_note(ok.error());
+            }
             for (auto& c : s.children) {
                 if (c.used && now >= c.gone_at) child_down(s, c, engine_errc::replaced);
                 if (c.used && now >= c.soft_at && s.pending == request::none) {
@@ -636,9 +561,11 @@ class engine_core {
             if (half_open(s.st)) t = std::min(t, s.created + cfg.half_open_timeout);
             if (s.pending != request::none) t = std::min(t, s.retx_at);
             if (s.st == sa_state::established && s.pending == request::none &&
-                cfg.dpd_interval.count() > 0)
+                s.retire_at == never && cfg.dpd_interval.count() > 0)
                 t = std::min(t, s.last_rx + cfg.dpd_interval);
-            if (s.st == sa_state::established)
+            t = std::min(t, s.retire_at);
+            if (s.pending == request::none && s.retire_at == never) t = std::min(t, s.soft_at);
+            if (s.st == sa_state::established && s.retire_at == never)
                 for (const auto& c : s.children)
                     if (c.used) {
                         t = std::min(t, c.gone_at);
@@ -689,6 +616,20 @@ class engine_core {
     void on_child_request(sa_t& s, const parts& p, std::uint32_t mid, std::uint64_t fp,
                           time_point now) noexcept;
     void on_child_response(sa_t& s, const parts& p, time_point now) noexcept;
+    void on_ike_rekey(sa_t& s, const parts& p, const v2::sa& sa, std::uint32_t mid,
+                      std::uint64_t fp, time_point now) noexcept;
+
+    // ---- IKE SA rekey (rekey.hpp) ------------------------------------------------------
+
+    result<void> rekeyed_keys(const sa_t& old, sa_t& n, bytes_view g_ir) noexcept;
+    void take_over(sa_t& old, sa_t& n, time_point now) noexcept;
+    result<void> send_ike_rekey(sa_t& s, time_point now) noexcept;
+    void on_ike_rekey_response(sa_t& s, const parts& p, time_point now) noexcept;
+    void ike_soft(sa_t& s, time_point now) noexcept {
+        if (s.initiator && cfg.ike_lifetime.count() > 0)
+            s.soft_at = now + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  cfg.ike_lifetime * cfg.rekey_margin);
+    }
     /// Responder: narrow the peer's TSi/TSr to our policy (false: TS_UNACCEPTABLE).
     bool narrow(const parts& p, selector& si, selector& sr) const noexcept;
 };
@@ -697,3 +638,5 @@ class engine_core {
 
 #include <l2sec/ike/v2/impl/child.hpp>
 #include <l2sec/ike/v2/impl/handshake.hpp>
+#include <l2sec/ike/v2/impl/rekey.hpp>
+#include <l2sec/ike/v2/impl/responder.hpp>

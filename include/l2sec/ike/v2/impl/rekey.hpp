@@ -1,0 +1,153 @@
+// The IKEv2 engine's IKE SA rekey (RFC 7296 1.3.2, 2.18), the initiating
+// side, and what both sides share: the new SA's keys and the move of the
+// Child SAs. Included by impl/engine.hpp.
+#pragma once
+
+#include <l2sec/ike/v2/impl/engine.hpp>
+
+namespace l2sec::ike::v2::detail {
+
+#define L2SEC_IKE2_CORE template <class B, class R, class L, class S>
+#define L2SEC_IKE2_SELF engine_core<B, R, L, S>
+
+/// SKEYSEED = prf(SK_d (old), g^ir | Ni | Nr), then the seven keys with the
+/// new SPIs and the SK contexts (n: SPIs, nonces, info and role already set).
+L2SEC_IKE2_CORE
+result<void> L2SEC_IKE2_SELF::rekeyed_keys(const sa_t& old, sa_t& n, bytes_view g_ir) noexcept {
+    const bytes_view ni(n.ni.data(), n.ni_n), nr(n.nr.data(), n.nr_n);
+    auto seed = rekey_skeyseed<B>(old.info, old.keys.d, g_ir, ni, nr);
+    if (!seed) return seed.error();
+    auto k = derive_ike_sa_keys<B>(n.info, seed->view(), ni, nr, n.spi_i, n.spi_r);
+    crypto::secure_zero(mutable_bytes(seed->bytes));
+    if (!k) return k.error();
+    auto tx = n.initiator ? sk_protect<B>::make(n.info, k->ei, k->ai)
+                          : sk_protect<B>::make(n.info, k->er, k->ar);
+    auto rx_ = n.initiator ? sk_protect<B>::make(n.info, k->er, k->ar)
+                           : sk_protect<B>::make(n.info, k->ei, k->ai);
+    if (!tx || !rx_) return error(engine_errc::crypto_failure, 0, "SK keys");
+    n.keys = *k;
+    for (auto* x : {&k->d, &k->ai, &k->ar, &k->ei, &k->er, &k->pi, &k->pr})
+        crypto::secure_zero(mutable_bytes(x->bytes));
+    n.sk_tx.emplace(std::move(*tx));
+    n.sk_rx.emplace(std::move(*rx_));
+    return {};
+}
+
+/// The Child SAs move to the new IKE SA, which is established; the old one
+/// retires (its Delete, or the overlap).
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::take_over(sa_t& old, sa_t& n, time_point now) noexcept {
+    n.has_vip = old.has_vip;  // the virtual address goes with the SA, not back to the pool
+    n.vip = old.vip;
+    n.vdns = old.vdns;
+    n.vip_pool = old.vip_pool;
+    old.has_vip = old.vip_pool = false;
+    for (std::size_t i = 0; i < old.children.size(); ++i) {
+        n.children[i] = old.children[i];
+        n.children[i].sa.ike = handle(index_of(n));
+        old.children[i] = child_slot{};
+    }
+    --n_half;
+    ++n_est;
+    n.st = sa_state::established;
+    n.last_rx = now;
+    ike_soft(n, now);
+    old.retire_at = now + cfg.rekey_overlap;
+    old.soft_at = never;
+    ++st.rekeys;
+    emit(event_kind::ike_up, n);
+}
+
+/// CREATE_CHILD_SA request: SA (our IKE proposals with the new SPIi), Ni, KEi
+/// in the group of the current SA.
+L2SEC_IKE2_CORE
+result<void> L2SEC_IKE2_SELF::send_ike_rekey(sa_t& s, time_point now) noexcept {
+    if (!random_int(s.rk_spi) || s.rk_spi == 0 || !random(s.rk_ni))
+        return error(engine_errc::crypto_failure, 0, "SPI/nonce");
+    s.rk_kx = make_dh<B>(crypto::dh_id{u16(s.chosen.group)}, rnd);
+    if (!s.rk_kx) return error(engine_errc::crypto_failure, 0, "DH key pair");
+    std::array<std::byte, 8> spi{};
+    store_be64(spi.data(), s.rk_spi);
+    return send_request(s, exchange::create_child_sa, request::rekey_ike, now,
+                        [&](chain_writer& w) {
+                            w.begin(payload_type::sa);
+                            write_ike_sa(w.out(), p1.span(), spi);
+                            w.end();
+                            w.begin(payload_type::nonce);
+                            w.out().bytes(s.rk_ni);
+                            w.end();
+                            w.begin(payload_type::ke);
+                            ke{u16(s.chosen.group), s.rk_kx->public_value()}.encode(w.out());
+                            w.end();
+                        });
+}
+
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::on_ike_rekey_response(sa_t& s, const parts& p, time_point now) noexcept {
+    s.pending = request::none;
+    s.retx_at = never;
+    ++s.my_mid;
+    auto refused = [&](engine_errc why, const char* what) {
+        st.last_error = error(why, 0, what);
+        s.rk_kx.reset();
+        emit(event_kind::failed, s, why);
+    };
+    if (p.error_note) return refused(engine_errc::notified, "IKE SA rekey refused by the peer");
+    if (!p.sa || !p.nonce || !p.ke)
+        return refused(engine_errc::missing_payload, "IKE SA rekey response SA/Nr/KE");
+    auto sa = v2::sa::parse(*p.sa);
+    auto kp = v2::ke::parse(*p.ke);
+    if (!sa || !kp) return refused(engine_errc::invalid_payload, "IKE SA rekey response SA/KE");
+    auto acc = accepted<ike_proposal>(p1.span(), *sa);
+    if (!acc || acc->second.spi.size() != 8 || acc->first.group != s.chosen.group ||
+        kp->group != u16(s.chosen.group))
+        return refused(engine_errc::invalid_payload, "IKE SA rekey response (not as offered)");
+    const auto nr = p.nonce->body;
+    if (nr.size() < 16 || nr.size() > 256)
+        return refused(engine_errc::invalid_payload, "IKE SA rekey Nr length");
+    auto info = describe(acc->first.keys_suite());
+    if (!info) return refused(engine_errc::invalid_payload, "IKE SA rekey suite");
+    sa_t* n = alloc(false);
+    if (!n) return refused(engine_errc::capacity, "IKE SA slot");
+    n->st = sa_state::i_auth_sent;  // half-open until take_over()
+    n->initiator = true;
+    n->spi_i = s.rk_spi;
+    n->spi_r = load_be64(acc->second.spi.data());
+    n->local = s.local;
+    n->peer = s.peer;
+    n->floated = s.floated;
+    n->nat = s.nat;
+    n->conn = s.conn;
+    n->created = now;
+    n->chosen = acc->first;
+    n->info = *info;
+    copy_to(n->ni, s.rk_ni);
+    n->ni_n = static_cast<std::uint16_t>(s.rk_ni.size());
+    copy_to(n->nr, nr);
+    n->nr_n = static_cast<std::uint16_t>(nr.size());
+    std::array<std::byte, crypto::max_dh_shared_size> g{};
+    auto gn = s.rk_kx->agree(kp->data, g);
+    s.rk_kx.reset();
+    if (!gn) {
+        free_sa(*n);
+        return refused(engine_errc::invalid_payload, "IKE SA rekey KE value");
+    }
+    auto keyed = rekeyed_keys(s, *n, bytes_view(g.data(), *gn));
+    crypto::secure_zero(g);
+    if (!keyed) {
+        free_sa(*n);
+        return refused(engine_errc::crypto_failure, "IKE SA rekey keys");
+    }
+    take_over(s, *n, now);
+    // the rekey initiator deletes the old IKE SA (RFC 7296 2.18)
+    (void)send_request(s, exchange::informational, request::delete_old, now, [](chain_writer& c) {
+        c.begin(payload_type::delete_);
+        delete_{u16(protocol_id::ike), 0, 0, {}}.encode(c.out());
+        c.end();
+    });
+}
+
+#undef L2SEC_IKE2_CORE
+#undef L2SEC_IKE2_SELF
+
+}  // namespace l2sec::ike::v2::detail
