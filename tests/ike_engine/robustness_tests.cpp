@@ -210,3 +210,17 @@ TEST_CASE("memory per IKE SA: one fixed slot with its Quick Mode slots") {
     MESSAGE("bytes per IKE SA slot (4 Quick Mode slots): " << per_sa);
     CHECK(per_sa < 32 * 1024);
 }
+
+TEST_CASE("more than 65534 Quick Mode slots: SPIs found by a scan (compiles, no 16-bit overflow)") {
+    using big = v1::limits<16400, 1, 4>;
+    using core = v1::detail::engine_core<crypto::botan, rng, big, v1::single_psk>;
+    static_assert(!core::spi_indexed);
+    static_assert(v1::detail::engine_core<crypto::botan, rng, v1::server_limits<10000>,
+                                          v1::single_psk>::spi_indexed);
+    auto find = &core::find_child;
+    auto index = &core::index_child;
+    auto unindex = &core::unindex_child;
+    CHECK(find != nullptr);
+    CHECK(index != nullptr);
+    CHECK(unindex != nullptr);
+}

@@ -75,10 +75,11 @@ class engine_core {
     // O(1) lookups at any capacity: IKE SAs by initiator cookie, installed
     // Quick Mode SAs by inbound SPI. Peers choose initiator cookies, so the
     // hash is keyed with a secret drawn at make() (no chosen collisions).
-    static_assert(slots < 65535 && slots * children < 65535,
-                  "ike::v1 limits: at most 65534 IKE SA slots and Quick Mode slots in all");
+    static_assert(slots < 65535, "ike::v1 limits: at most 65534 IKE SA slots in all");
+    // 16-bit IDs: beyond 65534 Quick Mode slots, SPIs are found by a scan.
+    static constexpr bool spi_indexed = slots * children < 65535;
+    hash_index<spi_indexed ? slots * children : 1> by_spi;
     hash_index<slots> by_cky;
-    hash_index<slots * children> by_spi;
     std::uint64_t hash_key = 0;
     engine_stats st{};
 

@@ -363,12 +363,14 @@ void L2SEC_IKE_V1_CORE_T::unindex_sa(sa_t& s) noexcept {
 
 L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::index_child(sa_t& s, child_slot& c) noexcept {
+    if constexpr (!spi_indexed) return;
     const auto id = index_of(s) * children + child_index(s, c) + 1;
     (void)by_spi.insert(static_cast<std::uint16_t>(id), key_hash(c.spi_in));
 }
 
 L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::unindex_child(sa_t& s, child_slot& c) noexcept {
+    if constexpr (!spi_indexed) return;
     const auto id = index_of(s) * children + child_index(s, c) + 1;
     (void)by_spi.erase(static_cast<std::uint16_t>(id), key_hash(c.spi_in), [this](std::uint16_t o) {
         return key_hash(tab[(o - 1u) / children].children[(o - 1u) % children].spi_in);
@@ -390,6 +392,13 @@ auto L2SEC_IKE_V1_CORE_T::find_sa(std::uint64_t cky_i, Pred&& is_it) noexcept ->
 L2SEC_IKE_V1_CORE
 auto L2SEC_IKE_V1_CORE_T::find_child(std::uint32_t spi_in) noexcept
     -> std::optional<std::pair<sa_t*, child_slot*>> {
+    if constexpr (!spi_indexed) {
+        for (std::size_t i = 0; i < slots; ++i)
+            for (auto& c : tab[i].children)
+                if (c.st == child_slot::state::installed && c.spi_in == spi_in)
+                    return std::pair{&tab[i], &c};
+        return std::nullopt;
+    }
     auto id = by_spi.find(key_hash(spi_in), [&](std::uint16_t i) {
         const auto& c = tab[(i - 1u) / children].children[(i - 1u) % children];
         return c.st == child_slot::state::installed && c.spi_in == spi_in;
