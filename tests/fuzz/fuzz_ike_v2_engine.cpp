@@ -14,6 +14,7 @@
 #include <l2sec/ike/v2/engine.hpp>
 #include <l2sec/testing/insecure_random.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -47,6 +48,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         c.child_lifetime = std::chrono::seconds(30);  // rekeys within reach of the time op
         c.dpd_interval = std::chrono::seconds(5);
         c.cookie_threshold = 1;  // the COOKIE path too (the client retries with it)
+        c.pool.assign = [](void*, const transport::endpoint&, bytes_view,
+                           std::array<std::uint8_t, 4>& a, std::array<std::uint8_t, 4>& dns) {
+            a = {10, 9, 0, 2};
+            dns = {10, 9, 0, 1};
+            return true;
+        };
         return c;
     }();
     auto client = eng::make(cfg, rnd(1), v2::single_psk(as_bytes("fuzz")));
@@ -58,6 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     v2::connection conn;
     conn.local = cep;
     conn.peer = sep;
+    conn.request_address = true;  // CP in IKE_AUTH
     (void)client->connect(conn, now);
     std::deque<flight> wire;
     auto drain = [&] {

@@ -530,3 +530,27 @@ TEST_CASE("memory per IKE SA") {
     MESSAGE("IKEv2 slot: " << engine_t<>::slot_size() << " bytes");
     CHECK(engine_t<>::slot_size() < 16384);
 }
+
+TEST_CASE("half-open IKE SAs per outer address are capped; other addresses still get in") {
+    v2::config sc;
+    sc.half_open_per_address = 3;
+    sc.cookie_threshold = 1000;
+    auto server = engine_t<>::make(sc, rng(6), v2::single_psk(as_bytes("x")));
+    REQUIRE(server);
+    std::chrono::steady_clock::time_point now{};
+    auto first = [&](std::uint64_t seed, endpoint from) {
+        auto c = make(seed);
+        auto k = conn();
+        k.local = from;
+        REQUIRE(c->connect(k, now));
+        auto d = c->poll_datagram();
+        REQUIRE(d);
+        server->receive(d->data, server_ep, from, now);
+    };
+    for (std::uint16_t i = 0; i < 6; ++i)  // six clients behind one NAT, one public address
+        first(200 + i, ep(203, 0, 113, 5, static_cast<std::uint16_t>(40000 + i)));
+    CHECK(server->half_open() == 3);
+    CHECK(server->stats().half_open_refused == 3);
+    first(300, ep(203, 0, 113, 6, 500));
+    CHECK(server->half_open() == 4);
+}

@@ -142,6 +142,9 @@ struct config {
     unsigned retransmit_tries = 6;
     /// An IKE SA whose IKE_AUTH does not finish is dropped after this.
     std::chrono::seconds half_open_timeout{30};
+    /// Responder: half-open IKE SAs from one outer address (clients behind
+    /// one NAT share it); beyond it IKE_SA_INIT is dropped (the peer retries).
+    std::size_t half_open_per_address = 16;
     /// Liveness check (empty INFORMATIONAL) after this long without anything
     /// from the peer; 0 = none. The peer is dead when retransmissions run out.
     std::chrono::seconds dpd_interval{30};

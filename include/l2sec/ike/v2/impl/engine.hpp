@@ -115,6 +115,8 @@ class engine_core {
                          "esp_proposals (all weak, allow_weak off)");
         if (c.retransmit_initial.count() <= 0 || c.retransmit_tries == 0)
             return error(engine_errc::invalid_config, 0, "retransmit");
+        if (c.half_open_per_address == 0)
+            return error(engine_errc::invalid_config, 0, "half_open_per_address");
         if (c.half_open_timeout.count() <= 0)
             return error(engine_errc::invalid_config, 0, "half_open_timeout");
         if (c.local_id.size() > 128) return error(engine_errc::invalid_config, 0, "local_id");
@@ -223,10 +225,23 @@ class engine_core {
         emit(s.st == sa_state::established ? event_kind::ike_down : event_kind::failed, s, why);
         free_sa(s);
     }
-    sa_t* alloc(bool half) noexcept {
+    /// A free slot; `peer`: a responder's half-open SA, capped per outer
+    /// address (several clients behind one NAT share it, a flood from one
+    /// address cannot take every half-open slot).
+    sa_t* alloc(bool half, const transport::endpoint* peer = nullptr) noexcept {
         if (half && n_half >= L::max_half_open) {
             ++st.half_open_refused;
             return nullptr;
+        }
+        if (peer) {
+            std::size_t same = 0;
+            for (std::size_t i = 0; i < slots; ++i)
+                same += half_open(tab[i].st) && !tab[i].initiator &&
+                        tab[i].peer.family == peer->family && tab[i].peer.addr == peer->addr;
+            if (same >= cfg.half_open_per_address) {
+                ++st.half_open_refused;
+                return nullptr;
+            }
         }
         for (std::size_t i = 0; i < slots; ++i)
             if (tab[i].st == sa_state::free) {

@@ -93,7 +93,7 @@ void L2SEC_IKE2_SELF::on_init_request(const message& m, const transport::endpoin
         return fail_note(error(engine_errc::invalid_payload, p.ke->offset, "KE length"));
     auto info = describe(pick->first.keys_suite());
     if (!info) return fail_note(info.error());
-    sa_t* s = alloc(true);
+    sa_t* s = alloc(true, &peer);
     if (!s) return fail_note(error(engine_errc::capacity, 0, "half-open IKE SA slot"));
     s->st = sa_state::r_init_done;
     s->spi_i = h.spi_i;
