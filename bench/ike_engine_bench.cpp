@@ -185,6 +185,8 @@ void lookup(benchmark::State& state) {
         static_cast<double>(core::event_capacity * sizeof(v1::event)) +
         static_cast<double>(core::out_capacity * sizeof(core::out_ref)) + 3.0 * core::rx_capacity;
     state.counters["B/IKE SA"] = total / static_cast<double>(core::slots);
+}
+
 namespace v2 = l2sec::ike::v2;
 using eng2 = v2::engine<crypto::botan, rng, v2::limits<4, 4, 2>>;
 
