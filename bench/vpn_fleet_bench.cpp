@@ -82,6 +82,9 @@ void vpn_fleet(benchmark::State& st) {
         sc.link.local_ip = ppp_server_ip;
         sc.pool_first = 0x0a0b0000;
         sc.pool_last = sc.pool_first + 2 * capacity - 1;
+        // All n connect in the same instant: room for as many L2TP tunnels
+        // waiting for SCCCN (the default, 32, makes the rest retry).
+        sc.l2tp.max_half_open = capacity;
         const auto h0 = heap_in_use();
         auto srv = server_t::make(sc, rnd(7919),
                                   ike::v1::single_psk(as_bytes(std::string_view("secret"))), users);
