@@ -395,9 +395,16 @@ class stack_core {
         auto& s = peers_[pi];
         auto in = l2tp_.handle_datagram(s.peer, l2tp_bytes, now);
         if (!in) return in.error();
-        if (in->tunnel && in->tunnel <= tunnel_peer_.size() && !tunnel_peer_[in->tunnel - 1]) {
-            tunnel_peer_[in->tunnel - 1] = pi + 1;
-            s.tunnel = in->tunnel;
+        // Bind the tunnel to the peer it came through. An entry whose peer
+        // has moved on to another tunnel is stale: the L2TP engine can drop
+        // a half-open tunnel without a tunnel_down event (its SCCRQ limits,
+        // when many clients connect at once) and hand its id out again.
+        if (in->tunnel && in->tunnel <= tunnel_peer_.size()) {
+            auto& tp = tunnel_peer_[in->tunnel - 1];
+            if (tp == 0 || (tp != pi + 1 && peers_[tp - 1].tunnel != in->tunnel)) {
+                tp = pi + 1;
+                s.tunnel = in->tunnel;
+            }
         }
         service_l2tp(now);
         if (!in->data) return delivered{};
