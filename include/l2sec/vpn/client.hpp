@@ -221,6 +221,8 @@ class client {
     // answered: MM2 and MM4 but no MM6 is a pre-shared key mismatch.
     l2sec::error ike_failure(std::error_code why) const noexcept {
         if (!why) return error(errc::ike_failed, 0, "IKE");
+        if (why == ike::v1::engine_errc::wrong_psk)  // the engine told it from MM6 or a notify
+            return error(errc::wrong_psk, 0, "IKE Main Mode");
         if (why == ike::v1::engine_errc::timeout && state_ == client_state::ike)
             return timeout_error();
         return l2sec::error(why);

@@ -266,7 +266,8 @@ class server {
     // engine counts those), the rest as garbage on their port.
     void note_ike_refusal(bool on_4500, const transport::endpoint& peer, time_point now) noexcept {
         const auto e = ike_->stats().last_error;
-        if (e.code == make_error_code(ike::v1::engine_errc::authentication_failed)) {
+        if (e.code == make_error_code(ike::v1::engine_errc::authentication_failed) ||
+            e.code == make_error_code(ike::v1::engine_errc::wrong_psk)) {
             report r{};
             r.kind = report_kind::failed;
             r.endpoint = peer;

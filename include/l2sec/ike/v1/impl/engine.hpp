@@ -335,8 +335,9 @@ auto L2SEC_IKE_V1_CORE_T::seal(sa_t& s, mutable_bytes buf, std::size_t n, iv& ch
 
 // ---- the indexes ----------------------------------------------------------
 
-// splitmix64's finalizer over the value xor a secret: an initiator cookie a
-// peer chose cannot be aimed at a bucket.
+// A 64-bit integer mixer (two xor-shift-multiply rounds) over the value xor
+// a secret: an initiator cookie a peer chose cannot be aimed at a bucket.
+// A hash for the index, not a random generator.
 L2SEC_IKE_V1_CORE
 auto L2SEC_IKE_V1_CORE_T::key_hash(std::uint64_t v) const noexcept -> std::uint64_t {
     v ^= hash_key;
