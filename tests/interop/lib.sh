@@ -167,8 +167,12 @@ start_capture() {
     sleep 0.3
 }
 
-# stop_capture: lets dumpcap write out the capture and exit.
+# stop_capture: lets dumpcap write out the capture and exit. SIGINT ends
+# dumpcap's loop at once: what the kernel still holds for it (libpcap hands
+# packets over every 250 ms) is lost, so the last packets of a peer that has
+# just exited would be missing; give it one read timeout and more first.
 stop_capture() {
+    sleep 1
     kill -INT "$capture_pid" 2>/dev/null
     retry 30 0.1 all_exited "$capture_pid"
     stop_pids "$capture_pid"
