@@ -197,6 +197,13 @@ class engine_core {
     };
     std::optional<p1_choice> choose_phase1(const v1::sa& v,
                                            std::optional<std::size_t> ke_size) const noexcept;
+    // Responder: a half-open SA for the first message (MM1 or AM1) whose SA
+    // payload `sa_body` was answered with `pick`: indexed by the peer's
+    // cookie, with the transform, the lifetime, the SA body (for HASH_I/R)
+    // and the peer's vendor IDs. Null when the half-open limits refuse it.
+    sa_t* open_responder_sa(const message& msg, const payload_range& chain, bytes_view sa_body,
+                            const p1_choice& pick, const transport::endpoint& local,
+                            const transport::endpoint& peer, time_point now) noexcept;
 
     void on_am1(const message& msg, std::uint64_t fp, const transport::endpoint& local,
                 const transport::endpoint& peer, time_point now) noexcept;

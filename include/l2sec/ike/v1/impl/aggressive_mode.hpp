@@ -128,25 +128,12 @@ void L2SEC_IKE_V1_CORE_T::on_am1(const message& msg, std::uint64_t fp,
         notify_plain(msg.header(), local, peer, notify_type::no_proposal_chosen);
         return fail_note(error(engine_errc::no_proposal_chosen, sap->body_offset(), "AM1 SA"));
     }
-    auto* sp = alloc_half_open(peer, now);
+    auto* sp = open_responder_sa(msg, chain, sap->body, *pick, local, peer, now);
     if (!sp) return fail_note(error(engine_errc::capacity, 0, "half-open SAs"));
     auto& s = *sp;
-    s.initiator = false;
     s.aggressive = true;
-    s.local = local;
-    s.peer = peer;
-    s.last_rx = now;
-    s.cky_i = msg.header().spi_i;
-    index_sa(s);
-    s.chosen = pick->chosen;
-    s.info = *describe_p1(pick->chosen);
-    const auto ours = static_cast<std::uint32_t>(cfg.phase1_lifetime.count());
-    s.life_s = pick->life && pick->life < ours ? pick->life : ours;
-    copy_to(s.sai_b, sap->body);
-    s.sai_n = u16(sap->body.size());
     s.peer_id_n = u16(idp->body.size());
     copy_to(s.peer_id, idp->body);
-    read_vendor_ids(chain, s);
     auto fail = [&](const error& e) {
         free_sa(s);
         fail_note(e);

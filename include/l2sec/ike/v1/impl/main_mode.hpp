@@ -152,6 +152,31 @@ auto L2SEC_IKE_V1_CORE_T::nat_oa_type(const sa_t& s) const noexcept -> payload_t
 // ---- responder: MM1 -----------------------------------------------------
 
 L2SEC_IKE_V1_CORE
+auto L2SEC_IKE_V1_CORE_T::open_responder_sa(const message& msg, const payload_range& chain,
+                                            bytes_view sa_body, const p1_choice& pick,
+                                            const transport::endpoint& local,
+                                            const transport::endpoint& peer,
+                                            time_point now) noexcept -> sa_t* {
+    auto* sp = alloc_half_open(peer, now);
+    if (!sp) return nullptr;
+    auto& s = *sp;
+    s.initiator = false;
+    s.local = local;
+    s.peer = peer;
+    s.last_rx = now;
+    s.cky_i = msg.header().spi_i;
+    index_sa(s);
+    s.chosen = pick.chosen;
+    s.info = *describe_p1(pick.chosen);
+    const auto ours = static_cast<std::uint32_t>(cfg.phase1_lifetime.count());
+    s.life_s = pick.life && pick.life < ours ? pick.life : ours;
+    copy_to(s.sai_b, sa_body);
+    s.sai_n = u16(sa_body.size());
+    read_vendor_ids(chain, s);
+    return sp;
+}
+
+L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::on_mm1(const message& msg, std::uint64_t fp,
                                  const transport::endpoint& local, const transport::endpoint& peer,
                                  time_point now) noexcept {
@@ -178,22 +203,9 @@ void L2SEC_IKE_V1_CORE_T::on_mm1(const message& msg, std::uint64_t fp,
     }
     if (sap->body.size() > sizeof(sa_t::sai_b))
         return fail_note(error(l2sec::errc::capacity_exceeded, sap->offset, "SA payload"));
-    auto* sp = alloc_half_open(peer, now);
+    auto* sp = open_responder_sa(msg, chain, sap->body, *pick, local, peer, now);
     if (!sp) return fail_note(error(engine_errc::capacity, 0, "half-open SAs"));
     auto& s = *sp;
-    s.initiator = false;
-    s.local = local;
-    s.peer = peer;
-    s.last_rx = now;
-    s.cky_i = msg.header().spi_i;
-    index_sa(s);
-    s.chosen = pick->chosen;
-    s.info = *describe_p1(pick->chosen);
-    const auto ours = static_cast<std::uint32_t>(cfg.phase1_lifetime.count());
-    s.life_s = pick->life && pick->life < ours ? pick->life : ours;
-    copy_to(s.sai_b, sap->body);
-    s.sai_n = u16(sap->body.size());
-    read_vendor_ids(chain, s);
     if (!random_int(s.cky_r) || s.cky_r == 0) {
         free_sa(s);
         return fail_note(error(engine_errc::crypto_failure, 0, "responder cookie"));
