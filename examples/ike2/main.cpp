@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
     if (!pool_s.empty()) {
         auto a = parse_v4(pool_s, 0);
         if (!a) return 2;
-        for (int i = 0; i < 4; ++i)
+        for (std::size_t i = 0; i < 4; ++i)
             addresses.next[i] = a->addr[i];
         cfg.pool = {&pool::assign, nullptr, &addresses};
     }

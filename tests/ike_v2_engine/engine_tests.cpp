@@ -468,7 +468,7 @@ TEST_CASE("half-open IKE SAs time out; the responder keeps at most MaxHalfOpen")
     std::vector<std::unique_ptr<engine_t<>>> clients;
     std::chrono::steady_clock::time_point now{};
     for (int i = 0; i < 4; ++i) {
-        clients.push_back(make(100 + i));
+        clients.push_back(make(static_cast<std::uint64_t>(100 + i)));
         auto k = conn();
         k.local = ep(192, 0, 2, static_cast<std::uint8_t>(20 + i), 500);
         REQUIRE(clients.back()->connect(k, now));

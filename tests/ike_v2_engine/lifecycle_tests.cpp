@@ -118,7 +118,7 @@ TEST_CASE("under load the responder answers IKE_SA_INIT with a stateless COOKIE;
     // a flood of first messages: no state, no allocation on the server
     std::vector<std::vector<std::byte>> flood;
     for (int i = 0; i < 30; ++i) {
-        auto f = make(100 + i);
+        auto f = make(static_cast<std::uint64_t>(100 + i));
         REQUIRE(f->connect(conn(ep(10, 1, 0, static_cast<std::uint8_t>(i), 500)), now));
         auto d = f->poll_datagram();
         REQUIRE(d);
