@@ -13,6 +13,9 @@
 //                                 n = 10,000. Counter B/IKE SA: the engine's
 //                                 memory per IKE SA slot (with its Quick Mode
 //                                 slots, queues and indexes), all from make().
+// ike_v1_idle_tick/botan/<n>      tick() + next_deadline() with n IKE SAs and
+//                                 nothing due (a server loop's turn): n = 10
+//                                 is the reference for n = 10,000.
 // ike_v2_handshake/botan/<group>  IKEv2 IKE_SA_INIT + IKE_AUTH (one Child SA),
 //                                 both roles, PSK, then Delete; beside
 //                                 ike_v1_dh/botan/<group> (ratio = handshake / 2 DH).
@@ -138,41 +141,49 @@ void dpd(benchmark::State& state) {
 using big_limits = v1::limits<16, 10000, 4>;
 using big_eng = v1::engine<crypto::botan, rng, big_limits>;
 
-void lookup(benchmark::State& state) {
-    const auto n = static_cast<std::size_t>(state.range(0));
+transport::endpoint bench_peer(std::size_t i) {
+    return transport::endpoint::v4(10, 1, 0, 1, static_cast<std::uint16_t>(1024 + i));
+}
+
+// n half-open responder SAs from distinct ports of one address; `probe` is
+// the MM1 of the one in the middle. Null when not every MM1 made an SA.
+std::unique_ptr<big_eng> fill(std::size_t n, tp now, std::vector<std::byte>& probe) {
     v1::config cfg;
     cfg.half_open_per_address = n + 1;
     auto s = big_eng::make(cfg, rng(2), v1::single_psk(as_bytes("bench")));
     auto c = eng::make(cfg, rng(1), v1::single_psk(as_bytes("bench")));
-    tp now{};
     v1::connection conn;
     conn.local = cep;
     conn.peer = sep;
     (void)c->connect(conn, now);
     auto d = c->poll_datagram();
-    if (!d) {
-        state.SkipWithError("no MM1");
-        return;
-    }
-    std::vector<std::byte> mm1(d->data.begin(), d->data.end()), probe;
-    auto peer = [](std::size_t i) {
-        return transport::endpoint::v4(10, 1, 0, 1, static_cast<std::uint16_t>(1024 + i));
-    };
+    if (!d || !s) return nullptr;
+    std::vector<std::byte> mm1(d->data.begin(), d->data.end());
     for (std::size_t i = 0; i < n; ++i) {
         for (int b = 0; b < 8; ++b)  // a distinct initiator cookie per SA
             mm1[static_cast<std::size_t>(b)] =
                 static_cast<std::byte>(((i + 1) * 0x9e3779b97f4a7c15ULL) >> (8 * b));
-        s->receive(mm1, sep, peer(i), now);
+        s->receive(mm1, sep, bench_peer(i), now);
         while (s->poll_datagram()) {
         }
         while (s->poll_event()) {
         }
         if (i == n / 2) probe = mm1;
     }
-    if (s->half_open() != n) {
+    if (s->half_open() != n) return nullptr;
+    return std::make_unique<big_eng>(std::move(*s));
+}
+
+void lookup(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    tp now{};
+    std::vector<std::byte> probe;
+    auto s = fill(n, now, probe);
+    if (!s) {
         state.SkipWithError("not every MM1 made an SA");
         return;
     }
+    auto peer = bench_peer;
     const auto before = s->stats().duplicates;
     for (auto _ : state) {
         s->receive(probe, sep, peer(n / 2), now);
@@ -185,8 +196,32 @@ void lookup(benchmark::State& state) {
     const double total =
         static_cast<double>(sizeof(core)) + static_cast<double>(core::slots * sizeof(core::sa_t)) +
         static_cast<double>(core::event_capacity * sizeof(v1::event)) +
-        static_cast<double>(core::out_capacity * sizeof(core::out_ref)) + 3.0 * core::rx_capacity;
+        static_cast<double>(core::out_capacity * sizeof(core::out_ref)) + 3.0 * core::rx_capacity +
+        static_cast<double>(sizeof(core::timer_heap)) +
+        static_cast<double>(core::slots * (sizeof(l2sec::list_hook) + sizeof(transport::endpoint) +
+                                           sizeof(std::uint16_t)));
     state.counters["B/IKE SA"] = total / static_cast<double>(core::slots);
+}
+
+// What a server loop pays each turn with n SAs and nothing due: tick() and
+// next_deadline() (the timers live in a heap: the ratio 10000/10 stays near 1).
+void idle_tick(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    tp now{};
+    std::vector<std::byte> probe;
+    auto s = fill(n, now, probe);
+    if (!s) {
+        state.SkipWithError("not every MM1 made an SA");
+        return;
+    }
+    const auto visits = s->stats().timer_visits;
+    for (auto _ : state) {
+        now += std::chrono::nanoseconds(1);
+        s->tick(now);
+        auto d = s->next_deadline();
+        benchmark::DoNotOptimize(d);
+    }
+    if (s->stats().timer_visits != visits) state.SkipWithError("an SA was due");
 }
 
 namespace v2 = l2sec::ike::v2;
@@ -224,6 +259,11 @@ void handshake2(benchmark::State& state, const v2::ike_proposal* p) {
 }  // namespace
 
 BENCHMARK(lookup)->Name("ike_v1_lookup/botan")->Arg(10)->Arg(10000)->Unit(benchmark::kNanosecond);
+BENCHMARK(idle_tick)
+    ->Name("ike_v1_idle_tick/botan")
+    ->Arg(10)
+    ->Arg(10000)
+    ->Unit(benchmark::kNanosecond);
 BENCHMARK_CAPTURE(handshake2, modp2048, &v2_modp2048)
     ->Name("ike_v2_handshake/botan/modp2048")
     ->Unit(benchmark::kMillisecond);

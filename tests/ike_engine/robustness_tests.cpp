@@ -100,6 +100,50 @@ TEST_CASE("flood of 20,000 MM1 from random addresses: bounded, no allocation, pe
     CHECK(server->established() == 1);
 }
 
+TEST_CASE("4,000 half-open SAs: tick() visits only the due ones, admission stays bounded") {
+    using big = v1::limits<16, 4000>;
+    v1::config cfg;
+    cfg.half_open_per_address = 4;
+    auto server = make_engine<big>(6, cfg);
+    auto proto = make_engine(7);
+    const auto t0 = tp{} + seconds(1);
+    REQUIRE(proto->connect(l2tp_connection(ep(10, 0, 0, 1, 500), server_ep), t0).has_value());
+    auto d = proto->poll_datagram();
+    REQUIRE(d.has_value());
+    std::vector<std::byte> mm1(d->data.begin(), d->data.end());
+    testing::insecure_splitmix64 g(8);
+    // 4,000 MM1 from 1,000 addresses (4 each: the per-address limit), 1 ms apart.
+    for (std::uint32_t i = 0; i < 4000; ++i) {
+        for (int k = 0; k < 8; ++k)
+            mm1[static_cast<std::size_t>(k)] = static_cast<std::byte>(g.next());
+        const auto from =
+            endpoint::v4(0x0a000000u + i / 4, static_cast<std::uint16_t>(500 + i % 4));
+        server->receive(mm1, server_ep, from, t0 + milliseconds(i));
+        while (server->poll_datagram()) {
+        }
+    }
+    REQUIRE(server->half_open() == 4000);
+    CHECK(server->stats().half_open_refused == 0);
+    // The fifth MM1 from an address is refused (its four are younger than
+    // under_load_timeout), whatever else is in the table.
+    mm1[0] = std::byte{0x42};
+    server->receive(mm1, server_ep, endpoint::v4(0x0a000000u, 600), t0 + seconds(1));
+    CHECK(server->stats().half_open_refused == 1);
+    CHECK(server->half_open() == 4000);
+    // Nothing is due before the first one's half-open timeout: 10,000 ticks
+    // look at no SA at all, and the next deadline is that timeout.
+    REQUIRE(server->next_deadline() == t0 + cfg.half_open_timeout);
+    const auto before = server->stats().timer_visits;
+    for (int i = 0; i < 10000; ++i)
+        server->tick(t0 + seconds(2) + milliseconds(i));
+    CHECK(server->stats().timer_visits == before);
+    // Past the timeout of the first 1,000: exactly those are visited and freed.
+    server->tick(t0 + cfg.half_open_timeout + milliseconds(999));
+    CHECK(server->stats().timer_visits == before + 1000);
+    CHECK(server->half_open() == 3000);
+    CHECK(server->next_deadline() == t0 + cfg.half_open_timeout + milliseconds(1000));
+}
+
 // (IKEv1 leaves MM1/MM3 unauthenticated and Main Mode's HASH_I does not
 // cover payloads after ID, so only what can be detected is tried: a
 // malformed MM3, and the authenticated first block of MM5, QM1 and QM3.)

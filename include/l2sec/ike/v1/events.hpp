@@ -122,7 +122,8 @@ struct engine_stats {
     std::uint64_t phase1_established = 0, children_installed = 0;
     std::uint64_t dpd_sent = 0, rekeys = 0;
     std::uint64_t events_dropped = 0, tx_dropped = 0;
-    l2sec::error last_error{};  ///< the latest refused message: what and where
+    std::uint64_t timer_visits = 0;  ///< SAs tick() handled: only those whose time had come
+    l2sec::error last_error{};       ///< the latest refused message: what and where
 };
 
 }  // namespace l2sec::ike::v1

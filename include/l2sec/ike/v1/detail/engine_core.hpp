@@ -11,7 +11,9 @@
 #include <l2sec/ike/v1/detail/wire.hpp>
 #include <l2sec/ike/v1/events.hpp>
 
+#include <l2sec/core/deadline_heap.hpp>
 #include <l2sec/core/hash_index.hpp>
+#include <l2sec/core/intrusive_list.hpp>
 #include <l2sec/core/static_vector.hpp>
 
 #include <algorithm>
@@ -81,10 +83,29 @@ class engine_core {
     hash_index<spi_indexed ? slots * children : 1> by_spi;
     hash_index<slots> by_cky;
     std::uint64_t hash_key = 0;
+    // Slots by state, so no step scans the table: the free ones, and the
+    // half-open ones oldest first with their peers beside them (admission
+    // walks at most max_half_open entries). The hooks live outside the slots
+    // because reset() rebuilds an sa_t in place.
+    std::unique_ptr<list_hook[]> hooks;
+    std::unique_ptr<transport::endpoint[]> half_peer;
+    intrusive_list free_list, half_list;
+    // Every SA with a timer, keyed by a time no later than its next deadline
+    // (rearm() after each change that can make it earlier; keys left early,
+    // as when last_rx moves on, are corrected lazily by next_deadline()).
+    using timer_heap = deadline_heap<slots>;
+    std::unique_ptr<timer_heap> timers;
+    std::unique_ptr<std::uint16_t[]> due;
     engine_stats st{};
 
     engine_core(const config& c, R&& r, S&& s) : cfg(c), rnd(std::move(r)), psk(std::move(s)) {
         tab = std::make_unique<sa_t[]>(slots);
+        hooks = std::make_unique<list_hook[]>(slots);
+        half_peer = std::make_unique<transport::endpoint[]>(slots);
+        timers = std::make_unique<timer_heap>();
+        due = std::make_unique<std::uint16_t[]>(slots);
+        for (std::size_t i = 0; i < slots; ++i)
+            free_list.push_back(hook_of(), id_of(i));
         frag_tx_buf = std::make_unique<std::byte[]>(frag_tx_capacity);
         (void)rnd.fill(as_writable_bytes(std::span(&hash_key, 1)));  // 0 still works
         events = std::make_unique<event[]>(event_capacity);
@@ -129,6 +150,22 @@ class engine_core {
     bool random_int(T& v) noexcept;
 
     void free_sa(sa_t& s) noexcept;
+    static std::uint16_t id_of(std::size_t index) noexcept {
+        return static_cast<std::uint16_t>(index + 1);
+    }
+    auto hook_of() noexcept {
+        return [this](std::uint16_t id) -> list_hook& { return hooks[id - 1u]; };
+    }
+    /// A free slot (still on the free list), or null when all are taken.
+    sa_t* first_free() noexcept {
+        return free_list.empty() ? nullptr : &tab[free_list.front() - 1u];
+    }
+    /// A free slot becomes half-open (its state already set) towards `peer`.
+    void enter_half_open(sa_t& s, const transport::endpoint& peer) noexcept;
+    /// Put `s` on the timer heap at its next deadline (off it without one).
+    void rearm(const sa_t& s) noexcept;
+    time_point deadline_of(const sa_t& s) const noexcept;
+    void tick_sa(std::size_t i, time_point now) noexcept;
     void reset(sa_t& s) noexcept;
     std::uint64_t key_hash(std::uint64_t v) const noexcept;
     void index_sa(sa_t& s) noexcept;

@@ -113,6 +113,7 @@ void L2SEC_IKE_V1_CORE_T::queue(const sa_t& s, std::uint8_t which) noexcept {
     outq[(out_head + out_count) % out_capacity] = {static_cast<std::uint32_t>(index_of(s)),
                                                    s.generation, which};
     ++out_count;
+    rearm(s);  // every send that sets a retransmission time comes through here
 }
 
 L2SEC_IKE_V1_CORE
@@ -128,14 +129,29 @@ auto L2SEC_IKE_V1_CORE_T::random_int(T& v) noexcept -> bool {
 
 L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::free_sa(sa_t& s) noexcept {
-    if (half_open(s.st))
+    const auto id = id_of(index_of(s));
+    const bool was_free = s.st == p1_state::free;
+    if (half_open(s.st)) {
         --n_half;
-    else if (s.st == p1_state::established)
+        (void)half_list.erase(hook_of(), id);
+    } else if (s.st == p1_state::established) {
         --n_est;
+    }
     s.st = p1_state::free;
     reset(s);
     auto gen = s.generation + 1;
     s.generation = gen == 0 ? 1 : gen;
+    timers->erase(id);
+    if (!was_free) free_list.push_front(hook_of(), id);  // reused first: its lines are warm
+}
+
+L2SEC_IKE_V1_CORE
+void L2SEC_IKE_V1_CORE_T::enter_half_open(sa_t& s, const transport::endpoint& peer) noexcept {
+    const auto id = id_of(index_of(s));
+    (void)free_list.erase(hook_of(), id);
+    half_list.push_back(hook_of(), id);
+    half_peer[id - 1u] = peer;
+    ++n_half;
 }
 
 /// Back to a fresh slot (keys wiped), same generation.
@@ -182,27 +198,24 @@ auto L2SEC_IKE_V1_CORE_T::retx_time(unsigned tries, time_point now) const noexce
     return now + d;
 }
 
-/// Allocate a half-open slot for `peer`, evicting per the limits.
+/// Allocate a half-open slot for `peer`, evicting per the limits. The
+/// half-open list is oldest first, so the victims are its first entries.
 L2SEC_IKE_V1_CORE
 auto L2SEC_IKE_V1_CORE_T::alloc_half_open(const transport::endpoint& peer, time_point now) noexcept
     -> sa_t* {
     std::size_t same = 0;
     sa_t* oldest_same = nullptr;
-    sa_t* oldest = nullptr;
-    for (std::size_t i = 0; i < slots; ++i) {
-        auto& s = tab[i];
-        if (!half_open(s.st)) continue;
-        if (!oldest || s.created < oldest->created) oldest = &s;
-        if (s.peer.family == peer.family && s.peer.addr == peer.addr) {
-            ++same;
-            if (!oldest_same || s.created < oldest_same->created) oldest_same = &s;
-        }
+    for (auto id = half_list.front(); id != 0 && same < cfg.half_open_per_address;
+         id = intrusive_list::next(hook_of(), id)) {
+        const auto& p = half_peer[id - 1u];
+        if (p.family == peer.family && p.addr == peer.addr)
+            if (same++ == 0) oldest_same = &tab[id - 1u];
     }
     sa_t* victim = nullptr;
     if (same >= cfg.half_open_per_address)
         victim = oldest_same;
     else if (n_half >= L::max_half_open)
-        victim = oldest;
+        victim = &tab[half_list.front() - 1u];
     if (victim) {
         if (now - victim->created < cfg.under_load_timeout) {
             ++st.half_open_refused;
@@ -211,15 +224,13 @@ auto L2SEC_IKE_V1_CORE_T::alloc_half_open(const transport::endpoint& peer, time_
         ++st.half_open_evicted;
         free_sa(*victim);
     }
-    for (std::size_t i = 0; i < slots; ++i)
-        if (tab[i].st == p1_state::free) {
-            reset(tab[i]);
-            ++n_half;
-            tab[i].st = p1_state::r_mm2_sent;
-            tab[i].created = now;
-            return &tab[i];
-        }
-    return nullptr;
+    auto* s = first_free();
+    if (!s) return nullptr;
+    reset(*s);
+    s->st = p1_state::r_mm2_sent;
+    s->created = now;
+    enter_half_open(*s, peer);
+    return s;
 }
 
 // ---- output -------------------------------------------------------------

@@ -20,12 +20,7 @@ auto L2SEC_IKE_V1_CORE_T::connect(const connection& c, time_point now) noexcept
     if (!c.local.valid() || !c.peer.valid() || c.local.family != c.peer.family)
         return error(engine_errc::invalid_config, 0, "connection endpoints");
     if (n_half >= L::max_half_open) return error(engine_errc::capacity, 0, "half-open SAs");
-    sa_t* sp = nullptr;
-    for (std::size_t i = 0; i < slots; ++i)
-        if (tab[i].st == p1_state::free) {
-            sp = &tab[i];
-            break;
-        }
+    sa_t* sp = first_free();
     if (!sp) return error(engine_errc::capacity, 0, "IKE SA slots");
     auto& s = *sp;
     reset(s);
@@ -45,7 +40,8 @@ auto L2SEC_IKE_V1_CORE_T::connect(const connection& c, time_point now) noexcept
         s.conn.id = bytes_view(s.conn_id.data(), c.id.size());
         auto r = start_aggressive(s, now);
         if (!r) return r.error();
-        ++n_half;
+        enter_half_open(s, c.peer);
+        rearm(s);
         return handle(index_of(s));
     }
     // MM1: SA with every transform we accept, then our vendor IDs.
@@ -72,12 +68,13 @@ auto L2SEC_IKE_V1_CORE_T::connect(const connection& c, time_point now) noexcept
     s.sai_n = u16(sa_end - sa_at);
     s.tx_n = u16(*sz);
     s.st = p1_state::i_mm1_sent;
-    ++n_half;
+    enter_half_open(s, c.peer);
     if (c.id.size() <= s.conn_id.size()) copy_to(s.conn_id, c.id);
     s.conn.id = bytes_view(s.conn_id.data(), std::min(c.id.size(), s.conn_id.size()));
     s.tries = 0;
     s.retx_at = retx_time(0, now);
     queue(s, 0);
+    rearm(s);
     return handle(index_of(s));
 }
 

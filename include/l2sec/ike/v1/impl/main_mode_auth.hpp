@@ -239,6 +239,7 @@ L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::established(sa_t& s, time_point now) noexcept {
     --n_half;
     ++n_est;
+    (void)half_list.erase(hook_of(), id_of(index_of(s)));
     s.st = p1_state::established;
     s.established_at = now;
     s.retx_at = never;
@@ -250,8 +251,11 @@ void L2SEC_IKE_V1_CORE_T::established(sa_t& s, time_point now) noexcept {
     ++st.phase1_established;
     // A re-authentication is up: the SA it replaces goes after the overlap.
     if (s.reauth_of)
-        if (auto* old = get(*s.reauth_of); old && old != &s)
+        if (auto* old = get(*s.reauth_of); old && old != &s) {
             old->close_at = std::min(old->close_at, now + cfg.rekey_overlap);
+            rearm(*old);
+        }
+    rearm(s);
 }
 
 // ---- initiator: MM6 -----------------------------------------------------

@@ -83,6 +83,7 @@ auto L2SEC_IKE_V1_CORE_T::install(sa_t& s, child_slot& c, time_point now) noexce
         // A re-authentication replaced the old IKE SA: Delete it after the overlap.
         if (old_sa != &s && s.reauth_of && *s.reauth_of == handle(index_of(*old_sa)))
             old_sa->close_at = now + cfg.rekey_overlap;
+        rearm(*old_sa);
     }
     c.st = child_slot::state::installed;
     index_child(s, c);
@@ -91,6 +92,7 @@ auto L2SEC_IKE_V1_CORE_T::install(sa_t& s, child_slot& c, time_point now) noexce
     c.hard_at = now + std::chrono::seconds(c.life_s);
     c.soft_at = soft_time(now, std::chrono::seconds(c.life_s), c.initiator || s.initiator);
     c.bytes = 0;
+    rearm(s);
     crypto::secure_zero(mutable_bytes(c.ni));
     ++st.children_installed;
     push_event(std::move(e));

@@ -131,6 +131,7 @@ void L2SEC_IKE_V1_CORE_T::receive_ike(bytes_view m, const transport::endpoint& l
     }
     if (s.st == p1_state::free) return;  // the handler removed it
     s.last_rx = now;
+    rearm(s);
     if (s.st != p1_state::established || h.exchange_type == exchange::main_mode ||
         h.exchange_type == exchange::aggressive)
         s.rx_fp = fp;
