@@ -403,7 +403,7 @@ TEST_CASE("Aggressive Mode: refused by default, both roles with allow_aggressive
     }
 }
 
-TEST_CASE("Aggressive Mode with a wrong PSK fails on HASH_R at the initiator") {
+TEST_CASE("Aggressive Mode with a wrong PSK: HASH_R fails, and on AM2's repeat it is wrong_psk") {
     v1::config sc;
     sc.allow_aggressive = true;
     auto client = make_engine(42, {}, "right");
@@ -421,6 +421,13 @@ TEST_CASE("Aggressive Mode with a wrong PSK fails on HASH_R at the initiator") {
     CHECK(net.of(c, v1::event_kind::phase1_up).empty());
     CHECK(client->stats().last_error == v1::engine_errc::authentication_failed);
     CHECK(std::string(client->stats().last_error.field) == "HASH_R");
+    CHECK(net.of(c, v1::event_kind::failed).empty());  // one bad AM2 may be a forgery
+    // AM1 is retransmitted, the server answers with its AM2 again: decided.
+    net.run_for(seconds(2));
+    auto fc = net.of(c, v1::event_kind::failed);
+    REQUIRE(fc.size() == 1);
+    CHECK(fc[0].reason == v1::engine_errc::wrong_psk);
+    CHECK(client->size() == 0);
 }
 
 TEST_CASE("IKEv1 fragments (payload 132): MM5 in 20+ pieces, out of order, duplicated") {

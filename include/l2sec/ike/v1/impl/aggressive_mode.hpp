@@ -270,8 +270,10 @@ auto L2SEC_IKE_V1_CORE_T::on_am2(sa_t& s, mutable_bytes buf, time_point now) noe
                              bytes_view(s.gx_r.data(), s.gx_n), s.cky_i, s.cky_r,
                              bytes_view(s.sai_b.data(), s.sai_n), idp->body);
     if (!hr) return hr.error();
+    // Twice (AM2 again, answering our retransmitted AM1) is a wrong PSK:
+    // once may be a forged AM2, which anyone who saw AM1 can send.
     if (!crypto::constant_time_equal(hp->body, *hr))
-        return error(engine_errc::authentication_failed, hp->body_offset(), "HASH_R");
+        return wrong_psk(s, error(engine_errc::authentication_failed, hp->body_offset(), "HASH_R"));
     if (auto d = detect_nat(s, *k); !d) return d.error();
     if (n_est >= L::max_sas) return error(engine_errc::capacity, 0, "established SAs");
     s.peer_id_n = u16(idp->body.size());

@@ -397,6 +397,7 @@ auto L2SEC_IKE_V1_CORE_T::read_ke_nonce(const sa_t& s, const message& msg) const
 /// SKEYID.., the phase 1 IV and cipher, once both KE and nonces are known.
 L2SEC_IKE_V1_CORE
 auto L2SEC_IKE_V1_CORE_T::derive(sa_t& s, bytes_view peer_ke) noexcept -> result<void> {
+    if (!s.kx) return error(engine_errc::wrong_state, 0, "DH key pair (already spent)");
     std::array<std::byte, crypto::max_dh_shared_size> gxy{};
     auto n = s.kx->agree(peer_ke, gxy);
     if (!n) return error(engine_errc::invalid_payload, 28, "KE value");
@@ -429,8 +430,8 @@ auto L2SEC_IKE_V1_CORE_T::derive(sa_t& s, bytes_view peer_ke) noexcept -> result
     s.mc.emplace(std::move(*mc));
     s.prf_a.emplace(std::move(*pa));
     s.ivh.emplace(std::move(*ih));
-    s.kx.reset();
-    return {};
+    return {};  // the key pair stays until established(): a forged reply that
+                // fails later (HASH_R in AM2, NAT-D) must not spend it
 }
 
 /// NAT detection from the peer's NAT-D payloads: the first names us as

@@ -240,6 +240,7 @@ void L2SEC_IKE_V1_CORE_T::established(sa_t& s, time_point now) noexcept {
     --n_half;
     ++n_est;
     (void)half_list.erase(hook_of(), id_of(index_of(s)));
+    s.kx.reset();  // the DH private value is not needed again
     s.st = p1_state::established;
     s.established_at = now;
     s.retx_at = never;
