@@ -372,9 +372,13 @@ class stack_core {
         auto sid = in->session;
         if (sid == 0 || sid > MaxSessions || !sessions_[sid].link) return delivered{};
         auto& ss = sessions_[sid];
-        if (!ss.started) begin_link(ss, now);
+        const bool fresh = !ss.started;
+        if (fresh) begin_link(ss, now);
         auto ip = ss.link->handle_frame(in->payload, now);
-        service(sid, now);
+        // An IP frame on a started link changes none of its state (no event,
+        // no frame, the same deadline): servicing it per packet only
+        // re-queued the session for poll() and reset its timer.
+        if (fresh || !ip || !*ip) service(sid, now);
         if (!ip) return ip.error();
         if (!*ip || (*ip)->empty()) return delivered{};
         ++stats_.ip_in;
