@@ -8,6 +8,7 @@
 //
 // No I/O. Control traffic (L2TP messages, PPP negotiation) queues inside the
 // engines and leaves through poll(). Fixed capacity, heap-allocate it once.
+// The control plane's bodies are in vpn/detail/impl/stack_core.hpp.
 #pragma once
 
 #include <l2sec/crypto/concepts.hpp>
@@ -107,47 +108,7 @@ class stack_core {
 
     /// Install an SA pair for p.peer (a new peer, or a rekey of a known one).
     /// Errors: capacity_exceeded (peers or SPIs), the esp::sa::make errors.
-    result<peer_handle> install(const esp_pair& p) noexcept {
-        auto in = esp_type::make(p.in, rng_);
-        if (!in) return in.error();
-        auto out = esp_type::make(p.out, rng_);
-        if (!out) return out.error();
-        std::uint32_t idx;
-        if (auto h = find_peer(p.peer)) {
-            idx = h->slot - 1;
-        } else {
-            if (n_free_peers_ == 0) return error(errc::capacity_exceeded, 0, "peers");
-            idx = free_peers_[--n_free_peers_] - 1;
-            auto& s = peers_[idx];
-            s.used = true;
-            ++s.generation;
-            s.peer = p.peer;
-            s.tunnel = 0;
-            peer_index_.insert(endpoint_key(p.peer), idx);
-        }
-        auto& s = peers_[idx];
-        s.local = p.local;
-        s.udp_encap = p.udp_encap;
-        s.inner_port = p.peer_l2tp_port;
-        // The superseded SA stays as the previous one until it is removed;
-        // anything older goes now.
-        std::size_t keep = 2;
-        for (std::size_t k = 0; k < 2; ++k)
-            if (s.in[k] && p.replaces_spi_in && s.in[k]->spi() == p.replaces_spi_in) keep = k;
-        if (s.in[1] && keep != 1) drop_in(s, 1);
-        if (keep == 0 || (keep == 2 && s.in[0])) {
-            if (keep == 2)
-                drop_in(s, 0);
-            else {
-                s.in[1] = std::move(s.in[0]);
-                s.in[0].reset();
-            }
-        }
-        if (!spi_index_.insert(p.in.spi, idx)) return error(errc::capacity_exceeded, 0, "SPIs");
-        s.in[0] = std::move(*in);
-        s.out = std::move(*out);
-        return peer_handle{idx + 1, s.generation};
-    }
+    result<peer_handle> install(const esp_pair& p) noexcept;
 
     /// Remove the inbound SA `spi_in` (expired or deleted). A peer left
     /// with no SA at all is removed too (its tunnel cannot be reached).
@@ -411,9 +372,13 @@ class stack_core {
         auto sid = in->session;
         if (sid == 0 || sid > MaxSessions || !sessions_[sid].link) return delivered{};
         auto& ss = sessions_[sid];
-        if (!ss.started) begin_link(ss, now);
+        const bool fresh = !ss.started;
+        if (fresh) begin_link(ss, now);
         auto ip = ss.link->handle_frame(in->payload, now);
-        service(sid, now);
+        // An IP frame on a started link changes none of its state (no event,
+        // no frame, the same deadline): servicing it per packet only
+        // re-queued the session for poll() and reset its timer.
+        if (fresh || !ip || !*ip) service(sid, now);
         if (!ip) return ip.error();
         if (!*ip || (*ip)->empty()) return delivered{};
         ++stats_.ip_in;
@@ -460,72 +425,7 @@ class stack_core {
     }
 
     // After a link was fed or timed: its events, its frames, its next timer.
-    void service(std::uint16_t sid, time_point now) noexcept {
-        auto& s = sessions_[sid];
-        if (!s.link) return;
-        mark(sid);
-        while (auto ev = s.link->poll_event()) {
-            switch (ev->kind) {
-                case ppp::link_event_kind::ipcp_up: {
-                    s.up = true;
-                    ++sessions_up_;
-                    report r{};
-                    r.kind = report_kind::ppp_up;
-                    r.session = sid;
-                    fill_peer(r, sid);
-                    r.local_ip = ev->local_ip;
-                    r.peer_ip = ev->peer_ip;
-                    r.dns = ev->dns1;
-                    r.set_user(cfg_.server ? s.link->authenticated_user() : cfg_.link.user);
-                    if (cfg_.server && pool_ && pool_->contains(s.ip))
-                        ip_session_[pool_->index_of(s.ip)] = sid;
-                    if (!cfg_.server) s.ip = ev->local_ip;
-                    push(r);
-                    break;
-                }
-                case ppp::link_event_kind::ipcp_down:
-                    if (s.up) {
-                        --sessions_up_;
-                        report r{};
-                        r.kind = report_kind::ppp_down;
-                        r.session = sid;
-                        fill_peer(r, sid);
-                        push(r);
-                    }
-                    s.up = false;
-                    break;
-                case ppp::link_event_kind::auth_failure: {
-                    report r{};
-                    r.kind = report_kind::auth_failed;
-                    r.session = sid;
-                    fill_peer(r, sid);
-                    r.set_user(cfg_.server ? s.link->authenticated_user() : cfg_.link.user);
-                    r.reason = error(errc::auth_failed, 0, "PPP");
-                    push(r);
-                    break;
-                }
-                case ppp::link_event_kind::echo_timeout:
-                case ppp::link_event_kind::finished:
-                    // The link is dead: hang up the call (CDN), after the
-                    // link's last frames (Terminate-Ack) have gone out.
-                    pending_close_ = sid;
-                    break;
-                default:
-                    break;
-            }
-        }
-        if (!s.started)
-            timers_.set(sid, s.start_at);
-        else if (auto d = s.link->deadline())
-            timers_.set(sid, *d);
-        else if (timers_.contains(sid))
-            timers_.erase(sid);
-        if (pending_close_ == sid) {
-            pending_close_ = 0;
-            (void)l2tp_.close_session(sid, now);
-            service_l2tp(now);
-        }
-    }
+    void service(std::uint16_t sid, time_point now) noexcept;
 
     void fill_peer(report& r, std::uint16_t sid) const noexcept {
         if (auto* ls = l2tp_.find_session(sid)) {
@@ -538,103 +438,11 @@ class stack_core {
         }
     }
 
-    void service_l2tp(time_point now) noexcept {
-        while (auto ev = l2tp_.poll_event()) {
-            report r{};
-            r.tunnel = ev->tunnel;
-            r.session = ev->session;
-            if (ev->tunnel && ev->tunnel <= tunnel_peer_.size())
-                if (std::uint32_t pi = tunnel_peer_[ev->tunnel - 1]) {
-                    r.peer = {pi, peers_[pi - 1].generation};
-                    r.endpoint = peers_[pi - 1].peer;
-                }
-            switch (ev->kind) {
-                case l2tp::event_kind::tunnel_up:
-                    r.kind = report_kind::l2tp_tunnel_up;
-                    push(r);
-                    if (!cfg_.server) {
-                        if (auto sid = l2tp_.open_session(ev->tunnel, now); !sid) {
-                            r.kind = report_kind::failed;
-                            r.reason = sid.error();
-                            push(r);
-                        }
-                    }
-                    break;
-                case l2tp::event_kind::session_up:
-                    r.kind = report_kind::l2tp_session_up;
-                    push(r);
-                    start_link(ev->session, r, now);
-                    break;
-                case l2tp::event_kind::session_down:
-                    end_link(ev->session, now);
-                    r.kind = report_kind::l2tp_session_down;
-                    push(r);
-                    break;
-                case l2tp::event_kind::tunnel_down:
-                    r.kind = report_kind::l2tp_tunnel_down;
-                    r.reason = ev->error;
-                    push(r);
-                    if (ev->tunnel && ev->tunnel <= tunnel_peer_.size()) {
-                        if (std::uint32_t pi = tunnel_peer_[ev->tunnel - 1];
-                            pi && peers_[pi - 1].tunnel == ev->tunnel)
-                            peers_[pi - 1].tunnel = 0;
-                        tunnel_peer_[ev->tunnel - 1] = 0;
-                    }
-                    break;
-                case l2tp::event_kind::protocol_error:
-                    r.kind = report_kind::dropped;
-                    r.reason = ev->error;
-                    push(r);
-                    break;
-                default:
-                    break;
-            }
-        }
-    }
+    void service_l2tp(time_point now) noexcept;
 
-    void start_link(std::uint16_t sid, report& r, time_point now) noexcept {
-        if (sid == 0 || sid > MaxSessions) return;
-        auto& s = sessions_[sid];
-        ppp::link_config lc = cfg_.link;
-        if (cfg_.server) {
-            auto ip = pool_ ? pool_->allocate() : std::nullopt;
-            if (!ip) {
-                r.kind = report_kind::failed;
-                r.reason = error(errc::pool_exhausted, 0, "address pool");
-                push(r);
-                (void)l2tp_.close_session(sid, now);
-                return;
-            }
-            s.ip = *ip;
-            lc.peer_ip = *ip;
-        }
-        if (creds_)
-            s.link.emplace(lc, rng_ref(rng_), *creds_);
-        else
-            s.link.emplace(lc, rng_ref(rng_));
-        s.started = false;
-        s.start_at = now + cfg_.first_frame_wait;
-        if (cfg_.first_frame_wait <= duration::zero()) begin_link(s, now);
-        service(sid, now);
-    }
+    void start_link(std::uint16_t sid, report& r, time_point now) noexcept;
 
-    void end_link(std::uint16_t sid, time_point now) noexcept {
-        if (sid == 0 || sid > MaxSessions) return;
-        auto& s = sessions_[sid];
-        if (!s.link) return;
-        s.link->lower_down(now);
-        while (s.link->poll_event()) {
-        }
-        if (s.up) --sessions_up_;
-        s.up = false;
-        if (cfg_.server && pool_ && pool_->contains(s.ip)) {
-            if (ip_session_[pool_->index_of(s.ip)] == sid) ip_session_[pool_->index_of(s.ip)] = 0;
-            pool_->release(s.ip);
-        }
-        s.ip = 0;
-        if (timers_.contains(sid)) timers_.erase(sid);
-        s.link.reset();
-    }
+    void end_link(std::uint16_t sid, time_point now) noexcept;
 
     config cfg_;
     Random& rng_;
@@ -662,3 +470,5 @@ class stack_core {
 };
 
 }  // namespace l2sec::vpn::detail
+
+#include <l2sec/vpn/detail/impl/stack_core.hpp>
