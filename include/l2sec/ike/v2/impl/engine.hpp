@@ -1,6 +1,6 @@
-// The IKEv2 engine's core: slots, queues, dispatch, timers and the
-// INFORMATIONAL exchange (see ../engine.hpp for the interface; the
-// IKE_SA_INIT / IKE_AUTH handlers are in handshake.hpp).
+// The IKEv2 engine's core: slots, queues and dispatch (see ../engine.hpp
+// for the interface; the IKE_SA_INIT / IKE_AUTH handlers are in
+// handshake.hpp, INFORMATIONAL and the timers in info.hpp).
 #pragma once
 
 #include <l2sec/core/static_vector.hpp>
@@ -444,152 +444,19 @@ class engine_core {
         }
     }
 
-    // ---- INFORMATIONAL ----------------------------------------------------------
+    // ---- INFORMATIONAL and timers (info.hpp) ------------------------------------------
 
-    void on_info_request(sa_t& s, const parts& p, std::uint32_t mid, std::uint64_t fp) noexcept {
-        if (s.st != sa_state::established)
-            return fail_note(error(engine_errc::wrong_state, 18, "INFORMATIONAL"));
-        bool delete_ike = false;
-        std::array<std::byte, 4 * 8> ours{};
-        std::uint16_t n_ours = 0;
-        for (const auto& d : p.deletes) {
-            if (d.protocol == u16(protocol_id::ike)) delete_ike = true;
-            if (d.protocol != u16(protocol_id::esp) || d.spi_size != 4) continue;
-            for (std::size_t k = 0; k < d.count; ++k) {
-                const std::uint32_t spi = load_be32(d.spis.data() + 4 * k);
-                for (auto& c : s.children)
-                    if (c.used && c.sa.spi_out == spi) {
-                        if (n_ours < 8) store_be32(ours.data() + 4 * n_ours++, c.sa.spi_in);
-                        child_down(s, c, engine_errc::deleted);
-                    }
-            }
-        }
-        if (delete_ike) {
-            send_oneshot(s, exchange::informational, true, mid, [](chain_writer&) {});
-            remove_sa(s, engine_errc::deleted);
-            return;
-        }
-        (void)send_response(s, exchange::informational, mid, fp, [&](chain_writer& c) {
-            if (!n_ours) return;
-            c.begin(payload_type::delete_);
-            delete_{u16(protocol_id::esp), 4, n_ours, bytes_view(ours.data(), 4u * n_ours)}.encode(
-                c.out());
-            c.end();
-        });
-    }
-    void on_info_response(sa_t& s, time_point) noexcept {
-        const auto what = s.pending;
-        s.pending = request::none;
-        s.retx_at = never;
-        ++s.my_mid;
-        if (what == request::delete_ike) remove_sa(s, engine_errc::closed);
-        if (what == request::delete_old) remove_sa(s, engine_errc::replaced);
-    }
+    void on_info_request(sa_t& s, const parts& p, std::uint32_t mid, std::uint64_t fp) noexcept;
+    void on_info_response(sa_t& s, time_point) noexcept;
     /// Delete one of our Child SAs (INFORMATIONAL with our inbound SPI).
-    void send_child_delete(sa_t& s, std::uint32_t spi_in, time_point now) noexcept {
-        std::array<std::byte, 4> b{};
-        store_be32(b.data(), spi_in);
-        (void)send_request(s, exchange::informational, request::delete_child, now,
-                           [&](chain_writer& c) {
-                               c.begin(payload_type::delete_);
-                               delete_{u16(protocol_id::esp), 4, 1, b}.encode(c.out());
-                               c.end();
-                           });
-    }
-    void send_liveness(sa_t& s, time_point now) noexcept {
-        ++st.liveness_sent;
-        (void)send_request(s, exchange::informational, request::liveness, now,
-                           [](chain_writer&) {});
-    }
+    void send_child_delete(sa_t& s, std::uint32_t spi_in, time_point now) noexcept;
+    void send_liveness(sa_t& s, time_point now) noexcept;
     /// Delete the IKE SA (and with it its Child SAs, RFC 7296 1.4.1): sent
     /// once, the SA is gone at once.
-    void close(sa_handle hd, time_point) noexcept {
-        sa_t* s = get(hd);
-        if (!s) return;
-        if (s->st == sa_state::established && s->pending == request::none) {
-            send_oneshot(*s, exchange::informational, false, s->my_mid, [](chain_writer& c) {
-                c.begin(payload_type::delete_);
-                delete_{u16(protocol_id::ike), 0, 0, {}}.encode(c.out());
-                c.end();
-            });
-        }
-        remove_sa(*s, engine_errc::closed);
-    }
-    void close_all(time_point now) noexcept {
-        for (std::size_t i = 0; i < slots; ++i)
-            if (tab[i].st != sa_state::free) close(handle(i), now);
-    }
-
-    // ---- timers -----------------------------------------------------------------
-
-    void tick(time_point now) noexcept {
-        for (std::size_t i = 0; i < slots; ++i) {
-            auto& s = tab[i];
-            if (s.st == sa_state::free) continue;
-            if (half_open(s.st) && now - s.created >= cfg.half_open_timeout) {
-                remove_sa(s, engine_errc::timeout);
-                continue;
-            }
-            if (s.pending != request::none && now >= s.retx_at) {
-                if (s.tries + 1 >= cfg.retransmit_tries) {
-                    if (s.pending == request::liveness) {
-                        emit(event_kind::peer_dead, s, engine_errc::peer_dead);
-                        remove_sa(s, engine_errc::peer_dead);
-                    } else {
-                        remove_sa(s, engine_errc::timeout);
-                    }
-                    continue;
-                }
-                ++s.tries;
-                ++st.retransmits;
-                s.retx_at = retx_time(s.tries, now);
-                queue(s, 0);
-                continue;
-            }
-            if (s.st != sa_state::established) continue;
-            if (now >= s.retire_at) {
-                remove_sa(s, engine_errc::replaced);
-                continue;
-            }
-            if (s.retire_at != never) continue;  // rekeyed: no rekeys, no liveness checks
-            if (now >= s.soft_at && s.pending == request::none) {
-                s.soft_at = never;
-                if (auto ok = send_ike_rekey(s, now); !ok) fail_note(ok.error());
-            }
-            for (auto& c : s.children) {
-                if (c.used && now >= c.gone_at) child_down(s, c, engine_errc::replaced);
-                if (c.used && now >= c.soft_at && s.pending == request::none) {
-                    c.soft_at = never;
-                    if (auto ok = send_rekey(s, c, now); !ok) fail_note(ok.error());
-                }
-            }
-            if (s.pending == request::none && cfg.dpd_interval.count() > 0 &&
-                now - s.last_rx >= cfg.dpd_interval)
-                send_liveness(s, now);
-        }
-    }
-    std::optional<time_point> next_deadline() const noexcept {
-        time_point t = never;
-        for (std::size_t i = 0; i < slots; ++i) {
-            const auto& s = tab[i];
-            if (s.st == sa_state::free) continue;
-            if (half_open(s.st)) t = std::min(t, s.created + cfg.half_open_timeout);
-            if (s.pending != request::none) t = std::min(t, s.retx_at);
-            if (s.st == sa_state::established && s.pending == request::none &&
-                s.retire_at == never && cfg.dpd_interval.count() > 0)
-                t = std::min(t, s.last_rx + cfg.dpd_interval);
-            t = std::min(t, s.retire_at);
-            if (s.pending == request::none && s.retire_at == never) t = std::min(t, s.soft_at);
-            if (s.st == sa_state::established && s.retire_at == never)
-                for (const auto& c : s.children)
-                    if (c.used) {
-                        t = std::min(t, c.gone_at);
-                        if (s.pending == request::none) t = std::min(t, c.soft_at);
-                    }
-        }
-        if (t == never) return std::nullopt;
-        return t;
-    }
+    void close(sa_handle hd, time_point) noexcept;
+    void close_all(time_point now) noexcept;
+    void tick(time_point now) noexcept;
+    std::optional<time_point> next_deadline() const noexcept;
 
     // ---- IKE_SA_INIT / IKE_AUTH (handshake.hpp) ------------------------------------
 
@@ -653,5 +520,6 @@ class engine_core {
 
 #include <l2sec/ike/v2/impl/child.hpp>
 #include <l2sec/ike/v2/impl/handshake.hpp>
+#include <l2sec/ike/v2/impl/info.hpp>
 #include <l2sec/ike/v2/impl/rekey.hpp>
 #include <l2sec/ike/v2/impl/responder.hpp>
