@@ -49,7 +49,10 @@ int usage(const char* why) {
         "[--json]\n"
         "         [--local IP] [--keylog FILE] [--no-raw-esp] [--crypto %s] [--config FILE]\n"
         "  --crypto: the crypto library (default %s: the faster AEAD here, and a forged\n"
-        "            packet is refused without an exception or allocation)\n",
+        "            packet is refused without an exception or allocation)\n"
+        "  --keylog:  ESP SAs to FILE (tshark -o esp.enable_encryption_decode:TRUE\n"
+        "            -o uat:esp_sa:LINE), IKEv1 SAs to FILE.ikev1\n"
+        "            (-o uat:ikev1_decryption_table:LINE), one line per SA\n",
         why, examples::crypto_choices, examples::crypto_backend_name);
     return 2;
 }

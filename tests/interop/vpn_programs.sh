@@ -10,7 +10,7 @@
 # (a) direct client, raw ESP; (b) one client behind the NAT; (c) two clients
 # behind it at once; (d) --tun on both sides and the kernel's ping through the
 # TUN devices both ways, plus --tun with --ping; (e) --keylog + a capture that
-# tshark decrypts down to ICMP in PPP in L2TP; (f) wrong PSK and wrong
+# tshark decrypts down to ICMP in PPP in L2TP, and IKEv1 (FILE.ikev1); (f) wrong PSK and wrong
 # password: non-zero exit naming the cause; (g) --config FILE on both
 # programs; (h) SIGTERM: l2tp_session_down and esp_sa_down in the server's --json;
 # (i) --workers 2 with a multi-queue TUN. Both crypto backends on each side:
@@ -334,6 +334,27 @@ else
 fi
 bad=$(awk -F'\t' '$5 ~ /False/' "$work/decrypted.tsv" | wc -l)
 [ "$bad" -eq 0 ] && ok "(e) every decrypted ICV is good" || fail "(e) $bad packets with a bad ICV"
+
+# (e) the IKE key log beside it (FILE.ikev1, ikev1_decryption_table lines)
+# decrypts Main Mode 5/6 and Quick Mode: their ID payloads (UDP port 1701
+# in Quick Mode's IDci/IDcr) exist for tshark only when the cookie and Ka are
+# right, and a wrong line leaves "Encrypted Data" in their place.
+ike_opts=()
+while read -r line; do
+    ike_opts+=(-o "uat:ikev1_decryption_table:$line")
+done <"$work/server.keys.ikev1"
+timeout 60 tshark -r "$work/vpn.pcap" "${ike_opts[@]}" -Y "isakmp" \
+    -T fields -e isakmp.exchangetype -e isakmp.id.type -e isakmp.id.port \
+    >"$work/ike.tsv" 2>"$work/tshark_ike.err" || true
+mm_ids=$(awk -F'\t' '$1 == 2 && $2 != ""' "$work/ike.tsv" | wc -l)
+qm_ids=$(awk -F'\t' '$1 == 32 && $3 ~ /1701/' "$work/ike.tsv" | wc -l)
+if [ ${#ike_opts[@]} -ge 2 ] && [ "$mm_ids" -ge 4 ] && [ "$qm_ids" -ge 4 ]; then
+    ok "(e) the ${#ike_opts[@]}-line IKEv1 key log decrypts $mm_ids Main Mode ID messages and $qm_ids Quick Mode messages (IDs with port 1701)"
+else
+    fail "(e) IKEv1 key log (${#ike_opts[@]} lines): $mm_ids decrypted Main Mode IDs, $qm_ids Quick Mode IDs"
+    head -n 3 "$work/server.keys.ikev1" "$work/tshark_ike.err"
+    head -n 12 "$work/ike.tsv"
+fi
 
 # (i) --workers 2: two direct peers on different workers (SO_REUSEPORT groups
 # and raw ESP filters by outer address), a multi-queue TUN, the kernel's ping

@@ -250,6 +250,7 @@ class client {
             r.endpoint = ev->peer;
             switch (ev->kind) {
                 case ike::v1::event_kind::phase1_up:
+                    detail::log_ike_sa(keylog_, *ike_, ev->ike, ev->peer);
                     r.kind = report_kind::ike_established;
                     reports_.push_back_or_drop(r);
                     break;

@@ -1,13 +1,17 @@
 // Key logging for Wireshark/tshark: each ESP SA the server or client
 // installs, written as a line of Wireshark's "esp_sa" UAT file, so a capture
 // of the tunnel decrypts down to the PPP inside (tshark -o
-// "uat:esp_sa:<line>", or the file copied into a profile as `esp_sa`).
-// Secrets leave the process only through a key_log the user plugs in: the
-// default, no_key_log, writes nothing.
+// "uat:esp_sa:<line>", or the file copied into a profile as `esp_sa`), and
+// each IKEv1 SA as a line of its "ikev1_decryption_table" UAT, so Main Mode
+// 5/6 and Quick Mode decrypt too. Secrets leave the process only through a
+// key_log the user plugs in: the default, no_key_log, writes nothing. Both
+// are called once per SA, never per packet.
 #pragma once
 
 #include <l2sec/esp/algorithms.hpp>
 #include <l2sec/esp/sa.hpp>
+#include <l2sec/ike/v1/child_sa.hpp>
+#include <l2sec/ike/v1/keys.hpp>
 #include <l2sec/transport/endpoint.hpp>
 
 #include <concepts>
@@ -22,15 +26,40 @@ struct esp_key_record {
     const esp::sa_config* sa = nullptr;
 };
 
+/// One IKEv1 SA, as it comes up. `keys` views the engine's slot: valid only
+/// during the call (copy what you log, keep nothing).
+struct ike_key_record {
+    transport::endpoint peer;
+    ike::v1::phase1_key_material keys;
+};
+
+/// esp_sa(r) for each ESP SA; optionally ike_sa(r) for each IKE SA (a key
+/// log without it, written before IKE lines existed, still plugs in and
+/// simply logs no IKE keys).
 template <class K>
 concept key_log = requires(K& k, const esp_key_record& r) {
     { k.esp_sa(r) } -> std::same_as<void>;
 };
+template <class K>
+concept ike_key_log = key_log<K> && requires(K& k, const ike_key_record& r) {
+    { k.ike_sa(r) } -> std::same_as<void>;
+};
 
 struct no_key_log {
     void esp_sa(const esp_key_record&) noexcept {}
+    void ike_sa(const ike_key_record&) noexcept {}
 };
-static_assert(key_log<no_key_log>);
+static_assert(ike_key_log<no_key_log>);
+
+namespace detail {
+/// Hand an IKE SA's keys to `k` if it logs them; otherwise nothing.
+template <class K, class Engine>
+void log_ike_sa(K& k, Engine& e, ike::v1::sa_handle h, const transport::endpoint& peer) noexcept {
+    if constexpr (ike_key_log<K>) {
+        if (auto m = e.key_material(h)) k.ike_sa(ike_key_record{peer, *m});
+    }
+}
+}  // namespace detail
 
 /// Wireshark's names for the ESP algorithms (epan/dissectors/packet-ipsec.c).
 constexpr const char* wireshark_encryption(const esp::suite& s) noexcept {
@@ -101,6 +130,24 @@ inline std::string wireshark_esp_sa_line(const esp_key_record& r) {
            "\",\"" + spi + "\",\"" + wireshark_encryption(r.sa->algorithms) + "\",\"" +
            hex(r.sa->enc_key) + "\",\"" + wireshark_integrity(r.sa->algorithms) + "\",\"" +
            hex(r.sa->integ_key) + "\"";
+}
+
+/// The ikev1_decryption_table UAT line for `r` (no newline): the
+/// initiator's cookie as 16 hex digits, then Ka in hex, both unquoted (UAT
+/// byte fields). Wireshark keys the table on the initiator cookie alone and
+/// wants the cipher's key, exactly its length. Allocates: control plane only.
+inline std::string wireshark_ikev1_line(const ike_key_record& r) {
+    static const char* d = "0123456789abcdef";
+    std::string s;
+    s.reserve(17 + 2 * r.keys.encryption_key.size());
+    for (int i = 15; i >= 0; --i)
+        s += d[(r.keys.cky_i >> (4 * i)) & 15u];
+    s += ',';
+    for (auto c : r.keys.encryption_key) {
+        s += d[std::to_integer<unsigned>(c) >> 4];
+        s += d[std::to_integer<unsigned>(c) & 15];
+    }
+    return s;
 }
 
 }  // namespace l2sec::vpn

@@ -286,6 +286,7 @@ class server {
             if (auto h = core_->find_peer(ev->peer)) r.peer = *h;
             switch (ev->kind) {
                 case ike::v1::event_kind::phase1_up:
+                    detail::log_ike_sa(keylog_, *ike_, ev->ike, ev->peer);
                     r.kind = report_kind::ike_established;
                     core_->push(r);
                     break;

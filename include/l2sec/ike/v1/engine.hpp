@@ -94,6 +94,15 @@ class engine {
     std::size_t half_open() const noexcept { return c_->n_half; }
     std::size_t established() const noexcept { return c_->n_est; }
     const engine_stats& stats() const noexcept { return c_->st; }
+    /// Key logging only (e.g. vpn::key_log, for Wireshark): an established
+    /// IKE SA's cookies and encryption key, or nullopt for a stale handle or
+    /// an SA still negotiating. The view is valid until the next call into
+    /// the engine; nothing is copied, so log it and let it go.
+    std::optional<phase1_key_material> key_material(sa_handle h) noexcept {
+        auto* s = c_->get(h);
+        if (!s || s->st != detail::p1_state::established) return std::nullopt;
+        return phase1_key_material{s->cky_i, s->cky_r, s->keys.ka.view()};
+    }
 
   private:
     explicit engine(std::unique_ptr<core> c) noexcept : c_(std::move(c)) {}

@@ -78,6 +78,16 @@ struct phase1_keys {
     key skeyid, d, a, e, ka;
 };
 
+/// What Wireshark needs to decrypt an IKE SA's phase 1 and Quick Mode
+/// messages (its ikev1_decryption_table): the cookies and Ka, the cipher key
+/// (SKEYID_e cut or stretched to the cipher's key length, RFC 2409
+/// Appendix B). For key logging only (engine::key_material): a view into
+/// the SA's slot, valid until the next call into the engine; do not keep it.
+struct phase1_key_material {
+    std::uint64_t cky_i = 0, cky_r = 0;
+    bytes_view encryption_key;  ///< Ka
+};
+
 /// A CBC IV (the block size of the negotiated cipher).
 struct iv {
     std::array<std::byte, 16> bytes{};
