@@ -77,15 +77,19 @@ int main(int argc, char** argv) {
     std::string bind_s, connect_s, psk = "l2sec-ike-test-psk", id;
     int children = 1, hold = 0, timeout_s = 30, dpd = 0;
     bool weak = false, tunnel = false, close_at_end = false, vip = false;
-    std::string pool_s;
+    std::string pool_s, keylog;
     examples::options o;
     o.text("--bind", bind_s).text("--connect", connect_s).text("--psk", psk).text("--id", id);
     o.number("--children", children).number("--hold", hold).number("--timeout", timeout_s);
     o.number("--dpd", dpd);
     o.flag("--weak", weak).flag("--tunnel", tunnel).flag("--close", close_at_end);
-    o.flag("--vip", vip).text("--pool", pool_s);
+    o.flag("--vip", vip).text("--pool", pool_s).text("--keylog", keylog);
     if (!o.parse(argc, argv) || bind_s.empty()) {
-        std::fprintf(stderr, "usage: l2sec-ike2 --bind ADDR [--connect PEER] [--psk S] ...\n");
+        std::fprintf(
+            stderr,
+            "usage: l2sec-ike2 --bind ADDR [--connect PEER] [--psk S] [--keylog FILE] ...\n"
+            "  --keylog FILE  append each IKE SA's keys as a Wireshark ikev2_decryption_table\n"
+            "                 line: tshark -o \"uat:ikev2_decryption_table:LINE\"\n");
         return 2;
     }
     auto l500 = parse_v4(bind_s, 500), l4500 = parse_v4(bind_s, 4500);
@@ -150,6 +154,13 @@ int main(int argc, char** argv) {
         }
         while (auto ev = e.poll_event()) {
             std::printf("event %s peer=%s", kind_name(ev->kind), str(ev->peer).c_str());
+            if (ev->kind == v2::event_kind::ike_up && !keylog.empty())
+                if (auto k = e.key_material(ev->ike))
+                    if (auto line = v2::wireshark_ikev2_line(*k); !line.empty())
+                        if (FILE* f = std::fopen(keylog.c_str(), "a")) {
+                            std::fprintf(f, "%s\n", line.c_str());
+                            std::fclose(f);
+                        }
             if (ev->kind == v2::event_kind::child_up) {
                 const auto& c = ev->child;
                 std::printf(

@@ -11,6 +11,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -553,4 +554,43 @@ TEST_CASE("half-open IKE SAs per outer address are capped; other addresses still
     CHECK(server->stats().half_open_refused == 3);
     first(300, ep(203, 0, 113, 6, 500));
     CHECK(server->half_open() == 4);
+}
+
+TEST_CASE("key_material: both ends hold the same SK_e for the key log; the UAT line's syntax") {
+    pair_setup<> t;
+    const auto h = t.connect();
+    CHECK_FALSE(t.client->key_material(h).has_value());  // still negotiating
+    t.net.pump();
+    auto su = t.net.of(t.s, v2::event_kind::ike_up);
+    REQUIRE(su.size() == 1);
+    auto c = t.client->key_material(h);
+    auto s = t.server->key_material(su[0].ike);
+    REQUIRE(c.has_value());
+    REQUIRE(s.has_value());
+    CHECK(c->spi_i == s->spi_i);
+    CHECK(c->spi_r == s->spi_r);
+    CHECK(c->sk_ei.size() == 36);  // AES-256-GCM: key + 4-byte salt (RFC 5282)
+    CHECK(std::equal(c->sk_ei.begin(), c->sk_ei.end(), s->sk_ei.begin(), s->sk_ei.end()));
+    CHECK(std::equal(c->sk_er.begin(), c->sk_er.end(), s->sk_er.begin(), s->sk_er.end()));
+    CHECK(c->sk_ai.empty());
+    CHECK(v2::wireshark_ikev2_line(*c) == v2::wireshark_ikev2_line(*s));
+    t.client->close(h, t.net.now);
+    CHECK_FALSE(t.client->key_material(h).has_value());
+
+    // The line itself, for fixed material (Wireshark's UAT field order).
+    const std::array<std::byte, 2> e{std::byte{0xab}, std::byte{0x01}}, a{std::byte{0xff}};
+    v2::ike_key_material k{0x0102030405060708ULL,
+                           0xa0b0c0d0e0f00010ULL,
+                           e,
+                           e,
+                           a,
+                           a,
+                           ike::encr_id::aes_cbc,
+                           128,
+                           ike::integ_id::hmac_sha2_256_128};
+    CHECK(v2::wireshark_ikev2_line(k) ==
+          "0102030405060708,a0b0c0d0e0f00010,ab01,ab01,\"AES-CBC-128 [RFC3602]\",ff00,ff00,"
+          "\"HMAC_SHA2_256_128 [RFC4868]\"");
+    k.key_bits = 100;  // no such Wireshark entry: no line rather than a wrong one
+    CHECK(v2::wireshark_ikev2_line(k).empty());
 }

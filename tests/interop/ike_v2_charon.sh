@@ -190,6 +190,27 @@ tun_ok=0
 [ -c /dev/net/tun ] && [ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] && tun_ok=1
 run_case 1 "charon -> l2sec (transport)" 0 transport "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2
 run_case 2 "l2sec -> charon (transport)" 0 transport "$ns" 10.99.6.2 192.168.78.2 "$nc" 192.168.78.2 --connect 10.99.6.2
+
+# k. --keylog: tshark, given only the line l2sec-ike2 wrote, decrypts both
+# IKE_AUTH messages (their AUTH payloads exist only inside SK {}).
+if command -v tshark >/dev/null && command -v dumpcap >/dev/null; then
+    start_capture "$work/k.pcap" "udp port 500 or udp port 4500" "d$tag" "$ns"
+    run_case k "charon -> l2sec (key log)" 0 transport "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2 \
+        --keylog "$work/ck/keys"  # run_case's stop_all ends the capture too
+    line=$(head -n 1 "$work/ck/keys" 2>/dev/null)
+    if [ -z "$line" ]; then
+        echo "FAIL: key log: l2sec-ike2 wrote no ikev2_decryption_table line"
+        rc=1
+    else
+        auth=$(timeout 60 tshark -r "$work/k.pcap" -o "uat:ikev2_decryption_table:$line" -V 2>/dev/null |
+            grep -c "Payload: Authentication (39)")
+        plain=$(timeout 60 tshark -r "$work/k.pcap" -V 2>/dev/null | grep -c "Payload: Authentication (39)")
+        echo "key log: tshark found $auth AUTH payloads with the key log, $plain without"
+        [ "$auth" -ge 2 ] && [ "$plain" -eq 0 ] || { echo "FAIL: key log: IKE_AUTH did not decrypt"; rc=1; }
+    fi
+else
+    echo "note: key-log case skipped (no tshark/dumpcap)"
+fi
 if [ $tun_ok = 1 ]; then
     run_case 1t "charon -> l2sec (tunnel, libipsec)" 2 tunnel "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2
     run_case 2t "l2sec -> charon (tunnel, libipsec)" 2 tunnel "$ns" 10.99.6.2 192.168.78.2 "$nc" 192.168.78.2 --connect 10.99.6.2

@@ -26,6 +26,7 @@
 #include <l2sec/ike/v2/config.hpp>
 #include <l2sec/ike/v2/events.hpp>
 #include <l2sec/ike/v2/impl/engine.hpp>
+#include <l2sec/ike/v2/keylog.hpp>
 #include <l2sec/transport/endpoint.hpp>
 
 #include <chrono>
@@ -85,6 +86,17 @@ class engine {
     std::size_t half_open() const noexcept { return c_->n_half; }
     std::size_t established() const noexcept { return c_->n_est; }
     const engine_stats& stats() const noexcept { return c_->st; }
+    /// Key logging only (Wireshark's ikev2_decryption_table, keylog.hpp):
+    /// an established IKE SA's SPIs and SK_e/SK_a, or nullopt for a stale
+    /// handle or an SA still negotiating. Views into the slot, valid until
+    /// the next call into the engine: log them and let them go.
+    std::optional<ike_key_material> key_material(sa_handle h) noexcept {
+        auto* s = c_->get(h);
+        if (!s || s->st != detail::sa_state::established) return std::nullopt;
+        return ike_key_material{s->spi_i,          s->spi_r,           s->keys.ei.view(),
+                                s->keys.er.view(), s->keys.ai.view(),  s->keys.ar.view(),
+                                s->chosen.encr,    s->chosen.key_bits, s->chosen.integ};
+    }
     /// Bytes of one IKE SA slot (memory per IKE SA, buffers included).
     static constexpr std::size_t slot_size() noexcept { return sizeof(typename core::sa_t); }
 
