@@ -8,6 +8,7 @@
 // are called once per SA, never per packet.
 #pragma once
 
+#include <l2sec/core/hex.hpp>
 #include <l2sec/esp/algorithms.hpp>
 #include <l2sec/esp/sa.hpp>
 #include <l2sec/ike/v1/child_sa.hpp>
@@ -115,12 +116,8 @@ inline std::string wireshark_esp_sa_line(const esp_key_record& r) {
         return std::string(b);
     };
     auto hex = [](bytes_view k) {
-        static const char* d = "0123456789abcdef";
         std::string s = "0x";
-        for (auto c : k) {
-            s += d[std::to_integer<unsigned>(c) >> 4];
-            s += d[std::to_integer<unsigned>(c) & 15];
-        }
+        append_hex(s, k);
         return k.empty() ? std::string() : s;
     };
     char spi[16];
@@ -137,16 +134,11 @@ inline std::string wireshark_esp_sa_line(const esp_key_record& r) {
 /// byte fields). Wireshark keys the table on the initiator cookie alone and
 /// wants the cipher's key, exactly its length. Allocates: control plane only.
 inline std::string wireshark_ikev1_line(const ike_key_record& r) {
-    static const char* d = "0123456789abcdef";
     std::string s;
     s.reserve(17 + 2 * r.keys.encryption_key.size());
-    for (int i = 15; i >= 0; --i)
-        s += d[(r.keys.cky_i >> (4 * i)) & 15u];
+    append_hex(s, r.keys.cky_i);
     s += ',';
-    for (auto c : r.keys.encryption_key) {
-        s += d[std::to_integer<unsigned>(c) >> 4];
-        s += d[std::to_integer<unsigned>(c) & 15];
-    }
+    append_hex(s, r.keys.encryption_key);
     return s;
 }
 

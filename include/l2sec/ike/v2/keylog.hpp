@@ -6,6 +6,7 @@
 #pragma once
 
 #include <l2sec/core/bytes.hpp>
+#include <l2sec/core/hex.hpp>
 #include <l2sec/ike/registry/transforms.hpp>
 
 #include <cstdint>
@@ -70,31 +71,20 @@ inline std::string wireshark_ikev2_line(const ike_key_material& k) {
     const char* e = wireshark_encryption(k.encr, k.key_bits);
     const char* i = wireshark_integrity(k.integ);
     if (!e || !i) return {};
-    static constexpr char d[] = "0123456789abcdef";
     std::string s;
-    auto u64 = [&](std::uint64_t v) {
-        for (int n = 15; n >= 0; --n)
-            s += d[(v >> (4 * n)) & 15u];
-    };
-    auto hex = [&](bytes_view b) {
-        for (auto c : b) {
-            s += d[std::to_integer<unsigned>(c) >> 4];
-            s += d[std::to_integer<unsigned>(c) & 15u];
-        }
-    };
-    u64(k.spi_i);
+    append_hex(s, k.spi_i);
     s += ',';
-    u64(k.spi_r);
+    append_hex(s, k.spi_r);
     s += ',';
-    hex(k.sk_ei);
+    append_hex(s, k.sk_ei);
     s += ',';
-    hex(k.sk_er);
+    append_hex(s, k.sk_er);
     s += ",\"";
     s += e;
     s += "\",";
-    hex(k.sk_ai);
+    append_hex(s, k.sk_ai);
     s += ',';
-    hex(k.sk_ar);
+    append_hex(s, k.sk_ar);
     s += ",\"";
     s += i;
     s += '"';
