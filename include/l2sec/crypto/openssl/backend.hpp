@@ -113,22 +113,7 @@ struct openssl : openssl_dh {
             // OpenSSL copies the expected tag; it never writes through this pointer.
             std::array<unsigned char, tag_len> expected{};
             std::copy_n(u8(tag), tag_len, expected.data());
-            if (gcm_) {
-                // Nonce and expected tag in one provider call (see set_nonce).
-                std::array<unsigned char, nonce_len> iv{};
-                std::copy_n(u8(nonce), nonce_len, iv.data());
-                OSSL_PARAM p[3] = {whole_iv_param(iv.data()),
-                                   OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
-                                                                     expected.data(), tag_len),
-                                   OSSL_PARAM_construct_end()};
-                if (EVP_CIPHER_CTX_set_params(c, p) != 1) return false;
-            } else {
-                if (!set_nonce(c, nonce, false)) return false;
-                OSSL_PARAM p[2] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
-                                                                     expected.data(), tag_len),
-                                   OSSL_PARAM_construct_end()};
-                if (EVP_CIPHER_CTX_set_params(c, p) != 1) return false;
-            }
+            if (!set_nonce(c, nonce, false, expected.data())) return false;
             if (!aad.empty() &&
                 EVP_DecryptUpdate(c, nullptr, &n, u8(aad), static_cast<int>(aad.size())) != 1)
                 return false;
@@ -160,16 +145,26 @@ struct openssl : openssl_dh {
         // set_params does the same (the IV is reset in the GCM state at the
         // next update, as after init). ChaCha20-Poly1305's fixed-IV
         // parameter means TLS's nonce mask, not the IV: it keeps init.
-        bool set_nonce(EVP_CIPHER_CTX* c, bytes_view nonce, bool enc) const noexcept {
+        // To open, `expected_tag` (tag_len bytes) goes in the same call.
+        bool set_nonce(EVP_CIPHER_CTX* c, bytes_view nonce, bool enc,
+                       unsigned char* expected_tag = nullptr) const noexcept {
             using namespace openssl_detail;
+            std::array<unsigned char, nonce_len> iv{};
+            OSSL_PARAM p[3]{};
+            std::size_t n = 0;
             if (gcm_) {
-                std::array<unsigned char, nonce_len> iv{};
                 std::copy_n(u8(nonce), nonce_len, iv.data());
-                OSSL_PARAM p[2] = {whole_iv_param(iv.data()), OSSL_PARAM_construct_end()};
-                return EVP_CIPHER_CTX_set_params(c, p) == 1;
+                p[n++] = whole_iv_param(iv.data());
+            } else if (enc ? EVP_EncryptInit_ex2(c, nullptr, nullptr, u8(nonce), nullptr) != 1
+                           : EVP_DecryptInit_ex2(c, nullptr, nullptr, u8(nonce), nullptr) != 1) {
+                return false;
             }
-            return enc ? EVP_EncryptInit_ex2(c, nullptr, nullptr, u8(nonce), nullptr) == 1
-                       : EVP_DecryptInit_ex2(c, nullptr, nullptr, u8(nonce), nullptr) == 1;
+            if (expected_tag)
+                p[n++] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, expected_tag,
+                                                           tag_len);
+            if (n == 0) return true;
+            p[n] = OSSL_PARAM_construct_end();
+            return EVP_CIPHER_CTX_set_params(c, p) == 1;
         }
 
         openssl_detail::cipher_ctx_ptr enc_, dec_;
