@@ -75,36 +75,33 @@ int pump(E& x, E& y, std::chrono::steady_clock::time_point now) {
 
 }  // namespace
 
-TEST_CASE("IKEv1 with a user-written random source and PSK store: both roles, one Child SA") {
-    using E = ike::v1::engine<crypto::botan, my_random, ike::v1::default_limits, my_psks>;
+/// Both roles of engine `E`, each with its own random source and PSK store:
+/// one Child SA each side, keys looked up, randomness drawn from the source.
+template <class E, class Connection>
+void handshake_with_own_policies() {
     fills = lookups = 0;
     auto x = E::make({}, my_random{}, my_psks{});
     auto y = E::make({}, my_random{}, my_psks{});
     REQUIRE(x);
     REQUIRE(y);
     const auto now = std::chrono::steady_clock::time_point{} + std::chrono::seconds(1);
-    ike::v1::connection c;
+    Connection c;
     c.local = a;
     c.peer = b;
     REQUIRE(x->connect(c, now));
     CHECK(pump(*x, *y, now) == 2);  // one child_up on each side
-    CHECK(fills >= 6);              // cookies, nonces, DH values, IVs, SPIs
+    CHECK(fills >= 6);              // cookies/SPIs, nonces, DH values, IVs, ESP SPIs
     CHECK(lookups >= 2);            // each side found the key for the other
 }
 
+TEST_CASE("IKEv1 with a user-written random source and PSK store: both roles, one Child SA") {
+    handshake_with_own_policies<
+        ike::v1::engine<crypto::botan, my_random, ike::v1::default_limits, my_psks>,
+        ike::v1::connection>();
+}
+
 TEST_CASE("IKEv2 with a user-written random source and PSK store: both roles, one Child SA") {
-    using E = ike::v2::engine<crypto::botan, my_random, ike::v2::default_limits, my_psks>;
-    fills = lookups = 0;
-    auto x = E::make({}, my_random{}, my_psks{});
-    auto y = E::make({}, my_random{}, my_psks{});
-    REQUIRE(x);
-    REQUIRE(y);
-    const auto now = std::chrono::steady_clock::time_point{} + std::chrono::seconds(1);
-    ike::v2::connection c;
-    c.local = a;
-    c.peer = b;
-    REQUIRE(x->connect(c, now));
-    CHECK(pump(*x, *y, now) == 2);
-    CHECK(fills >= 6);
-    CHECK(lookups >= 2);
+    handshake_with_own_policies<
+        ike::v2::engine<crypto::botan, my_random, ike::v2::default_limits, my_psks>,
+        ike::v2::connection>();
 }
