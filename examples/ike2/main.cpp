@@ -8,6 +8,7 @@
 //   l2sec-ike2 --bind 10.0.0.1 --psk secret [--connect 10.0.0.2] [--children 1]
 //              [--hold 0] [--timeout 30] [--weak] [--tunnel] [--close] [--dpd S] [--id FQDN]
 //              [--vip] (ask for a virtual address) [--pool A.B.C.D] (hand them out from A.B.C.D)
+//              [--fragment-size N] (RFC 7383: largest IKE datagram sent whole; 0 = off)
 #include "common/options.hpp"
 
 #include <l2sec/crypto/botan.hpp>
@@ -75,13 +76,13 @@ std::optional<transport::endpoint> parse_v4(const std::string& s, std::uint16_t 
 
 int main(int argc, char** argv) {
     std::string bind_s, connect_s, psk = "l2sec-ike-test-psk", id;
-    int children = 1, hold = 0, timeout_s = 30, dpd = 0;
+    int children = 1, hold = 0, timeout_s = 30, dpd = 0, fragment_size = 1280;
     bool weak = false, tunnel = false, close_at_end = false, vip = false;
     std::string pool_s, keylog;
     examples::options o;
     o.text("--bind", bind_s).text("--connect", connect_s).text("--psk", psk).text("--id", id);
     o.number("--children", children).number("--hold", hold).number("--timeout", timeout_s);
-    o.number("--dpd", dpd);
+    o.number("--dpd", dpd).number("--fragment-size", fragment_size);
     o.flag("--weak", weak).flag("--tunnel", tunnel).flag("--close", close_at_end);
     o.flag("--vip", vip).text("--pool", pool_s).text("--keylog", keylog);
     if (!o.parse(argc, argv) || bind_s.empty()) {
@@ -104,6 +105,8 @@ int main(int argc, char** argv) {
     cfg.allow_weak = weak;
     cfg.dpd_interval = std::chrono::seconds(dpd);
     cfg.local_id = as_bytes(id);
+    cfg.fragmentation = fragment_size > 0;
+    if (fragment_size > 0) cfg.fragment_size = static_cast<std::size_t>(fragment_size);
     pool addresses;
     if (!pool_s.empty()) {
         auto a = parse_v4(pool_s, 0);
@@ -211,12 +214,16 @@ int main(int argc, char** argv) {
         }
         e.tick(now);
     }
-    std::printf("stats: received=%llu sent=%llu dropped=%llu duplicates=%llu retransmits=%llu\n",
-                static_cast<unsigned long long>(e.stats().received),
-                static_cast<unsigned long long>(e.stats().sent),
-                static_cast<unsigned long long>(e.stats().dropped),
-                static_cast<unsigned long long>(e.stats().duplicates),
-                static_cast<unsigned long long>(e.stats().retransmits));
+    std::printf(
+        "stats: received=%llu sent=%llu dropped=%llu duplicates=%llu retransmits=%llu"
+        " fragments_sent=%llu fragments_received=%llu\n",
+        static_cast<unsigned long long>(e.stats().received),
+        static_cast<unsigned long long>(e.stats().sent),
+        static_cast<unsigned long long>(e.stats().dropped),
+        static_cast<unsigned long long>(e.stats().duplicates),
+        static_cast<unsigned long long>(e.stats().retransmits),
+        static_cast<unsigned long long>(e.stats().fragments_sent),
+        static_cast<unsigned long long>(e.stats().fragments_received));
     if (close_at_end) {
         e.close_all(clk::now());
         while (auto d = e.poll_datagram()) {

@@ -1,6 +1,6 @@
-// Fuzz the IKEv2 engine (IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL) in every state: an
-// initiator and a responder run a real handshake in memory while the input decides, record by
-// record [op u8][length u16][bytes], what happens next:
+// Fuzz the IKEv2 engine (IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL, RFC 7383
+// fragments) in every state: an initiator and a responder run a real handshake in memory while
+// the input decides, record by record [op u8][length u16][bytes], what happens next:
 //   op % 4 == 0: deliver the oldest genuine datagram in flight, XOR-ing
 //                `bytes` over it from offset (op / 4) * 4 (empty: unchanged);
 //   op % 4 == 1: inject `bytes` into the responder (from the initiator's
@@ -48,6 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         c.child_lifetime = std::chrono::seconds(30);  // rekeys within reach of the time op
         c.dpd_interval = std::chrono::seconds(5);
         c.cookie_threshold = 1;  // the COOKIE path too (the client retries with it)
+        // RFC 7383: IKE_AUTH and CREATE_CHILD_SA go as SKF fragments both ways,
+        // so genuine fragments are in flight to corrupt, drop and replay
+        c.fragment_size = 256;
+        c.local_id = as_bytes("fuzz.identity.long.enough.to.need.fragments.example.org");
         c.pool.assign = [](void*, const transport::endpoint&, bytes_view,
                            std::array<std::uint8_t, 4>& a, std::array<std::uint8_t, 4>& dns) {
             a = {10, 9, 0, 2};

@@ -289,7 +289,12 @@ std::vector<msg> v2_fragments() {
     std::vector<msg> out;
     std::array<std::byte, 512> scratch{};
     auto n = ike::v2::fragment_and_seal(
-        *tx, h, static_cast<std::uint8_t>(ike::payload_type::idi), inner, 24, pattern(16, 0x24),
+        *tx, h, static_cast<std::uint8_t>(ike::payload_type::idi), inner, 24,
+        [n = 0](l2sec::mutable_bytes iv) mutable {
+            auto p = pattern(iv.size(), static_cast<std::uint8_t>(0x24 + n++));
+            std::copy(p.begin(), p.end(), iv.begin());
+            return true;
+        },
         scratch,
         [&](std::uint16_t, std::uint16_t, bytes_view m) { out.emplace_back(m.begin(), m.end()); });
     REQUIRE(n.has_value());

@@ -305,9 +305,15 @@ TEST_CASE(
     h.message_id = 1;
     std::vector<std::vector<std::byte>> frags;
     std::array<std::byte, 256> scratch{};
-    auto iv = hex("0f0e0d0c0b0a09080706050403020100");
+    std::vector<std::vector<std::byte>> ivs;  // each fragment must get its own IV
+    auto next_iv = [&](l2sec::mutable_bytes iv) {
+        for (std::size_t i = 0; i < iv.size(); ++i)
+            iv[i] = std::byte{static_cast<std::uint8_t>(ivs.size() * 16 + i)};
+        ivs.emplace_back(iv.begin(), iv.end());
+        return true;
+    };
     auto n = ike::v2::fragment_and_seal(*tx, h, static_cast<std::uint8_t>(ike::payload_type::idi),
-                                        inner, 64, iv, scratch,
+                                        inner, 64, next_iv, scratch,
                                         [&](std::uint16_t, std::uint16_t, bytes_view m) {
                                             frags.emplace_back(m.begin(), m.end());
                                         });
@@ -327,6 +333,12 @@ TEST_CASE(
         REQUIRE(done.has_value());
         CHECK(*done == (k == 0));
     }
+    // Each fragment carries the IV drawn for it (header 28 + SKF header 8),
+    // never one IV for all of them.
+    REQUIRE(ivs.size() == frags.size());
+    for (std::size_t k = 0; k < frags.size(); ++k)
+        CHECK(to_hex(bytes_view(frags[k]).subspan(36, ivs[k].size())) == to_hex(ivs[k]));
+    CHECK(to_hex(ivs[0]) != to_hex(ivs[1]));
     std::array<std::byte, 2048> out{};
     auto all = r.assemble(out);
     REQUIRE(all.has_value());

@@ -38,11 +38,19 @@ TEST_CASE("the responder answers charon's captured IKE_SA_INIT (CBC and GCM list
         std::string kinds;
         std::size_t proposals = 0;
         std::uint16_t req_group = 0, resp_group = 0;
-        for (const auto& p : req.payloads())
+        bool req_frag = false, resp_frag = false;  // IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383)
+        auto is_frag = [](const ike::payload& p) {
+            return p.kind() == ike::payload_type::notify &&
+                   ike::v2::notify::parse(p)->type == 16430;
+        };
+        for (const auto& p : req.payloads()) {
             if (p.kind() == ike::payload_type::ke) req_group = ike::v2::ke::parse(p)->group;
+            req_frag |= is_frag(p);
+        }
         for (const auto& p : m->payloads()) {
             kinds += ike::name(p.kind());
             kinds += ',';
+            resp_frag |= is_frag(p);
             if (p.kind() == ike::payload_type::sa)
                 for (const auto& q : ike::v2::sa::parse(p)->proposals()) {
                     (void)q;
@@ -50,7 +58,9 @@ TEST_CASE("the responder answers charon's captured IKE_SA_INIT (CBC and GCM list
                 }
             if (p.kind() == ike::payload_type::ke) resp_group = ike::v2::ke::parse(p)->group;
         }
-        CHECK(kinds == "SA,KE,Nonce,N,N,");
+        CHECK(req_frag);  // charon announces fragmentation: so do we, in the answer only then
+        CHECK(resp_frag);
+        CHECK(kinds == "SA,KE,Nonce,N,N,N,");
         CHECK(proposals == 1);
         CHECK(resp_group == req_group);  // charon's KE group is one we accept: no round trip
         // charon's own retransmission is answered from the cache, not processed twice

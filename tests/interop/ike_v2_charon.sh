@@ -7,6 +7,8 @@
 #   4. l2sec behind the router -> charon responder (NAT-T from our side)
 #   r. charon rekeys the IKE SA and then the CHILD_SA (l2sec answers both)
 #   v. l2sec asks charon's address pool for a virtual address (CP)
+#   f. RFC 7383 fragmentation, both roles: charon and l2sec with fragment
+#      sizes so small that IKE_AUTH goes in SKF fragments each way
 #   t. with kernel-libipsec (userspace ESP, tunnel mode) charon installs its
 #      CHILD_SA: its log must show the SPIs l2sec printed, both roles.
 # Without kernel ESP charon cannot install a transport-mode CHILD_SA: there
@@ -47,6 +49,7 @@ ip -n "$nc" route add default via 192.168.78.1
 ip -n "$ns" route add default via 10.99.6.1
 ip netns exec "$nr" sysctl -qw net.ipv4.ip_forward=1
 psk=l2sec-v2-interop-psk
+charon_extra="" charon_id=""  # case f sets them for its charons
 rc=0
 
 # charon_conf DIR LOCAL REMOTE MODE: a charon with one IKEv2 connection
@@ -66,7 +69,8 @@ charon_conf() {
       life_time = 60s
       rand_time = 0s"; fi
     if [ "$mode" = tunnel ]; then plugins=kernel-libipsec; lts=0.0.0.0/0; rts=0.0.0.0/0; opt="install_routes = no"; fi
-    write_strongswan_conf "$d" "$plugins" "default = 1, ike = 2, cfg = 2, chd = 2, net = 1, enc = 1" "$opt"
+    write_strongswan_conf "$d" "$plugins" "default = 1, ike = 2, cfg = 2, chd = 2, net = 1, enc = 1" "$opt" \
+        ${charon_extra:+"$charon_extra"}
     cat >"$d/swanctl.conf" <<CONF
 connections {
   l2tp {
@@ -76,7 +80,8 @@ connections {
     $pools
     proposals = aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048, aes128-sha256-ecp256
     $ike_rekey
-    local { auth = psk }
+    local { auth = psk
+      ${charon_id:+id = $charon_id} }
     remote { auth = psk }
     children { l2tp { mode = $mode
       local_ts = $lts
@@ -190,6 +195,32 @@ tun_ok=0
 [ -c /dev/net/tun ] && [ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] && tun_ok=1
 run_case 1 "charon -> l2sec (transport)" 0 transport "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2
 run_case 2 "l2sec -> charon (transport)" 0 transport "$ns" 10.99.6.2 192.168.78.2 "$nc" 192.168.78.2 --connect 10.99.6.2
+
+# f: both sides fragment (charon.fragment_size = 180, --fragment-size 256 and
+# long IDs on both sides make every IKE_AUTH message two or more SKF
+# fragments): charon must reassemble ours and we theirs, in both roles.
+check_fragments() {
+    local d=$1 what=$2
+    local sent recvd
+    sent=$(sed -n 's/.*fragments_sent=\([0-9]*\).*/\1/p' "$d/l2sec.log" | tail -1)
+    recvd=$(sed -n 's/.*fragments_received=\([0-9]*\).*/\1/p' "$d/l2sec.log" | tail -1)
+    echo "$what: l2sec sent ${sent:-?} and verified ${recvd:-?} SKF fragments"
+    [ "${sent:-0}" -ge 2 ] || { echo "FAIL: $what: l2sec sent no fragments"; rc=1; }
+    [ "${recvd:-0}" -ge 2 ] || { echo "FAIL: $what: l2sec received no fragments from charon"; rc=1; }
+    grep -q "reassembled fragmented IKE message" "$d/charon.log" ||
+        { echo "FAIL: $what: charon reassembled nothing of ours"; rc=1; }
+    grep -qE "split into [0-9]+ fragments|splitting IKE message|fragment #" "$d/charon.log" ||
+        { echo "FAIL: $what: charon sent no fragments"; rc=1; }
+}
+charon_extra="fragment_size = 180"
+charon_id=charon-with-a-long-identity-so-that-its-answer-needs-fragments.example.org
+run_case f1 "charon -> l2sec (fragmented)" 0 transport "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2 \
+    --fragment-size 256 --id a-long-identity-so-that-our-answer-needs-fragments-too.example.org
+check_fragments "$work/cf1" "charon -> l2sec (fragmented)"
+run_case f2 "l2sec -> charon (fragmented)" 0 transport "$ns" 10.99.6.2 192.168.78.2 "$nc" 192.168.78.2 \
+    --connect 10.99.6.2 --fragment-size 256 --id a-long-identity-so-that-our-request-needs-fragments.example.org
+check_fragments "$work/cf2" "l2sec -> charon (fragmented)"
+charon_extra="" charon_id=""
 
 # k. --keylog: tshark, given only the line l2sec-ike2 wrote, decrypts both
 # IKE_AUTH messages (their AUTH payloads exist only inside SK {}).

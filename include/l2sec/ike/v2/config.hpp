@@ -173,6 +173,16 @@ struct config {
     address_pool pool{};
     double rekey_margin = 0.9;
     std::chrono::seconds rekey_overlap{10};
+    /// RFC 7383: announce IKEV2_FRAGMENTATION_SUPPORTED in IKE_SA_INIT. When
+    /// both sides do, a protected message longer than `fragment_size` goes
+    /// out as SKF fragments (each with its own IV and ICV, all of them
+    /// retransmitted together), and the peer's SKF fragments are verified
+    /// one by one and reassembled.
+    bool fragmentation = true;
+    /// The largest IKE datagram (UDP payload, non-ESP marker included) sent,
+    /// as IKEv1's: 1232 = IPv6's minimum MTU less its IP and UDP headers, so
+    /// never IP-fragmented on any path. At least 200.
+    std::size_t fragment_size = 1232;
 };
 
 /// What an initiator connects to (engine::connect).

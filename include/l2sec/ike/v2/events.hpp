@@ -127,6 +127,9 @@ struct engine_stats {
     std::uint64_t liveness_sent = 0;
     std::uint64_t cookies_sent = 0, rekeys = 0;
     std::uint64_t events_dropped = 0, tx_dropped = 0;
+    /// RFC 7383: SKF fragments sent and verified on receipt, messages that
+    /// went whole because their fragments did not fit the slot's buffer.
+    std::uint64_t fragments_sent = 0, fragments_received = 0, fragment_fallbacks = 0;
     l2sec::error last_error{};  ///< the latest refused message: what and where
 };
 

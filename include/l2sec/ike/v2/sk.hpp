@@ -79,21 +79,43 @@ inline sk_scope begin_skf(message_builder& b, std::uint16_t number, std::uint16_
     return s;
 }
 
+/// The most inner-payload bytes one SKF fragment of a message of at most
+/// `max_message` bytes (IKE header included) can carry with this suite:
+/// header 28, SKF header 8, IV, ciphertext (padded to the block, one pad
+/// length byte), ICV. 0 when nothing fits.
+constexpr std::size_t skf_max_plain(const suite_info& info, std::size_t max_message) noexcept {
+    const std::size_t fixed =
+        header::size + payload::header_size + 4 + info.iv_size + info.icv_size;
+    if (max_message <= fixed + 1) return 0;
+    std::size_t ct = max_message - fixed;
+    if (info.block_size > 1) ct -= ct % info.block_size;
+    return ct > 1 ? ct - 1 : 0;
+}
+
 /// Split an inner payload chain (already encoded, e.g. by chain_writer into a
 /// scratch buffer) into fragments of at most `max_plain` bytes each and build
-/// one sealed SKF message per fragment through `emit(number, total, message)`.
-/// Returns the number of fragments.
-template <class Protect, class Emit>
+/// one sealed SKF message per fragment in `scratch`, handing each to
+/// `emit(number, total, message)`. Every fragment gets its own IV from
+/// `next_iv(mutable_bytes)` (false: crypto_failure): with AES-GCM a repeated
+/// IV under one key would give the keystream and the GHASH key away.
+/// Returns the number of fragments; errors: invalid_argument (max_plain 0),
+/// too_many_fragments, buffer_too_small (a fragment larger than scratch),
+/// crypto_failure.
+template <class Protect, class IvSource, class Emit>
 result<std::size_t> fragment_and_seal(Protect& tx, const header& h, std::uint8_t first_inner,
-                                      bytes_view inner, std::size_t max_plain, bytes_view iv,
+                                      bytes_view inner, std::size_t max_plain, IvSource&& next_iv,
                                       mutable_bytes scratch, Emit&& emit) noexcept {
     if (max_plain == 0) return error(l2sec::errc::invalid_argument, 0, "SKF fragment size");
     const std::size_t total = inner.empty() ? 1 : (inner.size() + max_plain - 1) / max_plain;
     if (total > 0xffff) return error(errc::too_many_fragments, 0, "SKF total");
+    const std::size_t ivn = tx.info().iv_size;
     for (std::size_t i = 0; i < total; ++i) {
+        std::array<std::byte, 16> iv{};
+        if (ivn > iv.size() || !next_iv(mutable_bytes(iv.data(), ivn)))
+            return error(errc::crypto_failure, 0, "SKF IV");
         message_builder b(scratch, h);
         auto sk = begin_skf(b, static_cast<std::uint16_t>(i + 1), static_cast<std::uint16_t>(total),
-                            first_inner, iv);
+                            first_inner, bytes_view(iv.data(), ivn));
         auto part = inner.subspan(i * max_plain);
         b.out().bytes(part.first(part.size() < max_plain ? part.size() : max_plain));
         auto n = tx.seal(b, sk);
@@ -250,6 +272,8 @@ class fragment_reassembler {
         return slots_.received() == total_;
     }
     bool complete() const noexcept { return total_ != 0 && slots_.received() == total_; }
+    /// The Total Fragments of the message being reassembled (0: none yet).
+    std::uint16_t total() const noexcept { return total_; }
     std::size_t received() const noexcept { return slots_.received(); }
 
     /// Put the fragments in order into `out`; the inner payload chain.

@@ -15,7 +15,7 @@ namespace l2sec::ike::v2::detail {
 struct parts {
     std::optional<payload> sa, ke, nonce, idi, idr, auth, tsi, tsr, cp;
     std::optional<notify> nat_src, nat_dst, cookie, invalid_ke, error_note, transport_mode,
-        initial_contact, rekey_sa;
+        initial_contact, rekey_sa, fragmentation;
     static_vector<delete_, 8> deletes;
     bool bad = false;
     error why{};
@@ -87,6 +87,9 @@ struct parts {
                             break;
                         case notify_type::rekey_sa:
                             p.rekey_sa = *n;
+                            break;
+                        case notify_type::ikev2_fragmentation_supported:
+                            p.fragmentation = *n;
                             break;
                         default:
                             if (n->type < 16384 && !p.error_note) p.error_note = *n;

@@ -54,6 +54,16 @@ enum class request : std::uint8_t {
 inline constexpr std::size_t msg_capacity = 2048;  ///< one IKE message
 inline constexpr std::size_t marker = 4;           ///< room for the non-ESP marker
 
+/// Where the pieces of a message sent as RFC 7383 fragments lie in its
+/// buffer: piece k is buf[start(k), end[k]), its first `marker` bytes room
+/// for the non-ESP marker. n == 0: the message went whole (buf[marker, +len)).
+struct pieces {
+    static constexpr std::size_t max = 16;
+    std::array<std::uint16_t, max> end{};
+    std::uint8_t n = 0;
+    constexpr std::size_t start(std::size_t k) const noexcept { return k ? end[k - 1] : 0; }
+};
+
 struct child_slot {
     bool used = false;
     bool ours = false;  ///< we created it (IKE_AUTH initiator or our CREATE_CHILD_SA): we rekey it
@@ -71,6 +81,7 @@ struct ike_sa {
     std::uint64_t spi_i = 0, spi_r = 0;
     transport::endpoint local, peer;
     bool floated = false;  ///< on 4500 with the non-ESP marker
+    bool frag = false;     ///< RFC 7383 fragmentation: both sides announced it
     time_point created{}, last_rx{};
     time_point retire_at = never;  ///< rekeyed: its successor took the children; gone then
     time_point soft_at = never;    ///< we rekey this IKE SA then (its initiator only)
@@ -93,10 +104,12 @@ struct ike_sa {
     request pending = request::none;
     std::array<std::byte, marker + msg_capacity> tx{};  ///< our outstanding request
     std::uint16_t tx_n = 0;
+    pieces tx_pieces{};
     unsigned tries = 0;
     time_point retx_at = never;
     std::array<std::byte, marker + msg_capacity> resp{};  ///< our last response (duplicates)
     std::uint16_t resp_n = 0;
+    pieces resp_pieces{};
     bool resp_valid = false;
     std::uint64_t resp_fp = 0;          ///< the request it answers
     std::uint32_t pending_spi = 0;      ///< the Child SA being negotiated: our inbound SPI

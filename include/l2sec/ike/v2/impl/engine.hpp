@@ -27,7 +27,7 @@ class engine_core {
     using sa_t = ike_sa<B, L::max_children>;
     static constexpr std::size_t slots = L::slots;
     static constexpr std::size_t event_capacity = 4 * slots + 16;
-    static constexpr std::size_t out_capacity = 3 * slots + 16;
+    static constexpr std::size_t out_capacity = 4 * slots + 2 * pieces::max;
     static constexpr std::size_t oneshot_count = 16;
     static constexpr std::size_t rx_capacity = 65536;
 
@@ -35,6 +35,19 @@ class engine_core {
         std::uint32_t slot = 0;
         std::uint32_t gen = 0;
         std::uint8_t which = 0;  ///< 0: our request, 1: our cached response, 255: oneshot
+        std::uint8_t piece = 0;  ///< which RFC 7383 fragment of it
+    };
+    /// RFC 7383 reassembly, a few messages at a time: fragments come only from
+    /// peers that hold the SA's keys (each is verified first); when all are
+    /// busy the one started longest ago gives way.
+    static constexpr std::size_t reassembly_slots = 4;
+    static constexpr std::size_t reassembly_capacity = 8192;
+    struct reassembly {
+        std::uint32_t slot = 0, gen = 0, mid = 0;  ///< gen 0: free
+        bool response = false;
+        std::uint64_t started = 0;
+        std::array<std::byte, reassembly_capacity> store{};
+        std::optional<fragment_reassembler<64>> r;
     };
     struct oneshot {
         transport::endpoint local, peer;
@@ -57,6 +70,11 @@ class engine_core {
     std::array<oneshot, oneshot_count> shots{};
     std::size_t shot_next = 0;
     std::unique_ptr<std::byte[]> rx;
+    /// The inner payloads of the message being sealed, in the clear, then
+    /// room for one SKF fragment while it is sealed.
+    std::unique_ptr<std::byte[]> frag_buf;
+    std::unique_ptr<reassembly[]> reasm;
+    std::uint64_t reasm_clock = 0;
     std::optional<typename B::mac> cookie_mac;  ///< keyed once with a random secret (RFC 7296 2.6)
     std::size_t n_half = 0, n_est = 0;
     engine_stats st{};
@@ -66,6 +84,8 @@ class engine_core {
         events = std::make_unique<event[]>(event_capacity);
         outq = std::make_unique<out_ref[]>(out_capacity);
         rx = std::make_unique<std::byte[]>(rx_capacity);
+        frag_buf = std::make_unique<std::byte[]>(2 * msg_capacity);
+        reasm = std::make_unique<reassembly[]>(reassembly_slots);
         for (auto& p : c.ike_proposals)
             if (c.allow_weak || !is_weak(p)) p1.push_back(p);
         if (c.allow_weak && c.ike_proposals.data() == default_ike_proposals().data())
@@ -122,6 +142,8 @@ class engine_core {
         if (c.local_id.size() > 128) return error(engine_errc::invalid_config, 0, "local_id");
         if (c.child_lifetime.count() < 0 || c.rekey_margin <= 0.1 || c.rekey_margin > 1.0)
             return error(engine_errc::invalid_config, 0, "child_lifetime / rekey_margin");
+        if (c.fragment_size < 200 || c.fragment_size > 65535)
+            return error(engine_errc::invalid_config, 0, "fragment_size (200..65535)");
         return {};
     }
 
@@ -174,8 +196,12 @@ class engine_core {
         outq[(out_head + out_count) % out_capacity] = r;
         ++out_count;
     }
+    /// Our request (0) or cached response (1), every fragment of it.
     void queue(const sa_t& s, std::uint8_t which) noexcept {
-        queue_ref({static_cast<std::uint32_t>(index_of(s)), s.generation, which});
+        const auto& pc = which == 0 ? s.tx_pieces : s.resp_pieces;
+        for (std::size_t k = 0; k < std::max<std::size_t>(pc.n, 1); ++k)
+            queue_ref({static_cast<std::uint32_t>(index_of(s)), s.generation, which,
+                       static_cast<std::uint8_t>(k)});
     }
     bool random(mutable_bytes b) noexcept { return rnd.fill(b); }
     template <class T>
@@ -277,13 +303,18 @@ class engine_core {
             }
             auto& s = tab[r.slot];
             if (s.generation != r.gen || s.st == sa_state::free) continue;
-            const bool m = s.floated;
+            const std::size_t m = s.floated ? 0 : marker;  // the non-ESP marker on 4500
             const auto& buf = r.which == 0 ? s.tx : s.resp;
             const std::uint16_t n = r.which == 0 ? s.tx_n : s.resp_n;
-            if (!n) continue;
+            const auto& pc = r.which == 0 ? s.tx_pieces : s.resp_pieces;
+            if (!n || (pc.n && r.piece >= pc.n)) continue;
             ++st.sent;
-            return outgoing_datagram{
-                s.local, s.peer, bytes_view(buf.data() + (m ? 0 : marker), n + (m ? marker : 0))};
+            if (pc.n == 0)
+                return outgoing_datagram{s.local, s.peer,
+                                         bytes_view(buf.data() + m, n + marker - m)};
+            const std::size_t at = pc.start(r.piece);
+            return outgoing_datagram{s.local, s.peer,
+                                     bytes_view(buf.data() + at + m, pc.end[r.piece] - at - m)};
         }
         return std::nullopt;
     }
@@ -322,28 +353,35 @@ class engine_core {
         h.message_id = mid;
         return h;
     }
+    /// The inner payloads body(chain_writer&) writes, in the clear, at the
+    /// start of frag_buf: the first one's type and the chain.
+    template <class Body>
+    result<std::pair<std::uint8_t, bytes_view>> inner_chain(Body&& body) noexcept;
+    /// One SK payload around an inner chain, a fresh IV from the random source.
+    result<std::size_t> seal_whole(sa_t& s, mutable_bytes out, const header& h, std::uint8_t first,
+                                   bytes_view chain) noexcept;
     /// An SK-protected message into `out`; body(chain_writer&) writes the inner payloads.
     template <class Body>
     result<std::size_t> seal(sa_t& s, mutable_bytes out, exchange x, bool response,
                              std::uint32_t mid, Body&& body) noexcept {
-        std::array<std::byte, 16> iv{};
-        const std::size_t ivn = s.sk_tx->info().iv_size;
-        if (!random(mutable_bytes(iv.data(), ivn)))
-            return error(engine_errc::crypto_failure, 0, "SK IV");
-        message_builder b(out, hdr(s, x, response, mid));
-        auto sk = begin_sk(b, bytes_view(iv.data(), ivn));
-        chain_writer inner(b.out(), sk.next_at);
-        body(inner);
-        return s.sk_tx->seal(b, sk);
+        auto in = inner_chain(body);
+        if (!in) return in.error();
+        return seal_whole(s, out, hdr(s, x, response, mid), in->first, in->second);
     }
+    /// A protected message into a slot's buffer (tx or resp, room for the
+    /// non-ESP marker first): whole, or as SKF fragments (RFC 7383 2.5) when
+    /// both sides support them and the datagram would exceed fragment_size;
+    /// whole again when the fragments do not fit the buffer. The bytes used.
+    template <class Body>
+    result<std::uint16_t> seal_out(sa_t& s, mutable_bytes buf, pieces& pc, exchange x,
+                                   bool response, std::uint32_t mid, Body&& body) noexcept;
     /// Send a protected request and keep it for retransmission.
     template <class Body>
     result<void> send_request(sa_t& s, exchange x, request what, time_point now,
                               Body&& body) noexcept {
-        auto n =
-            seal(s, mutable_bytes(s.tx.data() + marker, msg_capacity), x, false, s.my_mid, body);
+        auto n = seal_out(s, s.tx, s.tx_pieces, x, false, s.my_mid, body);
         if (!n) return n.error();
-        s.tx_n = static_cast<std::uint16_t>(*n);
+        s.tx_n = *n;
         s.pending = what;
         s.tries = 0;
         s.retx_at = retx_time(0, now);
@@ -354,9 +392,9 @@ class engine_core {
     template <class Body>
     result<void> send_response(sa_t& s, exchange x, std::uint32_t mid, std::uint64_t fp,
                                Body&& body) noexcept {
-        auto n = seal(s, mutable_bytes(s.resp.data() + marker, msg_capacity), x, true, mid, body);
+        auto n = seal_out(s, s.resp, s.resp_pieces, x, true, mid, body);
         if (!n) return n.error();
-        s.resp_n = static_cast<std::uint16_t>(*n);
+        s.resp_n = *n;
         s.resp_valid = true;
         s.resp_fp = fp;
         s.peer_mid = mid + 1;
@@ -376,73 +414,31 @@ class engine_core {
 
     // ---- input ----------------------------------------------------------------
 
+    /// One datagram from UDP 500/4500 (receive.hpp): IKE_SA_INIT to its
+    /// handlers, the rest checked (SPIs, I flag, message ID window, cached
+    /// answer for a retransmission), decrypted in a scratch copy and
+    /// dispatched by exchange.
     void receive(bytes_view data, const transport::endpoint& local, const transport::endpoint& peer,
-                 time_point now) noexcept {
-        ++st.received;
-        bytes_view msg = data;
-        if (local.port == 4500) {
-            auto m = strip_non_esp_marker(data);
-            if (!m) return fail_note(m.error());
-            msg = *m;
-        }
-        if (msg.size() > rx_capacity)
-            return fail_note(error(errc::bad_field, 0, "IKE message size"));
-        auto m = ike::parse(msg);
-        if (!m) return fail_note(m.error());
-        const header& h = m->header();
-        if (!h.is_v2()) return fail_note(error(errc::unsupported_version, 17, "IKEv2 only"));
-        const std::uint64_t fp = fingerprint(msg);
-        if (h.exchange_type == exchange::ike_sa_init) {
-            if (!h.response()) return on_init_request(*m, local, peer, fp, now);
-            return on_init_response(*m, local, peer, now);
-        }
-        sa_t* s = find(h.spi_i, h.spi_r);
-        if (!s) return fail_note(error(engine_errc::invalid_spi, 0, "IKE SPIs"));
-        if (h.initiator() == s->initiator)
-            return fail_note(error(engine_errc::wrong_state, 19, "IKE header I flag"));
-        if (h.response()) {
-            if (s->pending == request::none || h.message_id != s->my_mid)
-                return fail_note(error(engine_errc::invalid_message_id, 20, "response message ID"));
-        } else if (s->resp_valid && h.message_id + 1 == s->peer_mid) {
-            if (fp != s->resp_fp)
-                return fail_note(error(engine_errc::invalid_message_id, 20, "request message ID"));
-            ++st.duplicates;  // a retransmission: the same answer, not processed twice
-            queue(*s, 1);
-            return;
-        } else if (h.message_id != s->peer_mid || s->st == sa_state::i_init_sent ||
-                   s->st == sa_state::i_auth_sent) {
-            return fail_note(error(engine_errc::invalid_message_id, 20, "request message ID"));
-        }
-        // Decrypt a copy: a message that fails leaves the SA as it was.
-        mutable_bytes buf(rx.get(), msg.size());
-        copy_to(buf, msg);
-        auto pt = s->sk_rx->open(buf);
-        if (!pt) return fail_note(pt.error());
-        auto p = parts::of(pt->payloads());
-        if (p.bad) return fail_note(p.why);
-        s->last_rx = now;
-        if (s->st == sa_state::established || s->st == sa_state::r_init_done) {
-            // the peer may have floated to 4500 (or its NAT rebound)
-            s->peer = peer;
-            s->local = local;
-            s->floated = local.port == 4500;
-        }
-        switch (h.exchange_type) {
-            case exchange::ike_auth:
-                if (h.response()) return on_auth_response(*s, p, now);
-                return on_auth_request(*s, p, h.message_id, fp, now);
-            case exchange::informational:
-                if (h.response()) return on_info_response(*s, now);
-                return on_info_request(*s, p, h.message_id, fp);
-            case exchange::create_child_sa:
-                if (s->st != sa_state::established)
-                    return fail_note(error(engine_errc::wrong_state, 18, "CREATE_CHILD_SA"));
-                if (h.response()) return on_child_response(*s, p, now);
-                return on_child_request(*s, p, h.message_id, fp, now);
-            default:
-                return fail_note(error(engine_errc::wrong_state, 18, "exchange type"));
-        }
+                 time_point now) noexcept;
+
+    // ---- RFC 7383 fragments (protected.hpp) ---------------------------------------
+
+    /// The fragment number of an SKF message (read in the clear), 0 for any other.
+    static std::uint16_t skf_number(const message& m) noexcept;
+    /// A fragment of a request we have answered (RFC 7383 2.6.1): fragment 1,
+    /// once verified, brings the cached response again; the others are ignored.
+    void on_repeated_fragment(sa_t& s, bytes_view msg, std::uint16_t piece) noexcept;
+    reassembly& reassembly_for(const sa_t& s, std::uint32_t mid, bool response) noexcept;
+    static void release(reassembly& r) noexcept {
+        r.gen = 0;
+        r.started = 0;
+        r.r.reset();
     }
+    /// One verified SKF fragment (RFC 7383 2.6): kept until all have come,
+    /// then the whole inner chain, assembled in rx. A sender that starts over
+    /// with more (smaller) fragments restarts the reassembly; fewer: refused.
+    std::optional<sk_plaintext> reassemble(sa_t& s, const header& h, const sk_plaintext& f,
+                                           time_point now) noexcept;
 
     // ---- INFORMATIONAL and timers (info.hpp) ------------------------------------------
 
@@ -521,5 +517,7 @@ class engine_core {
 #include <l2sec/ike/v2/impl/child.hpp>
 #include <l2sec/ike/v2/impl/handshake.hpp>
 #include <l2sec/ike/v2/impl/info.hpp>
+#include <l2sec/ike/v2/impl/protected.hpp>
+#include <l2sec/ike/v2/impl/receive.hpp>
 #include <l2sec/ike/v2/impl/rekey.hpp>
 #include <l2sec/ike/v2/impl/responder.hpp>

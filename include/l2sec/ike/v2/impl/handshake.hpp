@@ -138,9 +138,15 @@ result<void> L2SEC_IKE2_SELF::send_init(sa_t& s, time_point now) noexcept {
     b.begin(payload_type::notify);
     notify{0, u16(notify_type::nat_detection_destination_ip), {}, dst->view()}.encode(b.out());
     b.end();
+    if (cfg.fragmentation) {  // RFC 7383 2.3
+        b.begin(payload_type::notify);
+        notify{0, u16(notify_type::ikev2_fragmentation_supported), {}, {}}.encode(b.out());
+        b.end();
+    }
     auto n = b.finish();
     if (!n) return n.error();
     s.tx_n = static_cast<std::uint16_t>(*n);
+    s.tx_pieces.n = 0;
     copy_to(s.init_req, bytes_view(s.tx.data() + marker, *n));
     s.init_req_n = s.tx_n;
     s.pending = request::init;
@@ -239,6 +245,7 @@ void L2SEC_IKE2_SELF::on_init_response(const message& m, const transport::endpoi
     }
     copy_to(s->init_resp, m.data());
     s->init_resp_n = static_cast<std::uint16_t>(m.data().size());
+    s->frag = cfg.fragmentation && p.fragmentation;
     s->last_rx = now;
     if (s->nat.any()) {  // RFC 7296 2.23: float to 4500 for IKE_AUTH and after
         s->floated = true;

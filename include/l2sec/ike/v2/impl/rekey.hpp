@@ -41,6 +41,7 @@ void L2SEC_IKE2_SELF::take_over(sa_t& old, sa_t& n, time_point now) noexcept {
     n.vip = old.vip;
     n.vdns = old.vdns;
     n.vip_pool = old.vip_pool;
+    n.frag = old.frag;  // RFC 7383 2.3: negotiated for the IKE SA, its rekeyed successors keep it
     old.has_vip = old.vip_pool = false;
     for (std::size_t i = 0; i < old.children.size(); ++i) {
         n.children[i] = old.children[i];

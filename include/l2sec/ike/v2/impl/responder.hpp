@@ -97,6 +97,7 @@ void L2SEC_IKE2_SELF::on_init_request(const message& m, const transport::endpoin
     if (!s) return fail_note(error(engine_errc::capacity, 0, "half-open IKE SA slot"));
     s->st = sa_state::r_init_done;
     s->spi_i = h.spi_i;
+    s->frag = cfg.fragmentation && p.fragmentation;
     s->local = local;
     s->peer = peer;
     s->floated = local.port == 4500;
@@ -144,6 +145,11 @@ void L2SEC_IKE2_SELF::on_init_request(const message& m, const transport::endpoin
     b.begin(payload_type::notify);
     notify{0, u16(notify_type::nat_detection_destination_ip), {}, dst->view()}.encode(b.out());
     b.end();
+    if (s->frag) {  // RFC 7383 2.3: only when the initiator announced it
+        b.begin(payload_type::notify);
+        notify{0, u16(notify_type::ikev2_fragmentation_supported), {}, {}}.encode(b.out());
+        b.end();
+    }
     auto n = b.finish();
     if (!n) return drop(n.error());
     s->resp_n = static_cast<std::uint16_t>(*n);
