@@ -7,6 +7,8 @@
 #   4. l2sec behind the router -> charon responder (NAT-T from our side)
 #   r. charon rekeys the IKE SA and then the CHILD_SA (l2sec answers both)
 #   v. l2sec asks charon's address pool for a virtual address (CP)
+#   p. l2sec rekeys its CHILD_SA with PFS (KE in CREATE_CHILD_SA); in r the
+#      CHILD_SA rekey charon sends carries a KE too
 #   f. RFC 7383 fragmentation, both roles: charon and l2sec with fragment
 #      sizes so small that IKE_AUTH goes in SKF fragments each way
 #   t. with kernel-libipsec (userspace ESP, tunnel mode) charon installs its
@@ -49,7 +51,7 @@ ip -n "$nc" route add default via 192.168.78.1
 ip -n "$ns" route add default via 10.99.6.1
 ip netns exec "$nr" sysctl -qw net.ipv4.ip_forward=1
 psk=l2sec-v2-interop-psk
-charon_extra="" charon_id=""  # case f sets them for its charons
+charon_extra="" charon_id="" charon_esp=""  # cases f, r and p set them for their charons
 rc=0
 
 # charon_conf DIR LOCAL REMOTE MODE: a charon with one IKEv2 connection
@@ -86,7 +88,7 @@ connections {
     children { l2tp { mode = $mode
       local_ts = $lts
       remote_ts = $rts
-      esp_proposals = aes256gcm16, aes256-sha256, aes128-sha1
+      esp_proposals = ${charon_esp:-aes256gcm16, aes256-sha256, aes128-sha1}
       $child_rekey } }
   }
 }
@@ -247,11 +249,15 @@ if [ $tun_ok = 1 ]; then
     run_case 2t "l2sec -> charon (tunnel, libipsec)" 2 tunnel "$ns" 10.99.6.2 192.168.78.2 "$nc" 192.168.78.2 --connect 10.99.6.2
 fi
 # r: charon rekeys the IKE SA (after 6 s) and the CHILD_SA (after 10 s)
-# while l2sec holds them: l2sec answers both CREATE_CHILD_SA exchanges.
+# while l2sec holds them: l2sec answers both CREATE_CHILD_SA exchanges, the
+# CHILD_SA one with PFS (charon's ESP proposals name ECP-256/MODP-2048, so
+# its rekey carries a KE and needs ours back).
 if [ $tun_ok = 1 ]; then
     d=$work/cr
     mkdir -p "$d"
+    charon_esp="aes256gcm16-ecp256, aes256-sha256-modp2048"
     charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel 6
+    charon_esp=""
     if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
         ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
             --tunnel --children 2 --hold 2 --timeout 30 >"$d/l2sec.log" 2>&1 || true
@@ -265,10 +271,10 @@ if [ $tun_ok = 1 ]; then
         else
             echo "FAIL: rekey: charon installed no rekeyed CHILD_SA"; rc=1
         fi
-        if grep -q "event child_up.*old_spi_in=[0-9a-f]*[1-9a-f]" "$d/l2sec.log"; then
-            echo "rekey: l2sec: $(grep "event child_up" "$d/l2sec.log" | tail -1 | cut -c1-200)"
+        if grep -q "event child_up.*old_spi_in=[0-9a-f]*[1-9a-f].* pfs=19" "$d/l2sec.log"; then
+            echo "rekey: l2sec: $(grep "event child_up" "$d/l2sec.log" | tail -1 | cut -c1-220)"
         else
-            echo "FAIL: rekey: l2sec saw no Child SA rekey"; rc=1
+            echo "FAIL: rekey: l2sec saw no Child SA rekey with PFS (ECP-256)"; rc=1
         fi
         if grep -iE "AUTHENTICATION_FAILED|integrity check failed|NO_PROPOSAL_CHOSEN|NO_ADD_SAS|INVALID_SYNTAX" "$d/charon.log"; then
             echo "FAIL: rekey: charon got an error"; rc=1
@@ -276,6 +282,29 @@ if [ $tun_ok = 1 ]; then
         [ $rc -eq 0 ] || { grep -E "IKE\]|ENC\]|CHD\]" "$d/charon.log" | tail -30; tail -10 "$d/l2sec.log"; }
     else
         echo "FAIL: rekey: charon did not start"; rc=1
+    fi
+    stop_all
+fi
+# p: l2sec rekeys its CHILD_SA with PFS (--pfs 19 = ECP-256, lifetime 8 s:
+# the rekey at 7.2 s) against charon, whose only ESP proposal names ECP-256:
+# charon answers our KE and installs the rekeyed CHILD_SA, l2sec reports pfs=19.
+if [ $tun_ok = 1 ]; then
+    d=$work/cp
+    mkdir -p "$d"
+    charon_esp="aes256gcm16-ecp256"
+    charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel 0
+    charon_esp=""
+    if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
+        ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
+            --tunnel --rekey 8 --pfs 19 --children 2 --hold 1 --timeout 30 >"$d/l2sec.log" 2>&1 || true
+        if grep -q "event child_up.*old_spi_in=[0-9a-f]*[1-9a-f].* pfs=19" "$d/l2sec.log" &&
+            [ "$(grep -c "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log")" -ge 2 ]; then
+            echo "pfs: l2sec rekeyed with ECP-256; charon: $(grep "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log" | tail -1 | sed 's/^.*CHILD_SA/CHILD_SA/' | cut -c1-90)"
+        else
+            echo "FAIL: pfs: charon did not take l2sec's rekey with PFS"; grep -E "IKE\]|CHD\]|CFG\]" "$d/charon.log" | tail -15; tail -5 "$d/l2sec.log"; rc=1
+        fi
+    else
+        echo "FAIL: pfs: charon did not start"; rc=1
     fi
     stop_all
 fi

@@ -48,6 +48,9 @@ struct child_sa {
     std::chrono::seconds lifetime{0};
     std::uint64_t lifetime_kb = 0;                   ///< 0 = none
     std::optional<transport::endpoint> nat_oa_peer;  ///< the peer's original address (NAT-OA)
+    /// PFS: the DH group of the KE exchanged for these keys (Quick Mode with
+    /// KE, CREATE_CHILD_SA with KE); 0 = keys from the IKE SA's alone.
+    std::uint16_t pfs_group = 0;
 
     std::array<std::byte, max_enc_key> enc_in{}, enc_out{};
     std::array<std::byte, max_integ_key> integ_in{}, integ_out{};

@@ -165,6 +165,11 @@ struct config {
     /// CREATE_CHILD_SA at `rekey_margin` of it; the replaced SA stays for
     /// `rekey_overlap` unless the peer deletes it first. 0 = never rekey.
     std::chrono::seconds child_lifetime{3600};
+    /// PFS for the Child SAs we rekey (RFC 7296 1.3.1): a KE in this group
+    /// and the group in every ESP proposal of our CREATE_CHILD_SA; the new
+    /// keys then come from a fresh DH too. 0 = none. (A peer's KE is
+    /// answered either way, in any group of ike_proposals.)
+    dh_group child_pfs = dh_group{0};
     /// IKE SA lifetime: its initiator rekeys it (CREATE_CHILD_SA with a new
     /// KE) at `rekey_margin` of it; 0 = never (the peer may still rekey).
     std::chrono::seconds ike_lifetime{14400};

@@ -37,6 +37,7 @@ auto L2SEC_IKE_V1_CORE_T::install(sa_t& s, child_slot& c, time_point now) noexce
     ch.lifetime = std::chrono::seconds(c.life_s);
     ch.lifetime_kb = c.life_kb;
     ch.nat_oa_peer = c.nat_oa_peer;
+    ch.pfs_group = c.pfs ? static_cast<std::uint16_t>(*c.pfs) : 0;
     const std::size_t ek = c.suite.enc_keymat_size(), ik = esp::integrity_key_size(c.suite.integ);
     std::array<std::byte, child_sa::max_enc_key + child_sa::max_integ_key> km{};
     auto ni = bytes_view(c.ni.data(), c.ni_n), nr = bytes_view(c.nr.data(), c.nr_n);

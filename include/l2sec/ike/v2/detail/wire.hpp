@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 
 namespace l2sec::ike::v2::detail {
 
@@ -76,9 +77,10 @@ inline void write_ike_sa(writer& out, std::span<const ike_proposal> list, bytes_
 }
 
 /// ESP proposals with our inbound SPI; `number`: the first proposal number
-/// (a responder echoes the peer's number with a single proposal).
+/// (a responder echoes the peer's number with a single proposal); `dh`: the
+/// PFS group of a CREATE_CHILD_SA with KE (0: no DH transform).
 inline void write_esp_sa(writer& out, std::span<const esp_proposal> list, std::uint32_t spi,
-                         std::uint8_t number = 1) noexcept {
+                         std::uint8_t number = 1, std::uint16_t dh = 0) noexcept {
     std::array<std::byte, 4> s{};
     store_be32(s.data(), spi);
     sa_writer w(out);
@@ -88,6 +90,7 @@ inline void write_esp_sa(writer& out, std::span<const esp_proposal> list, std::u
         encr_transform(w, e, bits);
         if (p.suite.integ != esp::integrity::none)
             w.transform_v2(u16(transform_type::integ), u16(esp_integ(p.suite.integ)));
+        if (dh) w.transform_v2(u16(transform_type::dh), dh);
         w.transform_v2(u16(transform_type::esn), 0);
     }
     w.finish();
@@ -163,7 +166,11 @@ struct offer {
         }
         return has(dh, n_dh, u16(p.group));
     }
-    bool offers(const esp_proposal& p) const noexcept {
+    /// `group`: any_dh (IKE_AUTH: DH transforms are not negotiated there, RFC
+    /// 7296 1.2), 0 (no PFS: none offered, or NONE among them), or the group
+    /// of the exchange's KE, which must be offered.
+    static constexpr int any_dh = -1;
+    bool offers(const esp_proposal& p, int group = any_dh) const noexcept {
         if (protocol != u16(protocol_id::esp) || spi.size() != 4) return false;
         auto [e, bits] = esp_encr(p.suite);
         if (!has(encr, n_encr, u16(e), bits)) return false;
@@ -172,7 +179,8 @@ struct offer {
         } else if (!has(integ, n_integ, u16(esp_integ(p.suite.integ)))) {
             return false;
         }
-        if (n_dh && !has(dh, n_dh, 0)) return false;  // no PFS group in IKE_AUTH
+        if (group == 0 && n_dh && !has(dh, n_dh, 0)) return false;
+        if (group > 0 && !has(dh, n_dh, static_cast<std::uint16_t>(group))) return false;
         return n_esn == 0 || has(esn, n_esn, 0);
     }
 };
@@ -181,12 +189,17 @@ struct offer {
 /// responder's choice), with the peer's proposal; `pred` filters ours.
 template <class P, class Pred>
 std::optional<std::pair<P, offer>> choose(std::span<const P> ours, const v2::sa& theirs,
-                                          Pred&& pred) noexcept {
+                                          Pred&& pred, int dh = offer::any_dh) noexcept {
     for (const auto& mine : ours) {
         if (!pred(mine)) continue;
         for (const auto& pp : theirs.proposals()) {
             auto o = offer::read(pp);
-            if (o && o->offers(mine)) return std::pair<P, offer>{mine, *o};
+            if (!o) continue;
+            if constexpr (std::is_same_v<P, esp_proposal>) {
+                if (o->offers(mine, dh)) return std::pair<P, offer>{mine, *o};
+            } else if (o->offers(mine)) {
+                return std::pair<P, offer>{mine, *o};
+            }
         }
     }
     return std::nullopt;
@@ -195,8 +208,8 @@ std::optional<std::pair<P, offer>> choose(std::span<const P> ours, const v2::sa&
 /// A responder's answer must be one proposal with one transform of each type,
 /// one we offered: which of ours it is.
 template <class P>
-std::optional<std::pair<P, offer>> accepted(std::span<const P> ours,
-                                            const v2::sa& answer) noexcept {
+std::optional<std::pair<P, offer>> accepted(std::span<const P> ours, const v2::sa& answer,
+                                            int dh = offer::any_dh) noexcept {
     std::size_t n = 0;
     std::optional<offer> got;
     for (const auto& pp : answer.proposals()) {
@@ -206,8 +219,13 @@ std::optional<std::pair<P, offer>> accepted(std::span<const P> ours,
     if (n != 1 || !got || got->n_encr != 1 || got->n_prf > 1 || got->n_integ > 1 || got->n_dh > 1 ||
         got->n_esn > 1)
         return std::nullopt;
-    for (const auto& mine : ours)
-        if (got->offers(mine)) return std::pair<P, offer>{mine, *got};
+    for (const auto& mine : ours) {
+        if constexpr (std::is_same_v<P, esp_proposal>) {
+            if (got->offers(mine, dh)) return std::pair<P, offer>{mine, *got};
+        } else if (got->offers(mine)) {
+            return std::pair<P, offer>{mine, *got};
+        }
+    }
     return std::nullopt;
 }
 

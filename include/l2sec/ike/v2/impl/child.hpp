@@ -50,11 +50,18 @@ bool L2SEC_IKE2_SELF::narrow(const parts& p, selector& si, selector& sr) const n
     return true;
 }
 
-/// CREATE_CHILD_SA request: N(REKEY_SA), [N(USE_TRANSPORT_MODE)], SA, Ni, TSi, TSr.
+/// CREATE_CHILD_SA request: N(REKEY_SA), [N(USE_TRANSPORT_MODE)], SA, Ni,
+/// [KEi (config::child_pfs)], TSi, TSr.
 L2SEC_IKE2_CORE
 result<void> L2SEC_IKE2_SELF::send_rekey(sa_t& s, child_slot& c, time_point now) noexcept {
     if (!random_int(s.pending_spi) || s.pending_spi == 0 || !random(s.rk_ni))
         return error(engine_errc::crypto_failure, 0, "SPI/nonce");
+    const std::uint16_t pfs = u16(cfg.child_pfs);
+    s.rk_kx.reset();
+    if (pfs) {
+        s.rk_kx = make_dh<B>(crypto::dh_id{pfs}, rnd);
+        if (!s.rk_kx) return error(engine_errc::crypto_failure, 0, "DH key pair (PFS)");
+    }
     s.rekey_old = c.sa.spi_in;
     std::array<std::byte, 4> old{};
     store_be32(old.data(), c.sa.spi_in);
@@ -69,11 +76,16 @@ result<void> L2SEC_IKE2_SELF::send_rekey(sa_t& s, child_slot& c, time_point now)
                             if (mode == esp::mode::transport)
                                 write_notify(w, notify_type::use_transport_mode);
                             w.begin(payload_type::sa);
-                            write_esp_sa(w.out(), p2.span(), s.pending_spi);
+                            write_esp_sa(w.out(), p2.span(), s.pending_spi, 1, pfs);
                             w.end();
                             w.begin(payload_type::nonce);
                             w.out().bytes(s.rk_ni);
                             w.end();
+                            if (pfs) {
+                                w.begin(payload_type::ke);
+                                ke{pfs, s.rk_kx->public_value()}.encode(w.out());
+                                w.end();
+                            }
                             write_ts(w, payload_type::tsi, mine);
                             write_ts(w, payload_type::tsr, theirs);
                         });
@@ -87,6 +99,8 @@ void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now)
     s.pending = request::none;
     s.retx_at = never;
     ++s.my_mid;
+    auto kx = std::move(s.rk_kx);  // our PFS key pair, if any: gone with this exchange
+    s.rk_kx.reset();
     child_slot* old = nullptr;
     for (auto& c : s.children)
         if (c.used && c.sa.spi_in == s.rekey_old) old = &c;
@@ -95,6 +109,10 @@ void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now)
         emit(event_kind::failed, s, why);
     };
     if (p.error_note) return refused(engine_errc::notified, "CREATE_CHILD_SA refused by the peer");
+    if (p.invalid_ke)
+        return refused(engine_errc::no_proposal_chosen,
+                       "CREATE_CHILD_SA: the peer wants another PFS group (INVALID_KE_PAYLOAD; "
+                       "set config::child_pfs to one of its groups)");
     if (!p.sa || !p.nonce || !p.tsi || !p.tsr)
         return refused(engine_errc::missing_payload, "CREATE_CHILD_SA response SA/Nr/TS");
     auto sa = v2::sa::parse(*p.sa);
@@ -102,11 +120,23 @@ void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now)
     auto tr = v2::ts::parse(*p.tsr);
     if (!sa || !ti || !tr || ti->count == 0 || tr->count == 0)
         return refused(engine_errc::invalid_payload, "CREATE_CHILD_SA response SA/TS");
-    auto acc = accepted<esp_proposal>(p2.span(), *sa);
+    const std::uint16_t pfs = kx ? u16(cfg.child_pfs) : 0;
+    auto acc = accepted<esp_proposal>(p2.span(), *sa, pfs);
     if (!acc) return refused(engine_errc::no_proposal_chosen, "ESP SA (not as offered)");
     const auto nr = p.nonce->body;
     if (nr.size() < 16 || nr.size() > 256)
         return refused(engine_errc::invalid_payload, "CREATE_CHILD_SA Nr length");
+    std::array<std::byte, crypto::max_dh_shared_size> gir{};
+    std::size_t gir_n = 0;
+    if (pfs) {  // RFC 7296 1.3.1: KEr in the group of our KEi
+        if (!p.ke) return refused(engine_errc::missing_payload, "CREATE_CHILD_SA KEr (PFS)");
+        auto kp = v2::ke::parse(*p.ke);
+        if (!kp || kp->group != pfs)
+            return refused(engine_errc::invalid_payload, "CREATE_CHILD_SA KEr group (PFS)");
+        auto n = kx->agree(kp->data, gir);
+        if (!n) return refused(engine_errc::invalid_payload, "CREATE_CHILD_SA KEr value");
+        gir_n = *n;
+    }
     child_params cp;
     cp.proposal = acc->first;
     cp.spi_in = s.pending_spi;
@@ -118,8 +148,12 @@ void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now)
     cp.mode = p.transport_mode ? esp::mode::transport : esp::mode::tunnel;
     cp.ni = s.rk_ni;
     cp.nr = nr;
+    cp.g_ir = bytes_view(gir.data(), gir_n);
+    cp.pfs_group = pfs;
     cp.ours = true;
-    if (auto ok = install(s, cp, now); !ok) return refused(engine_errc::capacity, "Child SA slot");
+    auto ok = install(s, cp, now);
+    crypto::secure_zero(gir);
+    if (!ok) return refused(engine_errc::capacity, "Child SA slot");
     if (old) {
         old->gone_at = now + cfg.rekey_overlap;
         old->soft_at = never;
@@ -144,7 +178,14 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
     }
     const auto ni = p.nonce->body;
     if (ni.size() < 16 || ni.size() > 256) return answer(notify_type::invalid_syntax);
-    auto pick = choose<esp_proposal>(p2.span(), *sa, [](const esp_proposal&) { return true; });
+    // With a KE (PFS) the proposal must name its group; without, none.
+    int want_dh = 0;
+    if (p.ke) {
+        auto kp = v2::ke::parse(*p.ke);
+        if (kp) want_dh = kp->group;
+    }
+    auto pick = choose<esp_proposal>(
+        p2.span(), *sa, [](const esp_proposal&) { return true; }, want_dh);
     if (!pick) {
         ++st.no_proposal;
         return answer(notify_type::no_proposal_chosen);
@@ -201,7 +242,7 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
         if (mode == esp::mode::transport) write_notify(c, notify_type::use_transport_mode);
         c.begin(payload_type::sa);
         write_esp_sa(c.out(), std::span<const esp_proposal>(&pick->first, 1), spi_in,
-                     pick->second.number);
+                     pick->second.number, group);
         c.end();
         c.begin(payload_type::nonce);
         c.out().bytes(nr);
@@ -227,6 +268,7 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
     cp.ni = ni;
     cp.nr = nr;
     cp.g_ir = bytes_view(gir.data(), gir_n);
+    cp.pfs_group = group;
     cp.ours = false;
     auto ok = install(s, cp, now);
     crypto::secure_zero(gir);

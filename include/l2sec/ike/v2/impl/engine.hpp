@@ -142,6 +142,9 @@ class engine_core {
         if (c.local_id.size() > 128) return error(engine_errc::invalid_config, 0, "local_id");
         if (c.child_lifetime.count() < 0 || c.rekey_margin <= 0.1 || c.rekey_margin > 1.0)
             return error(engine_errc::invalid_config, 0, "child_lifetime / rekey_margin");
+        if (c.child_pfs != dh_group{0} &&
+            (!dh_supported(c.child_pfs) || (!c.allow_weak && c.child_pfs == dh_group::modp1024)))
+            return error(engine_errc::invalid_config, 0, "child_pfs (group)");
         if (c.fragment_size < 200 || c.fragment_size > 65535)
             return error(engine_errc::invalid_config, 0, "fragment_size (200..65535)");
         return {};
@@ -482,6 +485,7 @@ class engine_core {
         selector ts_i, ts_r;
         esp::mode mode = esp::mode::transport;
         bytes_view ni, nr, g_ir;
+        std::uint16_t pfs_group = 0;  ///< the KE's group when g_ir is set
         bool ours = false;
     };
     result<void> install(sa_t& s, const child_params& cp, time_point now) noexcept;

@@ -326,6 +326,7 @@ result<void> L2SEC_IKE2_SELF::install(sa_t& s, const child_params& cp, time_poin
     c.local_port = mine.port();
     c.remote_port = theirs.port();
     c.lifetime = cfg.child_lifetime;
+    c.pfs_group = cp.g_ir.empty() ? 0 : cp.pfs_group;
     // The exchange initiator's keys are the "i" half (RFC 7296 2.17).
     const bool i_side = cp.ours;
     const key& eout = i_side ? k->ei : k->er;
