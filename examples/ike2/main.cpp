@@ -10,7 +10,7 @@
 //              [--vip] (ask for a virtual address) [--pool A.B.C.D] (hand them out from A.B.C.D)
 //              [--fragment-size N] (RFC 7383: largest IKE datagram sent whole; 0 = off)
 //              [--rekey S] (Child SA lifetime: we rekey ours at 90 %) [--pfs GROUP] (PFS in
-//              our rekeys: 14 = MODP-2048, 19 = ECP-256, 31 = Curve25519...)
+//              our rekeys: 14 = MODP-2048, 19 = ECP-256, 31 = Curve25519...) [--esn]
 #include "common/options.hpp"
 
 #include <l2sec/crypto/botan.hpp>
@@ -79,7 +79,7 @@ std::optional<transport::endpoint> parse_v4(const std::string& s, std::uint16_t 
 int main(int argc, char** argv) {
     std::string bind_s, connect_s, psk = "l2sec-ike-test-psk", id;
     int children = 1, hold = 0, timeout_s = 30, dpd = 0, fragment_size = 1232, rekey = 0, pfs = 0;
-    bool weak = false, tunnel = false, close_at_end = false, vip = false;
+    bool weak = false, tunnel = false, close_at_end = false, vip = false, esn = false;
     std::string pool_s, keylog;
     examples::options o;
     o.text("--bind", bind_s).text("--connect", connect_s).text("--psk", psk).text("--id", id);
@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     o.number("--dpd", dpd).number("--fragment-size", fragment_size);
     o.number("--rekey", rekey).number("--pfs", pfs);
     o.flag("--weak", weak).flag("--tunnel", tunnel).flag("--close", close_at_end);
-    o.flag("--vip", vip).text("--pool", pool_s).text("--keylog", keylog);
+    o.flag("--vip", vip).text("--pool", pool_s).text("--keylog", keylog).flag("--esn", esn);
     if (!o.parse(argc, argv) || bind_s.empty()) {
         std::fprintf(
             stderr,
@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
     cfg.local_id = as_bytes(id);
     if (rekey > 0) cfg.child_lifetime = std::chrono::seconds(rekey);
     cfg.child_pfs = static_cast<ike::dh_group>(pfs);
+    cfg.esn = esn;
     cfg.fragmentation = fragment_size > 0;
     if (fragment_size > 0) cfg.fragment_size = static_cast<std::size_t>(fragment_size);
     pool addresses;
@@ -173,13 +174,13 @@ int main(int argc, char** argv) {
                 const auto& c = ev->child;
                 std::printf(
                     " spi_in=%08x spi_out=%08x enc=%s/%zu integ=%d mode=%s udp_encap=%d"
-                    " nat_local=%d nat_peer=%d selectors=%u/%u-%u old_spi_in=%08x pfs=%u",
+                    " nat_local=%d nat_peer=%d selectors=%u/%u-%u old_spi_in=%08x pfs=%u esn=%d",
                     c.spi_in, c.spi_out,
                     c.suite.enc == esp::encryption::aes_gcm_16 ? "aes-gcm16" : "aes-cbc",
                     c.suite.enc_key_size * 8, static_cast<int>(c.suite.integ),
                     c.mode == esp::mode::transport ? "transport" : "tunnel", c.udp_encap,
                     c.nat.local_behind, c.nat.peer_behind, c.protocol, c.local_port, c.remote_port,
-                    ev->old_spi_in, c.pfs_group);
+                    ev->old_spi_in, c.pfs_group, c.esn);
                 ++up;
             }
             if (ev->internal_address)

@@ -51,6 +51,9 @@ struct child_sa {
     /// PFS: the DH group of the KE exchanged for these keys (Quick Mode with
     /// KE, CREATE_CHILD_SA with KE); 0 = keys from the IKE SA's alone.
     std::uint16_t pfs_group = 0;
+    /// RFC 4303 2.2.1 extended (64-bit) sequence numbers: IKEv2's ESN
+    /// transform (config::esn); IKEv1 negotiates none.
+    bool esn = false;
 
     std::array<std::byte, max_enc_key> enc_in{}, enc_out{};
     std::array<std::byte, max_integ_key> integ_in{}, integ_out{};
@@ -80,7 +83,7 @@ struct child_sa {
         c.algorithms = suite;
         c.enc_key = bytes_view(e.data(), suite.enc_keymat_size());
         c.integ_key = bytes_view(i.data(), esp::integrity_key_size(suite.integ));
-        c.esn = false;  // IKEv1 negotiates no ESN here
+        c.esn = esn;
         c.mode = mode;
         return c;
     }

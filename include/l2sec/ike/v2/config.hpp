@@ -7,7 +7,7 @@
 //                   (its out-of-the-box list is MODP-1024 only: allow_weak)
 //   macOS/iOS:      AES-GCM-256 / AES-CBC-256 + SHA-256 on ECP-256, MODP-2048
 //   Android 12+:    AES-GCM / AES-CBC + SHA-2 on Curve25519, ECP-256/384, MODP-2048
-// ESP: AES-GCM-16 and AES-CBC + HMAC-SHA-256/SHA-1, no ESN.
+// ESP: AES-GCM-16 and AES-CBC + HMAC-SHA-256/SHA-1 (ESN with config::esn).
 #pragma once
 
 #include <l2sec/core/bytes.hpp>
@@ -55,7 +55,7 @@ struct ike_proposal {
     friend constexpr bool operator==(const ike_proposal&, const ike_proposal&) = default;
 };
 
-/// One ESP transform set for a Child SA (the ESP suite; ESN is never offered).
+/// One ESP transform set for a Child SA (the ESP suite; ESN: config::esn).
 using v1::esp_proposal;
 
 /// MODP-1024, MD5 and SHA-1-96 with MODP-1024: only with config::allow_weak.
@@ -170,6 +170,11 @@ struct config {
     /// keys then come from a fresh DH too. 0 = none. (A peer's KE is
     /// answered either way, in any group of ike_proposals.)
     dh_group child_pfs = dh_group{0};
+    /// Extended (64-bit) sequence numbers (RFC 4303 2.2.1): offered first in
+    /// every ESP proposal (without ESN second) and, as responder, chosen when
+    /// the peer offers them. For links that send 2^32 packets within a
+    /// Child SA's lifetime (4 G packets: about 3 hours at 10 Gbit/s).
+    bool esn = false;
     /// IKE SA lifetime: its initiator rekeys it (CREATE_CHILD_SA with a new
     /// KE) at `rekey_margin` of it; 0 = never (the peer may still rekey).
     std::chrono::seconds ike_lifetime{14400};

@@ -76,11 +76,15 @@ inline void write_ike_sa(writer& out, std::span<const ike_proposal> list, bytes_
     w.finish();
 }
 
+/// How ESN transforms go into an ESP proposal.
+enum class esn_offer : std::uint8_t { off, on, both };  ///< [0], [1], [1, 0]
+
 /// ESP proposals with our inbound SPI; `number`: the first proposal number
 /// (a responder echoes the peer's number with a single proposal); `dh`: the
 /// PFS group of a CREATE_CHILD_SA with KE (0: no DH transform).
 inline void write_esp_sa(writer& out, std::span<const esp_proposal> list, std::uint32_t spi,
-                         std::uint8_t number = 1, std::uint16_t dh = 0) noexcept {
+                         std::uint8_t number = 1, std::uint16_t dh = 0,
+                         esn_offer esn = esn_offer::off) noexcept {
     std::array<std::byte, 4> s{};
     store_be32(s.data(), spi);
     sa_writer w(out);
@@ -91,10 +95,21 @@ inline void write_esp_sa(writer& out, std::span<const esp_proposal> list, std::u
         if (p.suite.integ != esp::integrity::none)
             w.transform_v2(u16(transform_type::integ), u16(esp_integ(p.suite.integ)));
         if (dh) w.transform_v2(u16(transform_type::dh), dh);
-        w.transform_v2(u16(transform_type::esn), 0);
+        if (esn != esn_offer::off) w.transform_v2(u16(transform_type::esn), 1);
+        if (esn != esn_offer::on) w.transform_v2(u16(transform_type::esn), 0);
     }
     w.finish();
 }
+
+/// What an ESP proposal must also match. dh: any_dh (IKE_AUTH: DH transforms
+/// are not negotiated there, RFC 7296 1.2), 0 (no PFS: none offered, or NONE
+/// among them), or the group of the exchange's KE, which must be offered.
+/// esn: 64-bit sequence numbers acceptable (config::esn).
+inline constexpr int any_dh = -1;
+struct esp_match {
+    int dh = any_dh;
+    bool esn = false;
+};
 
 /// What one received proposal offers, per transform type (up to 16 each).
 struct offer {
@@ -166,11 +181,10 @@ struct offer {
         }
         return has(dh, n_dh, u16(p.group));
     }
-    /// `group`: any_dh (IKE_AUTH: DH transforms are not negotiated there, RFC
-    /// 7296 1.2), 0 (no PFS: none offered, or NONE among them), or the group
-    /// of the exchange's KE, which must be offered.
-    static constexpr int any_dh = -1;
-    bool offers(const esp_proposal& p, int group = any_dh) const noexcept {
+    /// ESN chosen from this offer: offered and acceptable (preferred then).
+    bool picks_esn(const esp_match& m) const noexcept { return m.esn && has(esn, n_esn, 1); }
+    bool offers(const esp_proposal& p, esp_match m = {}) const noexcept {
+        const int group = m.dh;
         if (protocol != u16(protocol_id::esp) || spi.size() != 4) return false;
         auto [e, bits] = esp_encr(p.suite);
         if (!has(encr, n_encr, u16(e), bits)) return false;
@@ -181,7 +195,7 @@ struct offer {
         }
         if (group == 0 && n_dh && !has(dh, n_dh, 0)) return false;
         if (group > 0 && !has(dh, n_dh, static_cast<std::uint16_t>(group))) return false;
-        return n_esn == 0 || has(esn, n_esn, 0);
+        return n_esn == 0 || has(esn, n_esn, 0) || picks_esn(m);
     }
 };
 
@@ -189,14 +203,14 @@ struct offer {
 /// responder's choice), with the peer's proposal; `pred` filters ours.
 template <class P, class Pred>
 std::optional<std::pair<P, offer>> choose(std::span<const P> ours, const v2::sa& theirs,
-                                          Pred&& pred, int dh = offer::any_dh) noexcept {
+                                          Pred&& pred, esp_match m = {}) noexcept {
     for (const auto& mine : ours) {
         if (!pred(mine)) continue;
         for (const auto& pp : theirs.proposals()) {
             auto o = offer::read(pp);
             if (!o) continue;
             if constexpr (std::is_same_v<P, esp_proposal>) {
-                if (o->offers(mine, dh)) return std::pair<P, offer>{mine, *o};
+                if (o->offers(mine, m)) return std::pair<P, offer>{mine, *o};
             } else if (o->offers(mine)) {
                 return std::pair<P, offer>{mine, *o};
             }
@@ -209,7 +223,7 @@ std::optional<std::pair<P, offer>> choose(std::span<const P> ours, const v2::sa&
 /// one we offered: which of ours it is.
 template <class P>
 std::optional<std::pair<P, offer>> accepted(std::span<const P> ours, const v2::sa& answer,
-                                            int dh = offer::any_dh) noexcept {
+                                            esp_match m = {}) noexcept {
     std::size_t n = 0;
     std::optional<offer> got;
     for (const auto& pp : answer.proposals()) {
@@ -221,7 +235,7 @@ std::optional<std::pair<P, offer>> accepted(std::span<const P> ours, const v2::s
         return std::nullopt;
     for (const auto& mine : ours) {
         if constexpr (std::is_same_v<P, esp_proposal>) {
-            if (got->offers(mine, dh)) return std::pair<P, offer>{mine, *got};
+            if (got->offers(mine, m)) return std::pair<P, offer>{mine, *got};
         } else if (got->offers(mine)) {
             return std::pair<P, offer>{mine, *got};
         }

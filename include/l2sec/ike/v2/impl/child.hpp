@@ -76,7 +76,8 @@ result<void> L2SEC_IKE2_SELF::send_rekey(sa_t& s, child_slot& c, time_point now)
                             if (mode == esp::mode::transport)
                                 write_notify(w, notify_type::use_transport_mode);
                             w.begin(payload_type::sa);
-                            write_esp_sa(w.out(), p2.span(), s.pending_spi, 1, pfs);
+                            write_esp_sa(w.out(), p2.span(), s.pending_spi, 1, pfs,
+                                         cfg.esn ? esn_offer::both : esn_offer::off);
                             w.end();
                             w.begin(payload_type::nonce);
                             w.out().bytes(s.rk_ni);
@@ -121,7 +122,8 @@ void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now)
     if (!sa || !ti || !tr || ti->count == 0 || tr->count == 0)
         return refused(engine_errc::invalid_payload, "CREATE_CHILD_SA response SA/TS");
     const std::uint16_t pfs = kx ? u16(cfg.child_pfs) : 0;
-    auto acc = accepted<esp_proposal>(p2.span(), *sa, pfs);
+    const esp_match esp_want{pfs, cfg.esn};
+    auto acc = accepted<esp_proposal>(p2.span(), *sa, esp_want);
     if (!acc) return refused(engine_errc::no_proposal_chosen, "ESP SA (not as offered)");
     const auto nr = p.nonce->body;
     if (nr.size() < 16 || nr.size() > 256)
@@ -146,6 +148,7 @@ void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now)
     cp.ts_r = selector::from(tr->selector(0));
     if (!s.initiator) std::swap(cp.ts_i, cp.ts_r);  // kept as the IKE SA's TSi/TSr
     cp.mode = p.transport_mode ? esp::mode::transport : esp::mode::tunnel;
+    cp.esn = acc->second.picks_esn(esp_want);
     cp.ni = s.rk_ni;
     cp.nr = nr;
     cp.g_ir = bytes_view(gir.data(), gir_n);
@@ -184,8 +187,9 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
         auto kp = v2::ke::parse(*p.ke);
         if (kp) want_dh = kp->group;
     }
+    const esp_match esp_want{want_dh, cfg.esn};
     auto pick = choose<esp_proposal>(
-        p2.span(), *sa, [](const esp_proposal&) { return true; }, want_dh);
+        p2.span(), *sa, [](const esp_proposal&) { return true; }, esp_want);
     if (!pick) {
         ++st.no_proposal;
         return answer(notify_type::no_proposal_chosen);
@@ -242,7 +246,8 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
         if (mode == esp::mode::transport) write_notify(c, notify_type::use_transport_mode);
         c.begin(payload_type::sa);
         write_esp_sa(c.out(), std::span<const esp_proposal>(&pick->first, 1), spi_in,
-                     pick->second.number, group);
+                     pick->second.number, group,
+                     pick->second.picks_esn(esp_want) ? esn_offer::on : esn_offer::off);
         c.end();
         c.begin(payload_type::nonce);
         c.out().bytes(nr);
@@ -269,6 +274,7 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
     cp.nr = nr;
     cp.g_ir = bytes_view(gir.data(), gir_n);
     cp.pfs_group = group;
+    cp.esn = pick->second.picks_esn(esp_want);
     cp.ours = false;
     auto ok = install(s, cp, now);
     crypto::secure_zero(gir);

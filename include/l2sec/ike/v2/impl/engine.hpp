@@ -486,6 +486,7 @@ class engine_core {
         esp::mode mode = esp::mode::transport;
         bytes_view ni, nr, g_ir;
         std::uint16_t pfs_group = 0;  ///< the KE's group when g_ir is set
+        bool esn = false;             ///< 64-bit sequence numbers negotiated
         bool ours = false;
     };
     result<void> install(sa_t& s, const child_params& cp, time_point now) noexcept;

@@ -298,7 +298,8 @@ result<void> L2SEC_IKE2_SELF::send_auth(sa_t& s, time_point now) noexcept {
             w.end();
         }
         w.begin(payload_type::sa);
-        write_esp_sa(w.out(), p2.span(), s.pending_spi);
+        write_esp_sa(w.out(), p2.span(), s.pending_spi, 1, 0,
+                     cfg.esn ? esn_offer::both : esn_offer::off);
         w.end();
         write_ts(w, payload_type::tsi, tsi);
         write_ts(w, payload_type::tsr, tsr);
@@ -380,12 +381,14 @@ void L2SEC_IKE2_SELF::on_auth_response(sa_t& s, const parts& p, time_point now) 
     auto tr = v2::ts::parse(*p.tsr);
     if (!sa || !ti || !tr || ti->count == 0 || tr->count == 0)
         return child_failed(engine_errc::invalid_payload, "IKE_AUTH response SA/TS");
-    auto acc = accepted<esp_proposal>(p2.span(), *sa);
+    const esp_match esp_want{any_dh, cfg.esn};
+    auto acc = accepted<esp_proposal>(p2.span(), *sa, esp_want);
     if (!acc) return child_failed(engine_errc::no_proposal_chosen, "ESP SA (not as offered)");
     const auto mode = p.transport_mode ? esp::mode::transport : esp::mode::tunnel;
     if (mode != s.conn.mode) return child_failed(engine_errc::no_proposal_chosen, "Child SA mode");
     child_params cp;
     cp.proposal = acc->first;
+    cp.esn = acc->second.picks_esn(esp_want);
     cp.spi_in = s.pending_spi;
     cp.spi_out = load_be32(acc->second.spi.data());
     cp.ts_i = selector::from(ti->selector(0));

@@ -196,6 +196,7 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
     // The Child SA: ESP proposal, traffic selectors narrowed to our policy, mode.
     notify_type child_err{0};
     std::optional<std::pair<esp_proposal, offer>> esp_pick;
+    const esp_match esp_want{any_dh, cfg.esn};
     selector si, sr;
     const auto mode = p.transport_mode ? esp::mode::transport : esp::mode::tunnel;
     if (!p.sa || !p.tsi || !p.tsr) {
@@ -205,8 +206,8 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
         auto ti = v2::ts::parse(*p.tsi);
         auto tr = v2::ts::parse(*p.tsr);
         if (sa)
-            esp_pick =
-                choose<esp_proposal>(p2.span(), *sa, [](const esp_proposal&) { return true; });
+            esp_pick = choose<esp_proposal>(
+                p2.span(), *sa, [](const esp_proposal&) { return true; }, esp_want);
         if (!esp_pick || (mode == esp::mode::tunnel && !cfg.allow_tunnel)) {
             child_err = notify_type::no_proposal_chosen;
         } else if (!narrow(p, si, sr)) {
@@ -266,7 +267,8 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
         if (mode == esp::mode::transport) write_notify(c, notify_type::use_transport_mode);
         c.begin(payload_type::sa);
         write_esp_sa(c.out(), std::span<const esp_proposal>(&esp_pick->first, 1), s.pending_spi,
-                     esp_pick->second.number);
+                     esp_pick->second.number, 0,
+                     esp_pick->second.picks_esn(esp_want) ? esn_offer::on : esn_offer::off);
         c.end();
         write_ts(c, payload_type::tsi, si);
         write_ts(c, payload_type::tsr, sr);
@@ -283,6 +285,7 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
     }
     child_params cp;
     cp.proposal = esp_pick->first;
+    cp.esn = esp_pick->second.picks_esn(esp_want);
     cp.spi_in = s.pending_spi;
     cp.spi_out = load_be32(esp_pick->second.spi.data());
     cp.ts_i = si;
@@ -327,6 +330,7 @@ result<void> L2SEC_IKE2_SELF::install(sa_t& s, const child_params& cp, time_poin
     c.remote_port = theirs.port();
     c.lifetime = cfg.child_lifetime;
     c.pfs_group = cp.g_ir.empty() ? 0 : cp.pfs_group;
+    c.esn = cp.esn;
     // The exchange initiator's keys are the "i" half (RFC 7296 2.17).
     const bool i_side = cp.ours;
     const key& eout = i_side ? k->ei : k->er;

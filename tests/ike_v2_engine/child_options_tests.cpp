@@ -1,9 +1,10 @@
-// PFS in CREATE_CHILD_SA (RFC 7296 1.3.1, 2.17): with config::child_pfs our
-// Child SA rekeys carry a KE and the group in every ESP proposal, the
-// responder answers with its KE and the group, and both derive the new keys
-// from g^ir | Ni | Nr (ESP packets cross, which they would not if only one
-// side mixed g^ir in). A group the responder does not accept leaves the old
-// Child SA in place.
+// PFS and ESN in Child SAs. PFS in CREATE_CHILD_SA (RFC 7296 1.3.1, 2.17):
+// with config::child_pfs our Child SA rekeys carry a KE and the group in
+// every ESP proposal, the responder answers with its KE and the group, and
+// both derive the new keys from g^ir | Ni | Nr (ESP packets cross, which they
+// would not if only one side mixed g^ir in). A group the responder does not
+// accept leaves the old Child SA in place. ESN (config::esn) is chosen only
+// when both sides allow it.
 #include "ike_engine/harness.hpp"
 
 #include <l2sec/esp/sa.hpp>
@@ -120,4 +121,27 @@ TEST_CASE("config: child_pfs must be a group the backend has (MODP-1024 only wit
     CHECK_FALSE(engine_t::make(c, rng(1), v2::single_psk(as_bytes("x"))).has_value());
     c.allow_weak = true;
     CHECK(engine_t::make(c, rng(1), v2::single_psk(as_bytes("x"))).has_value());
+}
+
+TEST_CASE("ESN (RFC 4303 2.2.1): chosen when both sides allow it, else 32-bit, both ways") {
+    for (int c_esn = 0; c_esn < 2; ++c_esn)
+        for (int s_esn = 0; s_esn < 2; ++s_esn) {
+            CAPTURE(c_esn);
+            CAPTURE(s_esn);
+            auto cc = rekeying(ike::dh_group{0}), sc = rekeying(ike::dh_group{0});
+            cc.esn = c_esn != 0;
+            sc.esn = s_esn != 0;
+            auto r = rekey_once(cc, sc);  // IKE_AUTH's Child SA, then a CREATE_CHILD_SA one
+            REQUIRE(r.client_up.size() == 2);
+            REQUIRE(r.server_up.size() == 2);
+            const bool both = c_esn && s_esn;
+            for (std::size_t i = 0; i < 2; ++i) {
+                CHECK(r.client_up[i].child.esn == both);
+                CHECK(r.server_up[i].child.esn == both);
+                CHECK(r.client_up[i].child.inbound_config().esn == both);
+                CHECK(r.server_up[i].child.outbound_config().esn == both);
+                CHECK(crosses(r.client_up[i].child, r.server_up[i].child));
+                CHECK(crosses(r.server_up[i].child, r.client_up[i].child));
+            }
+        }
 }
