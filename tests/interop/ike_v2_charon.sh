@@ -9,6 +9,7 @@
 #   v. l2sec asks charon's address pool for a virtual address (CP)
 #   p. l2sec rekeys its CHILD_SA with PFS (KE in CREATE_CHILD_SA); in r the
 #      CHILD_SA rekey charon sends carries a KE too
+#   a. charon re-authenticates (a new IKE SA, the old one deleted)
 #   e. ESN: charon offers only extended sequence numbers, l2sec --esn takes them
 #   f. RFC 7383 fragmentation, both roles: charon and l2sec with fragment
 #      sizes so small that IKE_AUTH goes in SKF fragments each way
@@ -52,7 +53,7 @@ ip -n "$nc" route add default via 192.168.78.1
 ip -n "$ns" route add default via 10.99.6.1
 ip netns exec "$nr" sysctl -qw net.ipv4.ip_forward=1
 psk=l2sec-v2-interop-psk
-charon_extra="" charon_id="" charon_esp=""  # cases f, r and p set them for their charons
+charon_extra="" charon_id="" charon_esp="" charon_conn=""  # cases f, r, p, e, a set them
 rc=0
 
 # charon_conf DIR LOCAL REMOTE MODE: a charon with one IKEv2 connection
@@ -83,6 +84,7 @@ connections {
     $pools
     proposals = aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048, aes128-sha256-ecp256
     $ike_rekey
+    $charon_conn
     local { auth = psk
       ${charon_id:+id = $charon_id} }
     remote { auth = psk }
@@ -306,6 +308,36 @@ if [ $tun_ok = 1 ]; then
         fi
     else
         echo "FAIL: pfs: charon did not start"; rc=1
+    fi
+    stop_all
+fi
+# a: re-authentication. charon (initiator, reauth_time 8 s, make-before-break)
+# builds a new IKE SA with a full IKE_SA_INIT + IKE_AUTH and then deletes the
+# old one: l2sec must bring up the second IKE SA and CHILD_SA while the first
+# is up, then take the Delete of the first.
+if [ $tun_ok = 1 ]; then
+    d=$work/ca
+    mkdir -p "$d"
+    charon_conn="reauth_time = 8s
+    rand_time = 0s" charon_extra="make_before_break = yes"
+    charon_conf "$d" 192.168.78.2 10.99.6.2 tunnel 0
+    charon_conn="" charon_extra=""
+    if start_charon "$nc" "$d" && load_swanctl_conf "$d"; then
+        ip netns exec "$ns" timeout 40 "$bin" --bind 10.99.6.2 --psk "$psk" --tunnel --children 2 \
+            --hold 2 --timeout 30 >"$d/l2sec.log" 2>&1 &
+        pids+=("$!")
+        sleep 0.3
+        initiate_child "$d" l2tp l2tp || true
+        wait "${pids[-1]}" || true
+        if grep -q "reauthenticating IKE_SA" "$d/charon.log" && [ "$(grep -c "event ike_up" "$d/l2sec.log")" -ge 2 ] &&
+            [ "$(grep -c "event child_up" "$d/l2sec.log")" -ge 2 ] &&
+            [ "$(grep -c "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log")" -ge 2 ]; then
+            echo "reauth: charon re-authenticated; l2sec: $(grep -c "event ike_up" "$d/l2sec.log") ike_up, $(grep -c "event ike_down" "$d/l2sec.log") ike_down ($(grep -m1 -o 'event ike_down.*' "$d/l2sec.log" | cut -c1-80))"
+        else
+            echo "FAIL: reauth: no second IKE SA after charon's re-authentication"; grep -E "IKE\]|CHD\]" "$d/charon.log" | tail -15; tail -8 "$d/l2sec.log"; rc=1
+        fi
+    else
+        echo "FAIL: reauth: charon did not start"; rc=1
     fi
     stop_all
 fi
