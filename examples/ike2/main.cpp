@@ -7,6 +7,7 @@
 //
 //   l2sec-ike2 --bind 10.0.0.1 --psk secret [--connect 10.0.0.2] [--children 1]
 //              [--hold 0] [--timeout 30] [--weak] [--tunnel] [--close] [--dpd S] [--id FQDN]
+//              [--retries N] (transmissions of a request before timeout / peer_dead)
 //              [--vip] (ask for a virtual address) [--pool A.B.C.D] (hand them out from A.B.C.D)
 #include "common/options.hpp"
 
@@ -75,13 +76,13 @@ std::optional<transport::endpoint> parse_v4(const std::string& s, std::uint16_t 
 
 int main(int argc, char** argv) {
     std::string bind_s, connect_s, psk = "l2sec-ike-test-psk", id;
-    int children = 1, hold = 0, timeout_s = 30, dpd = 0;
+    int children = 1, hold = 0, timeout_s = 30, dpd = 0, retries = 0;
     bool weak = false, tunnel = false, close_at_end = false, vip = false;
     std::string pool_s, keylog;
     examples::options o;
     o.text("--bind", bind_s).text("--connect", connect_s).text("--psk", psk).text("--id", id);
     o.number("--children", children).number("--hold", hold).number("--timeout", timeout_s);
-    o.number("--dpd", dpd);
+    o.number("--dpd", dpd).number("--retries", retries);
     o.flag("--weak", weak).flag("--tunnel", tunnel).flag("--close", close_at_end);
     o.flag("--vip", vip).text("--pool", pool_s).text("--keylog", keylog);
     if (!o.parse(argc, argv) || bind_s.empty()) {
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
     v2::config cfg;
     cfg.allow_weak = weak;
     cfg.dpd_interval = std::chrono::seconds(dpd);
+    if (retries > 0) cfg.retransmit_tries = static_cast<unsigned>(retries);
     cfg.local_id = as_bytes(id);
     pool addresses;
     if (!pool_s.empty()) {
