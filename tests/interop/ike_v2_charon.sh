@@ -389,6 +389,34 @@ if [ $tun_ok = 1 ]; then
     fi
     stop_all
 fi
+# d: l2sec initiates (transport: the IKE SA is up, charon refuses the Child SA
+# without kernel ESP), then charon is killed (kill -9). l2sec's liveness check
+# (--dpd 2, --retries 3: the third transmission unanswered 3.5 s after the
+# first) must report peer_dead and the IKE SA down within 15 s.
+d=$work/cd
+mkdir -p "$d"
+charon_conf "$d" 10.99.6.2 192.168.78.2 transport
+if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
+    ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
+        --children 0 --hold 30 --timeout 35 --dpd 2 --retries 3 >"$d/l2sec.log" 2>&1 &
+    pids+=($!)
+    if retry 100 0.1 grep -qs "event ike_up" "$d/l2sec.log"; then
+        t0=$(date +%s%N)
+        { kill -9 "$charon_pid" && wait "$charon_pid"; } 2>/dev/null  # reaped: no "Killed" line
+        if retry 150 0.1 grep -qs "event peer_dead" "$d/l2sec.log"; then
+            echo "dpd: l2sec $(( ($(date +%s%N) - t0) / 1000000 )) ms after kill -9 of charon: $(grep -m1 "event peer_dead" "$d/l2sec.log")"
+            grep -q 'event ike_down.*reason="peer dead' "$d/l2sec.log" ||
+                { echo "FAIL: dpd: no ike_down (peer dead) after peer_dead"; rc=1; }
+        else
+            echo "FAIL: dpd: l2sec did not report charon dead"; tail -10 "$d/l2sec.log"; rc=1
+        fi
+    else
+        echo "FAIL: dpd: the IKE SA did not come up"; tail -10 "$d/l2sec.log"; rc=1
+    fi
+else
+    echo "FAIL: dpd: charon did not start"; rc=1
+fi
+stop_all
 # 3-4: the router masquerades the client side behind 10.99.6.1.
 ip netns exec "$nr" iptables -t nat -A POSTROUTING -o "c$tag" -j MASQUERADE ||
     skip "iptables masquerade not available in a namespace"

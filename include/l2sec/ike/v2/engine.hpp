@@ -17,7 +17,10 @@
 //
 // IKE SAs are found by their SPIs (and, for the first message, the peer's
 // outer address and port), so several clients behind one NAT get their own
-// SAs; the caller keys its ESP SAs by SPI and outer endpoint.
+// SAs; the caller keys its ESP SAs by SPI and outer endpoint. A client's
+// INITIAL_CONTACT (RFC 7296 2.4: it restarted) ends its other IKE SAs with
+// the same IDi from the same outer address (any port), with their Child SAs
+// (`replaced`); other IDs behind that NAT are other clients.
 #pragma once
 
 #include <l2sec/core/result.hpp>

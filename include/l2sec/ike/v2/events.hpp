@@ -40,7 +40,8 @@ enum class engine_errc : int {
     peer_dead,              ///< the liveness check got no answer
     deleted,                ///< the peer sent a Delete
     closed,                 ///< closed locally
-    replaced,               ///< a rekeyed Child SA after its overlap
+    replaced,               ///< a rekeyed SA after its overlap, or an SA the peer's
+                            ///< INITIAL_CONTACT ended (it restarted)
     notified,               ///< the peer sent an error notification
     crypto_failure,         ///< backend / random source refused
 };
@@ -78,7 +79,7 @@ constexpr const char* to_string(engine_errc e) noexcept {
         case engine_errc::closed:
             return "closed locally";
         case engine_errc::replaced:
-            return "replaced by a rekeyed SA";
+            return "replaced by a rekeyed SA or the peer's new one (INITIAL_CONTACT)";
         case engine_errc::notified:
             return "peer sent an error notification";
         case engine_errc::crypto_failure:

@@ -118,6 +118,13 @@ struct ike_sa {
     std::uint64_t rk_spi = 0;           ///< our IKE SA rekey: the new SA's SPIi
     std::optional<typename B::key_exchange> rk_kx;
     connection conn{};
+    /// The IDi the peer authenticated with (responder; kept across IKE SA
+    /// rekeys): INITIAL_CONTACT ends the other SAs with the same one.
+    /// Longer IDs are not kept (peer_id_set false: never matched).
+    bool peer_id_set = false;
+    std::uint8_t peer_id_type = 0;
+    std::uint16_t peer_id_n = 0;
+    std::array<std::byte, 256> peer_id{};
     /// CP: the virtual address given to (responder) or got from (initiator) the peer
     bool has_vip = false;
     bool vip_pool = false;  ///< ours, from config::pool: released when the SA goes

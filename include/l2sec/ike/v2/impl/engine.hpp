@@ -254,6 +254,10 @@ class engine_core {
         emit(s.st == sa_state::established ? event_kind::ike_down : event_kind::failed, s, why);
         free_sa(s);
     }
+    /// The same outer address, any port (clients behind one NAT share it).
+    static bool same_host(const transport::endpoint& a, const transport::endpoint& b) noexcept {
+        return a.family == b.family && a.addr == b.addr;
+    }
     /// A free slot; `peer`: a responder's half-open SA, capped per outer
     /// address (several clients behind one NAT share it, a flood from one
     /// address cannot take every half-open slot).
@@ -265,8 +269,7 @@ class engine_core {
         if (peer) {
             std::size_t same = 0;
             for (std::size_t i = 0; i < slots; ++i)
-                same += half_open(tab[i].st) && !tab[i].initiator &&
-                        tab[i].peer.family == peer->family && tab[i].peer.addr == peer->addr;
+                same += half_open(tab[i].st) && !tab[i].initiator && same_host(tab[i].peer, *peer);
             if (same >= cfg.half_open_per_address) {
                 ++st.half_open_refused;
                 return nullptr;
@@ -470,6 +473,7 @@ class engine_core {
     void on_auth_request(sa_t& s, const parts& p, std::uint32_t mid, std::uint64_t fp,
                          time_point now) noexcept;
     void on_auth_response(sa_t& s, const parts& p, time_point now) noexcept;
+    void initial_contact(const sa_t& keep) noexcept;
     void refuse_init(const message& m, const transport::endpoint& local,
                      const transport::endpoint& peer, notify_type why,
                      bytes_view data = {}) noexcept;

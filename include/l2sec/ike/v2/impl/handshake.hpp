@@ -275,6 +275,11 @@ result<void> L2SEC_IKE2_SELF::send_auth(sa_t& s, time_point now) noexcept {
                                        : selector::host(c.local, c.protocol, c.local_port);
     const selector tsr = c.any_address ? selector::any(v6, c.protocol, c.remote_port)
                                        : selector::host(c.peer, c.protocol, c.remote_port);
+    // INITIAL_CONTACT asserts this is our only IKE SA with the peer (RFC 7296
+    // 2.4): not when another one to that address exists, which it would end.
+    bool first = true;
+    for (std::size_t i = 0; i < slots; ++i)
+        first &= &tab[i] == &s || tab[i].st == sa_state::free || !same_host(tab[i].peer, s.peer);
     auto ok = send_request(s, exchange::ike_auth, request::auth, now, [&](chain_writer& w) {
         w.begin(payload_type::idi);
         w.out().bytes(bytes_view(idb.data(), idn));
@@ -285,7 +290,7 @@ result<void> L2SEC_IKE2_SELF::send_auth(sa_t& s, time_point now) noexcept {
         au.data = a->view();
         au.encode(w.out());
         w.end();
-        write_notify(w, notify_type::initial_contact);
+        if (first) write_notify(w, notify_type::initial_contact);
         if (c.mode == esp::mode::transport) write_notify(w, notify_type::use_transport_mode);
         if (c.request_address) {  // CFG_REQUEST: INTERNAL_IP4_ADDRESS, INTERNAL_IP4_DNS, empty
             w.begin(payload_type::cp);

@@ -43,6 +43,10 @@ void L2SEC_IKE2_SELF::take_over(sa_t& old, sa_t& n, time_point now) noexcept {
     n.vip_pool = old.vip_pool;
     n.frag = old.frag;  // RFC 7383 2.3: negotiated for the IKE SA, its rekeyed successors keep it
     old.has_vip = old.vip_pool = false;
+    n.peer_id_set = old.peer_id_set;  // INITIAL_CONTACT still finds the rekeyed SA
+    n.peer_id_type = old.peer_id_type;
+    n.peer_id_n = old.peer_id_n;
+    n.peer_id = old.peer_id;
     for (std::size_t i = 0; i < old.children.size(); ++i) {
         n.children[i] = old.children[i];
         n.children[i].sa.ike = handle(index_of(n));

@@ -192,6 +192,13 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
     const auto idn = id_body(s, idb);
     auto mine = auth_value(s, false, bytes_view(idb.data(), idn), id->data);
     if (!mine) return refuse(engine_errc::crypto_failure, "responder AUTH");
+    s.peer_id_set = id->data.size() <= s.peer_id.size();
+    if (s.peer_id_set) {
+        s.peer_id_type = id->type;
+        s.peer_id_n = static_cast<std::uint16_t>(id->data.size());
+        copy_to(s.peer_id, id->data);
+    }
+    if (p.initial_contact) initial_contact(s);  // before ike_up: the old SAs go first
 
     // The Child SA: ESP proposal, traffic selectors narrowed to our policy, mode.
     notify_type child_err{0};
@@ -294,6 +301,26 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
     cp.ni = bytes_view(s.ni.data(), s.ni_n);
     cp.nr = bytes_view(s.nr.data(), s.nr_n);
     if (!install(s, cp, now)) emit(event_kind::failed, s, engine_errc::crypto_failure);
+}
+
+/// INITIAL_CONTACT (RFC 7296 2.4): the peer asserts that `keep` is its only
+/// IKE SA with us (it restarted), so the others it authenticated with the
+/// same IDi from the same outer address go, with their Child SAs
+/// (`replaced`). The port is not compared: a NAT may have rebound it. Another
+/// ID behind the same NAT, or the same ID from another address, is another
+/// client; SAs we initiated carry no IDi and are kept.
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::initial_contact(const sa_t& keep) noexcept {
+    if (!keep.peer_id_set) return;
+    const bytes_view id(keep.peer_id.data(), keep.peer_id_n);
+    for (std::size_t i = 0; i < slots; ++i) {
+        auto& o = tab[i];
+        if (&o == &keep || o.st != sa_state::established || !o.peer_id_set) continue;
+        if (!same_host(o.peer, keep.peer) || o.peer_id_type != keep.peer_id_type ||
+            !std::ranges::equal(bytes_view(o.peer_id.data(), o.peer_id_n), id))
+            continue;
+        remove_sa(o, engine_errc::replaced);
+    }
 }
 
 /// KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) (RFC 7296 2.17) into a child_sa and
