@@ -11,6 +11,7 @@
 #      CHILD_SA rekey charon sends carries a KE too
 #   a. charon re-authenticates (a new IKE SA, the old one deleted)
 #   e. ESN: charon offers only extended sequence numbers, l2sec --esn takes them
+#   d. charon is killed (kill -9): l2sec's liveness check reports it dead
 #   f. RFC 7383 fragmentation, both roles: charon and l2sec with fragment
 #      sizes so small that IKE_AUTH goes in SKF fragments each way
 #   t. with kernel-libipsec (userspace ESP, tunnel mode) charon installs its
