@@ -10,7 +10,8 @@
 //              [--retries N] (transmissions of a request before timeout / peer_dead)
 //              [--vip] (ask for a virtual address) [--pool A.B.C.D] (hand them out from A.B.C.D)
 //              [--fragment-size N] (RFC 7383: largest IKE datagram sent whole; 0 = off)
-//              [--rekey S] (Child SA lifetime: we rekey ours at 90 %) [--pfs GROUP] (PFS in
+//              [--rekey S] (Child SA lifetime: we rekey ours at 90 %) [--ike-rekey S] (the
+//              same for the IKE SAs we initiated) [--pfs GROUP] (PFS in
 //              our rekeys: 14 = MODP-2048, 19 = ECP-256, 31 = Curve25519...) [--esn]
 #include "common/options.hpp"
 
@@ -80,14 +81,14 @@ std::optional<transport::endpoint> parse_v4(const std::string& s, std::uint16_t 
 int main(int argc, char** argv) {
     std::string bind_s, connect_s, psk = "l2sec-ike-test-psk", id;
     int children = 1, hold = 0, timeout_s = 30, dpd = 0, retries = 0, fragment_size = 1232;
-    int rekey = 0, pfs = 0;
+    int rekey = 0, ike_rekey = 0, pfs = 0;
     bool weak = false, tunnel = false, close_at_end = false, vip = false, esn = false;
     std::string pool_s, keylog;
     examples::options o;
     o.text("--bind", bind_s).text("--connect", connect_s).text("--psk", psk).text("--id", id);
     o.number("--children", children).number("--hold", hold).number("--timeout", timeout_s);
     o.number("--dpd", dpd).number("--retries", retries).number("--fragment-size", fragment_size);
-    o.number("--rekey", rekey).number("--pfs", pfs);
+    o.number("--rekey", rekey).number("--ike-rekey", ike_rekey).number("--pfs", pfs);
     o.flag("--weak", weak).flag("--tunnel", tunnel).flag("--close", close_at_end);
     o.flag("--vip", vip).text("--pool", pool_s).text("--keylog", keylog).flag("--esn", esn);
     if (!o.parse(argc, argv) || bind_s.empty()) {
@@ -112,6 +113,7 @@ int main(int argc, char** argv) {
     if (retries > 0) cfg.retransmit_tries = static_cast<unsigned>(retries);
     cfg.local_id = as_bytes(id);
     if (rekey > 0) cfg.child_lifetime = std::chrono::seconds(rekey);
+    if (ike_rekey > 0) cfg.ike_lifetime = std::chrono::seconds(ike_rekey);
     cfg.child_pfs = static_cast<ike::dh_group>(pfs);
     cfg.esn = esn;
     cfg.fragmentation = fragment_size > 0;

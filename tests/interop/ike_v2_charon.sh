@@ -10,6 +10,7 @@
 #   p. l2sec rekeys its CHILD_SA with PFS (KE in CREATE_CHILD_SA); in r the
 #      CHILD_SA rekey charon sends carries a KE too
 #   a. charon re-authenticates (a new IKE SA, the old one deleted)
+#   i. l2sec rekeys the IKE SA it initiated, then the CHILD_SA over the new one
 #   e. ESN: charon offers only extended sequence numbers, l2sec --esn takes them
 #   d. charon is killed (kill -9): l2sec's liveness check reports it dead
 #   f. RFC 7383 fragmentation, both roles: charon and l2sec with fragment
@@ -367,6 +368,28 @@ if [ $tun_ok = 1 ]; then
         fi
     else
         echo "FAIL: esn: charon did not start"; rc=1
+    fi
+    stop_all
+fi
+# i: l2sec rekeys the IKE SA it initiated (--ike-rekey 8: at 7.2 s; RFC 7296
+# 1.3.2, new SPIs and KE) and then its CHILD_SA over the new IKE SA (--rekey
+# 12): charon's log must show the IKE SA rekeyed and the new CHILD_SA.
+if [ $tun_ok = 1 ]; then
+    d=$work/ci
+    mkdir -p "$d"
+    charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel 0
+    if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
+        ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
+            --tunnel --ike-rekey 8 --rekey 12 --children 2 --hold 1 --timeout 30 >"$d/l2sec.log" 2>&1 || true
+        if grep -qE "IKE_SA l2tp\[[0-9]+\] rekeyed" "$d/charon.log" &&
+            [ "$(grep -c "event ike_up" "$d/l2sec.log")" -ge 2 ] &&
+            [ "$(grep -c "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log")" -ge 2 ]; then
+            echo "ike rekey: charon: $(grep -m1 -E "IKE_SA l2tp\[[0-9]+\] rekeyed" "$d/charon.log" | sed 's/^.*IKE_SA/IKE_SA/'); then the CHILD_SA over it"
+        else
+            echo "FAIL: ike rekey: charon saw no IKE SA rekey from l2sec"; grep -E "IKE\]|CHD\]" "$d/charon.log" | tail -15; tail -8 "$d/l2sec.log"; rc=1
+        fi
+    else
+        echo "FAIL: ike rekey: charon did not start"; rc=1
     fi
     stop_all
 fi
