@@ -11,6 +11,16 @@
 
 namespace l2sec {
 
+/// A 64-bit mix of `v` under a secret `key` (splitmix64's finalizer): keys a
+/// peer chose (cookies, SPIs) cannot be aimed at one bucket. A hash for an
+/// index, not a random generator.
+constexpr std::uint64_t keyed_mix(std::uint64_t v, std::uint64_t key) noexcept {
+    v ^= key;
+    v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    v = (v ^ (v >> 27)) * 0x94d049bb133111ebULL;
+    return v ^ (v >> 31);
+}
+
 /// At most `MaxEntries` IDs; the table has the next power of two at or above
 /// twice that many slots, so probes stay short. The index stores IDs only:
 /// every operation gets the key's hash, and find() a predicate that says

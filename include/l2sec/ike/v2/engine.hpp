@@ -69,16 +69,25 @@ class engine {
     void receive(bytes_view data, const transport::endpoint& local, const transport::endpoint& peer,
                  time_point now) noexcept {
         c_->receive(data, local, peer, now);
+        c_->settle();
     }
     /// Start IKE_SA_INIT to `c.peer` (then IKE_AUTH with one Child SA).
     /// Errors: invalid_config (endpoints), capacity, crypto_failure.
     result<sa_handle> connect(const connection& c, time_point now) noexcept {
-        return c_->connect(c, now);
+        auto h = c_->connect(c, now);
+        c_->settle();
+        return h;
     }
     /// Send a Delete for the IKE SA (its Child SAs go with it), report them
     /// down and forget the SA. A stale handle does nothing.
-    void close(sa_handle h, time_point now) noexcept { c_->close(h, now); }
-    void close_all(time_point now) noexcept { c_->close_all(now); }
+    void close(sa_handle h, time_point now) noexcept {
+        c_->close(h, now);
+        c_->settle();
+    }
+    void close_all(time_point now) noexcept {
+        c_->close_all(now);
+        c_->settle();
+    }
     /// Timers: retransmission, half-open timeout, liveness checks.
     void tick(time_point now) noexcept { c_->tick(now); }
     std::optional<time_point> next_deadline() const noexcept { return c_->next_deadline(); }

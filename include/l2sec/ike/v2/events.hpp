@@ -131,6 +131,8 @@ struct engine_stats {
     /// RFC 7383: SKF fragments sent and verified on receipt, messages that
     /// went whole because their fragments did not fit the slot's buffer.
     std::uint64_t fragments_sent = 0, fragments_received = 0, fragment_fallbacks = 0;
+    /// SAs tick() looked at: only the due ones (a timer heap, not a scan).
+    std::uint64_t timer_visits = 0;
     l2sec::error last_error{};  ///< the latest refused message: what and where
 };
 

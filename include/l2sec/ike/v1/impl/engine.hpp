@@ -351,10 +351,7 @@ auto L2SEC_IKE_V1_CORE_T::seal(sa_t& s, mutable_bytes buf, std::size_t n, iv& ch
 // A hash for the index, not a random generator.
 L2SEC_IKE_V1_CORE
 auto L2SEC_IKE_V1_CORE_T::key_hash(std::uint64_t v) const noexcept -> std::uint64_t {
-    v ^= hash_key;
-    v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    v = (v ^ (v >> 27)) * 0x94d049bb133111ebULL;
-    return v ^ (v >> 31);
+    return keyed_mix(v, hash_key);
 }
 
 // An SA is indexed from the moment its initiator cookie is known until

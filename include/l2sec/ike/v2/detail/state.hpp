@@ -82,6 +82,7 @@ struct ike_sa {
     transport::endpoint local, peer;
     bool floated = false;  ///< on 4500 with the non-ESP marker
     bool frag = false;     ///< RFC 7383 fragmentation: both sides announced it
+    bool indexed = false;  ///< in the engine's SPIi index
     time_point created{}, last_rx{};
     time_point retire_at = never;  ///< rekeyed: its successor took the children; gone then
     time_point soft_at = never;    ///< we rekey this IKE SA then (its initiator only)

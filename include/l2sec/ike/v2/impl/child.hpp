@@ -325,6 +325,7 @@ void L2SEC_IKE2_SELF::on_ike_rekey(sa_t& s, const parts& p, const v2::sa& sa, st
     n->st = sa_state::r_init_done;  // counted as half-open until committed below
     n->initiator = false;           // the rekey initiator is the new SA's initiator
     n->spi_i = load_be64(pick->second.spi.data());
+    index(*n);
     n->local = s.local;
     n->peer = s.peer;
     n->floated = s.floated;

@@ -3,6 +3,8 @@
 // handshake.hpp, INFORMATIONAL and the timers in info.hpp).
 #pragma once
 
+#include <l2sec/core/deadline_heap.hpp>
+#include <l2sec/core/hash_index.hpp>
 #include <l2sec/core/static_vector.hpp>
 #include <l2sec/core/writer.hpp>
 #include <l2sec/crypto/constant_time.hpp>
@@ -76,6 +78,16 @@ class engine_core {
     std::unique_ptr<reassembly[]> reasm;
     std::uint64_t reasm_clock = 0;
     std::optional<typename B::mac> cookie_mac;  ///< keyed once with a random secret (RFC 7296 2.6)
+    // Scale: IKE SAs found by SPIi through an index, and on a timer heap at
+    // their next deadline (deadline_of()), which settle() keeps exact at the
+    // end of every entry point for the SAs it touched; tick() visits only
+    // the SAs that are due. (L2SEC_IKE_V2_CHECK_TIMERS checks each
+    // next_deadline() against a scan of every SA.)
+    hash_index<slots> by_spi;
+    std::uint64_t hash_key = 0;
+    std::unique_ptr<deadline_heap<slots, time_point>> timers;
+    static_vector<std::uint32_t, 16> touched;
+    bool touched_all = false;
     std::size_t n_half = 0, n_est = 0;
     engine_stats st{};
 
@@ -86,6 +98,8 @@ class engine_core {
         rx = std::make_unique<std::byte[]>(rx_capacity);
         frag_buf = std::make_unique<std::byte[]>(2 * msg_capacity);
         reasm = std::make_unique<reassembly[]>(reassembly_slots);
+        timers = std::make_unique<deadline_heap<slots, time_point>>();
+        (void)rnd.fill(as_writable_bytes(std::span(&hash_key, 1)));  // 0 still works
         for (auto& p : c.ike_proposals)
             if (c.allow_weak || !is_weak(p)) p1.push_back(p);
         if (c.allow_weak && c.ike_proposals.data() == default_ike_proposals().data())
@@ -222,6 +236,8 @@ class engine_core {
 
     void free_sa(sa_t& s) noexcept {
         if (s.vip_pool && cfg.pool.release) cfg.pool.release(cfg.pool.ctx, s.vip);
+        unindex(s);
+        timers->erase(id_of(s));
         if (half_open(s.st))
             --n_half;
         else if (s.st == sa_state::established)
@@ -279,17 +295,47 @@ class engine_core {
             if (tab[i].st == sa_state::free) {
                 reset(tab[i]);
                 ++n_half;
+                touch(tab[i]);
                 return &tab[i];
             }
         ++st.half_open_refused;
         return nullptr;
     }
+    static std::uint16_t id_of(const sa_t& s, const sa_t* base) noexcept {
+        return static_cast<std::uint16_t>(&s - base + 1);
+    }
+    std::uint16_t id_of(const sa_t& s) const noexcept { return id_of(s, tab.get()); }
+    /// Index an SA under its SPIi, once that is known (it never changes).
+    void index(sa_t& s) noexcept {
+        s.indexed = by_spi.insert(id_of(s), keyed_mix(s.spi_i, hash_key));
+    }
+    void unindex(sa_t& s) noexcept {
+        if (!s.indexed) return;
+        (void)by_spi.erase(id_of(s), keyed_mix(s.spi_i, hash_key), [&](std::uint16_t id) {
+            return keyed_mix(tab[id - 1].spi_i, hash_key);
+        });
+        s.indexed = false;
+    }
+    /// The SA with this SPIi that `is_it` accepts (touched: its timers may change).
+    template <class Pred>
+    sa_t* find_by(std::uint64_t spi_i, Pred&& is_it) noexcept {
+        auto id = by_spi.find(keyed_mix(spi_i, hash_key), [&](std::uint16_t i) {
+            const auto& s = tab[i - 1];
+            return s.st != sa_state::free && s.spi_i == spi_i && is_it(s);
+        });
+        if (!id) return nullptr;
+        touch(tab[*id - 1]);
+        return &tab[*id - 1];
+    }
     sa_t* find(std::uint64_t spi_i, std::uint64_t spi_r) noexcept {
-        for (std::size_t i = 0; i < slots; ++i) {
-            auto& s = tab[i];
-            if (s.st != sa_state::free && s.spi_i == spi_i && s.spi_r == spi_r) return &s;
-        }
-        return nullptr;
+        return find_by(spi_i, [&](const sa_t& s) { return s.spi_r == spi_r; });
+    }
+    /// `s` may have new deadlines: settle() puts it where they say.
+    void touch(const sa_t& s) noexcept {
+        if (touched.size() < touched.capacity())
+            touched.push_back(static_cast<std::uint32_t>(index_of(s)));
+        else
+            touched_all = true;
     }
 
     // ---- output -------------------------------------------------------------
@@ -459,6 +505,12 @@ class engine_core {
     void close_all(time_point now) noexcept;
     void tick(time_point now) noexcept;
     std::optional<time_point> next_deadline() const noexcept;
+    /// What tick() would act on for `s`, and when (never: nothing).
+    time_point deadline_of(const sa_t& s) const noexcept;
+    void tick_one(sa_t& s, time_point now) noexcept;
+    void rearm(const sa_t& s) noexcept;
+    /// The end of every entry point (engine.hpp): the touched SAs to their deadlines.
+    void settle() noexcept;
 
     // ---- IKE_SA_INIT / IKE_AUTH (handshake.hpp) ------------------------------------
 

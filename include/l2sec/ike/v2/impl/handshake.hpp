@@ -101,6 +101,7 @@ result<sa_handle> L2SEC_IKE2_SELF::connect(const connection& c, time_point now) 
         return error(engine_errc::crypto_failure, 0, what);
     };
     if (!random_int(s->spi_i) || s->spi_i == 0) return fail("SPI");
+    index(*s);
     if (!random(mutable_bytes(s->ni.data(), s->ni_n))) return fail("nonce");
     s->kx = make_dh<B>(crypto::dh_id{u16(s->chosen.group)}, rnd);
     if (!s->kx) return fail("DH key pair");
@@ -160,10 +161,8 @@ L2SEC_IKE2_CORE
 void L2SEC_IKE2_SELF::on_init_response(const message& m, const transport::endpoint& local,
                                        const transport::endpoint& peer, time_point now) noexcept {
     const header& h = m.header();
-    sa_t* s = nullptr;
-    for (std::size_t i = 0; i < slots && !s; ++i)
-        if (tab[i].st == sa_state::i_init_sent && tab[i].spi_i == h.spi_i && tab[i].peer == peer)
-            s = &tab[i];
+    sa_t* s = find_by(
+        h.spi_i, [&](const sa_t& x) { return x.st == sa_state::i_init_sent && x.peer == peer; });
     if (!s) return fail_note(error(engine_errc::invalid_spi, 0, "IKE_SA_INIT response SPI"));
     if (h.initiator() || h.message_id != 0)
         return fail_note(error(engine_errc::invalid_message_id, 20, "IKE_SA_INIT response"));

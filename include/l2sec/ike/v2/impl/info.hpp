@@ -5,6 +5,8 @@
 
 #include <l2sec/ike/v2/impl/engine.hpp>
 
+#include <cstdlib>
+
 namespace l2sec::ike::v2::detail {
 
 #define L2SEC_IKE2_CORE template <class B, class R, class L, class S>
@@ -93,73 +95,111 @@ void L2SEC_IKE2_SELF::close_all(time_point now) noexcept {
 // ---- timers ------------------------------------------------------------
 
 L2SEC_IKE2_CORE
-void L2SEC_IKE2_SELF::tick(time_point now) noexcept {
-    for (std::size_t i = 0; i < slots; ++i) {
-        auto& s = tab[i];
-        if (s.st == sa_state::free) continue;
-        if (half_open(s.st) && now - s.created >= cfg.half_open_timeout) {
-            remove_sa(s, engine_errc::timeout);
-            continue;
-        }
-        if (s.pending != request::none && now >= s.retx_at) {
-            if (s.tries + 1 >= cfg.retransmit_tries) {
-                if (s.pending == request::liveness) {
-                    emit(event_kind::peer_dead, s, engine_errc::peer_dead);
-                    remove_sa(s, engine_errc::peer_dead);
-                } else {
-                    remove_sa(s, engine_errc::timeout);
-                }
-                continue;
+void L2SEC_IKE2_SELF::tick_one(sa_t& s, time_point now) noexcept {
+    if (half_open(s.st) && now - s.created >= cfg.half_open_timeout)
+        return remove_sa(s, engine_errc::timeout);
+    if (s.pending != request::none && now >= s.retx_at) {
+        if (s.tries + 1 >= cfg.retransmit_tries) {
+            if (s.pending == request::liveness) {
+                emit(event_kind::peer_dead, s, engine_errc::peer_dead);
+                return remove_sa(s, engine_errc::peer_dead);
             }
-            ++s.tries;
-            ++st.retransmits;
-            s.retx_at = retx_time(s.tries, now);
-            queue(s, 0);
-            continue;
+            return remove_sa(s, engine_errc::timeout);
         }
-        if (s.st != sa_state::established) continue;
-        if (now >= s.retire_at) {
-            remove_sa(s, engine_errc::replaced);
-            continue;
-        }
-        if (s.retire_at != never) continue;  // rekeyed: no rekeys, no liveness checks
-        if (now >= s.soft_at && s.pending == request::none) {
-            s.soft_at = never;
-            if (auto ok = send_ike_rekey(s, now); !ok) fail_note(ok.error());
-        }
-        for (auto& c : s.children) {
-            if (c.used && now >= c.gone_at) child_down(s, c, engine_errc::replaced);
-            if (c.used && now >= c.soft_at && s.pending == request::none) {
-                c.soft_at = never;
-                if (auto ok = send_rekey(s, c, now); !ok) fail_note(ok.error());
-            }
-        }
-        if (s.pending == request::none && cfg.dpd_interval.count() > 0 &&
-            now - s.last_rx >= cfg.dpd_interval)
-            send_liveness(s, now);
+        ++s.tries;
+        ++st.retransmits;
+        s.retx_at = retx_time(s.tries, now);
+        return queue(s, 0);
     }
+    if (s.st != sa_state::established) return;
+    if (now >= s.retire_at) return remove_sa(s, engine_errc::replaced);
+    if (s.retire_at != never) return;  // rekeyed: no rekeys, no liveness checks
+    if (now >= s.soft_at && s.pending == request::none) {
+        s.soft_at = never;
+        if (auto ok = send_ike_rekey(s, now); !ok) fail_note(ok.error());
+    }
+    for (auto& c : s.children) {
+        if (c.used && now >= c.gone_at) child_down(s, c, engine_errc::replaced);
+        if (c.used && now >= c.soft_at && s.pending == request::none) {
+            c.soft_at = never;
+            if (auto ok = send_rekey(s, c, now); !ok) fail_note(ok.error());
+        }
+    }
+    if (s.pending == request::none && cfg.dpd_interval.count() > 0 &&
+        now - s.last_rx >= cfg.dpd_interval)
+        send_liveness(s, now);
 }
+
+/// The SAs that are due, earliest first; each goes back on the heap at its
+/// new deadline, or, still due (it waits for something else), at settle().
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::tick(time_point now) noexcept {
+    while (!timers->empty() && timers->top_deadline() <= now) {
+        auto& s = tab[timers->top() - 1u];
+        timers->erase(timers->top());
+        ++st.timer_visits;
+        tick_one(s, now);
+        if (s.st == sa_state::free) continue;
+        if (deadline_of(s) <= now)
+            touch(s);
+        else
+            rearm(s);
+    }
+    settle();
+}
+
+L2SEC_IKE2_CORE
+auto L2SEC_IKE2_SELF::deadline_of(const sa_t& s) const noexcept -> time_point {
+    time_point t = never;
+    if (s.st == sa_state::free) return t;
+    if (half_open(s.st)) t = std::min(t, s.created + cfg.half_open_timeout);
+    if (s.pending != request::none) t = std::min(t, s.retx_at);
+    if (s.st == sa_state::established && s.pending == request::none && s.retire_at == never &&
+        cfg.dpd_interval.count() > 0)
+        t = std::min(t, s.last_rx + cfg.dpd_interval);
+    t = std::min(t, s.retire_at);
+    if (s.pending == request::none && s.retire_at == never) t = std::min(t, s.soft_at);
+    if (s.st == sa_state::established && s.retire_at == never)
+        for (const auto& c : s.children)
+            if (c.used) {
+                t = std::min(t, c.gone_at);
+                if (s.pending == request::none) t = std::min(t, c.soft_at);
+            }
+    return t;
+}
+
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::rearm(const sa_t& s) noexcept {
+    const time_point t = deadline_of(s);
+    if (t == never)
+        timers->erase(id_of(s));
+    else
+        timers->set(id_of(s), t);
+}
+
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::settle() noexcept {
+    if (touched_all) {
+        for (std::size_t i = 0; i < slots; ++i)
+            rearm(tab[i]);
+    } else {
+        for (auto i : touched)
+            rearm(tab[i]);
+    }
+    touched.clear();
+    touched_all = false;
+}
+
 L2SEC_IKE2_CORE
 std::optional<time_point> L2SEC_IKE2_SELF::next_deadline() const noexcept {
-    time_point t = never;
-    for (std::size_t i = 0; i < slots; ++i) {
-        const auto& s = tab[i];
-        if (s.st == sa_state::free) continue;
-        if (half_open(s.st)) t = std::min(t, s.created + cfg.half_open_timeout);
-        if (s.pending != request::none) t = std::min(t, s.retx_at);
-        if (s.st == sa_state::established && s.pending == request::none && s.retire_at == never &&
-            cfg.dpd_interval.count() > 0)
-            t = std::min(t, s.last_rx + cfg.dpd_interval);
-        t = std::min(t, s.retire_at);
-        if (s.pending == request::none && s.retire_at == never) t = std::min(t, s.soft_at);
-        if (s.st == sa_state::established && s.retire_at == never)
-            for (const auto& c : s.children)
-                if (c.used) {
-                    t = std::min(t, c.gone_at);
-                    if (s.pending == request::none) t = std::min(t, c.soft_at);
-                }
-    }
-    if (t == never) return std::nullopt;
+    const std::optional<time_point> t =
+        timers->empty() ? std::nullopt : std::optional<time_point>(timers->top_deadline());
+#ifdef L2SEC_IKE_V2_CHECK_TIMERS
+    time_point scan = never;
+    for (std::size_t i = 0; i < slots; ++i)
+        scan = std::min(scan, deadline_of(tab[i]));
+    if ((scan == never) != !t || (t && *t != scan)) std::abort();  // a change without touch()
+#endif
     return t;
 }
 

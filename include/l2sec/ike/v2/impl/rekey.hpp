@@ -117,6 +117,7 @@ void L2SEC_IKE2_SELF::on_ike_rekey_response(sa_t& s, const parts& p, time_point 
     n->st = sa_state::i_auth_sent;  // half-open until take_over()
     n->initiator = true;
     n->spi_i = s.rk_spi;
+    index(*n);
     n->spi_r = load_be64(acc->second.spi.data());
     n->local = s.local;
     n->peer = s.peer;

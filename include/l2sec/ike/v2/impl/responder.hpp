@@ -40,13 +40,10 @@ void L2SEC_IKE2_SELF::on_init_request(const message& m, const transport::endpoin
     const header& h = m.header();
     if (h.spi_r != 0 || h.message_id != 0 || !h.initiator())
         return fail_note(error(engine_errc::invalid_spi, 8, "IKE_SA_INIT request SPIr/I flag"));
-    for (std::size_t i = 0; i < slots; ++i) {
-        auto& s = tab[i];
-        if (s.st == sa_state::free || s.initiator || s.spi_i != h.spi_i || !(s.peer == peer))
-            continue;
-        if (s.init_fp == fp && s.st == sa_state::r_init_done) {
+    if (auto* s = find_by(h.spi_i, [&](const sa_t& x) { return !x.initiator && x.peer == peer; })) {
+        if (s->init_fp == fp && s->st == sa_state::r_init_done) {
             ++st.duplicates;  // our response was lost: the same one again
-            queue(s, 1);
+            queue(*s, 1);
             return;
         }
         return fail_note(error(engine_errc::wrong_state, 0, "IKE_SA_INIT for an existing SA"));
@@ -97,6 +94,7 @@ void L2SEC_IKE2_SELF::on_init_request(const message& m, const transport::endpoin
     if (!s) return fail_note(error(engine_errc::capacity, 0, "half-open IKE SA slot"));
     s->st = sa_state::r_init_done;
     s->spi_i = h.spi_i;
+    index(*s);
     s->frag = cfg.fragmentation && p.fragmentation;
     s->local = local;
     s->peer = peer;
