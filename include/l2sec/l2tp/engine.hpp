@@ -198,7 +198,7 @@ class engine {
     bool add_challenge(tunnel_type& t, message_builder& b) noexcept;
 
     // Data, timers.
-    result<input> handle_data(const header& h, bytes_view dgram, const transport::endpoint& from,
+    result<input> handle_data(const data_message& d, const transport::endpoint& from,
                               time_point now) noexcept;
     void fire(tunnel_type& t, time_point now) noexcept;
     std::optional<time_point> tunnel_deadline(const tunnel_type& t) const noexcept;

@@ -204,6 +204,79 @@ inline result<data_view> parse_data(bytes_view in, parse_options opt = {}) noexc
     return d;
 }
 
+/// A data message as the datapath needs it: the first header word, the IDs,
+/// Ns/Nr (S=1) and the payload, a view into the datagram.
+struct data_message {
+    std::uint16_t flags = 0;  ///< the first header word (L, S, O, P, Ver)
+    std::uint16_t tunnel_id = 0;
+    std::uint16_t session_id = 0;
+    std::uint16_t ns = 0;
+    std::uint16_t nr = 0;
+    bytes_view payload;
+
+    constexpr bool has_length() const noexcept { return (flags & flags::length) != 0; }
+    constexpr bool has_sequence() const noexcept { return (flags & flags::sequence) != 0; }
+};
+
+/// The data fast path: a data message (T=0) located with a few loads and
+/// compares, without building a `header`. For T=0 it accepts and rejects
+/// exactly what decode_header() does, with the same error (code, offset,
+/// field) and the same payload as parse_data(); a control message gives
+/// errc::not_data at 0 once Ver and the reserved bits pass (its other header
+/// checks are decode_header()'s business).
+inline result<data_message> decode_data(bytes_view in, parse_options opt = {}) noexcept {
+    const std::size_t n = in.size();
+    const std::byte* p = in.data();
+    if (n < 2) return error(errc::truncated, 0, "flags");
+    const std::uint16_t w = load_be16(p);
+    if ((w & flags::version) != version2)
+        return error((w & flags::version) == 3 ? errc::l2tpv3 : errc::bad_version, 1, "Ver");
+    if (!opt.ignore_reserved_bits && (w & flags::reserved))
+        return error(errc::reserved_bits_set, 0, "flags");
+    if (w & flags::type) return error(errc::not_data, 0, "T bit");
+    data_message d;
+    d.flags = w;
+    std::size_t at = 2, length = 0;
+    if (w & flags::length) {
+        if (n < 4) return error(errc::truncated, 2, "Length");
+        length = load_be16(p + 2);
+        at = 4;
+    }
+    if (n < at + 4) {
+        if (n < at + 2) return error(errc::truncated, at, "Tunnel ID");
+        return error(errc::truncated, at + 2, "Session ID");
+    }
+    d.tunnel_id = load_be16(p + at);
+    d.session_id = load_be16(p + at + 2);
+    at += 4;
+    if (w & flags::sequence) {
+        if (n < at + 4) {
+            if (n < at + 2) return error(errc::truncated, at, "Ns");
+            return error(errc::truncated, at + 2, "Nr");
+        }
+        d.ns = load_be16(p + at);
+        d.nr = load_be16(p + at + 2);
+        at += 4;
+    }
+    const std::size_t offset_field_at = at;
+    std::size_t pad = 0;
+    if (w & flags::offset) {
+        if (n < at + 2) return error(errc::truncated, at, "Offset Size");
+        pad = load_be16(p + at);
+        at += 2;
+    }
+    std::size_t extent = n;
+    if (w & flags::length) {
+        if (length > n) return error(errc::length_exceeds_buffer, 2, "Length");
+        if (length < at) return error(errc::length_below_header, 2, "Length");
+        extent = length;
+    }
+    if (at + pad > extent)
+        return error(errc::offset_exceeds_length, offset_field_at, "Offset Size");
+    d.payload = bytes_view(p + at + pad, extent - at - pad);
+    return d;
+}
+
 /// Write a data header for a payload of `payload_size` octets at the start of
 /// `out` (e.g. the headroom in front of a PPP frame). When h.has_length the
 /// Length field is computed (header + payload). Returns the header size.
