@@ -335,10 +335,12 @@ TEST_CASE("data fast path: every L, S, O, P combination and offset pad, as the g
                 }
             }
         }
-    // A control message: not data (the engine sends those to the general decoder).
+    // A control message: not data, or its header's error, as parse_data says.
     auto c = hex(hello_hex);
     CHECK(l2tp::decode_data(c).error() == l2tp::errc::not_data);
     CHECK(l2tp::decode_data(c).error().offset == 0);
+    for (std::size_t k = 0; k <= c.size(); ++k)
+        same_as_general(bytes_view(c).first(k));
 }
 
 TEST_CASE("header errors: version, reserved bits, control bits, lengths, truncation") {

@@ -218,63 +218,60 @@ struct data_message {
     constexpr bool has_sequence() const noexcept { return (flags & flags::sequence) != 0; }
 };
 
-/// The data fast path: a data message (T=0) located with a few loads and
-/// compares, without building a `header`. For T=0 it accepts and rejects
-/// exactly what decode_header() does, with the same error (code, offset,
-/// field) and the same payload as parse_data(); a control message gives
-/// errc::not_data at 0 once Ver and the reserved bits pass (its other header
-/// checks are decode_header()'s business).
+namespace detail {
+// What the fast path does not take (errors, control messages) goes through
+// the general decoder, so both paths give the same answer by construction.
+inline result<data_message> decode_data_general(bytes_view in, parse_options opt) noexcept {
+    auto h = decode_header(in, opt);
+    if (!h) return h.error();
+    if (h->control) return error(errc::not_data, 0, "T bit");
+    data_message d;
+    d.flags = load_be16(in.data());
+    d.tunnel_id = h->tunnel_id;
+    d.session_id = h->session_id;
+    d.ns = h->ns;
+    d.nr = h->nr;
+    const std::size_t end = h->has_length ? h->length : in.size();
+    d.payload = in.subspan(h->size, end - h->size);
+    return d;
+}
+}  // namespace detail
+
+/// The data fast path: a well-formed data message (T=0) is located with a
+/// few loads and compares (one mask for T, Ver and the reserved bits; the
+/// optional fields' size from the L, S, O bits; the Length and Offset bounds),
+/// without building a `header`. Anything else goes to decode_header(), so the
+/// answer is parse_data()'s in every case: the same payload view, or the same
+/// error (code, offset, field); a valid control message gives errc::not_data.
 inline result<data_message> decode_data(bytes_view in, parse_options opt = {}) noexcept {
     const std::size_t n = in.size();
     const std::byte* p = in.data();
-    if (n < 2) return error(errc::truncated, 0, "flags");
-    const std::uint16_t w = load_be16(p);
-    if ((w & flags::version) != version2)
-        return error((w & flags::version) == 3 ? errc::l2tpv3 : errc::bad_version, 1, "Ver");
-    if (!opt.ignore_reserved_bits && (w & flags::reserved))
-        return error(errc::reserved_bits_set, 0, "flags");
-    if (w & flags::type) return error(errc::not_data, 0, "T bit");
-    data_message d;
-    d.flags = w;
-    std::size_t at = 2, length = 0;
-    if (w & flags::length) {
-        if (n < 4) return error(errc::truncated, 2, "Length");
-        length = load_be16(p + 2);
-        at = 4;
-    }
-    if (n < at + 4) {
-        if (n < at + 2) return error(errc::truncated, at, "Tunnel ID");
-        return error(errc::truncated, at + 2, "Session ID");
-    }
-    d.tunnel_id = load_be16(p + at);
-    d.session_id = load_be16(p + at + 2);
-    at += 4;
-    if (w & flags::sequence) {
-        if (n < at + 4) {
-            if (n < at + 2) return error(errc::truncated, at, "Ns");
-            return error(errc::truncated, at + 2, "Nr");
+    const std::uint16_t must = opt.ignore_reserved_bits
+                                   ? std::uint16_t{flags::type | flags::version}
+                                   : std::uint16_t{flags::type | flags::version | flags::reserved};
+    if (n >= 6) {
+        const std::uint16_t w = load_be16(p);
+        // L moves what follows by 2; S adds Ns, Nr (4); O adds Offset Size (2).
+        const std::size_t l = (w >> 13) & 2u;
+        const std::size_t at = 6 + l + ((w >> 9) & 4u) + ((w >> 8) & 2u);
+        if ((w & must) == version2 && n >= at) {
+            data_message d;
+            d.flags = w;
+            d.tunnel_id = load_be16(p + 2 + l);
+            d.session_id = load_be16(p + 4 + l);
+            if (w & flags::sequence) {
+                d.ns = load_be16(p + 6 + l);
+                d.nr = load_be16(p + 8 + l);
+            }
+            const std::size_t extent = l ? load_be16(p + 2) : n;
+            const std::size_t start = (w & flags::offset) ? at + load_be16(p + at - 2) : at;
+            if (extent <= n && extent >= at && start <= extent) {
+                d.payload = bytes_view(p + start, extent - start);
+                return d;
+            }
         }
-        d.ns = load_be16(p + at);
-        d.nr = load_be16(p + at + 2);
-        at += 4;
     }
-    const std::size_t offset_field_at = at;
-    std::size_t pad = 0;
-    if (w & flags::offset) {
-        if (n < at + 2) return error(errc::truncated, at, "Offset Size");
-        pad = load_be16(p + at);
-        at += 2;
-    }
-    std::size_t extent = n;
-    if (w & flags::length) {
-        if (length > n) return error(errc::length_exceeds_buffer, 2, "Length");
-        if (length < at) return error(errc::length_below_header, 2, "Length");
-        extent = length;
-    }
-    if (at + pad > extent)
-        return error(errc::offset_exceeds_length, offset_field_at, "Offset Size");
-    d.payload = bytes_view(p + at + pad, extent - at - pad);
-    return d;
+    return detail::decode_data_general(in, opt);
 }
 
 /// Write a data header for a payload of `payload_size` octets at the start of
