@@ -163,6 +163,8 @@ class engine {
 
     /// The next event (at most 256 wait; beyond that stats().events_lost counts).
     std::optional<engine_event> poll_event() noexcept { return events_.pop(); }
+    /// Whether poll_event() has something (O(1)).
+    bool has_events() const noexcept { return !events_.empty(); }
 
     /// Fire what is due: retransmissions, delayed ACKs, Hellos, expiries.
     /// O(due tunnels * log tunnels): quiet tunnels are not looked at.

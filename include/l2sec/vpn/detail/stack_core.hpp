@@ -376,7 +376,8 @@ class stack_core {
                 s.tunnel = in->tunnel;
             }
         }
-        service_l2tp(now);
+        // A data message queues no event: only look when there is one.
+        if (!in->data || l2tp_.has_events()) service_l2tp(now);
         if (!in->data) return delivered{};
         auto sid = in->session;
         if (sid == 0 || sid > MaxSessions || !sessions_[sid].link) return delivered{};
