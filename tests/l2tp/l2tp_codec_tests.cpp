@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <initializer_list>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -230,6 +231,116 @@ TEST_CASE("data header: without and with L, S, O, P; payload is a view") {
     REQUIRE(dm);
     CHECK(std::string(dm->type_name()) == "DATA");
     CHECK(to_hex(dm->payload()) == "ff03c021");
+}
+
+namespace {
+
+// The general decoder's answer (parse_data) and the fast path's (decode_data)
+// for the same bytes must agree: the same payload view, or the same error.
+void same_as_general(bytes_view b, l2tp::parse_options opt = {}) {
+    auto g = l2tp::parse_data(b, opt);
+    l2tp::data_message fd;
+    l2sec::error fe;
+    bool ok = false;
+    CHECK(allocations_in([&] {
+              auto f = l2tp::decode_data(b, opt);
+              ok = f.has_value();
+              if (ok)
+                  fd = *f;
+              else
+                  fe = f.error();
+          }) == 0);
+    REQUIRE(ok == g.has_value());
+    if (!ok) {
+        CHECK(fe.code == g.error().code);
+        CHECK(fe.offset == g.error().offset);
+        CHECK(std::string(fe.field ? fe.field : "") ==
+              std::string(g.error().field ? g.error().field : ""));
+        return;
+    }
+    CHECK(fd.payload.data() == g->payload.data());
+    CHECK(fd.payload.size() == g->payload.size());
+    CHECK(fd.tunnel_id == g->header.tunnel_id);
+    CHECK(fd.session_id == g->header.session_id);
+    CHECK(fd.ns == g->header.ns);
+    CHECK(fd.nr == g->header.nr);
+    CHECK(fd.has_length() == g->header.has_length);
+    CHECK(fd.has_sequence() == g->header.has_sequence);
+    CHECK((fd.flags & ~l2tp::flags::reserved) == g->header.flags_word());  // lenient: rsvd kept
+}
+
+}  // namespace
+
+TEST_CASE("data fast path: every L, S, O, P combination and offset pad, as the general decoder") {
+    const auto payload = hex("ff03 0021 4500 0014");
+    for (unsigned bits = 0; bits < 16; ++bits)
+        for (std::uint16_t pad : std::initializer_list<std::uint16_t>{0, 1, 3}) {
+            l2tp::header h = l2tp::data_header(0x1234, 0x5678);
+            h.has_length = bits & 1;
+            h.has_sequence = bits & 2;
+            h.has_offset = bits & 4;
+            h.priority = bits & 8;
+            if (!h.has_offset && pad) continue;
+            h.ns = 0x0102;
+            h.nr = 0x0304;
+            h.offset_size = pad;
+            std::vector<std::byte> b(64, std::byte{0x99});  // bytes after Length: ignored
+            auto n = l2tp::write_data_header(b, h, payload.size());
+            REQUIRE(n);
+            std::copy(payload.begin(), payload.end(), b.begin() + static_cast<std::ptrdiff_t>(*n));
+            const std::size_t total = *n + payload.size();
+            CAPTURE(bits);
+            CAPTURE(pad);
+            auto f = l2tp::decode_data(bytes_view(b).first(total));
+            REQUIRE(f);
+            CHECK(to_hex(f->payload) == to_hex(payload));
+            CHECK(f->tunnel_id == 0x1234);
+            CHECK(f->session_id == 0x5678);
+            // Whole, with trailing bytes (beyond Length when L=1), and every truncation.
+            same_as_general(b);
+            for (std::size_t k = 0; k <= total; ++k)
+                same_as_general(bytes_view(b).first(k));
+            // Bad versions, reserved bits (strict and lenient), lengths, offset pad.
+            auto bad =
+                std::vector<std::byte>(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(total));
+            for (unsigned ver : {0u, 1u, 3u, 15u}) {
+                auto v = bad;
+                v[1] = static_cast<std::byte>((std::to_integer<unsigned>(v[1]) & 0xF0) | ver);
+                same_as_general(v);
+            }
+            for (std::uint16_t rsvd :
+                 std::initializer_list<std::uint16_t>{0x2000, 0x1000, 0x0400, 0x0080, 0x0010}) {
+                auto v = bad;
+                l2sec::store_be16(v.data(), static_cast<std::uint16_t>(h.flags_word() | rsvd));
+                same_as_general(v);
+                same_as_general(v, {.ignore_reserved_bits = true});
+            }
+            if (h.has_length)
+                for (std::uint16_t len : std::initializer_list<std::uint16_t>{
+                         0, 5, static_cast<std::uint16_t>(*n - 1), static_cast<std::uint16_t>(*n),
+                         static_cast<std::uint16_t>(total + 1)}) {
+                    auto v = bad;
+                    l2sec::store_be16(v.data() + 2, len);
+                    same_as_general(v);
+                }
+            if (h.has_offset) {
+                const std::size_t at = 6 + (h.has_length ? 2 : 0) + (h.has_sequence ? 4 : 0);
+                for (std::uint16_t os : std::initializer_list<std::uint16_t>{
+                         static_cast<std::uint16_t>(pad + payload.size()),
+                         static_cast<std::uint16_t>(pad + payload.size() + 1),
+                         std::uint16_t{0xFFFF}}) {
+                    auto v = bad;
+                    l2sec::store_be16(v.data() + at, os);
+                    same_as_general(v);
+                }
+            }
+        }
+    // A control message: not data, or its header's error, as parse_data says.
+    auto c = hex(hello_hex);
+    CHECK(l2tp::decode_data(c).error() == l2tp::errc::not_data);
+    CHECK(l2tp::decode_data(c).error().offset == 0);
+    for (std::size_t k = 0; k <= c.size(); ++k)
+        same_as_general(bytes_view(c).first(k));
 }
 
 TEST_CASE("header errors: version, reserved bits, control bits, lengths, truncation") {

@@ -163,6 +163,8 @@ class engine {
 
     /// The next event (at most 256 wait; beyond that stats().events_lost counts).
     std::optional<engine_event> poll_event() noexcept { return events_.pop(); }
+    /// Whether poll_event() has something (O(1)).
+    bool has_events() const noexcept { return !events_.empty(); }
 
     /// Fire what is due: retransmissions, delayed ACKs, Hellos, expiries.
     /// O(due tunnels * log tunnels): quiet tunnels are not looked at.
@@ -198,7 +200,7 @@ class engine {
     bool add_challenge(tunnel_type& t, message_builder& b) noexcept;
 
     // Data, timers.
-    result<input> handle_data(const header& h, bytes_view dgram, const transport::endpoint& from,
+    result<input> handle_data(const data_message& d, const transport::endpoint& from,
                               time_point now) noexcept;
     void fire(tunnel_type& t, time_point now) noexcept;
     std::optional<time_point> tunnel_deadline(const tunnel_type& t) const noexcept;

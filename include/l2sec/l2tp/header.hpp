@@ -204,6 +204,76 @@ inline result<data_view> parse_data(bytes_view in, parse_options opt = {}) noexc
     return d;
 }
 
+/// A data message as the datapath needs it: the first header word, the IDs,
+/// Ns/Nr (S=1) and the payload, a view into the datagram.
+struct data_message {
+    std::uint16_t flags = 0;  ///< the first header word (L, S, O, P, Ver)
+    std::uint16_t tunnel_id = 0;
+    std::uint16_t session_id = 0;
+    std::uint16_t ns = 0;
+    std::uint16_t nr = 0;
+    bytes_view payload;
+
+    constexpr bool has_length() const noexcept { return (flags & flags::length) != 0; }
+    constexpr bool has_sequence() const noexcept { return (flags & flags::sequence) != 0; }
+};
+
+namespace detail {
+// What the fast path does not take (errors, control messages) goes through
+// the general decoder, so both paths give the same answer by construction.
+inline result<data_message> decode_data_general(bytes_view in, parse_options opt) noexcept {
+    auto h = decode_header(in, opt);
+    if (!h) return h.error();
+    if (h->control) return error(errc::not_data, 0, "T bit");
+    data_message d;
+    d.flags = load_be16(in.data());
+    d.tunnel_id = h->tunnel_id;
+    d.session_id = h->session_id;
+    d.ns = h->ns;
+    d.nr = h->nr;
+    const std::size_t end = h->has_length ? h->length : in.size();
+    d.payload = in.subspan(h->size, end - h->size);
+    return d;
+}
+}  // namespace detail
+
+/// The data fast path: a well-formed data message (T=0) is located with a
+/// few loads and compares (one mask for T, Ver and the reserved bits; the
+/// optional fields' size from the L, S, O bits; the Length and Offset bounds),
+/// without building a `header`. Anything else goes to decode_header(), so the
+/// answer is parse_data()'s in every case: the same payload view, or the same
+/// error (code, offset, field); a valid control message gives errc::not_data.
+inline result<data_message> decode_data(bytes_view in, parse_options opt = {}) noexcept {
+    const std::size_t n = in.size();
+    const std::byte* p = in.data();
+    const std::uint16_t must = opt.ignore_reserved_bits
+                                   ? std::uint16_t{flags::type | flags::version}
+                                   : std::uint16_t{flags::type | flags::version | flags::reserved};
+    if (n >= 6) {
+        const std::uint16_t w = load_be16(p);
+        // L moves what follows by 2; S adds Ns, Nr (4); O adds Offset Size (2).
+        const std::size_t l = (w >> 13) & 2u;
+        const std::size_t at = 6 + l + ((w >> 9) & 4u) + ((w >> 8) & 2u);
+        if ((w & must) == version2 && n >= at) {
+            data_message d;
+            d.flags = w;
+            d.tunnel_id = load_be16(p + 2 + l);
+            d.session_id = load_be16(p + 4 + l);
+            if (w & flags::sequence) {
+                d.ns = load_be16(p + 6 + l);
+                d.nr = load_be16(p + 8 + l);
+            }
+            const std::size_t extent = l ? load_be16(p + 2) : n;
+            const std::size_t start = (w & flags::offset) ? at + load_be16(p + at - 2) : at;
+            if (extent <= n && extent >= at && start <= extent) {
+                d.payload = bytes_view(p + start, extent - start);
+                return d;
+            }
+        }
+    }
+    return detail::decode_data_general(in, opt);
+}
+
 /// Write a data header for a payload of `payload_size` octets at the start of
 /// `out` (e.g. the headroom in front of a PPP frame). When h.has_length the
 /// Length field is computed (header + payload). Returns the header size.

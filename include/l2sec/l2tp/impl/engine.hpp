@@ -202,12 +202,17 @@ result<outgoing> L2SEC_L2TP_ENGINE_T::encode_data(std::uint16_t session_id, byte
 L2SEC_L2TP_ENGINE
 result<input> L2SEC_L2TP_ENGINE_T::handle_datagram(const transport::endpoint& from,
                                                    bytes_view dgram, time_point now) noexcept {
+    // Data messages (T=0) take the fast path: no header struct, no control checks.
+    if (!dgram.empty() && !(std::to_integer<unsigned>(dgram[0]) & 0x80)) {
+        auto d = decode_data(dgram);
+        if (!d) return drop(d.error());
+        return handle_data(*d, from, now);
+    }
     auto h = decode_header(dgram);
     if (!h) {
         ++stats_.dropped;
         return h.error();
     }
-    if (!h->control) return handle_data(*h, dgram, from, now);
     ++stats_.control_in;
     tunnel_type* t = nullptr;
     if (h->tunnel_id == 0) {

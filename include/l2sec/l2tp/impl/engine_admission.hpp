@@ -89,12 +89,12 @@ void L2SEC_L2TP_ENGINE_T::leave_half_open(tunnel_type& t) noexcept {
 // ---- data -----------------------------------------------------------------
 
 L2SEC_L2TP_ENGINE
-result<input> L2SEC_L2TP_ENGINE_T::handle_data(const header& h, bytes_view dgram,
+result<input> L2SEC_L2TP_ENGINE_T::handle_data(const data_message& d,
                                                const transport::endpoint& from,
                                                time_point now) noexcept {
-    const std::size_t l = h.has_length ? 2 : 0;  // the fields after Length move by 2
-    auto* s = live_session(h.session_id);
-    if (!s || s->tunnel != h.tunnel_id || s->state != session_state::established)
+    const std::size_t l = d.has_length() ? 2 : 0;  // the fields after Length move by 2
+    auto* s = live_session(d.session_id);
+    if (!s || s->tunnel != d.tunnel_id || s->state != session_state::established)
         return drop(error(engine_errc::unknown_session, 4 + l, "Session ID"));
     auto& t = tunnels_[s->tunnel - 1];
     if (!(t.peer.addr == from.addr)) return drop(error(engine_errc::wrong_peer, 0, "source"));
@@ -102,13 +102,12 @@ result<input> L2SEC_L2TP_ENGINE_T::handle_data(const header& h, bytes_view dgram
     // peers, Android's among them, do not acknowledge Hello at all). The
     // Hello time moves later; its heap key stays early (see deadline()).
     t.last_rx = now;
-    if (h.has_sequence) {
-        if (seq_before(h.ns, s->data_nr)) return drop(error(engine_errc::stale_ns, 6 + l, "Ns"));
-        s->data_nr = static_cast<std::uint16_t>(h.ns + 1);
+    if (d.has_sequence()) {
+        if (seq_before(d.ns, s->data_nr)) return drop(error(engine_errc::stale_ns, 6 + l, "Ns"));
+        s->data_nr = static_cast<std::uint16_t>(d.ns + 1);
     }
-    const std::size_t end = h.has_length ? h.length : dgram.size();
     ++stats_.data_in;
-    return input{true, h.tunnel_id, h.session_id, dgram.subspan(h.size, end - h.size)};
+    return input{true, d.tunnel_id, d.session_id, d.payload};
 }
 
 // ---- (peer endpoint, peer tunnel ID) -> local tunnel ID --------------------

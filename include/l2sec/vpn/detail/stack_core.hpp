@@ -204,7 +204,12 @@ class stack_core {
         p[1] = std::byte{0x03};
         store_be16(p + 2, v6 ? 0x0057 : 0x0021);
         std::size_t l2tp_off;
-        if (!ls->sequencing) {
+        auto& ss = sessions_[session];
+        if (ss.has_template && !ls->sequencing && ls->state == l2tp::session_state::established) {
+            // The established call's data header, precomputed at session_up: copied in place.
+            l2tp_off = off - 4 - 6;
+            std::memcpy(buf.data() + l2tp_off, ss.l2tp_template.data(), ss.l2tp_template.size());
+        } else if (!ls->sequencing) {
             l2tp_off = off - 4 - 6;
             auto h = l2tp::data_header(t->peer_id, ls->peer_id);
             if (auto n = l2tp::write_data_header(buf.subspan(l2tp_off, 6), h, len + 4); !n)
@@ -343,6 +348,10 @@ class stack_core {
         bool up = false, dirty = false;
         bool started = false;   ///< link->start() ran (see config::first_frame_wait)
         time_point start_at{};  ///< when it starts if the peer stays silent
+        /// The L2TP data header of this established, unsequenced call (T=0, Ver 2,
+        /// the peer's tunnel and session IDs): they do not change while it lasts.
+        bool has_template = false;
+        std::array<std::byte, 6> l2tp_template{};
     };
 
     // The link's first frame goes out now: on the peer's first frame or when
@@ -367,7 +376,8 @@ class stack_core {
                 s.tunnel = in->tunnel;
             }
         }
-        service_l2tp(now);
+        // A data message queues no event: only look when there is one.
+        if (!in->data || l2tp_.has_events()) service_l2tp(now);
         if (!in->data) return delivered{};
         auto sid = in->session;
         if (sid == 0 || sid > MaxSessions || !sessions_[sid].link) return delivered{};

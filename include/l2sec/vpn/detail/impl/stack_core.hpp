@@ -200,6 +200,14 @@ void L2SEC_VPN_CORE_T::start_link(std::uint16_t sid, report& r, time_point now) 
         s.link.emplace(lc, rng_ref(rng_), *creds_);
     else
         s.link.emplace(lc, rng_ref(rng_));
+    s.has_template = false;
+    if (const auto* ls = l2tp_.find_session(sid);
+        ls && ls->state == l2tp::session_state::established && !ls->sequencing)
+        if (const auto* t = l2tp_.find_tunnel(ls->tunnel)) {
+            auto h = l2tp::data_header(t->peer_id, ls->peer_id);
+            s.has_template = l2tp::write_data_header(s.l2tp_template, h, 0).value_or(0) ==
+                             s.l2tp_template.size();
+        }
     s.started = false;
     s.start_at = now + cfg_.first_frame_wait;
     if (cfg_.first_frame_wait <= duration::zero()) begin_link(s, now);
@@ -221,6 +229,7 @@ void L2SEC_VPN_CORE_T::end_link(std::uint16_t sid, time_point now) noexcept {
         pool_->release(s.ip);
     }
     s.ip = 0;
+    s.has_template = false;
     if (timers_.contains(sid)) timers_.erase(sid);
     s.link.reset();
 }
