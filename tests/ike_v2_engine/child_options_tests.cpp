@@ -5,46 +5,24 @@
 // would not if only one side mixed g^ir in). A group the responder does not
 // accept leaves the old Child SA in place. ESN (config::esn) is chosen only
 // when both sides allow it.
-#include "ike_engine/harness.hpp"
-
-#include <l2sec/esp/sa.hpp>
-#include <l2sec/ike/v2/engine.hpp>
-
-#include <doctest/doctest.h>
-
-#include <array>
-#include <cstring>
+#include "ike_v2_engine/support.hpp"
 
 using namespace l2sec;
-using l2sec::test::ike1::endpoint;
-using l2sec::test::ike1::ep;
 using l2sec::test::ike1::network;
 using l2sec::test::ike1::rng;
+using l2sec::test::ike2::client_ep;
+using l2sec::test::ike2::server_ep;
 using std::chrono::seconds;
 namespace v2 = l2sec::ike::v2;
 
 namespace {
-using engine_t = v2::engine<crypto::botan, rng>;
-const endpoint server_ep = ep(198, 51, 100, 1, 500);
-const endpoint client_ep = ep(192, 0, 2, 10, 500);
-
+using engine_t = l2sec::test::ike2::engine<>;
 std::unique_ptr<engine_t> make(std::uint64_t seed, const v2::config& cfg) {
-    auto e = engine_t::make(cfg, rng(seed), v2::single_psk(as_bytes("l2sec-pfs-psk")));
-    REQUIRE(e.has_value());
-    return std::make_unique<engine_t>(std::move(*e));
+    return l2sec::test::ike2::make(seed, cfg, "l2sec-pfs-psk");
 }
-bool crosses(const v2::child_sa& a, const v2::child_sa& b) {
-    rng r(5);
-    auto out = esp::sa<crypto::botan>::make(a.outbound_config(), r);
-    auto in = esp::sa<crypto::botan>::make(b.inbound_config(), r);
-    if (!out || !in) return false;
-    std::array<std::byte, 256> buf{};
-    std::memcpy(buf.data() + 64, "pfs", 3);
-    auto pkt = out->protect(buf, 64, 3, esp::proto::udp);
-    if (!pkt) return false;
-    auto got = in->unprotect(*pkt);
-    return got && got->payload.size() == 3;
-}
+constexpr auto crosses = [](const v2::child_sa& a, const v2::child_sa& b) {
+    return l2sec::test::ike2::esp_crosses(a, b);
+};
 struct rekeyed {
     std::vector<v2::event> client_up, server_up, client_failed;
 };
@@ -54,10 +32,7 @@ rekeyed rekey_once(const v2::config& cc, const v2::config& sc) {
     auto c = net.add(*client), s = net.add(*server);
     net.hosts[c].addrs = {client_ep};
     net.hosts[s].addrs = {server_ep};
-    v2::connection k;
-    k.local = client_ep;
-    k.peer = server_ep;
-    REQUIRE(client->connect(k, net.now));
+    REQUIRE(client->connect(l2sec::test::ike2::conn(), net.now));
     net.pump();
     REQUIRE(net.of(c, v2::event_kind::child_up).size() == 1);
     net.run_for(seconds(95));  // the client rekeys at 90 s

@@ -4,37 +4,29 @@
 // any order with duplicates, retransmitted requests answered only on
 // fragment 1 (2.6.1), forged fragments refused without changing anything,
 // and whole messages when one side does not support it.
-#include "ike_engine/harness.hpp"
+#include "ike_v2_engine/support.hpp"
 #include "support/alloc_counter.hpp"
 
 #include <l2sec/ike/message.hpp>
-#include <l2sec/ike/v2/engine.hpp>
-
-#include <doctest/doctest.h>
 
 #include <algorithm>
 #include <set>
 #include <vector>
 
 using namespace l2sec;
-using l2sec::test::ike1::endpoint;
-using l2sec::test::ike1::ep;
 using l2sec::test::ike1::network;
 using l2sec::test::ike1::packet;
 using l2sec::test::ike1::rng;
+using l2sec::test::ike2::client_ep;
+using l2sec::test::ike2::server_ep;
 namespace v2 = l2sec::ike::v2;
 
 namespace {
 
-using engine_t = v2::engine<crypto::botan, rng>;
-
-const endpoint server_ep = ep(198, 51, 100, 1, 500);
-const endpoint client_ep = ep(192, 0, 2, 10, 500);
+using engine_t = l2sec::test::ike2::engine<>;
 
 std::unique_ptr<engine_t> make(std::uint64_t seed, const v2::config& cfg) {
-    auto e = engine_t::make(cfg, rng(seed), v2::single_psk(as_bytes("l2sec-frag-psk")));
-    REQUIRE(e.has_value());
-    return std::make_unique<engine_t>(std::move(*e));
+    return l2sec::test::ike2::make(seed, cfg, "l2sec-frag-psk");
 }
 
 v2::config small_fragments() {
@@ -69,12 +61,7 @@ struct pair_t {
         net.hosts[c].addrs = {client_ep};
         net.hosts[s].addrs = {server_ep};
     }
-    void connect() {
-        v2::connection k;
-        k.local = client_ep;
-        k.peer = server_ep;
-        REQUIRE(client->connect(k, net.now).has_value());
-    }
+    void connect() { REQUIRE(client->connect(l2sec::test::ike2::conn(), net.now).has_value()); }
 };
 
 std::vector<packet> drain(engine_t& e) {

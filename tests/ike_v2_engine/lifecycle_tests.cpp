@@ -2,52 +2,26 @@
 // overlap, Delete of the old SA), and the COOKIE mechanism of RFC 7296 2.6
 // (stateless under load, the initiator retrying with the cookie), and both
 // rekeys in flight over a lossy, duplicating network.
-#include "ike_engine/harness.hpp"
+#include "ike_v2_engine/support.hpp"
 #include "support/alloc_counter.hpp"
-
-#include <l2sec/esp/sa.hpp>
-#include <l2sec/ike/v2/engine.hpp>
-
-#include <doctest/doctest.h>
-
-#include <array>
-#include <cstring>
 
 using namespace l2sec;
 using l2sec::test::ike1::endpoint;
 using l2sec::test::ike1::ep;
 using l2sec::test::ike1::network;
 using l2sec::test::ike1::rng;
+using l2sec::test::ike2::client_ep;
+using l2sec::test::ike2::conn;
+using l2sec::test::ike2::make;
+using l2sec::test::ike2::server_ep;
 using std::chrono::seconds;
 namespace v2 = l2sec::ike::v2;
 
 namespace {
-using engine_t = v2::engine<crypto::botan, rng>;
-std::unique_ptr<engine_t> make(std::uint64_t seed, const v2::config& cfg = {}) {
-    auto e = engine_t::make(cfg, rng(seed), v2::single_psk(as_bytes("l2sec-v2-psk")));
-    REQUIRE(e.has_value());
-    return std::make_unique<engine_t>(std::move(*e));
-}
-const endpoint server_ep = ep(198, 51, 100, 1, 500);
-const endpoint client_ep = ep(192, 0, 2, 10, 500);
-v2::connection conn(endpoint local = client_ep) {
-    v2::connection c;
-    c.local = local;
-    c.peer = server_ep;
-    return c;
-}
-bool esp_roundtrip(const v2::child_sa& a, const v2::child_sa& b) {
-    rng r(7);
-    auto out = esp::sa<crypto::botan>::make(a.outbound_config(), r);
-    auto in = esp::sa<crypto::botan>::make(b.inbound_config(), r);
-    if (!out || !in) return false;
-    std::array<std::byte, 256> buf{};
-    std::memcpy(buf.data() + 64, "rekeyed", 7);
-    auto pkt = out->protect(buf, 64, 7, esp::proto::udp);
-    if (!pkt) return false;
-    auto got = in->unprotect(*pkt);
-    return got && got->payload.size() == 7;
-}
+using engine_t = l2sec::test::ike2::engine<>;
+constexpr auto esp_roundtrip = [](const v2::child_sa& a, const v2::child_sa& b) {
+    return l2sec::test::ike2::esp_crosses(a, b);
+};
 }  // namespace
 
 TEST_CASE(

@@ -3,33 +3,24 @@
 // next_deadline() is the heap's top (the suite builds with
 // L2SEC_IKE_V2_CHECK_TIMERS: every next_deadline() is also checked against a
 // scan of every SA).
-#include "ike_engine/harness.hpp"
-
-#include <l2sec/ike/v2/engine.hpp>
-
-#include <doctest/doctest.h>
+#include "ike_v2_engine/support.hpp"
 
 using namespace l2sec;
-using l2sec::test::ike1::endpoint;
-using l2sec::test::ike1::ep;
 using l2sec::test::ike1::network;
 using l2sec::test::ike1::rng;
 using std::chrono::seconds;
 namespace v2 = l2sec::ike::v2;
 
 namespace {
-using lim = v2::limits<64, 64>;
-using engine_t = v2::engine<crypto::botan, rng, lim>;
+using engine_t = l2sec::test::ike2::engine<v2::limits<64, 64>>;
 struct fleet {
     std::unique_ptr<engine_t> client, server;
     network<engine_t> net;
 };
 /// 40 IKE SAs from one client engine to one server engine.
 void up(fleet& f, const v2::config& cfg) {
-    auto mk = [&](std::uint64_t seed, const v2::config& c) {
-        auto e = engine_t::make(c, rng(seed), v2::single_psk(as_bytes("scale")));
-        REQUIRE(e.has_value());
-        return std::make_unique<engine_t>(std::move(*e));
+    auto mk = [](std::uint64_t seed, const v2::config& c) {
+        return l2sec::test::ike2::make<engine_t>(seed, c, "scale");
     };
     auto server_cfg = cfg;
     server_cfg.cookie_threshold = 64;  // no COOKIE round trips for this burst
@@ -37,14 +28,10 @@ void up(fleet& f, const v2::config& cfg) {
     f.client = mk(1, cfg);
     f.server = mk(2, server_cfg);
     auto c = f.net.add(*f.client), s = f.net.add(*f.server);
-    const endpoint client_ep = ep(192, 0, 2, 10, 500), server_ep = ep(198, 51, 100, 1, 500);
-    f.net.hosts[c].addrs = {client_ep};
-    f.net.hosts[s].addrs = {server_ep};
-    v2::connection k;
-    k.local = client_ep;
-    k.peer = server_ep;
+    f.net.hosts[c].addrs = {l2sec::test::ike2::client_ep};
+    f.net.hosts[s].addrs = {l2sec::test::ike2::server_ep};
     for (int i = 0; i < 40; ++i)
-        REQUIRE(f.client->connect(k, f.net.now).has_value());
+        REQUIRE(f.client->connect(l2sec::test::ike2::conn(), f.net.now).has_value());
     f.net.pump();
     REQUIRE(f.client->established() == 40);
     REQUIRE(f.server->established() == 40);

@@ -253,29 +253,49 @@ if [ $tun_ok = 1 ]; then
     run_case 1t "charon -> l2sec (tunnel, libipsec)" 2 tunnel "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2
     run_case 2t "l2sec -> charon (tunnel, libipsec)" 2 tunnel "$ns" 10.99.6.2 192.168.78.2 "$nc" 192.168.78.2 --connect 10.99.6.2
 fi
-# r: charon rekeys the IKE SA (after 6 s) and the CHILD_SA (after 10 s)
-# while l2sec holds them: l2sec answers both CREATE_CHILD_SA exchanges, the
-# CHILD_SA one with PFS (charon's ESP proposals name ECP-256/MODP-2048, so
-# its rekey carries a KE and needs ours back).
-if [ $tun_ok = 1 ]; then
-    d=$work/cr
+# tunnel_case WHAT DIR CHARON_AT REKEY POOL [l2sec args...]: charon in tunnel
+# mode with kernel-libipsec (charon_esp, charon_conn, charon_extra as the
+# caller sets them) at the server side (10.99.6.2; l2sec initiates from the
+# client side) or the client side (charon initiates to l2sec), REKEY and
+# POOL as charon_conf takes them; logs in DIR. False, with a FAIL line, when
+# charon does not start.
+tunnel_case() {
+    local what=$1 d=$2 at=$3 rekey=$4 pool=$5
+    shift 5
     mkdir -p "$d"
-    charon_esp="aes256gcm16-ecp256, aes256-sha256-modp2048"
-    charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel 6
-    charon_esp=""
-    if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
+    if [ "$at" = server ]; then
+        charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel "$rekey" "$pool"
+        { start_charon "$ns" "$d" && load_swanctl_conf "$d"; } || { echo "FAIL: $what: charon did not start"; rc=1; return 1; }
         ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
-            --tunnel --children 2 --hold 2 --timeout 30 >"$d/l2sec.log" 2>&1 || true
+            --tunnel --timeout 30 "$@" >"$d/l2sec.log" 2>&1 || true
+    else
+        charon_conf "$d" 192.168.78.2 10.99.6.2 tunnel "$rekey" "$pool"
+        { start_charon "$nc" "$d" && load_swanctl_conf "$d"; } || { echo "FAIL: $what: charon did not start"; rc=1; return 1; }
+        ip netns exec "$ns" timeout 40 "$bin" --bind 10.99.6.2 --psk "$psk" --tunnel --timeout 30 \
+            "$@" >"$d/l2sec.log" 2>&1 &
+        pids+=("$!")
+        sleep 0.3
+        initiate_child "$d" l2tp l2tp || true
+        wait "${pids[-1]}" || true
+    fi
+}
+# installed N DIR: charon's log shows at least N CHILD_SAs installed.
+installed() { [ "$(grep -c "CHILD_SA l2tp{[0-9]*} established with SPIs" "$2/charon.log")" -ge "$1" ]; }
+last_installed() { grep "CHILD_SA l2tp{[0-9]*} established with SPIs" "$1/charon.log" | tail -1 | sed 's/^.*CHILD_SA/CHILD_SA/' | cut -c1-90; }
+
+if [ $tun_ok = 1 ]; then
+    # r: charon rekeys the IKE SA (after 6 s) and the CHILD_SA (after 10 s)
+    # while l2sec holds them: l2sec answers both CREATE_CHILD_SA exchanges,
+    # the CHILD_SA one with PFS (charon's ESP proposals name ECP-256 /
+    # MODP-2048, so its rekey carries a KE and needs ours back).
+    d=$work/cr
+    if charon_esp="aes256gcm16-ecp256, aes256-sha256-modp2048" tunnel_case rekey "$d" server 6 "" --children 2 --hold 2; then
         if grep -qE "IKE_SA l2tp\[[0-9]+\] rekeyed" "$d/charon.log"; then
             echo "rekey: charon: $(grep -m1 -E "IKE_SA l2tp\[[0-9]+\] rekeyed" "$d/charon.log" | sed 's/^.*IKE_SA/IKE_SA/')"
         else
             echo "FAIL: rekey: no IKE SA rekey at charon"; rc=1
         fi
-        if [ "$(grep -c "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log")" -ge 2 ]; then
-            echo "rekey: charon: $(grep "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log" | tail -1 | sed 's/^.*CHILD_SA/CHILD_SA/' | cut -c1-90)"
-        else
-            echo "FAIL: rekey: charon installed no rekeyed CHILD_SA"; rc=1
-        fi
+        installed 2 "$d" && echo "rekey: charon: $(last_installed "$d")" || { echo "FAIL: rekey: charon installed no rekeyed CHILD_SA"; rc=1; }
         if grep -q "event child_up.*old_spi_in=[0-9a-f]*[1-9a-f].* pfs=19" "$d/l2sec.log"; then
             echo "rekey: l2sec: $(grep "event child_up" "$d/l2sec.log" | tail -1 | cut -c1-220)"
         else
@@ -285,122 +305,72 @@ if [ $tun_ok = 1 ]; then
             echo "FAIL: rekey: charon got an error"; rc=1
         fi
         [ $rc -eq 0 ] || { grep -E "IKE\]|ENC\]|CHD\]" "$d/charon.log" | tail -30; tail -10 "$d/l2sec.log"; }
-    else
-        echo "FAIL: rekey: charon did not start"; rc=1
     fi
     stop_all
-fi
-# p: l2sec rekeys its CHILD_SA with PFS (--pfs 19 = ECP-256, lifetime 8 s:
-# the rekey at 7.2 s) against charon, whose only ESP proposal names ECP-256:
-# charon answers our KE and installs the rekeyed CHILD_SA, l2sec reports pfs=19.
-if [ $tun_ok = 1 ]; then
+
+    # p: l2sec rekeys its CHILD_SA with PFS (--pfs 19 = ECP-256, lifetime 8 s:
+    # the rekey at 7.2 s) against charon, whose only ESP proposal names
+    # ECP-256: charon answers our KE and installs the rekeyed CHILD_SA.
     d=$work/cp
-    mkdir -p "$d"
-    charon_esp="aes256gcm16-ecp256"
-    charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel 0
-    charon_esp=""
-    if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
-        ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
-            --tunnel --rekey 8 --pfs 19 --children 2 --hold 1 --timeout 30 >"$d/l2sec.log" 2>&1 || true
-        if grep -q "event child_up.*old_spi_in=[0-9a-f]*[1-9a-f].* pfs=19" "$d/l2sec.log" &&
-            [ "$(grep -c "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log")" -ge 2 ]; then
-            echo "pfs: l2sec rekeyed with ECP-256; charon: $(grep "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log" | tail -1 | sed 's/^.*CHILD_SA/CHILD_SA/' | cut -c1-90)"
+    if charon_esp="aes256gcm16-ecp256" tunnel_case pfs "$d" server 0 "" --rekey 8 --pfs 19 --children 2 --hold 1; then
+        if grep -q "event child_up.*old_spi_in=[0-9a-f]*[1-9a-f].* pfs=19" "$d/l2sec.log" && installed 2 "$d"; then
+            echo "pfs: l2sec rekeyed with ECP-256; charon: $(last_installed "$d")"
         else
             echo "FAIL: pfs: charon did not take l2sec's rekey with PFS"; grep -E "IKE\]|CHD\]|CFG\]" "$d/charon.log" | tail -15; tail -5 "$d/l2sec.log"; rc=1
         fi
-    else
-        echo "FAIL: pfs: charon did not start"; rc=1
     fi
     stop_all
-fi
-# a: re-authentication. charon (initiator, reauth_time 8 s, make-before-break)
-# builds a new IKE SA with a full IKE_SA_INIT + IKE_AUTH and then deletes the
-# old one: l2sec must bring up the second IKE SA and CHILD_SA while the first
-# is up, then take the Delete of the first.
-if [ $tun_ok = 1 ]; then
+
+    # a: re-authentication. charon (initiator, reauth_time 8 s,
+    # make-before-break) builds a new IKE SA with a full IKE_SA_INIT +
+    # IKE_AUTH and then deletes the old one: l2sec must bring up the second
+    # IKE SA and CHILD_SA while the first is up, then take the first's Delete.
     d=$work/ca
-    mkdir -p "$d"
-    charon_conn="reauth_time = 8s
-    rand_time = 0s" charon_extra="make_before_break = yes"
-    charon_conf "$d" 192.168.78.2 10.99.6.2 tunnel 0
-    charon_conn="" charon_extra=""
-    if start_charon "$nc" "$d" && load_swanctl_conf "$d"; then
-        ip netns exec "$ns" timeout 40 "$bin" --bind 10.99.6.2 --psk "$psk" --tunnel --children 2 \
-            --hold 2 --timeout 30 >"$d/l2sec.log" 2>&1 &
-        pids+=("$!")
-        sleep 0.3
-        initiate_child "$d" l2tp l2tp || true
-        wait "${pids[-1]}" || true
+    if charon_conn="reauth_time = 8s
+    rand_time = 0s" charon_extra="make_before_break = yes" tunnel_case reauth "$d" client 0 "" --children 2 --hold 2; then
         if grep -q "reauthenticating IKE_SA" "$d/charon.log" && [ "$(grep -c "event ike_up" "$d/l2sec.log")" -ge 2 ] &&
-            [ "$(grep -c "event child_up" "$d/l2sec.log")" -ge 2 ] &&
-            [ "$(grep -c "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log")" -ge 2 ]; then
+            [ "$(grep -c "event child_up" "$d/l2sec.log")" -ge 2 ] && installed 2 "$d"; then
             echo "reauth: charon re-authenticated; l2sec: $(grep -c "event ike_up" "$d/l2sec.log") ike_up, $(grep -c "event ike_down" "$d/l2sec.log") ike_down ($(grep -m1 -o 'event ike_down.*' "$d/l2sec.log" | cut -c1-80))"
         else
             echo "FAIL: reauth: no second IKE SA after charon's re-authentication"; grep -E "IKE\]|CHD\]" "$d/charon.log" | tail -15; tail -8 "$d/l2sec.log"; rc=1
         fi
-    else
-        echo "FAIL: reauth: charon did not start"; rc=1
     fi
     stop_all
-fi
-# e: ESN. charon's only ESP proposal has extended sequence numbers
-# (aes256gcm16-esn): charon initiates a tunnel, l2sec --esn must answer with
-# ESN, which charon selects. (kernel-libipsec, charon's userspace ESP, then
-# says "ESN not supported" and installs nothing: the check is the negotiation.)
-if [ $tun_ok = 1 ]; then
+
+    # e: ESN. charon's only ESP proposal has extended sequence numbers
+    # (aes256gcm16-esn): charon initiates, l2sec --esn must answer with ESN,
+    # which charon selects. (kernel-libipsec, charon's userspace ESP, then
+    # says "ESN not supported" and installs nothing: the check is the
+    # negotiation.)
     d=$work/ce
-    mkdir -p "$d"
-    charon_esp="aes256gcm16-esn"
-    charon_conf "$d" 192.168.78.2 10.99.6.2 tunnel 0
-    charon_esp=""
-    if start_charon "$nc" "$d" && load_swanctl_conf "$d"; then
-        ip netns exec "$ns" timeout 40 "$bin" --bind 10.99.6.2 --psk "$psk" --tunnel --esn \
-            --hold 1 --timeout 30 >"$d/l2sec.log" 2>&1 &
-        pids+=("$!")
-        sleep 0.3
-        initiate_child "$d" l2tp l2tp || true
-        wait "${pids[-1]}" || true
+    if charon_esp="aes256gcm16-esn" tunnel_case esn "$d" client 0 "" --esn --hold 1; then
         if grep -q "event child_up.* esn=1" "$d/l2sec.log" && grep -q "selected proposal: ESP:AES_GCM_16_256/EXT_SEQ" "$d/charon.log"; then
             echo "esn: l2sec chose ESN; charon: $(grep -m1 "selected proposal: ESP" "$d/charon.log" | sed 's/^.*selected/selected/')"
             grep -q "ESN not supported" "$d/charon.log" && echo "esn: (charon's kernel-libipsec cannot install ESN SAs: \"ESN not supported\")"
         else
             echo "FAIL: esn: no ESN Child SA"; grep -E "IKE\]|CHD\]|CFG\]" "$d/charon.log" | tail -15; tail -5 "$d/l2sec.log"; rc=1
         fi
-    else
-        echo "FAIL: esn: charon did not start"; rc=1
     fi
     stop_all
-fi
-# i: l2sec rekeys the IKE SA it initiated (--ike-rekey 8: at 7.2 s; RFC 7296
-# 1.3.2, new SPIs and KE) and then its CHILD_SA over the new IKE SA (--rekey
-# 12): charon's log must show the IKE SA rekeyed and the new CHILD_SA.
-if [ $tun_ok = 1 ]; then
+
+    # i: l2sec rekeys the IKE SA it initiated (--ike-rekey 8: at 7.2 s; RFC
+    # 7296 1.3.2, new SPIs and KE) and then its CHILD_SA over the new IKE SA
+    # (--rekey 12): charon's log must show the IKE SA rekeyed and the new
+    # CHILD_SA.
     d=$work/ci
-    mkdir -p "$d"
-    charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel 0
-    if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
-        ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
-            --tunnel --ike-rekey 8 --rekey 12 --children 2 --hold 1 --timeout 30 >"$d/l2sec.log" 2>&1 || true
+    if tunnel_case "ike rekey" "$d" server 0 "" --ike-rekey 8 --rekey 12 --children 2 --hold 1; then
         if grep -qE "IKE_SA l2tp\[[0-9]+\] rekeyed" "$d/charon.log" &&
-            [ "$(grep -c "event ike_up" "$d/l2sec.log")" -ge 2 ] &&
-            [ "$(grep -c "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log")" -ge 2 ]; then
+            [ "$(grep -c "event ike_up" "$d/l2sec.log")" -ge 2 ] && installed 2 "$d"; then
             echo "ike rekey: charon: $(grep -m1 -E "IKE_SA l2tp\[[0-9]+\] rekeyed" "$d/charon.log" | sed 's/^.*IKE_SA/IKE_SA/'); then the CHILD_SA over it"
         else
             echo "FAIL: ike rekey: charon saw no IKE SA rekey from l2sec"; grep -E "IKE\]|CHD\]" "$d/charon.log" | tail -15; tail -8 "$d/l2sec.log"; rc=1
         fi
-    else
-        echo "FAIL: ike rekey: charon did not start"; rc=1
     fi
     stop_all
-fi
-# v: l2sec asks charon's pool for a virtual address (CP CFG_REQUEST/REPLY).
-if [ $tun_ok = 1 ]; then
+
+    # v: l2sec asks charon's pool for a virtual address (CP CFG_REQUEST/REPLY).
     d=$work/cv
-    mkdir -p "$d"
-    charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel 0 pool
-    if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
-        ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
-            --tunnel --vip --hold 1 --timeout 30 >"$d/l2sec.log" 2>&1 || true
+    if tunnel_case cp "$d" server 0 pool --vip --hold 1; then
         if grep -q "event ike_up.*internal_address=10.77.0.1[0-9]:0 internal_dns=10.77.0.1:0" "$d/l2sec.log" &&
             grep -q "assigning virtual IP 10.77.0.1[0-9]" "$d/charon.log"; then
             echo "cp: $(grep -m1 "assigning virtual IP" "$d/charon.log" | sed 's/^.*assigning/assigning/'); l2sec: $(grep -m1 -o "internal_address=[^ ]* internal_dns=[^ ]*" "$d/l2sec.log")"
@@ -408,8 +378,6 @@ if [ $tun_ok = 1 ]; then
             echo "FAIL: cp: no virtual address from charon's pool"; grep -E "IKE\]|CFG\]" "$d/charon.log" | tail -15; tail -5 "$d/l2sec.log"; rc=1
         fi
         check_charon "$d" "cp" 2 "$d/l2sec.log"
-    else
-        echo "FAIL: cp: charon did not start"; rc=1
     fi
     stop_all
 fi
