@@ -11,7 +11,7 @@
 
 namespace l2sec {
 
-/// A 64-bit mix of `v` under a secret `key` (splitmix64's finalizer): keys a
+/// A 64-bit mix of `v` under a secret `key` (two shift-xor-multiply rounds): keys a
 /// peer chose (cookies, SPIs) cannot be aimed at one bucket. A hash for an
 /// index, not a random generator.
 constexpr std::uint64_t keyed_mix(std::uint64_t v, std::uint64_t key) noexcept {
