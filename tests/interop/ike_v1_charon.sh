@@ -17,6 +17,8 @@
 #      PAYLOAD-MALFORMED we cannot read), not a timeout after ~30 s
 #   8. charon -> l2sec with another PSK: the same from our responder (on
 #      charon's retransmitted MM5)
+#   c. charon with the proposal lists of Windows, macOS/iOS and Android (set
+#      on charon's side) -> l2sec, through the NAT (Android's with --weak)
 #   9. l2sec (NAT) -> charon with --fragment-size 200: we send MM3, MM5 and
 #      QM1 as IKEv1 fragments, charon reassembles them (its log says so);
 #      and charon -> l2sec with charon's fragment_size = 200: we reassemble
@@ -74,13 +76,13 @@ connections {
     version = 1
     local_addrs = $local_addr
     remote_addrs = $remote_addr
-    proposals = aes256-sha256-modp2048, aes256-sha1-modp2048, aes128-sha1-modp2048
+    proposals = ${charon_ike:-aes256-sha256-modp2048, aes256-sha1-modp2048, aes128-sha1-modp2048}
     local { auth = psk }
     remote { auth = psk }
     children { l2tp { mode = $mode
       local_ts = $lts
       remote_ts = $rts
-      esp_proposals = aes256-sha256, aes128-sha1 } }
+      esp_proposals = ${charon_esp:-aes256-sha256, aes128-sha1} } }
   }
 }
 secrets {
@@ -262,5 +264,30 @@ if grep -q "splitting IKE message" "$work/c10/charon.log"; then
 else
     echo "FAIL: fragments: charon sent no fragments with fragment_size = 200"; rc=1
 fi
+# c: charon as each built-in client, with the proposal lists that client
+# sends (set on charon's side), through the NAT. l2sec's defaults must take
+# a strong entry of Windows' and macOS/iOS's lists (no 3DES, MD5 or
+# MODP-1024), and Android's MODP-1024-only list with --weak, in Main Mode and
+# in Quick Mode.
+client_case() {  # NAME IKE-PROPOSALS ESP-PROPOSALS STRONG(1|0) [l2sec args]
+    local name=$1 ike=$2 esp=$3 strong=$4
+    shift 4
+    charon_ike=$ike charon_esp=$esp run_case "-$name" "$name's lists (NAT) -> l2sec" 1 transport \
+        "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2 "$@"
+    local d=$work/c-$name p1 p2
+    p1=$(grep -m1 -o "selected proposal: IKE:[^ ]*" "$d/charon.log" | sed 's/selected proposal: //')
+    p2=$(grep -m1 -o "selected proposal: ESP:[^ ]*" "$d/charon.log" | sed 's/selected proposal: //')
+    echo "$name: l2sec chose ${p1:-nothing} and ${p2:-nothing}"
+    [ -n "$p1" ] && [ -n "$p2" ] || { echo "FAIL: $name: no proposal selected in both phases"; rc=1; }
+    if [ "$strong" = 1 ] && echo "$p1 $p2" | grep -qE "3DES|MD5|MODP_1024"; then
+        echo "FAIL: $name: a weak choice although the client offers strong ones"; rc=1
+    fi
+}
+client_case windows "aes256-sha1-modp2048, aes128-sha1-modp2048, aes256-sha1-ecp384, aes128-sha1-ecp256, 3des-sha1-modp2048" \
+    "aes256-sha1, aes128-sha1, 3des-sha1" 1
+client_case macos "aes256-sha256-modp2048, aes256-sha1-modp2048, aes256-sha256-modp1536, aes128-sha1-modp1024, 3des-sha1-modp1024" \
+    "aes256-sha256, aes256-sha1, aes128-sha1, 3des-sha1, aes256-md5" 1
+client_case android "aes256-sha256-modp1024, aes128-sha1-modp1024, 3des-sha1-modp1024, 3des-md5-modp1024" \
+    "aes256-sha256, aes128-sha1, 3des-md5" 0 --weak
 [ $tun_ok = 1 ] || echo "note: tunnel-mode cases skipped (no /dev/net/tun or kernel-libipsec)"
 exit $rc

@@ -13,6 +13,8 @@
 #   i. l2sec rekeys the IKE SA it initiated, then the CHILD_SA over the new one
 #   e. ESN: charon offers only extended sequence numbers, l2sec --esn takes them
 #   d. charon is killed (kill -9): l2sec's liveness check reports it dead
+#   c. charon with the lists of Windows (MODP-1024: l2sec --weak), macOS/iOS
+#      and Android 12+ -> l2sec, through the NAT
 #   f. RFC 7383 fragmentation, both roles: charon and l2sec with fragment
 #      sizes so small that IKE_AUTH goes in SKF fragments each way
 #   t. with kernel-libipsec (userspace ESP, tunnel mode) charon installs its
@@ -84,7 +86,7 @@ connections {
     local_addrs = $local_addr
     remote_addrs = $remote_addr
     $pools
-    proposals = aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048, aes128-sha256-ecp256
+    proposals = ${charon_ike:-aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048, aes128-sha256-ecp256}
     $ike_rekey
     $charon_conn
     local { auth = psk
@@ -414,5 +416,30 @@ ip netns exec "$nr" iptables -t nat -A POSTROUTING -o "c$tag" -j MASQUERADE ||
     skip "iptables masquerade not available in a namespace"
 run_case 3 "charon (NAT) -> l2sec (transport)" 1 transport "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2
 run_case 4 "l2sec (NAT) -> charon (transport)" 1 transport "$ns" 10.99.6.2 %any "$nc" 192.168.78.2 --connect 10.99.6.2
+
+# c: charon as each native IKEv2 client with the lists it sends (set on
+# charon's side), through the NAT: Windows' out-of-the-box MODP-1024 list
+# (l2sec --weak), macOS/iOS's and Android 12+'s (strong: l2sec must not pick
+# SHA-1, MODP-1024 or MD5 from them).
+client_case() {  # NAME IKE-PROPOSALS ESP-PROPOSALS STRONG(1|0) [l2sec args]
+    local name=$1 ike=$2 esp=$3 strong=$4
+    shift 4
+    charon_ike=$ike charon_esp=$esp run_case "-$name" "$name's lists (NAT) -> l2sec" 1 transport \
+        "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2 "$@"
+    local d=$work/c-$name p1 p2
+    p1=$(grep -m1 -o "selected proposal: IKE:[^ ]*" "$d/charon.log" | sed 's/selected proposal: //')
+    p2=$(grep -m1 -o "selected proposal: ESP:[^ ]*" "$d/charon.log" | sed 's/selected proposal: //')
+    echo "$name: l2sec chose ${p1:-nothing} and ${p2:-nothing}"
+    [ -n "$p1" ] && [ -n "$p2" ] || { echo "FAIL: $name: no proposal selected for the IKE and the Child SA"; rc=1; }
+    if [ "$strong" = 1 ] && echo "$p1 $p2" | grep -qE "HMAC_SHA1|MODP_1024|MD5"; then
+        echo "FAIL: $name: a weak choice although the client offers strong ones"; rc=1
+    fi
+}
+client_case windows "aes256-sha256-modp1024, aes256-sha1-modp1024, aes128-sha1-modp1024" \
+    "aes256-sha1, aes128-sha1" 0 --weak
+client_case macos "aes256gcm16-prfsha256-ecp256, aes256-sha256-ecp256, aes256-sha256-modp2048, aes256-sha1-modp2048" \
+    "aes256gcm16, aes256-sha256, aes128-sha1" 1
+client_case android "aes256gcm16-prfsha256-curve25519, aes256-sha256-ecp384, aes256-sha256-modp2048, aes128-sha1-modp2048" \
+    "aes256gcm16, aes128gcm16, aes256-sha256" 1
 [ $tun_ok = 1 ] || echo "note: tunnel-mode cases skipped (no /dev/net/tun or kernel-libipsec)"
 exit $rc
