@@ -8,9 +8,10 @@
 #   4. l2sec behind the router -> charon responder (NAT-T from our side)
 #   5. l2sec -> charon with a short phase 1 lifetime: a re-authentication
 #      (new Main Mode + Quick Mode, then Delete for the old IKE SA) during the
-#      test. (Quick Mode rekeys cannot be shown here: charon deletes each
-#      transport-mode CHILD_SA at once, as it cannot install it; they are
-#      covered in memory by tests/ike_engine.)
+#      test. (In transport mode charon deletes each CHILD_SA at once, as it
+#      cannot install it: the Quick Mode rekey is case 1q, in tunnel mode.)
+#   1q. a Quick Mode rekey in tunnel mode (kernel-libipsec): the new pair
+#      installed at both ends, with charon's selectors
 #   6. l2sec -> charon, then charon is killed: DPD declares it dead
 #   7. l2sec -> charon with another PSK: l2sec reports "likely wrong
 #      pre-shared key" within seconds (charon answers MM5 with an encrypted
@@ -82,7 +83,8 @@ connections {
     children { l2tp { mode = $mode
       local_ts = $lts
       remote_ts = $rts
-      esp_proposals = ${charon_esp:-aes256-sha256, aes128-sha1} } }
+      esp_proposals = ${charon_esp:-aes256-sha256, aes128-sha1}
+      ${charon_child:-} } }
   }
 }
 secrets {
@@ -164,6 +166,26 @@ tun_ok=0
 # 1-2: no NAT (the router forwards, addresses as they are).
 run_case 1 "charon -> l2sec (transport)" 0 transport "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2
 [ $tun_ok = 1 ] && run_case 1t "charon -> l2sec (tunnel, libipsec)" 2 tunnel "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2
+# 1q: a Quick Mode rekey during the test. charon (tunnel, kernel-libipsec, so
+# that it keeps and installs its CHILD_SAs; rekey_time 6 s) proposes a short
+# lifetime; l2sec takes it and, at 90 %, starts the new Quick Mode first, with
+# the selectors charon proposed (its tunnel's 10.88.x addresses, not our
+# outer ones: charon finds no policy for those, "no matching CHILD_SA
+# config", and the SA expires). charon must install the second pair.
+if [ $tun_ok = 1 ]; then
+    charon_child="rekey_time = 6s
+      rand_time = 0s" run_case 1q "charon -> l2sec (tunnel, Quick Mode rekey)" 2 tunnel \
+        "$nc" 192.168.77.2 10.99.5.2 "$ns" 10.99.5.2 --children 2 --timeout 30
+    d=$work/c1q
+    n_up=$(grep -c "event child_up" "$d/l2sec.log")
+    n_spi=$(grep "event child_up" "$d/l2sec.log" | grep -o " spi_in=[0-9a-f]*" | sort -u | wc -l)
+    if [ "$n_up" -ge 2 ] && [ "$n_spi" -ge 2 ] && ! grep -q "no matching CHILD_SA config" "$d/charon.log" &&
+        [ "$(grep -c "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log")" -ge 2 ]; then
+        echo "qm rekey: $n_spi SA pairs at l2sec; charon: $(grep "CHILD_SA l2tp{[0-9]*} established with SPIs" "$d/charon.log" | tail -1 | sed 's/^.*CHILD_SA/CHILD_SA/' | cut -c1-70)"
+    else
+        echo "FAIL: qm rekey: $n_up child_up ($n_spi SPIs) at l2sec, want 2"; grep -E "IKE\]|CHD\]" "$d/charon.log" | tail -12; rc=1
+    fi
+fi
 run_case 2 "l2sec -> charon" 0 transport "$ns" 10.99.5.2 192.168.77.2 "$nc" 192.168.77.2 --connect 10.99.5.2
 # 3-4: the router masquerades the client side behind 10.99.5.1.
 ip netns exec "$nr" iptables -t nat -A POSTROUTING -o "c$tag" -j MASQUERADE ||

@@ -317,6 +317,7 @@ class engine_core {
         esp::mode mode = esp::mode::transport;
         std::optional<crypto::dh_id> pfs;
         transport::endpoint id_local, id_peer;
+        bytes_view raw_id_local, raw_id_peer;  ///< IDs to send as they are (a responder's rekey)
     };
     qm_params params_of(const sa_t& s) const noexcept;
     qm_params params_of(const sa_t& s, const child_slot& c) const noexcept;

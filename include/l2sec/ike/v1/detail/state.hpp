@@ -74,6 +74,11 @@ struct child_slot {
     std::uint32_t replaces = 0;  ///< inbound SPI of the SA this one rekeys
     esp::mode mode = esp::mode::transport;
     transport::endpoint id_local, id_peer;  ///< addresses of our Quick Mode IDs (initiator)
+    /// A peer's QM1 IDs as they came (IDcr: our side, IDci: theirs; subnets
+    /// and ranges too): a rekey we start sends them back, swapped. Empty for
+    /// the SAs we started (their IDs are id_local/id_peer).
+    std::array<std::byte, 40> raw_id_local{}, raw_id_peer{};
+    std::uint8_t raw_id_local_n = 0, raw_id_peer_n = 0;
     // PFS: the group, and g^xy once agreed (wiped at install)
     std::optional<crypto::dh_id> pfs;
     std::array<std::byte, crypto::max_dh_shared_size> gxy{};

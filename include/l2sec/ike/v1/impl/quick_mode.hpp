@@ -29,9 +29,15 @@ auto L2SEC_IKE_V1_CORE_T::child_index(const sa_t& s, const child_slot& c) const 
 
 L2SEC_IKE_V1_CORE
 auto L2SEC_IKE_V1_CORE_T::params_of(const sa_t& s) const noexcept -> qm_params {
-    return {s.conn.protocol, s.conn.local_port, s.conn.remote_port,
-            s.conn.mode,     s.conn.pfs,        s.conn.local,
-            s.peer};
+    return {s.conn.protocol,
+            s.conn.local_port,
+            s.conn.remote_port,
+            s.conn.mode,
+            s.conn.pfs,
+            s.conn.local,
+            s.peer,
+            {},
+            {}};
 }
 
 /// To rekey `c`: the same selectors; our IDs name our address and the
@@ -47,9 +53,15 @@ auto L2SEC_IKE_V1_CORE_T::params_of(const sa_t& s, const child_slot& c) const no
         p.mode = c.mode;
         return p;
     }
-    qm_params p{c.protocol, c.local_port, c.remote_port, c.mode, c.pfs, s.local, s.peer};
+    qm_params p{c.protocol, c.local_port, c.remote_port, c.mode, c.pfs, s.local, s.peer, {}, {}};
     p.id_local.port = 0;
     if (c.nat_oa_peer) p.id_peer = *c.nat_oa_peer;
+    // The selectors the peer proposed (a tunnel's subnets, not our outer
+    // addresses): the same SA again, or the peer finds no policy for it.
+    if (c.raw_id_local_n && c.raw_id_peer_n) {
+        p.raw_id_local = bytes_view(c.raw_id_local.data(), c.raw_id_local_n);
+        p.raw_id_peer = bytes_view(c.raw_id_peer.data(), c.raw_id_peer_n);
+    }
     return p;
 }
 
@@ -69,6 +81,13 @@ auto L2SEC_IKE_V1_CORE_T::start_quick_mode(sa_t& s, const qm_params& qp, std::ui
     fresh.mode = qp.mode;
     fresh.id_local = qp.id_local;
     fresh.id_peer = qp.id_peer;
+    if (!qp.raw_id_local.empty() && qp.raw_id_local.size() <= fresh.raw_id_local.size() &&
+        !qp.raw_id_peer.empty() && qp.raw_id_peer.size() <= fresh.raw_id_peer.size()) {
+        copy_to(fresh.raw_id_local, qp.raw_id_local);
+        copy_to(fresh.raw_id_peer, qp.raw_id_peer);
+        fresh.raw_id_local_n = u8(qp.raw_id_local.size());
+        fresh.raw_id_peer_n = u8(qp.raw_id_peer.size());
+    }
     fresh.pfs = qp.pfs;
     do {
         if (!random_int(fresh.mid)) return error(engine_errc::crypto_failure, 0, "message ID");
@@ -141,6 +160,11 @@ auto L2SEC_IKE_V1_CORE_T::start_quick_mode(sa_t& s, const qm_params& qp, std::ui
 L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::write_qm_ids(message_builder& b, const sa_t&,
                                        const child_slot& c) noexcept {
+    if (c.raw_id_local_n && c.raw_id_peer_n) {  // as negotiated: IDci ours, IDcr theirs
+        b.add(payload_type::id_v1, bytes_view(c.raw_id_local.data(), c.raw_id_local_n));
+        b.add(payload_type::id_v1, bytes_view(c.raw_id_peer.data(), c.raw_id_peer_n));
+        return;
+    }
     b.begin(payload_type::id_v1);
     id{address_id_type(c.id_local), c.protocol, c.local_port, address_bytes(c.id_local)}.encode(
         b.out());
@@ -321,6 +345,13 @@ auto L2SEC_IKE_V1_CORE_T::on_qm1(sa_t& s, mutable_bytes buf, std::uint64_t fp,
         c.protocol = i->protocol;
         c.remote_port = i->port;
         c.local_port = r->port;
+        if (q->idci->body.size() <= c.raw_id_peer.size() &&
+            q->idcr->body.size() <= c.raw_id_local.size()) {
+            copy_to(c.raw_id_peer, q->idci->body);
+            copy_to(c.raw_id_local, q->idcr->body);
+            c.raw_id_peer_n = u8(q->idci->body.size());
+            c.raw_id_local_n = u8(q->idcr->body.size());
+        }
     }
     if (q->oai) {
         auto oa = nat_oa::parse(*q->oai);
