@@ -15,7 +15,6 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <type_traits>
 
 namespace l2sec::ike::v2::detail {
 
@@ -169,8 +168,9 @@ struct offer {
         }
         return o;
     }
-    /// Does it offer exactly `p` (AEAD: no INTEG or INTEG none)?
-    bool offers(const ike_proposal& p) const noexcept {
+    /// Does it offer exactly `p` (AEAD: no INTEG or INTEG none)? (The
+    /// esp_match of the ESP overload does not apply to IKE proposals.)
+    bool offers(const ike_proposal& p, esp_match = {}) const noexcept {
         if (protocol != u16(protocol_id::ike)) return false;
         if (!has(encr, n_encr, u16(p.encr), p.key_bits)) return false;
         if (!has(prf, n_prf, u16(p.prf))) return false;
@@ -208,12 +208,7 @@ std::optional<std::pair<P, offer>> choose(std::span<const P> ours, const v2::sa&
         if (!pred(mine)) continue;
         for (const auto& pp : theirs.proposals()) {
             auto o = offer::read(pp);
-            if (!o) continue;
-            if constexpr (std::is_same_v<P, esp_proposal>) {
-                if (o->offers(mine, m)) return std::pair<P, offer>{mine, *o};
-            } else if (o->offers(mine)) {
-                return std::pair<P, offer>{mine, *o};
-            }
+            if (o && o->offers(mine, m)) return std::pair<P, offer>{mine, *o};
         }
     }
     return std::nullopt;
@@ -233,13 +228,8 @@ std::optional<std::pair<P, offer>> accepted(std::span<const P> ours, const v2::s
     if (n != 1 || !got || got->n_encr != 1 || got->n_prf > 1 || got->n_integ > 1 || got->n_dh > 1 ||
         got->n_esn > 1)
         return std::nullopt;
-    for (const auto& mine : ours) {
-        if constexpr (std::is_same_v<P, esp_proposal>) {
-            if (got->offers(mine, m)) return std::pair<P, offer>{mine, *got};
-        } else if (got->offers(mine)) {
-            return std::pair<P, offer>{mine, *got};
-        }
-    }
+    for (const auto& mine : ours)
+        if (got->offers(mine, m)) return std::pair<P, offer>{mine, *got};
     return std::nullopt;
 }
 

@@ -181,13 +181,11 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
     }
     const auto ni = p.nonce->body;
     if (ni.size() < 16 || ni.size() > 256) return answer(notify_type::invalid_syntax);
-    // With a KE (PFS) the proposal must name its group; without, none.
-    int want_dh = 0;
-    if (p.ke) {
-        auto kp = v2::ke::parse(*p.ke);
-        if (kp) want_dh = kp->group;
-    }
-    const esp_match esp_want{want_dh, cfg.esn};
+    // PFS: with a KE the proposal must name its group; without, none.
+    std::optional<v2::ke> kp;
+    if (p.ke)
+        if (auto k = v2::ke::parse(*p.ke)) kp = *k;
+    const esp_match esp_want{kp ? kp->group : 0, cfg.esn};
     auto pick = choose<esp_proposal>(
         p2.span(), *sa, [](const esp_proposal&) { return true; }, esp_want);
     if (!pick) {
@@ -215,7 +213,6 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
     std::size_t pub_n = 0;
     std::uint16_t group = 0;
     if (p.ke) {
-        auto kp = v2::ke::parse(*p.ke);
         bool ok_group = false;
         if (kp)
             for (const auto& q : p1)

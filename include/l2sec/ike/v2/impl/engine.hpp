@@ -301,10 +301,10 @@ class engine_core {
         ++st.half_open_refused;
         return nullptr;
     }
-    static std::uint16_t id_of(const sa_t& s, const sa_t* base) noexcept {
-        return static_cast<std::uint16_t>(&s - base + 1);
+    /// The slot's ID in the index and on the timer heap (1..slots).
+    std::uint16_t id_of(const sa_t& s) const noexcept {
+        return static_cast<std::uint16_t>(index_of(s) + 1);
     }
-    std::uint16_t id_of(const sa_t& s) const noexcept { return id_of(s, tab.get()); }
     /// Index an SA under its SPIi, once that is known (it never changes).
     void index(sa_t& s) noexcept {
         s.indexed = by_spi.insert(id_of(s), keyed_mix(s.spi_i, hash_key));
