@@ -3,7 +3,7 @@
 // a simulated NAT, INVALID_KE_PAYLOAD, wrong PSK, no common proposal, loss,
 // duplicates, corrupted messages, Delete, liveness and allocation counts. The
 // ESP SAs produced open each other's packets with esp::sa.
-#include "ike_engine/harness.hpp"
+#include "ike_v2_engine/support.hpp"
 #include "support/backends.hpp"
 
 #include <l2sec/esp/sa.hpp>
@@ -29,34 +29,20 @@ namespace v2 = l2sec::ike::v2;
 namespace {
 
 template <class B = crypto::botan>
-using engine_t = v2::engine<B, rng>;
+using engine_t = l2sec::test::ike2::engine<v2::default_limits, B>;
 
 template <class B = crypto::botan>
 std::unique_ptr<engine_t<B>> make(std::uint64_t seed, const v2::config& cfg = {},
                                   std::string_view psk = "l2sec-v2-psk") {
-    auto e = engine_t<B>::make(cfg, rng(seed), v2::single_psk(as_bytes(psk)));
-    REQUIRE(e.has_value());
-    return std::make_unique<engine_t<B>>(std::move(*e));
+    return l2sec::test::ike2::make<engine_t<B>>(seed, cfg, psk);
 }
 
-const endpoint server_ep = ep(198, 51, 100, 1, 500);
-const endpoint client_ep = ep(192, 0, 2, 10, 500);
+using l2sec::test::ike2::client_ep;
+using l2sec::test::ike2::server_ep;
 
 template <class B = crypto::botan>
 bool esp_roundtrip(const v2::child_sa& sender, const v2::child_sa& receiver) {
-    rng r(99);
-    auto out = esp::sa<B>::make(sender.outbound_config(), r);
-    auto in = esp::sa<B>::make(receiver.inbound_config(), r);
-    if (!out || !in) return false;
-    std::array<std::byte, 256> buf{};
-    const char msg[] = "L2TP over ESP, IKEv2";
-    std::memcpy(buf.data() + 64, msg, sizeof msg);
-    auto pkt = out->protect(buf, 64, sizeof msg, esp::proto::udp);
-    if (!pkt) return false;
-    auto got = in->unprotect(*pkt);
-    if (!got) return false;
-    return got->payload.size() == sizeof msg &&
-           std::memcmp(got->payload.data(), msg, sizeof msg) == 0;
+    return l2sec::test::ike2::esp_crosses<B>(sender, receiver);
 }
 
 v2::connection conn(esp::mode m = esp::mode::transport) {

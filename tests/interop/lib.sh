@@ -354,3 +354,18 @@ initiate_child() {
     STRONGSWAN_CONF=$d/strongswan.conf timeout 20 swanctl --initiate --ike "$2" --child "$3" --timeout 15 \
         --uri "unix://$d/charon.vici" >"$d/initiate.log" 2>&1
 }
+
+# report_choice NAME DIR WEAK: the IKE and ESP proposals charon's log in DIR
+# says were selected (with charon as a client whose lists it was given).
+# FAIL (rc=1) when either is missing or, WEAK (an ERE) not empty, when one
+# matches it: a weak choice although the list has strong entries.
+report_choice() {
+    local name=$1 d=$2 weak=$3 p1 p2
+    p1=$(grep -m1 -o "selected proposal: IKE:[^ ]*" "$d/charon.log" | sed 's/selected proposal: //')
+    p2=$(grep -m1 -o "selected proposal: ESP:[^ ]*" "$d/charon.log" | sed 's/selected proposal: //')
+    echo "$name: l2sec chose ${p1:-nothing} and ${p2:-nothing}"
+    [ -n "$p1" ] && [ -n "$p2" ] || { echo "FAIL: $name: no proposal selected for the IKE and the ESP SA"; rc=1; }
+    if [ -n "$weak" ] && echo "$p1 $p2" | grep -qE "$weak"; then
+        echo "FAIL: $name: a weak choice although the client offers strong ones"; rc=1
+    fi
+}
