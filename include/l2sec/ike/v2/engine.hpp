@@ -88,6 +88,27 @@ class engine {
         c_->close_all(now);
         c_->settle();
     }
+    /// Rekey one Child SA of `h` now, named by our inbound SPI, whoever
+    /// created it (CREATE_CHILD_SA with REKEY_SA, RFC 7296 1.3.3); the one
+    /// made replaces it as a lifetime rekey would. With a request
+    /// outstanding it goes when that one ends. If the peer rekeys the same
+    /// SA meanwhile, the collision is settled by RFC 7296 2.8.1 (stats()
+    /// counts it). Errors: invalid_spi (stale handle, no such Child SA),
+    /// wrong_state (IKE SA not established or being replaced, Child SA
+    /// already replaced).
+    result<void> rekey_child(sa_handle h, std::uint32_t spi_in, time_point now) noexcept {
+        auto r = c_->rekey_child(h, spi_in, now);
+        c_->settle();
+        return r;
+    }
+    /// Rekey the IKE SA `h` now (CREATE_CHILD_SA with a new SA, Ni and KEi,
+    /// RFC 7296 1.3.2), either role; its Child SAs move to the new one.
+    /// Collisions: RFC 7296 2.8.2. Errors as rekey_child.
+    result<void> rekey_ike(sa_handle h, time_point now) noexcept {
+        auto r = c_->rekey_ike(h, now);
+        c_->settle();
+        return r;
+    }
     /// Timers: retransmission, half-open timeout, liveness checks.
     void tick(time_point now) noexcept { c_->tick(now); }
     std::optional<time_point> next_deadline() const noexcept { return c_->next_deadline(); }

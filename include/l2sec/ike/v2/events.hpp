@@ -133,6 +133,10 @@ struct engine_stats {
     std::uint64_t fragments_sent = 0, fragments_received = 0, fragment_fallbacks = 0;
     /// SAs tick() looked at: only the due ones (a timer heap, not a scan).
     std::uint64_t timer_visits = 0;
+    /// Both ends rekeyed the same Child SA or IKE SA at once (RFC 7296
+    /// 2.8.1, 2.8.2), seen when our exchange ended; and our rekeys the peer
+    /// put off with TEMPORARY_FAILURE (tried again later).
+    std::uint64_t rekey_collisions = 0, rekeys_deferred = 0;
     l2sec::error last_error{};  ///< the latest refused message: what and where
 };
 

@@ -564,6 +564,10 @@ class engine_core {
     void take_over(sa_t& old, sa_t& n, time_point now) noexcept;
     result<void> send_ike_rekey(sa_t& s, time_point now) noexcept;
     void on_ike_rekey_response(sa_t& s, const parts& p, time_point now) noexcept;
+    /// engine::rekey_child / rekey_ike: the rekey is due now (tick_one starts
+    /// it, or the end of the outstanding request does).
+    result<void> rekey_child(sa_handle hd, std::uint32_t spi_in, time_point now) noexcept;
+    result<void> rekey_ike(sa_handle hd, time_point now) noexcept;
     void ike_soft(sa_t& s, time_point now) noexcept {
         if (s.initiator && cfg.ike_lifetime.count() > 0)
             s.soft_at = now + std::chrono::duration_cast<std::chrono::milliseconds>(

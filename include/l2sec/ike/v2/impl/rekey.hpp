@@ -153,6 +153,39 @@ void L2SEC_IKE2_SELF::on_ike_rekey_response(sa_t& s, const parts& p, time_point 
     });
 }
 
+L2SEC_IKE2_CORE
+result<void> L2SEC_IKE2_SELF::rekey_child(sa_handle hd, std::uint32_t spi_in,
+                                          time_point now) noexcept {
+    sa_t* s = get(hd);
+    if (!s) return error(engine_errc::invalid_spi, 0, "rekey_child: no such IKE SA (stale handle)");
+    if (s->st != sa_state::established || s->retire_at != never)
+        return error(engine_errc::wrong_state, 0,
+                     "rekey_child: the IKE SA is not established or is being replaced");
+    for (auto& c : s->children) {
+        if (!c.used || c.sa.spi_in != spi_in) continue;
+        if (c.gone_at != never)
+            return error(engine_errc::wrong_state, 0, "rekey_child: Child SA already replaced");
+        c.soft_at = now;
+        touch(*s);
+        tick_one(*s, now);
+        return {};
+    }
+    return error(engine_errc::invalid_spi, 0, "rekey_child: no Child SA with this inbound SPI");
+}
+
+L2SEC_IKE2_CORE
+result<void> L2SEC_IKE2_SELF::rekey_ike(sa_handle hd, time_point now) noexcept {
+    sa_t* s = get(hd);
+    if (!s) return error(engine_errc::invalid_spi, 0, "rekey_ike: no such IKE SA (stale handle)");
+    if (s->st != sa_state::established || s->retire_at != never)
+        return error(engine_errc::wrong_state, 0,
+                     "rekey_ike: the IKE SA is not established or is being replaced");
+    s->soft_at = now;
+    touch(*s);
+    tick_one(*s, now);
+    return {};
+}
+
 #undef L2SEC_IKE2_CORE
 #undef L2SEC_IKE2_SELF
 
