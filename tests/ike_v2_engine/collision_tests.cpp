@@ -18,6 +18,7 @@ namespace v2 = l2sec::ike::v2;
 
 namespace {
 using engine_t = l2sec::test::ike2::engine<>;
+using sa_handle_t = v2::sa_handle;
 
 v2::config quiet() {
     v2::config c;
@@ -142,6 +143,173 @@ TEST_CASE("rekey_ike: either side rekeys the IKE SA now; the Child SA moves to t
         p.net.run_for(seconds(40));
         CHECK(p.up(p.c).size() == 2);
         CHECK(p.live(p.c).size() == 1);
+        p.check_pairs();
+    }
+}
+
+namespace {
+/// Everything `e` has to send, held back (for deliveries in a chosen order).
+std::vector<l2sec::test::ike1::packet> take(engine_t& e) {
+    std::vector<l2sec::test::ike1::packet> r;
+    while (auto d = e.poll_datagram())
+        r.push_back({d->local, d->peer, {d->data.begin(), d->data.end()}});
+    return r;
+}
+}  // namespace
+
+TEST_CASE("Child SA collision (RFC 7296 2.8.1): both ends rekey it at once, one new SA survives") {
+    int client_kept = 0, server_kept = 0;
+    for (std::uint64_t seed = 1; seed <= 16; ++seed) {
+        CAPTURE(seed);
+        pair_up p(seed);
+        const auto x = p.up(p.c)[0].child;
+        REQUIRE(p.client->rekey_child(p.ch, x.spi_in, p.net.now));
+        REQUIRE(p.server->rekey_child(p.sh, x.spi_out, p.net.now));
+        p.net.run_for(seconds(40));  // both requests cross, then the Deletes, then the overlap
+        CHECK(p.client->stats().rekey_collisions == 1);
+        CHECK(p.server->stats().rekey_collisions == 1);
+        CHECK(p.net.of(p.c, v2::event_kind::failed).empty());
+        CHECK(p.net.of(p.s, v2::event_kind::failed).empty());
+        // X, the server's SA (made when its request came in), the client's own
+        const auto ups = p.up(p.c);
+        REQUIRE(ups.size() == 3);
+        const auto live = p.live(p.c);
+        REQUIRE(live.size() == 1);
+        CHECK(p.live(p.s).size() == 1);
+        CHECK(live.count(x.spi_in) == 0);
+        p.check_pairs();
+        if (*live.begin() == ups[2].child.spi_in) ++client_kept;
+        if (*live.begin() == ups[1].child.spi_in) ++server_kept;
+        // the survivor is rekeyed later by its creator only: no new collision
+        p.net.run_for(seconds(40));
+        CHECK(p.live(p.c).size() == 1);
+    }
+    // the nonces decide: over 16 runs each end's SA survived sometimes
+    CHECK(client_kept + server_kept == 16);
+    CHECK(client_kept > 0);
+    CHECK(server_kept > 0);
+}
+
+TEST_CASE("Child SA rekey of an SA already replaced gets TEMPORARY_FAILURE (RFC 7296 2.25.1)") {
+    pair_up p(5);
+    const auto x = p.up(p.c)[0].child;
+    REQUIRE(p.client->rekey_child(p.ch, x.spi_in, p.net.now));
+    auto a = take(*p.client);
+    REQUIRE(p.server->rekey_child(p.sh, x.spi_out, p.net.now));
+    auto b = take(*p.server);
+    REQUIRE(a.size() == 1);
+    REQUIRE(b.size() == 1);
+    // the server gets the client's request while its own is out: it answers
+    REQUIRE(p.net.deliver(a[0]));
+    auto a_resp = take(*p.server);
+    REQUIRE(a_resp.size() == 1);
+    // the client's rekey ends before the server's request reaches it
+    REQUIRE(p.net.deliver(a_resp[0]));
+    auto del_x = take(*p.client);  // its Delete of X
+    REQUIRE(del_x.size() == 1);
+    REQUIRE(p.net.deliver(b[0]));
+    auto b_resp = take(*p.client);  // TEMPORARY_FAILURE: X is being deleted
+    REQUIRE(b_resp.size() == 1);
+    REQUIRE(p.net.deliver(b_resp[0]));
+    CHECK(p.server->stats().rekeys_deferred == 1);
+    REQUIRE(p.net.deliver(del_x[0]));
+    p.net.run_for(seconds(40));  // the server does not try X again: it is gone
+    CHECK(p.client->stats().rekey_collisions == 0);
+    CHECK(p.server->stats().rekey_collisions == 0);
+    CHECK(p.up(p.c).size() == 2);
+    CHECK(p.up(p.s).size() == 2);
+    CHECK(p.live(p.c).size() == 1);
+    CHECK(p.live(p.s).size() == 1);
+    p.check_pairs();
+}
+
+TEST_CASE(
+    "IKE SA collision (RFC 7296 2.8.2): both ends rekey it at once, one new IKE SA survives") {
+    int client_kept = 0;
+    for (std::uint64_t seed = 1; seed <= 16; ++seed) {
+        CAPTURE(seed);
+        pair_up p(seed);
+        REQUIRE(p.client->rekey_ike(p.ch, p.net.now));
+        REQUIRE(p.server->rekey_ike(p.sh, p.net.now));
+        p.net.run_for(seconds(40));
+        CHECK(p.client->stats().rekey_collisions == 1);
+        CHECK(p.server->stats().rekey_collisions == 1);
+        CHECK(p.client->established() == 1);
+        CHECK(p.server->established() == 1);
+        CHECK(p.client->half_open() == 0);
+        CHECK(p.server->half_open() == 0);
+        CHECK(p.net.of(p.c, v2::event_kind::failed).empty());
+        CHECK(p.net.of(p.s, v2::event_kind::failed).empty());
+        // every IKE SA reported up went down, but one: the survivor
+        std::set<std::uint32_t> ike_c;
+        sa_handle_t last{};
+        for (const auto& e : p.net.events_of_host[p.c]) {
+            if (e.kind == v2::event_kind::ike_up) ike_c.insert(e.ike.index), last = e.ike;
+            if (e.kind == v2::event_kind::ike_down) ike_c.erase(e.ike.index);
+        }
+        REQUIRE(ike_c.size() == 1);
+        // the Child SA moved to it, still pairs up, and is rekeyed over it
+        REQUIRE(p.live(p.c).size() == 1);
+        CHECK(p.live(p.s).size() == 1);
+        p.check_pairs();
+        const auto spi = *p.live(p.c).begin();
+        REQUIRE(p.client->rekey_child(last, spi, p.net.now));
+        p.net.run_for(seconds(40));
+        CHECK(p.live(p.c).size() == 1);
+        CHECK(p.live(p.c).count(spi) == 0);
+        p.check_pairs();
+        // the client's own new SA has the initiator's role in its SPIs
+        client_kept += p.net.of(p.c, v2::event_kind::ike_up).size() == 3;
+    }
+    CHECK(client_kept > 0);
+    CHECK(client_kept < 16);
+}
+
+TEST_CASE(
+    "an IKE SA rekey and a Child SA rekey cross: both put off, then both done (RFC 7296 2.25.2)") {
+    for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+        CAPTURE(seed);
+        pair_up p(seed);
+        const auto x = p.up(p.c)[0].child;
+        REQUIRE(p.client->rekey_child(p.ch, x.spi_in, p.net.now));
+        REQUIRE(p.server->rekey_ike(p.sh, p.net.now));
+        p.net.run_for(seconds(60));
+        CHECK(p.client->stats().rekeys_deferred >= 1);
+        CHECK(p.server->stats().rekeys_deferred >= 1);
+        CHECK(p.net.of(p.c, v2::event_kind::failed).empty());
+        CHECK(p.net.of(p.c, v2::event_kind::ike_up).size() == 2);  // rekeyed once
+        CHECK(p.client->established() == 1);
+        CHECK(p.server->established() == 1);
+        REQUIRE(p.live(p.c).size() == 1);
+        CHECK(p.live(p.c).count(x.spi_in) == 0);  // and the Child SA too
+        p.check_pairs();
+    }
+}
+
+TEST_CASE("collisions under loss and duplication: Child SA and IKE SA rekeys at once converge") {
+    for (std::uint64_t seed = 1; seed <= 24; ++seed) {
+        CAPTURE(seed);
+        pair_up p(seed);
+        p.net.seed = seed;
+        p.net.drop = 0.15;
+        p.net.duplicate = true;
+        const auto x = p.up(p.c)[0].child;
+        if (seed % 2) {
+            REQUIRE(p.client->rekey_child(p.ch, x.spi_in, p.net.now));
+            REQUIRE(p.server->rekey_child(p.sh, x.spi_out, p.net.now));
+        } else {
+            REQUIRE(p.client->rekey_ike(p.ch, p.net.now));
+            REQUIRE(p.server->rekey_ike(p.sh, p.net.now));
+        }
+        p.net.run_for(seconds(90));
+        p.net.drop = 0;
+        p.net.run_for(seconds(30));
+        CHECK(p.client->established() == 1);
+        CHECK(p.server->established() == 1);
+        CHECK(p.net.of(p.c, v2::event_kind::failed).empty());
+        CHECK(p.net.of(p.s, v2::event_kind::failed).empty());
+        REQUIRE(p.live(p.c).size() == 1);
+        CHECK(p.live(p.c).count(x.spi_in) == (seed % 2 ? 0u : 1u));
         p.check_pairs();
     }
 }

@@ -28,8 +28,10 @@ namespace l2sec::ike::v2 {
 
 /// Capacities. MaxSas: established IKE SAs; MaxHalfOpen: IKE SAs between
 /// IKE_SA_INIT and IKE_AUTH (a flood of IKE_SA_INIT fills these only);
-/// MaxChildrenPerSa: ESP SA pairs per IKE SA (rekeyed ones while they overlap).
-template <std::size_t MaxSas, std::size_t MaxHalfOpen, std::size_t MaxChildrenPerSa = 2>
+/// MaxChildrenPerSa: ESP SA pairs per IKE SA (rekeyed ones while they
+/// overlap; three when both ends rekey one at once, RFC 7296 2.8.1: the old
+/// one and each end's new one).
+template <std::size_t MaxSas, std::size_t MaxHalfOpen, std::size_t MaxChildrenPerSa = 3>
 struct limits {
     static_assert(MaxSas > 0 && MaxHalfOpen > 0 && MaxChildrenPerSa > 0,
                   "ike::v2::limits needs room for at least one SA of each kind");

@@ -118,6 +118,17 @@ struct ike_sa {
     std::array<std::byte, 32> rk_ni{};  ///< our CREATE_CHILD_SA nonce
     std::uint64_t rk_spi = 0;           ///< our IKE SA rekey: the new SA's SPIi
     std::optional<typename B::key_exchange> rk_kx;
+    /// RFC 7296 2.8.1/2.8.2: while our rekey was outstanding the peer
+    /// rekeyed the same SA. What its exchange made (the Child SA with our
+    /// inbound SPI coll_spi, or the IKE SA coll_ike = {slot, generation})
+    /// and the lower of its two nonces, compared with ours when ours ends.
+    std::uint32_t coll_spi = 0;
+    sa_handle coll_ike{};
+    std::array<std::byte, 256> coll_nonce{};
+    std::uint16_t coll_nonce_n = 0;
+    /// The redundant IKE SA of a collision that we close: never reported up,
+    /// goes without events.
+    bool redundant = false;
     connection conn{};
     /// The IDi the peer authenticated with (responder; kept across IKE SA
     /// rekeys): INITIAL_CONTACT ends the other SAs with the same one.

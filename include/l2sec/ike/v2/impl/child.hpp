@@ -102,6 +102,7 @@ void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now)
     ++s.my_mid;
     auto kx = std::move(s.rk_kx);  // our PFS key pair, if any: gone with this exchange
     s.rk_kx.reset();
+    const std::uint32_t coll_spi = std::exchange(s.coll_spi, 0);
     child_slot* old = nullptr;
     for (auto& c : s.children)
         if (c.used && c.sa.spi_in == s.rekey_old) old = &c;
@@ -109,6 +110,13 @@ void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now)
         st.last_error = error(why, 0, what);
         emit(event_kind::failed, s, why);
     };
+    if (p.error_note && p.error_note->kind() == notify_type::temporary_failure) {
+        // RFC 7296 2.25: the peer is busy with this SA or the IKE SA; try
+        // again later if it is still ours to replace
+        ++st.rekeys_deferred;
+        if (old && old->gone_at == never) old->soft_at = retry_time(now);
+        return;
+    }
     if (p.error_note) return refused(engine_errc::notified, "CREATE_CHILD_SA refused by the peer");
     if (p.invalid_ke)
         return refused(engine_errc::no_proposal_chosen,
@@ -157,6 +165,23 @@ void L2SEC_IKE2_SELF::on_child_response(sa_t& s, const parts& p, time_point now)
     auto ok = install(s, cp, now);
     crypto::secure_zero(gir);
     if (!ok) return refused(engine_errc::capacity, "Child SA slot");
+    child_slot* theirs = nullptr;  // what the peer's colliding rekey made
+    for (auto& c : s.children)
+        if (coll_spi && c.used && c.sa.spi_in == coll_spi) theirs = &c;
+    if (theirs) {
+        ++st.rekey_collisions;
+        if (ours_lowest(s, s.rk_ni, nr)) {
+            // ours is redundant: we close it; the peer, whose SA stays,
+            // deletes the old one (RFC 7296 2.8.1)
+            for (auto& c : s.children)
+                if (c.used && c.sa.spi_in == cp.spi_in) {
+                    c.soft_at = never;
+                    c.gone_at = now + cfg.rekey_overlap;  // packets in flight still open
+                }
+            return send_child_delete(s, cp.spi_in, now);
+        }
+        // theirs is redundant: the peer closes it, we delete the old one
+    }
     if (old) {
         old->gone_at = now + cfg.rekey_overlap;
         old->soft_at = never;
@@ -179,6 +204,9 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
         if (o && o->protocol == u16(protocol_id::ike)) return on_ike_rekey(s, p, *sa, mid, fp, now);
         break;
     }
+    // RFC 7296 2.25.2: not while this IKE SA is being rekeyed or closed
+    if (s.retire_at != never || s.pending == request::rekey_ike || s.pending == request::delete_ike)
+        return answer(notify_type::temporary_failure);
     const auto ni = p.nonce->body;
     if (ni.size() < 16 || ni.size() > 256) return answer(notify_type::invalid_syntax);
     // PFS: with a KE the proposal must name its group; without, none.
@@ -201,7 +229,14 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
         for (auto& c : s.children)
             if (c.used && c.sa.spi_out == spi) old = &c;
         if (!old) return answer(notify_type::child_sa_not_found);
+        // RFC 7296 2.25.1: already replaced (our rekey of it ended first, and
+        // we are deleting it): the peer's exchange fails, ours stands
+        if (old->gone_at != never) return answer(notify_type::temporary_failure);
     }
+    // RFC 7296 2.8.1: we are rekeying the same SA; both exchanges complete,
+    // the nonces decide when ours ends (on_child_response)
+    const bool collision =
+        old && s.pending == request::rekey_child && s.rekey_old == old->sa.spi_in;
     bool room = false;
     for (auto& c : s.children)
         room |= !c.used;
@@ -277,6 +312,10 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
     crypto::secure_zero(gir);
     if (!ok) return emit(event_kind::failed, s, engine_errc::crypto_failure);
     ++st.rekeys;
+    if (collision) {
+        s.coll_spi = spi_in;
+        note_collision(s, ni, nr);
+    }
     if (old) {
         old->gone_at = now + cfg.rekey_overlap;
         old->soft_at = never;
@@ -294,7 +333,14 @@ void L2SEC_IKE2_SELF::on_ike_rekey(sa_t& s, const parts& p, const v2::sa& sa, st
         (void)send_response(s, exchange::create_child_sa, mid, fp,
                             [&](chain_writer& c) { write_notify(c, n, data); });
     };
-    if (!p.ke || !p.nonce || s.retire_at != never) return answer(notify_type::invalid_syntax);
+    if (!p.ke || !p.nonce) return answer(notify_type::invalid_syntax);
+    // RFC 7296 2.25.2: not while this SA is replaced or closing, nor while
+    // one of its Child SAs is being rekeyed or deleted
+    if (s.retire_at != never || s.pending == request::delete_ike ||
+        s.pending == request::rekey_child || s.pending == request::delete_child)
+        return answer(notify_type::temporary_failure);
+    // RFC 7296 2.8.2: we are rekeying it too; the nonces decide when ours ends
+    const bool collision = s.pending == request::rekey_ike;
     auto kp = v2::ke::parse(*p.ke);
     if (!kp) return answer(notify_type::invalid_syntax);
     auto pick = choose<ike_proposal>(p1.span(), sa, [](const ike_proposal&) { return true; });
@@ -360,6 +406,10 @@ void L2SEC_IKE2_SELF::on_ike_rekey(sa_t& s, const parts& p, const v2::sa& sa, st
         ke{kp->group, pub}.encode(c.out());
         c.end();
     });
+    if (collision) {
+        s.coll_ike = handle(index_of(*n));
+        note_collision(s, ni, bytes_view(n->nr.data(), n->nr_n));
+    }
     take_over(s, *n, now);
 }
 

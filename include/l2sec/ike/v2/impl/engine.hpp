@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <memory>
 #include <new>
+#include <utility>
 
 namespace l2sec::ike::v2::detail {
 
@@ -267,7 +268,8 @@ class engine_core {
     void remove_sa(sa_t& s, std::error_code why) noexcept {
         for (auto& c : s.children)
             if (c.used) child_down(s, c, why);
-        emit(s.st == sa_state::established ? event_kind::ike_down : event_kind::failed, s, why);
+        if (!s.redundant)
+            emit(s.st == sa_state::established ? event_kind::ike_down : event_kind::failed, s, why);
         free_sa(s);
     }
     /// The same outer address, any port (clients behind one NAT share it).
@@ -548,6 +550,34 @@ class engine_core {
     result<void> install(sa_t& s, const child_params& cp, time_point now) noexcept;
 
     // ---- CREATE_CHILD_SA (child.hpp) ---------------------------------------------------
+
+    /// RFC 7296 2.8.1: nonces compare octet by octet; a nonce that is a
+    /// prefix of the other is the lower.
+    static bool lower_than(bytes_view a, bytes_view b) noexcept {
+        return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+    }
+    static bytes_view lower_of(bytes_view a, bytes_view b) noexcept {
+        return lower_than(b, a) ? b : a;
+    }
+    /// The peer's exchange (ni, nr) rekeyed what ours is rekeying.
+    static void note_collision(sa_t& s, bytes_view ni, bytes_view nr) noexcept {
+        const bytes_view lo = lower_of(ni, nr);
+        copy_to(s.coll_nonce, lo);
+        s.coll_nonce_n = static_cast<std::uint16_t>(lo.size());
+    }
+    /// Ours (ni, nr) holds the lowest of the four nonces: what it made is
+    /// the redundant one, and we, its creator, close it.
+    static bool ours_lowest(const sa_t& s, bytes_view ni, bytes_view nr) noexcept {
+        return lower_than(lower_of(ni, nr), bytes_view(s.coll_nonce.data(), s.coll_nonce_n));
+    }
+    /// A rekey the peer put off (TEMPORARY_FAILURE, RFC 7296 2.25): again
+    /// after 2-4 retransmission intervals, jittered so that two ends that
+    /// were both refused do not collide again.
+    time_point retry_time(time_point now) noexcept {
+        std::uint8_t j = 0;
+        (void)random_int(j);
+        return now + cfg.retransmit_initial * 2 + cfg.retransmit_initial * j / 128;
+    }
 
     bool cookie_of(const message& m, const transport::endpoint& peer,
                    std::array<std::byte, 32>& out) noexcept;

@@ -120,7 +120,7 @@ void L2SEC_IKE2_SELF::tick_one(sa_t& s, time_point now) noexcept {
     }
     for (auto& c : s.children) {
         if (c.used && now >= c.gone_at) child_down(s, c, engine_errc::replaced);
-        if (c.used && now >= c.soft_at && s.pending == request::none) {
+        if (c.used && now >= c.soft_at && c.gone_at == never && s.pending == request::none) {
             c.soft_at = never;
             if (auto ok = send_rekey(s, c, now); !ok) fail_note(ok.error());
         }

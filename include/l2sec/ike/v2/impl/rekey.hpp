@@ -92,11 +92,20 @@ void L2SEC_IKE2_SELF::on_ike_rekey_response(sa_t& s, const parts& p, time_point 
     s.pending = request::none;
     s.retx_at = never;
     ++s.my_mid;
+    sa_t* theirs = get(std::exchange(s.coll_ike, sa_handle{}));  // the peer's colliding rekey
+    if (theirs && theirs->st != sa_state::established) theirs = nullptr;
     auto refused = [&](engine_errc why, const char* what) {
         st.last_error = error(why, 0, what);
         s.rk_kx.reset();
         emit(event_kind::failed, s, why);
     };
+    if (p.error_note && p.error_note->kind() == notify_type::temporary_failure) {
+        // RFC 7296 2.25.2: the peer is busy; again later if still ours to replace
+        ++st.rekeys_deferred;
+        s.rk_kx.reset();
+        if (s.retire_at == never) s.soft_at = retry_time(now);
+        return;
+    }
     if (p.error_note) return refused(engine_errc::notified, "IKE SA rekey refused by the peer");
     if (!p.sa || !p.nonce || !p.ke)
         return refused(engine_errc::missing_payload, "IKE SA rekey response SA/Nr/KE");
@@ -144,7 +153,32 @@ void L2SEC_IKE2_SELF::on_ike_rekey_response(sa_t& s, const parts& p, time_point 
         free_sa(*n);
         return refused(engine_errc::crypto_failure, "IKE SA rekey keys");
     }
-    take_over(s, *n, now);
+    if (theirs) {
+        ++st.rekey_collisions;
+        if (ours_lowest(s, s.rk_ni, nr)) {
+            // RFC 7296 2.8.2: ours is redundant and we, its creator, close
+            // it; the Child SAs stay on the peer's, which deletes the old SA
+            --n_half;
+            ++n_est;
+            n->st = sa_state::established;
+            n->redundant = true;
+            n->frag = s.frag;
+            n->last_rx = now;
+            (void)send_request(*n, exchange::informational, request::delete_ike, now,
+                               [](chain_writer& c) {
+                                   c.begin(payload_type::delete_);
+                                   delete_{u16(protocol_id::ike), 0, 0, {}}.encode(c.out());
+                                   c.end();
+                               });
+            return;
+        }
+        // the peer's is redundant (it closes it): the Child SAs, which moved
+        // to it, move on to ours, and we delete the old SA
+        take_over(*theirs, *n, now);
+        touch(*theirs);
+    } else {
+        take_over(s, *n, now);
+    }
     // the rekey initiator deletes the old IKE SA (RFC 7296 2.18)
     (void)send_request(s, exchange::informational, request::delete_old, now, [](chain_writer& c) {
         c.begin(payload_type::delete_);
