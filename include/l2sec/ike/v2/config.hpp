@@ -26,8 +26,10 @@
 
 namespace l2sec::ike::v2 {
 
-/// Capacities. MaxSas: established IKE SAs; MaxHalfOpen: IKE SAs between
-/// IKE_SA_INIT and IKE_AUTH (a flood of IKE_SA_INIT fills these only);
+/// Capacities. MaxSas: established IKE SAs (a rekey briefly holds two for
+/// one peer, a rekey collision three; beyond MaxSas they borrow free
+/// slots); MaxHalfOpen: IKE SAs between IKE_SA_INIT and IKE_AUTH (a flood of
+/// IKE_SA_INIT fills these only); MaxSas + MaxHalfOpen slots in all;
 /// MaxChildrenPerSa: ESP SA pairs per IKE SA (rekeyed ones while they
 /// overlap; three when both ends rekey one at once, RFC 7296 2.8.1: the old
 /// one and each end's new one).
