@@ -298,6 +298,39 @@ struct selector {
     std::uint16_t port() const noexcept { return start_port == end_port ? start_port : 0; }
 };
 
+/// A responder's choice from the peer's TSi and TSr (RFC 7296 2.9): the
+/// first pair of one address family that narrows to our policy (`proto`,
+/// 0 = any, on both sides; `local_port`, 0 = any, on TSr, our side), the
+/// family `prefer_alen` (4 or 16: the outer addresses') tried first, so a
+/// client that offers ::/0 before 0.0.0.0/0 still gets the IPv4 SA it
+/// connected over. Only the first 16 selectors of each payload count.
+/// False: none does (TS_UNACCEPTABLE).
+inline bool narrow_ts(const ts& tsi, const ts& tsr, std::uint8_t proto, std::uint16_t local_port,
+                      std::uint8_t prefer_alen, selector& si, selector& sr) noexcept {
+    constexpr std::size_t most = 16;
+    const std::size_t ni = std::min<std::size_t>(tsi.count, most);
+    const std::size_t nr = std::min<std::size_t>(tsr.count, most);
+    for (int pass = 0; pass < 2; ++pass)
+        for (std::size_t i = 0; i < ni; ++i) {
+            selector a = selector::from(tsi.selector(i));
+            if ((a.alen == prefer_alen) != (pass == 0) || !a.narrow(proto, 0)) continue;
+            for (std::size_t j = 0; j < nr; ++j) {
+                selector b = selector::from(tsr.selector(j));
+                if (b.alen != a.alen || !b.narrow(proto, 0)) continue;
+                if (local_port && !b.narrow(0, local_port)) continue;
+                selector x = a;
+                if (x.protocol != b.protocol) {  // one side "any": both the other's
+                    if (x.protocol && b.protocol) continue;
+                    x.protocol = b.protocol = static_cast<std::uint8_t>(x.protocol | b.protocol);
+                }
+                si = x;
+                sr = b;
+                return true;
+            }
+        }
+    return false;
+}
+
 inline void write_ts(chain_writer& c, payload_type t, const selector& s) noexcept {
     c.begin(t);
     c.out().u8(1);

@@ -28,26 +28,16 @@ bool L2SEC_IKE2_SELF::cookie_of(const message& m, const transport::endpoint& pee
 }
 
 L2SEC_IKE2_CORE
-bool L2SEC_IKE2_SELF::narrow(const parts& p, selector& si, selector& sr) const noexcept {
+bool L2SEC_IKE2_SELF::narrow(const sa_t& s, const parts& p, selector& si,
+                             selector& sr) const noexcept {
     if (!p.tsi || !p.tsr) return false;
     auto ti = v2::ts::parse(*p.tsi);
     auto tr = v2::ts::parse(*p.tsr);
-    if (!ti || !tr || ti->count == 0 || tr->count == 0) return false;
-    si = selector::from(ti->selector(0));
-    sr = selector::from(tr->selector(0));
-    // TSi is the exchange initiator's side; the responder's own side is narrowed to its port
-    if (!si.narrow(cfg.child_protocol, 0) || !sr.narrow(cfg.child_protocol, 0)) return false;
-    selector& mine = sr;  // for IKE_AUTH and for a peer's CREATE_CHILD_SA alike
-    if (cfg.child_local_port && !mine.narrow(0, cfg.child_local_port)) return false;
-    if (si.protocol != sr.protocol) {
-        if (!si.protocol)
-            si.protocol = sr.protocol;
-        else if (!sr.protocol)
-            sr.protocol = si.protocol;
-        else
-            return false;
-    }
-    return true;
+    if (!ti || !tr) return false;
+    // TSi is the exchange initiator's side, TSr ours (IKE_AUTH and a peer's
+    // CREATE_CHILD_SA alike)
+    const auto fam = static_cast<std::uint8_t>(address_bytes(s.peer).size());
+    return narrow_ts(*ti, *tr, cfg.child_protocol, cfg.child_local_port, fam, si, sr);
 }
 
 /// CREATE_CHILD_SA request: N(REKEY_SA), [N(USE_TRANSPORT_MODE)], SA, Ni,
@@ -221,7 +211,7 @@ void L2SEC_IKE2_SELF::on_child_request(sa_t& s, const parts& p, std::uint32_t mi
         return answer(notify_type::no_proposal_chosen);
     }
     selector si, sr;
-    if (!narrow(p, si, sr)) return answer(notify_type::ts_unacceptable);
+    if (!narrow(s, p, si, sr)) return answer(notify_type::ts_unacceptable);
     child_slot* old = nullptr;
     if (p.rekey_sa) {
         if (p.rekey_sa->spi.size() != 4) return answer(notify_type::invalid_syntax);

@@ -604,7 +604,7 @@ class engine_core {
                                   cfg.ike_lifetime * cfg.rekey_margin);
     }
     /// Responder: narrow the peer's TSi/TSr to our policy (false: TS_UNACCEPTABLE).
-    bool narrow(const parts& p, selector& si, selector& sr) const noexcept;
+    bool narrow(const sa_t& s, const parts& p, selector& si, selector& sr) const noexcept;
 };
 
 }  // namespace l2sec::ike::v2::detail

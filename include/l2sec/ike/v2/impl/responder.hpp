@@ -215,7 +215,7 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
                 p2.span(), *sa, [](const esp_proposal&) { return true; }, esp_want);
         if (!esp_pick || (mode == esp::mode::tunnel && !cfg.allow_tunnel)) {
             child_err = notify_type::no_proposal_chosen;
-        } else if (!narrow(p, si, sr)) {
+        } else if (!narrow(s, p, si, sr)) {
             child_err = notify_type::ts_unacceptable;
         }
     }
