@@ -185,6 +185,8 @@ struct config {
     /// Responder: answers CP(CFG_REQUEST) with INTERNAL_IP4_ADDRESS/DNS from
     /// here, and narrows the peer's TSi to that address (native IKEv2 clients).
     address_pool pool{};
+    /// Our rekeys go at this fraction of a lifetime, less a random part of
+    /// up to a tenth of the rest (at 0.9: between 89 % and 90 %).
     double rekey_margin = 0.9;
     std::chrono::seconds rekey_overlap{10};
     /// RFC 7383: announce IKEV2_FRAGMENTATION_SUPPORTED in IKE_SA_INIT. When

@@ -600,8 +600,18 @@ class engine_core {
     result<void> rekey_ike(sa_handle hd, time_point now) noexcept;
     void ike_soft(sa_t& s, time_point now) noexcept {
         if (s.initiator && cfg.ike_lifetime.count() > 0)
-            s.soft_at = now + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  cfg.ike_lifetime * cfg.rekey_margin);
+            s.soft_at = rekey_time(cfg.ike_lifetime, now);
+    }
+    /// When to rekey an SA of this lifetime: at rekey_margin of it, less a
+    /// random part of up to a tenth of the rest (RFC 7296 2.8: jittered, so
+    /// two ends with the same policy seldom rekey at once).
+    time_point rekey_time(std::chrono::seconds lifetime, time_point now) noexcept {
+        using ms = std::chrono::milliseconds;
+        const auto at = std::chrono::duration_cast<ms>(lifetime * cfg.rekey_margin);
+        const auto room = std::chrono::duration_cast<ms>(lifetime * (1.0 - cfg.rekey_margin)) / 10;
+        std::uint16_t j = 0;
+        (void)random_int(j);
+        return now + at - room * j / 65536;
     }
     /// Responder: narrow the peer's TSi/TSr to our policy (false: TS_UNACCEPTABLE).
     bool narrow(const sa_t& s, const parts& p, selector& si, selector& sr) const noexcept;

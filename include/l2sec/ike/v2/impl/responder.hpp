@@ -373,8 +373,7 @@ result<void> L2SEC_IKE2_SELF::install(sa_t& s, const child_params& cp, time_poin
     slot->ts_i = cp.ts_i;
     slot->ts_r = cp.ts_r;
     if (cp.ours && cfg.child_lifetime.count() > 0)
-        slot->soft_at = now + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  cfg.child_lifetime * cfg.rekey_margin);
+        slot->soft_at = rekey_time(cfg.child_lifetime, now);
     ++st.children_installed;
     event ev;
     ev.kind = event_kind::child_up;
