@@ -540,6 +540,44 @@ TEST_CASE("half-open IKE SAs per outer address are capped; other addresses still
     CHECK(server->stats().half_open_refused == 3);
     first(300, ep(203, 0, 113, 6, 500));
     CHECK(server->half_open() == 4);
+    // timed out, they leave the address's count: it gets in again (and the
+    // freed slots are used again)
+    now += sc.half_open_timeout;
+    server->tick(now);
+    CHECK(server->half_open() == 0);
+    for (std::uint16_t i = 0; i < 4; ++i)
+        first(400 + i, ep(203, 0, 113, 5, static_cast<std::uint16_t>(41000 + i)));
+    CHECK(server->half_open() == 3);
+    CHECK(server->stats().half_open_refused == 4);
+}
+
+TEST_CASE("established SAs leave their address's half-open count") {
+    v2::config sc;
+    sc.half_open_per_address = 1;
+    sc.cookie_threshold = 1000;
+    auto server = make(7, sc);
+    network<engine_t<>> net;
+    const auto s = net.add(*server);
+    net.hosts[s].addrs = {server_ep};
+    std::vector<std::unique_ptr<engine_t<>>> clients;
+    static const char* ids[] = {"a.example", "b.example", "c.example", "d.example"};
+    for (std::uint16_t i = 0; i < 4; ++i) {  // one after the other from one address
+        v2::config cc;
+        cc.local_id = as_bytes(std::string_view(ids[i]));  // other IDs: no INITIAL_CONTACT match
+        clients.push_back(make(500 + i, cc));
+        const auto c = net.add(*clients.back());
+        const auto from = ep(192, 0, 2, 10, static_cast<std::uint16_t>(500 + i));
+        net.hosts[c].addrs = {from};
+        auto k = conn();
+        k.local = from;
+        REQUIRE(clients.back()->connect(k, net.now));
+        net.pump();
+        net.hosts[c].alive =
+            false;  // done: the next one has the address (the harness routes by it)
+    }
+    CHECK(server->established() == 4);
+    CHECK(server->half_open() == 0);
+    CHECK(server->stats().half_open_refused == 0);
 }
 
 TEST_CASE("key_material: both ends hold the same SK_e for the key log; the UAT line's syntax") {

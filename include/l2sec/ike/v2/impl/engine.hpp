@@ -90,6 +90,11 @@ class engine_core {
     static_vector<std::uint32_t, 16> touched;
     bool touched_all = false;
     std::size_t n_half = 0, n_est = 0;
+    // New SAs without a scan of every slot: the free slots (a stack, lowest
+    // first at the start) and the responder's half-open SAs from
+    // IKE_SA_INIT (at most MaxHalfOpen), counted per address on each new one.
+    std::unique_ptr<static_vector<std::uint32_t, slots>> free_ids;
+    std::unique_ptr<static_vector<std::uint32_t, L::max_half_open>> r_half;
     engine_stats st{};
 
     engine_core(const config& c, R&& r, S&& s) : cfg(c), rnd(std::move(r)), psk(std::move(s)) {
@@ -100,6 +105,10 @@ class engine_core {
         frag_buf = std::make_unique<std::byte[]>(2 * msg_capacity);
         reasm = std::make_unique<reassembly[]>(reassembly_slots);
         timers = std::make_unique<deadline_heap<slots, time_point>>();
+        free_ids = std::make_unique<static_vector<std::uint32_t, slots>>();
+        for (std::size_t i = slots; i-- > 0;)
+            free_ids->push_back(static_cast<std::uint32_t>(i));
+        r_half = std::make_unique<static_vector<std::uint32_t, L::max_half_open>>();
         (void)rnd.fill(as_writable_bytes(std::span(&hash_key, 1)));  // 0 still works
         for (auto& p : c.ike_proposals)
             if (c.allow_weak || !is_weak(p)) p1.push_back(p);
@@ -240,12 +249,21 @@ class engine_core {
         unindex(s);
         timers->erase(id_of(s));
         if (half_open(s.st))
-            --n_half;
+            leave_half_open(s);
         else if (s.st == sa_state::established)
             --n_est;
         reset(s);
         auto gen = s.generation + 1;
         s.generation = gen == 0 ? 1 : gen;
+        free_ids->push_back(static_cast<std::uint32_t>(index_of(s)));
+    }
+    /// `s` is established or gone: one half-open SA less (and out of the
+    /// responder's list, if it came from IKE_SA_INIT).
+    void leave_half_open(const sa_t& s) noexcept {
+        --n_half;
+        const auto i = static_cast<std::uint32_t>(index_of(s));
+        for (std::size_t k = 0; k < r_half->size(); ++k)
+            if ((*r_half)[k] == i) return r_half->swap_remove(k);
     }
     static void reset(sa_t& s) noexcept {
         s.wipe();
@@ -286,22 +304,24 @@ class engine_core {
         }
         if (peer) {
             std::size_t same = 0;
-            for (std::size_t i = 0; i < slots; ++i)
-                same += half_open(tab[i].st) && !tab[i].initiator && same_host(tab[i].peer, *peer);
-            if (same >= cfg.half_open_per_address) {
+            for (auto i : *r_half)
+                same += same_host(tab[i].peer, *peer);
+            if (same >= cfg.half_open_per_address || r_half->full()) {
                 ++st.half_open_refused;
                 return nullptr;
             }
         }
-        for (std::size_t i = 0; i < slots; ++i)
-            if (tab[i].st == sa_state::free) {
-                reset(tab[i]);
-                ++n_half;
-                touch(tab[i]);
-                return &tab[i];
-            }
-        ++st.half_open_refused;
-        return nullptr;
+        if (free_ids->empty()) {
+            ++st.half_open_refused;
+            return nullptr;
+        }
+        const auto i = free_ids->back();
+        free_ids->pop_back();
+        reset(tab[i]);
+        ++n_half;
+        if (peer) r_half->push_back(i);
+        touch(tab[i]);
+        return &tab[i];
     }
     /// The slot's ID in the index and on the timer heap (1..slots).
     std::uint16_t id_of(const sa_t& s) const noexcept {

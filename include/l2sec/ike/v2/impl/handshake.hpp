@@ -361,8 +361,8 @@ void L2SEC_IKE2_SELF::on_auth_response(sa_t& s, const parts& p, time_point now) 
     s.pending = request::none;
     s.retx_at = never;
     s.my_mid = 2;
+    leave_half_open(s);  // before the state changes: it still counts as half-open
     s.st = sa_state::established;
-    --n_half;
     ++n_est;
     ++st.ike_established;
     ike_soft(s, now);

@@ -52,7 +52,7 @@ void L2SEC_IKE2_SELF::take_over(sa_t& old, sa_t& n, time_point now) noexcept {
         n.children[i].sa.ike = handle(index_of(n));
         old.children[i] = child_slot{};
     }
-    --n_half;
+    leave_half_open(n);
     ++n_est;
     n.st = sa_state::established;
     n.last_rx = now;
@@ -158,7 +158,7 @@ void L2SEC_IKE2_SELF::on_ike_rekey_response(sa_t& s, const parts& p, time_point 
         if (ours_lowest(s, s.rk_ni, nr)) {
             // RFC 7296 2.8.2: ours is redundant and we, its creator, close
             // it; the Child SAs stay on the peer's, which deletes the old SA
-            --n_half;
+            leave_half_open(*n);
             ++n_est;
             n->st = sa_state::established;
             n->redundant = true;

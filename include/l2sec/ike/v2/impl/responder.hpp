@@ -237,7 +237,7 @@ void L2SEC_IKE2_SELF::on_auth_request(sa_t& s, const parts& p, std::uint32_t mid
         }
     }
 
-    --n_half;
+    leave_half_open(s);
     ++n_est;
     s.st = sa_state::established;
     s.my_mid = 0;
