@@ -13,6 +13,11 @@
 //              [--rekey S] (Child SA lifetime: we rekey ours at 90 %) [--ike-rekey S] (the
 //              same for the IKE SAs we initiated) [--pfs GROUP] (PFS in
 //              our rekeys: 14 = MODP-2048, 19 = ECP-256, 31 = Curve25519...) [--esn]
+//              [--overlap S] (how long a replaced SA stays, default 10)
+//              [--cross-rekey child|ike] (test tool: when the peer's first CREATE_CHILD_SA
+//              request arrives, start our own rekey of the newest Child SA, or of the IKE
+//              SA, before reading it: the two requests cross, a simultaneous rekey,
+//              RFC 7296 2.8.1 / 2.8.2)
 #include "common/options.hpp"
 
 #include <l2sec/crypto/botan.hpp>
@@ -70,6 +75,12 @@ struct pool {
         return true;
     }
 };
+/// A CREATE_CHILD_SA request (exchange 36, Response flag clear), read in the
+/// clear IKE header; on 4500 after the non-ESP marker.
+bool create_child_request(bytes_view d, bool on_4500) {
+    if (on_4500) d = d.size() >= 4 ? d.subspan(4) : bytes_view{};
+    return d.size() >= 28 && d[18] == std::byte{36} && (d[19] & std::byte{0x20}) == std::byte{0};
+}
 std::optional<transport::endpoint> parse_v4(const std::string& s, std::uint16_t port) {
     in_addr a{};
     if (inet_pton(AF_INET, s.c_str(), &a) != 1) return std::nullopt;
@@ -81,9 +92,9 @@ std::optional<transport::endpoint> parse_v4(const std::string& s, std::uint16_t 
 int main(int argc, char** argv) {
     std::string bind_s, connect_s, psk = "l2sec-ike-test-psk", id;
     int children = 1, hold = 0, timeout_s = 30, dpd = 0, retries = 0, fragment_size = 1232;
-    int rekey = 0, ike_rekey = 0, pfs = 0;
+    int rekey = 0, ike_rekey = 0, pfs = 0, overlap = -1;
     bool weak = false, tunnel = false, close_at_end = false, vip = false, esn = false;
-    std::string pool_s, keylog;
+    std::string pool_s, keylog, cross;
     examples::options o;
     o.text("--bind", bind_s).text("--connect", connect_s).text("--psk", psk).text("--id", id);
     o.number("--children", children).number("--hold", hold).number("--timeout", timeout_s);
@@ -91,7 +102,9 @@ int main(int argc, char** argv) {
     o.number("--rekey", rekey).number("--ike-rekey", ike_rekey).number("--pfs", pfs);
     o.flag("--weak", weak).flag("--tunnel", tunnel).flag("--close", close_at_end);
     o.flag("--vip", vip).text("--pool", pool_s).text("--keylog", keylog).flag("--esn", esn);
-    if (!o.parse(argc, argv) || bind_s.empty()) {
+    o.text("--cross-rekey", cross).number("--overlap", overlap);
+    if (!o.parse(argc, argv) || bind_s.empty() ||
+        (!cross.empty() && cross != "child" && cross != "ike")) {
         std::fprintf(
             stderr,
             "usage: l2sec-ike2 --bind ADDR [--connect PEER] [--psk S] [--keylog FILE] ...\n"
@@ -114,6 +127,7 @@ int main(int argc, char** argv) {
     cfg.local_id = as_bytes(id);
     if (rekey > 0) cfg.child_lifetime = std::chrono::seconds(rekey);
     if (ike_rekey > 0) cfg.ike_lifetime = std::chrono::seconds(ike_rekey);
+    if (overlap >= 0) cfg.rekey_overlap = std::chrono::seconds(overlap);
     cfg.child_pfs = static_cast<ike::dh_group>(pfs);
     cfg.esn = esn;
     cfg.fragmentation = fragment_size > 0;
@@ -158,6 +172,8 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
     int up = 0, failures = 0;
+    v2::sa_handle newest_ike{};  // --cross-rekey: what we rekey
+    std::uint32_t newest_child = 0;
     std::optional<clk::time_point> done_at;
     std::array<std::byte, 65536> buf{};
     for (;;) {
@@ -175,8 +191,11 @@ int main(int argc, char** argv) {
                             std::fprintf(f, "%s\n", line.c_str());
                             std::fclose(f);
                         }
+            if (ev->kind == v2::event_kind::ike_up) newest_ike = ev->ike;
             if (ev->kind == v2::event_kind::child_up) {
                 const auto& c = ev->child;
+                newest_ike = ev->ike;
+                newest_child = c.spi_in;
                 std::printf(
                     " spi_in=%08x spi_out=%08x enc=%s/%zu integ=%d mode=%s udp_encap=%d"
                     " nat_local=%d nat_peer=%d selectors=%u/%u-%u old_spi_in=%08x pfs=%u esn=%d",
@@ -220,6 +239,14 @@ int main(int argc, char** argv) {
                      buf[3] != std::byte{0}))
                     continue;                          // ESP: not the engine's
                 if (i == 1 && r->size == 1) continue;  // NAT-T keepalive
+                if (!cross.empty() && newest_child &&
+                    create_child_request(bytes_view(buf.data(), r->size), i == 1)) {
+                    auto ok = cross == "ike" ? e.rekey_ike(newest_ike, now)
+                                             : e.rekey_child(newest_ike, newest_child, now);
+                    std::printf("cross-rekey %s before the peer's CREATE_CHILD_SA: %s\n",
+                                cross.c_str(), ok ? "started" : ok.error().message().c_str());
+                    cross.clear();
+                }
                 e.receive(bytes_view(buf.data(), r->size), sock.local_endpoint(), r->from, now);
             }
         }
@@ -227,14 +254,17 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "stats: received=%llu sent=%llu dropped=%llu duplicates=%llu retransmits=%llu"
-        " fragments_sent=%llu fragments_received=%llu\n",
+        " fragments_sent=%llu fragments_received=%llu rekey_collisions=%llu"
+        " rekeys_deferred=%llu\n",
         static_cast<unsigned long long>(e.stats().received),
         static_cast<unsigned long long>(e.stats().sent),
         static_cast<unsigned long long>(e.stats().dropped),
         static_cast<unsigned long long>(e.stats().duplicates),
         static_cast<unsigned long long>(e.stats().retransmits),
         static_cast<unsigned long long>(e.stats().fragments_sent),
-        static_cast<unsigned long long>(e.stats().fragments_received));
+        static_cast<unsigned long long>(e.stats().fragments_received),
+        static_cast<unsigned long long>(e.stats().rekey_collisions),
+        static_cast<unsigned long long>(e.stats().rekeys_deferred));
     if (close_at_end) {
         e.close_all(clk::now());
         while (auto d = e.poll_datagram()) {

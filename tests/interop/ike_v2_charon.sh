@@ -17,6 +17,10 @@
 #      and Android 12+ -> l2sec, through the NAT
 #   f. RFC 7383 fragmentation, both roles: charon and l2sec with fragment
 #      sizes so small that IKE_AUTH goes in SKF fragments each way
+#   x. simultaneous rekeys (RFC 7296 2.8.1, 2.8.2): charon rekeys the CHILD_SA
+#      or the IKE SA while l2sec-ike2 --cross-rekey starts its own rekey of
+#      the same SA, both roles: one IKE SA and one CHILD_SA left, the same at
+#      both ends
 #   t. with kernel-libipsec (userspace ESP, tunnel mode) charon installs its
 #      CHILD_SA: its log must show the SPIs l2sec printed, both roles.
 # Without kernel ESP charon cannot install a transport-mode CHILD_SA: there
@@ -32,7 +36,7 @@ need_built "$bin" "cmake --build --preset default --target l2sec-ike2"
 need_root "for network namespaces"
 need_charon
 need_tools iptables
-bound_runtime 300
+bound_runtime 450
 tag=l2v2$$
 nc=${tag}c  # client side
 nr=${tag}r  # router (masquerade when NAT is on)
@@ -57,7 +61,7 @@ ip -n "$nc" route add default via 192.168.78.1
 ip -n "$ns" route add default via 10.99.6.1
 ip netns exec "$nr" sysctl -qw net.ipv4.ip_forward=1
 psk=l2sec-v2-interop-psk
-charon_extra="" charon_id="" charon_esp="" charon_conn=""  # cases f, r, p, e, a set them
+charon_extra="" charon_id="" charon_esp="" charon_conn="" charon_child=""  # cases f, r, p, e, a, x set them
 rc=0
 
 # charon_conf DIR LOCAL REMOTE MODE: a charon with one IKEv2 connection
@@ -96,7 +100,8 @@ connections {
       local_ts = $lts
       remote_ts = $rts
       esp_proposals = ${charon_esp:-aes256gcm16, aes256-sha256, aes128-sha1}
-      $child_rekey } }
+      $child_rekey
+      $charon_child } }
   }
 }
 secrets {
@@ -281,6 +286,70 @@ tunnel_case() {
         wait "${pids[-1]}" || true
     fi
 }
+# collision_case KIND(child|ike) AT(client|server): case x (see there).
+collision_case() {
+    local kind=$1 at=$2 d=$work/cx-$1-$2 what="collision ($1, charon at $2)"
+    # l2sec leaves after charon's rekey (at 8 s) has settled and before
+    # charon rekeys the survivor (8 s later); replaced SAs stay 2 s
+    local conn="" child="" want=2 hold=5
+    if [ "$kind" = child ]; then
+        child="rekey_time = 8s
+      life_time = 120s
+      rand_time = 0s"
+    else
+        want=1 hold=13
+        conn="rekey_time = 8s
+    over_time = 120s
+    rand_time = 0s
+    reauth_time = 0"
+    fi
+    charon_child=$child charon_conn=$conn tunnel_case "$what" "$d" "$at" 0 "" \
+        --cross-rekey "$kind" --children "$want" --hold "$hold" --overlap 2 --timeout 35 || { stop_all; return; }
+    local sas fail=0
+    sas=$(STRONGSWAN_CONF=$d/strongswan.conf timeout 10 swanctl --list-sas --uri "unix://$d/charon.vici" 2>&1)
+    echo "$sas" >"$d/sas.txt"
+    grep -q "cross-rekey $kind before the peer's CREATE_CHILD_SA: started" "$d/l2sec.log" ||
+        { echo "FAIL: $what: l2sec did not start its rekey as charon's arrived"; fail=1; }
+    local coll deferred
+    coll=$(sed -n 's/.*rekey_collisions=\([0-9]*\).*/\1/p' "$d/l2sec.log" | tail -1)
+    deferred=$(sed -n 's/.*rekeys_deferred=\([0-9]*\).*/\1/p' "$d/l2sec.log" | tail -1)
+    [ $(( ${coll:-0} + ${deferred:-0} )) -ge 1 ] ||
+        { echo "FAIL: $what: l2sec saw neither a collision nor a put-off rekey"; fail=1; }
+    local clog
+    clog=$(grep -i "collision" "$d/charon.log" | head -2 | sed 's/^.*\] //' | tr '\n' ';')
+    # l2sec's Child SAs still up at the end, and charon's
+    local live n_ike n_child c_in c_out
+    live=$(awk '/event child_up/ { for (i = 1; i <= NF; i++) if ($i ~ /^spi_in=/) up[substr($i, 8)] = 1 }
+                /event child_down/ { for (i = 1; i <= NF; i++) if ($i ~ /^spi_in=/) delete up[substr($i, 8)] }
+                END { for (k in up) print k }' "$d/l2sec.log")
+    n_ike=$(echo "$sas" | grep -c "ESTABLISHED, IKEv2")
+    n_child=$(echo "$sas" | grep -c "INSTALLED")
+    c_in=$(echo "$sas" | awk '/INSTALLED/ { f = 1 } f && $1 == "in" { print $2; exit }' | tr -d ,)
+    c_out=$(echo "$sas" | awk '/INSTALLED/ { f = 1 } f && $1 == "out" { print $2; exit }' | tr -d ,)
+    [ "$n_ike" = 1 ] && [ "$n_child" = 1 ] ||
+        { echo "FAIL: $what: charon has $n_ike IKE SAs and $n_child CHILD_SAs installed (want 1 and 1)"; fail=1; }
+    [ "$(echo "$live" | grep -c .)" = 1 ] ||
+        { echo "FAIL: $what: l2sec ends with Child SAs [$(echo $live)] (want one)"; fail=1; }
+    local ours_out
+    ours_out=$(grep "event child_up.*spi_in=$live" "$d/l2sec.log" | tail -1 | sed -E 's/.*spi_out=([0-9a-f]+).*/\1/')
+    [ -n "$live" ] && [ "$c_out" = "$live" ] && [ "$c_in" = "$ours_out" ] ||
+        { echo "FAIL: $what: charon's CHILD_SA in/out $c_in/$c_out, l2sec's out/in $ours_out/$live"; fail=1; }
+    if [ "$kind" = ike ]; then
+        local up down
+        up=$(grep -c "event ike_up" "$d/l2sec.log")
+        down=$(grep -c "event ike_down" "$d/l2sec.log")
+        [ $((up - down)) = 1 ] || { echo "FAIL: $what: l2sec has $up ike_up, $down ike_down"; fail=1; }
+    fi
+    if [ $fail = 0 ]; then
+        echo "$what: l2sec collisions=${coll:-?} deferred=${deferred:-?}; charon: ${clog:-no collision line}; one CHILD_SA left, SPIs $c_in/$c_out at both ends"
+    else
+        rc=1
+        grep -E "IKE\]|CHD\]" "$d/charon.log" | tail -25
+        tail -12 "$d/l2sec.log"
+        echo "$sas"
+    fi
+    stop_all
+}
 # installed N DIR: charon's log shows at least N CHILD_SAs installed.
 installed() { [ "$(grep -c "CHILD_SA l2tp{[0-9]*} established with SPIs" "$2/charon.log")" -ge "$1" ]; }
 last_installed() { grep "CHILD_SA l2tp{[0-9]*} established with SPIs" "$1/charon.log" | tail -1 | sed 's/^.*CHILD_SA/CHILD_SA/' | cut -c1-90; }
@@ -369,6 +438,18 @@ if [ $tun_ok = 1 ]; then
         fi
     fi
     stop_all
+
+    # x: simultaneous rekeys. charon rekeys the CHILD_SA (child) or the IKE
+    # SA (ike) 6 s after it is up (rand_time 0); l2sec-ike2 --cross-rekey
+    # starts its own rekey of the same SA when charon's CREATE_CHILD_SA request
+    # arrives, before reading it, so the two requests cross on the wire and
+    # each end gets the other's while its own is out. Whichever SA the nonces
+    # keep, both ends must end with one IKE SA and one CHILD_SA, the same one.
+    for kind in child ike; do
+        for at in client server; do
+            collision_case "$kind" "$at"
+        done
+    done
 
     # v: l2sec asks charon's pool for a virtual address (CP CFG_REQUEST/REPLY).
     d=$work/cv
