@@ -126,6 +126,10 @@ struct ike_sa {
     sa_handle coll_ike{};
     std::array<std::byte, 256> coll_nonce{};
     std::uint16_t coll_nonce_n = 0;
+    /// The peer's colliding rekey made this SA from coll_from, whose own
+    /// rekey was then outstanding: if the peer deletes this one as
+    /// redundant first, its Child SAs go back there.
+    sa_handle coll_from{};
     /// The redundant IKE SA of a collision that we close: never reported up,
     /// goes without events.
     bool redundant = false;

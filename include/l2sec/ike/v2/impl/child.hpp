@@ -398,6 +398,7 @@ void L2SEC_IKE2_SELF::on_ike_rekey(sa_t& s, const parts& p, const v2::sa& sa, st
     });
     if (collision) {
         s.coll_ike = handle(index_of(*n));
+        n->coll_from = handle(index_of(s));
         note_collision(s, ni, bytes_view(n->nr.data(), n->nr_n));
     }
     take_over(s, *n, now);

@@ -34,6 +34,9 @@ void L2SEC_IKE2_SELF::on_info_request(sa_t& s, const parts& p, std::uint32_t mid
     }
     if (delete_ike) {
         send_oneshot(s, exchange::informational, true, mid, [](chain_writer&) {});
+        if (sa_t* from = get(s.coll_from);
+            from && from->pending == request::rekey_ike && from->coll_ike == handle(index_of(s)))
+            give_back(s, *from);
         remove_sa(s, engine_errc::deleted);
         return;
     }

@@ -65,6 +65,24 @@ void L2SEC_IKE2_SELF::take_over(sa_t& old, sa_t& n, time_point now) noexcept {
 
 /// CREATE_CHILD_SA request: SA (our IKE proposals with the new SPIi), Ni, KEi
 /// in the group of the current SA.
+/// The peer deleted `n`, the SA its colliding rekey made, as redundant
+/// before our rekey of `old` ended (RFC 7296 2.8.2): what moved to `n` goes
+/// back to `old`, so that our new SA takes it when our exchange ends.
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::give_back(sa_t& n, sa_t& old) noexcept {
+    old.has_vip = n.has_vip;
+    old.vip_pool = n.vip_pool;
+    n.has_vip = n.vip_pool = false;
+    for (std::size_t i = 0; i < n.children.size(); ++i) {
+        old.children[i] = n.children[i];
+        old.children[i].sa.ike = handle(index_of(old));
+        n.children[i] = child_slot{};
+    }
+    old.retire_at = never;  // it stays until our rekey of it ends
+    old.coll_ike = {};
+    touch(old);
+}
+
 L2SEC_IKE2_CORE
 result<void> L2SEC_IKE2_SELF::send_ike_rekey(sa_t& s, time_point now) noexcept {
     if (!random_int(s.rk_spi) || s.rk_spi == 0 || !random(s.rk_ni))
