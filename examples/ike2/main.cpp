@@ -246,6 +246,16 @@ int main(int argc, char** argv) {
                     std::printf("cross-rekey %s before the peer's CREATE_CHILD_SA: %s\n",
                                 cross.c_str(), ok ? "started" : ok.error().message().c_str());
                     cross.clear();
+                    // Our request goes out now, and 50 ms before our answer: a
+                    // peer with worker threads (charon) may take two datagrams
+                    // that arrive together in either order, and with our answer
+                    // first its rekey is done before it sees ours, no collision.
+                    while (auto d = e.poll_datagram()) {
+                        auto& out = d->local.port == 4500 ? *s4500 : *s500;
+                        (void)out.send_to(d->peer, d->data);
+                    }
+                    ::poll(nullptr, 0, 50);
+                    now = clk::now();
                 }
                 e.receive(bytes_view(buf.data(), r->size), sock.local_endpoint(), r->from, now);
             }

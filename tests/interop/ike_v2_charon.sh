@@ -23,6 +23,10 @@
 #      both ends
 #   t. with kernel-libipsec (userspace ESP, tunnel mode) charon installs its
 #      CHILD_SA: its log must show the SPIs l2sec printed, both roles.
+# L2SEC_CASES="2 x-ike" runs only the cases named: their work directories'
+# names less the leading c (1 2 f1 f2 k 1t 2t r p a e i v d 3 4, c for the
+# three client lists, x-child-client x-child-server x-ike-client
+# x-ike-server, or x for all four); unset, all of them.
 # Without kernel ESP charon cannot install a transport-mode CHILD_SA: there
 # the checks are l2sec-ike2's child_up line (SPIs, mode, NAT) and charon's log
 # (IKE_SA established, IKE_AUTH parsed with SA/TSi/TSr, NAT seen, no AUTH or
@@ -63,6 +67,8 @@ ip netns exec "$nr" sysctl -qw net.ipv4.ip_forward=1
 psk=l2sec-v2-interop-psk
 charon_extra="" charon_id="" charon_esp="" charon_conn="" charon_child=""  # cases f, r, p, e, a, x set them
 rc=0
+# want NAME: the case NAME (or its group, the part before a "-") is to run.
+want() { [ -z "${L2SEC_CASES:-}" ] || [[ " $L2SEC_CASES " == *" $1 "* || " $L2SEC_CASES " == *" ${1%%-*} "* ]]; }
 
 # charon_conf DIR LOCAL REMOTE MODE: a charon with one IKEv2 connection
 # "l2tp" (transport: udp/1701 selectors; tunnel: any, with kernel-libipsec
@@ -166,6 +172,7 @@ check_charon() {
 run_case() {
     local n=$1 what=$2 nat=$3 mode=$4 cns=$5 caddr=$6 cremote=$7 lns=$8 laddr=$9
     shift 9
+    [[ $n == -* ]] || want "$n" || return 0  # client_case's (-NAME) ask want themselves
     local d=$work/c$n initiator=charon
     case " $* " in *" --connect "*) initiator=l2sec ;; esac
     mkdir -p "$d"
@@ -230,15 +237,17 @@ charon_extra="fragment_size = 180"
 charon_id=charon-with-a-long-identity-so-that-its-answer-needs-fragments.example.org
 run_case f1 "charon -> l2sec (fragmented)" 0 transport "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2 \
     --fragment-size 256 --id a-long-identity-so-that-our-answer-needs-fragments-too.example.org
-check_fragments "$work/cf1" "charon -> l2sec (fragmented)"
+want f1 && check_fragments "$work/cf1" "charon -> l2sec (fragmented)"
 run_case f2 "l2sec -> charon (fragmented)" 0 transport "$ns" 10.99.6.2 192.168.78.2 "$nc" 192.168.78.2 \
     --connect 10.99.6.2 --fragment-size 256 --id a-long-identity-so-that-our-request-needs-fragments.example.org
-check_fragments "$work/cf2" "l2sec -> charon (fragmented)"
+want f2 && check_fragments "$work/cf2" "l2sec -> charon (fragmented)"
 charon_extra="" charon_id=""
 
 # k. --keylog: tshark, given only the line l2sec-ike2 wrote, decrypts both
 # IKE_AUTH messages (their AUTH payloads exist only inside SK {}).
-if command -v tshark >/dev/null && command -v dumpcap >/dev/null; then
+if ! want k; then
+    :
+elif command -v tshark >/dev/null && command -v dumpcap >/dev/null; then
     start_capture "$work/k.pcap" "udp port 500 or udp port 4500" "d$tag" "$ns"
     run_case k "charon -> l2sec (key log)" 0 transport "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2 \
         --keylog "$work/ck/keys"  # run_case's stop_all ends the capture too
@@ -269,6 +278,7 @@ fi
 tunnel_case() {
     local what=$1 d=$2 at=$3 rekey=$4 pool=$5
     shift 5
+    want "${d##*/c}" || return 1
     mkdir -p "$d"
     if [ "$at" = server ]; then
         charon_conf "$d" 10.99.6.2 192.168.78.2 tunnel "$rekey" "$pool"
@@ -313,8 +323,20 @@ collision_case() {
     local coll deferred
     coll=$(sed -n 's/.*rekey_collisions=\([0-9]*\).*/\1/p' "$d/l2sec.log" | tail -1)
     deferred=$(sed -n 's/.*rekeys_deferred=\([0-9]*\).*/\1/p' "$d/l2sec.log" | tail -1)
-    [ $(( ${coll:-0} + ${deferred:-0} )) -ge 1 ] ||
-        { echo "FAIL: $what: l2sec saw neither a collision nor a put-off rekey"; fail=1; }
+    local overtaken=""
+    if [ $(( ${coll:-0} + ${deferred:-0} )) -eq 0 ]; then
+        # Legal, but no collision at l2sec: charon took our answer before
+        # our request, finished its rekey, deleted the old SA and refused
+        # our rekey of it (TEMPORARY_FAILURE); its Delete came first and our
+        # rekey went with the old SA. (Once in 12 runs before --cross-rekey
+        # held its answer back 50 ms.)
+        overtaken=$(grep -m1 -oE "generating CREATE_CHILD_SA response [0-9]+ \[ N\((TEMP_FAIL|CHILD_SA_NOT_FOUND)\) \]" "$d/charon.log")
+        if [ -n "$overtaken" ] && grep -q 'event .*_down.*reason="deleted by the peer"' "$d/l2sec.log"; then
+            echo "note: $what: overtaken: charon finished its rekey first and refused ours ($overtaken) after its Delete"
+        else
+            echo "FAIL: $what: l2sec saw neither a collision nor a put-off rekey"; fail=1
+        fi
+    fi
     local clog
     clog=$(grep -i "collision" "$d/charon.log" | head -2 | sed 's/^.*\] //' | tr '\n' ';')
     # l2sec's Child SAs still up at the end, and charon's
@@ -471,7 +493,9 @@ fi
 d=$work/cd
 mkdir -p "$d"
 charon_conf "$d" 10.99.6.2 192.168.78.2 transport
-if start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
+if ! want d; then
+    :
+elif start_charon "$ns" "$d" && load_swanctl_conf "$d"; then
     ip netns exec "$nc" timeout 40 "$bin" --bind 192.168.78.2 --psk "$psk" --connect 10.99.6.2 \
         --children 0 --hold 30 --timeout 35 --dpd 2 --retries 3 >"$d/l2sec.log" 2>&1 &
     pids+=($!)
@@ -493,8 +517,10 @@ else
 fi
 stop_all
 # 3-4: the router masquerades the client side behind 10.99.6.1.
-ip netns exec "$nr" iptables -t nat -A POSTROUTING -o "c$tag" -j MASQUERADE ||
-    skip "iptables masquerade not available in a namespace"
+if want 3 || want 4 || want c; then
+    ip netns exec "$nr" iptables -t nat -A POSTROUTING -o "c$tag" -j MASQUERADE ||
+        skip "iptables masquerade not available in a namespace"
+fi
 run_case 3 "charon (NAT) -> l2sec (transport)" 1 transport "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2
 run_case 4 "l2sec (NAT) -> charon (transport)" 1 transport "$ns" 10.99.6.2 %any "$nc" 192.168.78.2 --connect 10.99.6.2
 
@@ -505,6 +531,7 @@ run_case 4 "l2sec (NAT) -> charon (transport)" 1 transport "$ns" 10.99.6.2 %any 
 client_case() {  # NAME IKE-PROPOSALS ESP-PROPOSALS WEAK (an ERE; "" when weak is expected) [l2sec args]
     local name=$1 ike=$2 esp=$3 weak=$4
     shift 4
+    want c || return 0
     charon_ike=$ike charon_esp=$esp run_case "-$name" "$name's lists (NAT) -> l2sec" 1 transport \
         "$nc" 192.168.78.2 10.99.6.2 "$ns" 10.99.6.2 "$@"
     report_choice "$name" "$work/c-$name" "$weak"
