@@ -194,7 +194,7 @@ class sa {
         if (aead_) {
             store_be64(pkt.data() + header_size, seq);  // the IV is the sequence number
             auto nonce = make_nonce(pkt.subspan(header_size, 8));
-            std::array<std::byte, 12> aad{};
+            std::array<std::byte, 12> aad;  // make_aad writes what it returns
             auto a = make_aad(aad, seq);
             if (!aead_->seal(nonce, a, ct, icv)) return error(errc::crypto_failure, 0, "AEAD");
         } else {
@@ -281,7 +281,7 @@ class sa {
         return esn_ ? std::numeric_limits<std::uint64_t>::max() : std::uint64_t{0xffffffffu};
     }
     std::array<std::byte, 12> make_nonce(bytes_view iv) const noexcept {
-        std::array<std::byte, 12> n{};
+        std::array<std::byte, 12> n;  // salt (4) and IV (8) fill it
         std::copy(salt_.begin(), salt_.end(), n.begin());
         std::copy(iv.begin(), iv.end(), n.begin() + 4);
         return n;
