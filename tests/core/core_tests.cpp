@@ -125,3 +125,33 @@ TEST_CASE("internet checksum: RFC 1071 section 3 example, and a header that veri
     CHECK(load_be16(ip.data() + 10) == 0xb861);  // the well-known example header
     CHECK(internet_checksum(ip) == 0);
 }
+
+namespace {
+// The constant-evaluated (shift) form of the big-endian helpers.
+constexpr bool be_round_trip_at_compile_time() {
+    std::array<std::byte, 8> b{};
+    store_be64(b.data(), 0x0102030405060708ull);
+    if (b[0] != std::byte{1} || b[7] != std::byte{8}) return false;
+    store_be32(b.data() + 1, 0xa1b2c3d4u);
+    store_be16(b.data() + 5, 0xe5f6);
+    return load_be64(b.data()) == 0x01a1b2c3d4e5f608ull && load_be32(b.data() + 1) == 0xa1b2c3d4u &&
+           load_be16(b.data() + 5) == 0xe5f6;
+}
+static_assert(be_round_trip_at_compile_time());
+}  // namespace
+
+TEST_CASE("big-endian loads and stores: known bytes at every alignment, at run time") {
+    for (std::size_t at = 0; at < 8; ++at) {
+        CAPTURE(at);
+        std::array<std::byte, 24> b{};
+        store_be64(b.data() + at, 0x0102030405060708ull);
+        CHECK(to_hex(bytes_view(b).subspan(at, 8)) == to_hex(hex("01 02 03 04 05 06 07 08")));
+        CHECK(load_be64(b.data() + at) == 0x0102030405060708ull);
+        CHECK(load_be32(b.data() + at + 1) == 0x02030405u);
+        CHECK(load_be16(b.data() + at + 3) == 0x0405);
+        store_be32(b.data() + at + 8, 0xa1b2c3d4u);
+        store_be16(b.data() + at + 12, 0xe5f6);
+        CHECK(to_hex(bytes_view(b).subspan(at + 8, 6)) == to_hex(hex("a1 b2 c3 d4 e5 f6")));
+        CHECK(b[at + 14] == std::byte{0});  // nothing written past the field
+    }
+}

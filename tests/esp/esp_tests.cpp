@@ -932,3 +932,40 @@ TEST_CASE("esp: a CBC SA draws its IV prefix from the random source it is given"
     auto gk = keys_for(g);
     CHECK(bsa::make(config(g, gk), none));
 }
+
+TEST_CASE("esp::parse: the one-check split equals the field-by-field one for every length") {
+    std::vector<std::byte> pkt(96);
+    for (std::size_t i = 0; i < pkt.size(); ++i)
+        pkt[i] = static_cast<std::byte>(i * 7 + 1);
+    struct sizes {
+        std::size_t iv, icv, block;
+    };
+    for (auto z : {sizes{8, 16, 1}, sizes{16, 12, 16}, sizes{8, 12, 8}, sizes{0, 12, 4},
+                   sizes{16, 16, 16}, sizes{8, 0, 1}}) {
+        for (std::size_t n = 0; n <= pkt.size(); ++n) {
+            CAPTURE(z.iv);
+            CAPTURE(z.block);
+            CAPTURE(n);
+            bytes_view v(pkt.data(), n);
+            l2sec::test::alloc_guard g;
+            auto fast = esp::parse(v, z.iv, z.icv, z.block);
+            auto slow = esp::detail::parse_general(v, z.iv, z.icv, z.block);
+            CHECK(g.count() == 0);
+            REQUIRE(fast.has_value() == slow.has_value());
+            if (!fast) {
+                CHECK(fast.error().code == slow.error().code);
+                CHECK(fast.error().offset == slow.error().offset);
+                CHECK(fast.error().field == slow.error().field);
+                continue;
+            }
+            CHECK(fast->spi == slow->spi);
+            CHECK(fast->seq == slow->seq);
+            for (auto [a, b] :
+                 {std::pair{fast->iv, slow->iv}, std::pair{fast->ciphertext, slow->ciphertext},
+                  std::pair{fast->icv, slow->icv}}) {
+                CHECK(a.data() == b.data());
+                CHECK(a.size() == b.size());
+            }
+        }
+    }
+}

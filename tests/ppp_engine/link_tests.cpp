@@ -347,3 +347,145 @@ TEST_CASE("PPP link: zero allocations in steady state (data, echo)") {
     CHECK(allocs == 0);
     CHECK(client.is_up());
 }
+
+namespace {
+
+// What handle_frame() did with a frame, to compare with the fast path.
+struct general_answer {
+    bool ok = false;
+    std::optional<bytes_view> payload;
+    l2sec::error err{};
+};
+
+// The data fast path against the general dispatcher on one frame: when the
+// fast path answers, handle_frame() returns the same view and changes
+// nothing (no frame out, no event, the same deadline); when it declines, the
+// frame is one handle_frame() must see. `general` says whether to also feed
+// the frame to handle_frame() (not for control frames: they would renegotiate).
+template <class L>
+std::optional<bytes_view> fast_vs_general(L& link, bytes_view f, time_point now,
+                                          bool general = true) {
+    test::alloc_guard g;
+    auto fast = link.data_payload(f);
+    CHECK(g.count() == 0);
+    if (!general) {
+        CHECK_FALSE(fast);
+        return fast;
+    }
+    const auto deadline = link.deadline();
+    auto r = link.handle_frame(f, now);
+    std::array<std::byte, 1600> out{};
+    const bool sent = link.poll_transmit(out).has_value();
+    const bool event = link.poll_event().has_value();
+    if (fast) {
+        REQUIRE(r);
+        REQUIRE(*r);
+        CHECK((*r)->data() == fast->data());
+        CHECK((*r)->size() == fast->size());
+        CHECK_FALSE(sent);
+        CHECK_FALSE(event);
+        CHECK(link.deadline() == deadline);
+    }
+    return fast;
+}
+
+}  // namespace
+
+TEST_CASE("PPP link: the data fast path gives handle_frame()'s answer for every header form") {
+    auto cc = client_cfg();
+    cc.ipv6 = true;
+    auto sc = server_cfg(auth_method::none);
+    sc.ipv6 = true;
+    link_t client(cc, rnd(11)), server(sc, rnd(22), store);
+    frame_pipe p(client, server);
+    // Not started: nothing is data yet.
+    auto ip4 = test::hex("45 00 00 14 00 00 00 00 40 01 00 00 0a 00 00 64 0a 00 00 01");
+    std::vector<std::byte> f = test::hex("ff 03 00 21");
+    f.insert(f.end(), ip4.begin(), ip4.end());
+    CHECK_FALSE(server.data_payload(f));
+    client.start(p.now);
+    server.start(p.now);
+    CHECK_FALSE(server.data_payload(f));  // LCP still negotiating
+    REQUIRE(p.run_until([&] {
+        return server.ipcp_state() == state::opened && server.ipv6cp_state() == state::opened &&
+               client.ipv6cp_state() == state::opened;
+    }));
+    while (server.poll_event()) {
+    }
+
+    const std::vector<std::vector<std::byte>> addr = {{}, test::hex("ff 03")};
+    struct proto_form {
+        std::vector<std::byte> bytes;
+        bool data;     // IPv4 or IPv6: the fast path must take it
+        bool control;  // a control protocol: handle_frame() would act on it
+    };
+    const std::vector<proto_form> protos = {
+        {test::hex("21"), true, false},     {test::hex("00 21"), true, false},
+        {test::hex("57"), true, false},     {test::hex("00 57"), true, false},
+        {test::hex("00 20"), false, false},  // invalid (even low octet)
+        {test::hex("01 21"), false, false},  // invalid (odd high octet)
+        {test::hex("2d"), false, false},     // VJ compressed, Protocol-Rejected
+        {test::hex("00 3d"), false, false},  // MP, Protocol-Rejected
+        {test::hex("80 21"), false, true},  {test::hex("80 57"), false, true},
+        {test::hex("c0 21"), false, true},  {test::hex("c0 23"), false, true},
+    };
+    const std::vector<std::vector<std::byte>> payloads = {{}, ip4, test::hex("60 00 00 00")};
+    int fast_taken = 0;
+    for (const auto& a : addr)
+        for (const auto& pr : protos)
+            for (const auto& pl : payloads) {
+                std::vector<std::byte> frame = a;
+                frame.insert(frame.end(), pr.bytes.begin(), pr.bytes.end());
+                const std::size_t header = frame.size();
+                frame.insert(frame.end(), pl.begin(), pl.end());
+                CAPTURE(test::to_hex(frame));
+                // Every truncation of the header (and the whole frame).
+                for (std::size_t n = 0; n <= frame.size(); ++n) {
+                    bytes_view v(frame.data(), n);
+                    CAPTURE(n);
+                    const bool whole_header = n >= header;
+                    if (!whole_header || !pr.control) {
+                        auto got = fast_vs_general(server, v, p.now);
+                        if (pr.data && whole_header) {
+                            REQUIRE(got);  // a data frame must take the fast path
+                            CHECK(got->data() == frame.data() + header);
+                            CHECK(got->size() == n - header);
+                            ++fast_taken;
+                        } else if (!pr.data && whole_header) {
+                            CHECK_FALSE(got);
+                        }
+                    } else {
+                        (void)fast_vs_general(server, v, p.now, false);
+                    }
+                }
+            }
+    CHECK(fast_taken > 0);
+    // Malformed address/control fields: the general path's errors.
+    for (auto bad : {test::hex("ff"), test::hex("ff 02 00 21 45"), test::hex("ff 03"),
+                     test::hex("ff 03 00"), test::hex("00")}) {
+        CAPTURE(test::to_hex(bad));
+        CHECK_FALSE(fast_vs_general(server, bad, p.now));
+        CHECK_FALSE(server.handle_frame(bad, p.now));
+    }
+    REQUIRE(server.ipcp_state() == state::opened);  // nothing above disturbed the link
+
+    // An NCP that is not open: IPv6 on a link without IPV6CP.
+    link_t c4(client_cfg(), rnd(11)), s4(server_cfg(auth_method::none), rnd(22), store);
+    frame_pipe p4(c4, s4);
+    c4.start(p4.now);
+    s4.start(p4.now);
+    REQUIRE(p4.run_until([&] { return c4.is_up() && s4.is_up(); }));
+    while (s4.poll_event()) {
+    }
+    for (auto v6 : {test::hex("57 60 00"), test::hex("ff 03 00 57 60 00")}) {
+        CHECK_FALSE(fast_vs_general(s4, v6, p4.now));
+    }
+    CHECK(fast_vs_general(s4, f, p4.now));
+    // Once LCP goes down, IP frames are the general path's again.
+    c4.close(p4.now);
+    REQUIRE(p4.run_until([&] { return s4.ipcp_state() != state::opened; }));
+    CHECK_FALSE(s4.data_payload(f));
+    auto r = s4.handle_frame(f, p4.now);
+    REQUIRE(r);
+    CHECK_FALSE(*r);
+}

@@ -58,10 +58,10 @@ struct packet_view {
     bytes_view icv;
 };
 
-/// Split `packet` given the SA's IV and ICV sizes; `block` is the cipher's
-/// block size (1 for stream/AEAD ciphers), which the ciphertext must fill.
-inline result<packet_view> parse(bytes_view packet, std::size_t iv_size, std::size_t icv_size,
-                                 std::size_t block = 1) noexcept {
+namespace detail {
+// The field-by-field split, with the error of the first field that fails.
+inline result<packet_view> parse_general(bytes_view packet, std::size_t iv_size,
+                                         std::size_t icv_size, std::size_t block) noexcept {
     reader r(packet);
     packet_view v;
     v.spi = r.u32();
@@ -75,6 +75,30 @@ inline result<packet_view> parse(bytes_view packet, std::size_t iv_size, std::si
     v.ciphertext = r.bytes(ct);
     v.icv = r.rest();
     return v;
+}
+}  // namespace detail
+
+/// Split `packet` given the SA's IV and ICV sizes; `block` is the cipher's
+/// block size (1 for stream/AEAD ciphers), which the ciphertext must fill.
+/// A packet long enough for every field is split with one size check; any
+/// other goes field by field for its error.
+inline result<packet_view> parse(bytes_view packet, std::size_t iv_size, std::size_t icv_size,
+                                 std::size_t block = 1) noexcept {
+    const std::size_t fixed = header_size + iv_size + icv_size + trailer_size;
+    if (packet.size() >= fixed) {
+        const std::size_t ct = packet.size() - header_size - iv_size - icv_size;
+        if (block <= 1 || ct % block == 0) {
+            const std::byte* p = packet.data();
+            packet_view v;
+            v.spi = load_be32(p);
+            v.seq = load_be32(p + 4);
+            v.iv = bytes_view(p + header_size, iv_size);
+            v.ciphertext = bytes_view(p + header_size + iv_size, ct);
+            v.icv = bytes_view(p + header_size + iv_size + ct, icv_size);
+            return v;
+        }
+    }
+    return detail::parse_general(packet, iv_size, icv_size, block);
 }
 
 /// Padding needed after `payload_len` bytes so that payload + padding + 2

@@ -31,6 +31,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -194,7 +195,7 @@ class sa {
         if (aead_) {
             store_be64(pkt.data() + header_size, seq);  // the IV is the sequence number
             auto nonce = make_nonce(pkt.subspan(header_size, 8));
-            std::array<std::byte, 12> aad{};
+            std::array<std::byte, 12> aad;  // make_aad writes what it returns
             auto a = make_aad(aad, seq);
             if (!aead_->seal(nonce, a, ct, icv)) return error(errc::crypto_failure, 0, "AEAD");
         } else {
@@ -281,9 +282,11 @@ class sa {
         return esn_ ? std::numeric_limits<std::uint64_t>::max() : std::uint64_t{0xffffffffu};
     }
     std::array<std::byte, 12> make_nonce(bytes_view iv) const noexcept {
-        std::array<std::byte, 12> n{};
-        std::copy(salt_.begin(), salt_.end(), n.begin());
-        std::copy(iv.begin(), iv.end(), n.begin() + 4);
+        // Salt (4) and IV (8, every AEAD's ESP IV) fill it; fixed-size
+        // copies, not byte loops.
+        std::array<std::byte, 12> n;
+        std::memcpy(n.data(), salt_.data(), 4);
+        std::memcpy(n.data() + 4, iv.data(), iv.size() < 8 ? iv.size() : 8);
         return n;
     }
     // RFC 4106 section 5 / RFC 7634 section 2.1: SPI || [seq high] || seq low.

@@ -8,6 +8,7 @@
 #include <l2sec/l2tp/engine.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 
 namespace l2sec::l2tp {
@@ -97,7 +98,9 @@ result<input> L2SEC_L2TP_ENGINE_T::handle_data(const data_message& d,
     if (!s || s->tunnel != d.tunnel_id || s->state != session_state::established)
         return drop(error(engine_errc::unknown_session, 4 + l, "Session ID"));
     auto& t = tunnels_[s->tunnel - 1];
-    if (!(t.peer.addr == from.addr)) return drop(error(engine_errc::wrong_peer, 0, "source"));
+    // One fixed-size compare (two words), not std::array's out-of-line equal + memcmp.
+    if (std::memcmp(t.peer.addr.data(), from.addr.data(), sizeof from.addr) != 0)
+        return drop(error(engine_errc::wrong_peer, 0, "source"));
     // Data counts as life: Hello goes out only on a silent tunnel (some
     // peers, Android's among them, do not acknowledge Hello at all). The
     // Hello time moves later; its heap key stays early (see deadline()).

@@ -29,6 +29,7 @@
 #include <l2sec/ppp/negotiation.hpp>
 
 #include <array>
+#include <bit>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -111,6 +112,41 @@ class link_engine {
     /// Protocol-Rejected (RFC 1661 5.7), neither is an error.
     result<std::optional<bytes_view>> handle_frame(bytes_view frame, time_point now) noexcept;
 
+    /// The data fast path: when `frame` is an IPv4 or IPv6 frame (FF 03 or
+    /// not, 1- or 2-octet protocol field) on its opened NCP, in a quiet link
+    /// (network phase, no layer event pending), its network-layer payload,
+    /// found with a few compares: exactly what handle_frame() would return,
+    /// and handle_frame() would change nothing. nullopt for anything else
+    /// (control frames, truncated or malformed headers, an NCP not open):
+    /// then call handle_frame().
+    std::optional<bytes_view> data_payload(bytes_view frame) const noexcept {
+        const std::byte* p = frame.data();
+        const std::size_t n = frame.size();
+        std::size_t h = 0;
+        if (n >= 2 && p[0] == std::byte{0xff} && p[1] == std::byte{0x03}) h = 2;
+        if (n < h + 1) return std::nullopt;
+        unsigned proto = std::to_integer<unsigned>(p[h]);
+        if (proto == 0) {  // the 2-octet form: 00 21 / 00 57
+            if (n < h + 2) return std::nullopt;
+            proto = std::to_integer<unsigned>(p[h + 1]);
+            h += 2;
+        } else {
+            h += 1;
+        }
+        if (phase_ != phase::network || !quiet(lcp_.flags) || !quiet(ipcp_.flags) ||
+            !quiet(ipv6cp_.flags))
+            return std::nullopt;
+        state ncp;
+        if (proto == to_underlying(protocol::ip))
+            ncp = ipcp_.current();
+        else if (proto == to_underlying(protocol::ipv6))
+            ncp = ipv6cp_.current();
+        else
+            return std::nullopt;
+        if (ncp != state::opened) return std::nullopt;
+        return frame.subspan(h);
+    }
+
     /// Wrap an IP datagram into a PPP frame in `out`.
     result<std::size_t> encode_ip(bytes_view datagram, mutable_bytes out,
                                   bool v6 = false) const noexcept {
@@ -144,6 +180,12 @@ class link_engine {
     void begin_network(time_point now) noexcept;
 
     void push(const link_event& e) noexcept { (void)events_.push(e); }
+
+    // No layer event waits for after(): the four flags read as one word.
+    static bool quiet(const layer_flags& f) noexcept {
+        static_assert(sizeof(layer_flags) == sizeof(std::uint32_t));
+        return std::bit_cast<std::uint32_t>(f) == 0;
+    }
 
     link_config cfg_;
     Random rng_;

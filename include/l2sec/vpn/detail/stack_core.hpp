@@ -382,21 +382,29 @@ class stack_core {
         auto sid = in->session;
         if (sid == 0 || sid > MaxSessions || !sessions_[sid].link) return delivered{};
         auto& ss = sessions_[sid];
+        // An IP frame on a started, opened link changes none of its state (no
+        // event, no frame, the same deadline): the link's data fast path finds
+        // the payload, and servicing the link per packet would only re-queue
+        // the session for poll() and reset its timer.
+        if (ss.started)
+            if (auto ip = ss.link->data_payload(in->payload)) return deliver(sid, l2tp_bytes, *ip);
         const bool fresh = !ss.started;
         if (fresh) begin_link(ss, now);
         auto ip = ss.link->handle_frame(in->payload, now);
-        // An IP frame on a started link changes none of its state (no event,
-        // no frame, the same deadline): servicing it per packet only
-        // re-queued the session for poll() and reset its timer.
         if (fresh || !ip || !*ip) service(sid, now);
         if (!ip) return ip.error();
-        if (!*ip || (*ip)->empty()) return delivered{};
+        if (!*ip) return delivered{};
+        return deliver(sid, l2tp_bytes, **ip);
+    }
+
+    delivered deliver(std::uint16_t sid, mutable_bytes l2tp_bytes, bytes_view ip) noexcept {
+        if (ip.empty()) return delivered{};
         ++stats_.ip_in;
-        stats_.bytes_in += (*ip)->size();
+        stats_.bytes_in += ip.size();
         // The payload is a view into l2tp_bytes: hand it out as the mutable span it is.
-        auto off = static_cast<std::size_t>((*ip)->data() - l2tp_bytes.data());
+        auto off = static_cast<std::size_t>(ip.data() - l2tp_bytes.data());
         delivered d;
-        d.ip = l2tp_bytes.subspan(off, (*ip)->size());
+        d.ip = l2tp_bytes.subspan(off, ip.size());
         d.ipv6 = (std::to_integer<unsigned>(d.ip[0]) >> 4) == 6;
         d.session = sid;
         return d;
