@@ -612,6 +612,7 @@ class engine_core {
 
     result<void> rekeyed_keys(const sa_t& old, sa_t& n, bytes_view g_ir) noexcept;
     void take_over(sa_t& old, sa_t& n, time_point now) noexcept;
+    void move_children(sa_t& from, sa_t& to) noexcept;
     void give_back(sa_t& n, sa_t& old) noexcept;
     result<void> send_ike_rekey(sa_t& s, time_point now) noexcept;
     void on_ike_rekey_response(sa_t& s, const parts& p, time_point now) noexcept;

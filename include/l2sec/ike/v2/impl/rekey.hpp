@@ -37,21 +37,12 @@ result<void> L2SEC_IKE2_SELF::rekeyed_keys(const sa_t& old, sa_t& n, bytes_view 
 /// retires (its Delete, or the overlap).
 L2SEC_IKE2_CORE
 void L2SEC_IKE2_SELF::take_over(sa_t& old, sa_t& n, time_point now) noexcept {
-    n.has_vip = old.has_vip;  // the virtual address goes with the SA, not back to the pool
-    n.vip = old.vip;
-    n.vdns = old.vdns;
-    n.vip_pool = old.vip_pool;
+    move_children(old, n);
     n.frag = old.frag;  // RFC 7383 2.3: negotiated for the IKE SA, its rekeyed successors keep it
-    old.has_vip = old.vip_pool = false;
     n.peer_id_set = old.peer_id_set;  // INITIAL_CONTACT still finds the rekeyed SA
     n.peer_id_type = old.peer_id_type;
     n.peer_id_n = old.peer_id_n;
     n.peer_id = old.peer_id;
-    for (std::size_t i = 0; i < old.children.size(); ++i) {
-        n.children[i] = old.children[i];
-        n.children[i].sa.ike = handle(index_of(n));
-        old.children[i] = child_slot{};
-    }
     leave_half_open(n);
     ++n_est;
     n.st = sa_state::established;
@@ -63,26 +54,35 @@ void L2SEC_IKE2_SELF::take_over(sa_t& old, sa_t& n, time_point now) noexcept {
     emit(event_kind::ike_up, n);
 }
 
-/// CREATE_CHILD_SA request: SA (our IKE proposals with the new SPIi), Ni, KEi
-/// in the group of the current SA.
+/// The Child SAs and the virtual address, which go with the SA (not back
+/// to the pool), move from `from` to `to`.
+L2SEC_IKE2_CORE
+void L2SEC_IKE2_SELF::move_children(sa_t& from, sa_t& to) noexcept {
+    to.has_vip = from.has_vip;
+    to.vip = from.vip;
+    to.vdns = from.vdns;
+    to.vip_pool = from.vip_pool;
+    from.has_vip = from.vip_pool = false;
+    for (std::size_t i = 0; i < from.children.size(); ++i) {
+        to.children[i] = from.children[i];
+        to.children[i].sa.ike = handle(index_of(to));
+        from.children[i] = child_slot{};
+    }
+}
+
 /// The peer deleted `n`, the SA its colliding rekey made, as redundant
 /// before our rekey of `old` ended (RFC 7296 2.8.2): what moved to `n` goes
 /// back to `old`, so that our new SA takes it when our exchange ends.
 L2SEC_IKE2_CORE
 void L2SEC_IKE2_SELF::give_back(sa_t& n, sa_t& old) noexcept {
-    old.has_vip = n.has_vip;
-    old.vip_pool = n.vip_pool;
-    n.has_vip = n.vip_pool = false;
-    for (std::size_t i = 0; i < n.children.size(); ++i) {
-        old.children[i] = n.children[i];
-        old.children[i].sa.ike = handle(index_of(old));
-        n.children[i] = child_slot{};
-    }
+    move_children(n, old);
     old.retire_at = never;  // it stays until our rekey of it ends
     old.coll_ike = {};
     touch(old);
 }
 
+/// CREATE_CHILD_SA request: SA (our IKE proposals with the new SPIi), Ni, KEi
+/// in the group of the current SA.
 L2SEC_IKE2_CORE
 result<void> L2SEC_IKE2_SELF::send_ike_rekey(sa_t& s, time_point now) noexcept {
     if (!random_int(s.rk_spi) || s.rk_spi == 0 || !random(s.rk_ni))
