@@ -127,6 +127,58 @@ TEST_SUITE("kernel.raw_esp" * doctest::skip()) {
         CHECK(a->send_to(endpoint::v6({}, 0), pkt).error() == errc::address_invalid);
     }
 
+    TEST_CASE("raw_esp: receive_batch takes several packets in one call, in order, no allocation") {
+        test::scoped_netns ns;
+        auto a = raw_esp::bind(endpoint::v4(127, 0, 0, 1, 0));
+        if (!a && a.error() == errc::not_supported)
+            test::skip_run("no raw sockets: " + a.error().message());
+        REQUIRE_MESSAGE(a, a.error().message());
+        auto b = raw_esp::bind(endpoint::v4(127, 0, 0, 2, 0));
+        REQUIRE(b);
+        std::array<std::array<std::byte, 2048>, 6> store{};
+        std::array<l2sec::mutable_bytes, 6> bufs;
+        for (std::size_t i = 0; i < bufs.size(); ++i)
+            bufs[i] = store[i];
+        bufs[2] = l2sec::mutable_bytes(store[2]).first(100);  // too small for its packet
+        std::array<esp_received, 6> out{};
+        CHECK(b->receive_batch(bufs, out).error() == errc::would_block);
+        CHECK(b->receive_batch({}, out).error() == errc::address_invalid);
+        const std::size_t sizes[5] = {64, 1400, 576, 80, 1000};
+        for (std::size_t i = 0; i < 5; ++i)
+            REQUIRE(a->send_to(b->local_endpoint(),
+                               esp_like(sizes[i], 0x100 + static_cast<std::uint32_t>(i))));
+        ::usleep(20000);
+        result<std::size_t> n = l2sec::error(errc::would_block);
+        std::size_t allocs = test::allocations_in([&] { n = b->receive_batch(bufs, out); });
+        CHECK(allocs == 0);
+        REQUIRE(n);
+        REQUIRE(*n == 5);  // all five waiting: one recvmmsg takes them all
+        for (std::size_t i = 0; i < 5; ++i) {
+            INFO("slot " << i);
+            if (i == 2) {
+                CHECK(out[i].size == 0);  // dropped: larger than its 100-byte slot
+                continue;
+            }
+            CHECK(out[i].size == sizes[i]);
+            CHECK(out[i].from == endpoint::v4(127, 0, 0, 1, 0));
+            CHECK(out[i].to == endpoint::v4(127, 0, 0, 2, 0));
+            CHECK(equal(bytes_view(store[i].data(), out[i].size),
+                        esp_like(sizes[i], 0x100 + static_cast<std::uint32_t>(i))));
+        }
+        CHECK(b->receive_batch(bufs, out).error() == errc::would_block);
+        // Fewer slots than packets: the rest waits for the next call.
+        for (std::size_t i = 0; i < 3; ++i)
+            REQUIRE(a->send_to(b->local_endpoint(), esp_like(200, 7)));
+        ::usleep(20000);
+        auto two = b->receive_batch(std::span(bufs).first(2), out);
+        REQUIRE(two);
+        CHECK(*two == 2);
+        auto one = b->receive_batch(bufs, out);
+        REQUIRE(one);
+        CHECK(*one == 1);
+        CHECK(out[0].size == 200);
+    }
+
     TEST_CASE("raw_esp: an independent peer (Python sockets) both ways") {
         test::scoped_netns ns;
         if (test::run("/usr/bin/python3 -c 'print(1)'") != "1\n") test::skip_run("no python3");

@@ -28,6 +28,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <utility>
 
 namespace l2sec::transport {
@@ -186,23 +187,64 @@ class raw_esp {
         m.msg_controllen = sizeof control;
         const ssize_t n = ::recvmsg(fd_, &m, MSG_TRUNC);
         if (n < 0) return detail::sys_error(errno, "recvmsg");
-        const auto got = static_cast<std::size_t>(n);
-        auto h = parse_ipv4_header(bytes_view(hdr.data(), got < 20 ? got : 20));
-        if (!h) return h.error();
-        if (got > hdr.size() + buf.size()) return error(errc::message_too_large, 0, "ESP packet");
-        const std::size_t opts = h->header_len - 20;
-        if (got < h->header_len) return error(errc::truncated_packet, got, "IPv4 options");
-        const std::size_t size = got - h->header_len;
-        if (opts) std::memmove(buf.data(), buf.data() + opts, size);
-        esp_received r{size, h->src, h->dst};
-        for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                in_pktinfo pi;
-                std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-                std::memcpy(r.to.addr.data(), &pi.ipi_addr, 4);  // same as the header's dst
+        return finish_v4(hdr, static_cast<std::size_t>(n), buf, m);
+    }
+
+    /// The most packets one receive_batch call takes.
+    static constexpr std::size_t max_batch = 32;
+
+    /// Up to min(bufs.size(), out.size(), max_batch) ESP packets with one
+    /// recvmmsg (IPv6: receive() in a loop): packet i's ESP bytes at
+    /// bufs[i][0, out[i].size), as receive() puts them. Returns how many slots
+    /// were filled (at least 1). A slot whose packet is dropped (it exceeded
+    /// its buffer, or a header the kernel should never give) has size 0 and
+    /// the rest of the batch is still good. Errors: would_block (nothing
+    /// waiting), address_invalid (no slot), system_error.
+    result<std::size_t> receive_batch(std::span<const mutable_bytes> bufs,
+                                      std::span<esp_received> out) noexcept {
+        std::size_t want = bufs.size() < out.size() ? bufs.size() : out.size();
+        if (want > max_batch) want = max_batch;
+        if (want == 0) return error(errc::address_invalid, 0, "empty batch");
+        if (local_.family == endpoint::family_t::v6) {
+            std::size_t k = 0;
+            for (; k < want; ++k) {
+                auto r = receive_v6(bufs[k]);
+                if (!r && (r.error() == errc::would_block || r.error() == errc::system_error)) {
+                    if (k == 0) return r.error();
+                    break;
+                }
+                out[k] = r ? *r : esp_received{};
             }
+            return k;
         }
-        return r;
+        // Per slot: the 20-byte header scratch, two iovecs, the sender and
+        // the IP_PKTINFO control block; all on the stack (~7 KiB).
+        struct alignas(cmsghdr) control_block {
+            char bytes[CMSG_SPACE(sizeof(in_pktinfo))];
+        };
+        std::array<std::array<std::byte, 20>, max_batch> hdr;
+        std::array<std::array<iovec, 2>, max_batch> iov;
+        std::array<sockaddr_storage, max_batch> ss;
+        std::array<control_block, max_batch> control;
+        std::array<mmsghdr, max_batch> mm{};
+        for (std::size_t i = 0; i < want; ++i) {
+            iov[i] = {iovec{hdr[i].data(), hdr[i].size()}, iovec{bufs[i].data(), bufs[i].size()}};
+            msghdr& m = mm[i].msg_hdr;
+            m.msg_name = &ss[i];
+            m.msg_namelen = sizeof ss[i];
+            m.msg_iov = iov[i].data();
+            m.msg_iovlen = 2;
+            m.msg_control = control[i].bytes;
+            m.msg_controllen = sizeof control[i].bytes;
+        }
+        const int n = ::recvmmsg(fd_, mm.data(), static_cast<unsigned>(want), MSG_TRUNC, nullptr);
+        if (n < 0) return detail::sys_error(errno, "recvmmsg");
+        const auto got = static_cast<std::size_t>(n);
+        for (std::size_t i = 0; i < got; ++i) {
+            auto r = finish_v4(hdr[i], mm[i].msg_len, bufs[i], mm[i].msg_hdr);
+            out[i] = r ? *r : esp_received{};
+        }
+        return got;
     }
 
     /// transport::datagram's receive: receive() without the destination.
@@ -221,6 +263,28 @@ class raw_esp {
     }
 
   private:
+    // receive()'s checks of one IPv4 message: `got` bytes (MSG_TRUNC: the
+    // whole length), the first 20 in `hdr`, the rest in `buf`.
+    static result<esp_received> finish_v4(const std::array<std::byte, 20>& hdr, std::size_t got,
+                                          mutable_bytes buf, msghdr& m) noexcept {
+        auto h = parse_ipv4_header(bytes_view(hdr.data(), got < 20 ? got : 20));
+        if (!h) return h.error();
+        if (got > hdr.size() + buf.size()) return error(errc::message_too_large, 0, "ESP packet");
+        const std::size_t opts = h->header_len - 20;
+        if (got < h->header_len) return error(errc::truncated_packet, got, "IPv4 options");
+        const std::size_t size = got - h->header_len;
+        if (opts) std::memmove(buf.data(), buf.data() + opts, size);
+        esp_received r{size, h->src, h->dst};
+        for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                in_pktinfo pi;
+                std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+                std::memcpy(r.to.addr.data(), &pi.ipi_addr, 4);  // same as the header's dst
+            }
+        }
+        return r;
+    }
+
     // An IPv6 raw socket gets no IP header: the payload straight into the
     // buffer, the source from the address, the destination from IPV6_PKTINFO.
     result<esp_received> receive_v6(mutable_bytes buf) noexcept {
