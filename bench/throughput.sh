@@ -98,7 +98,7 @@ measure() {
     local pkts=$((rx1 - rx0))
     local gb
     gb=$(awk -v b=$bytes 'BEGIN{print b / 1e9}')
-    local scpu="-" ccpu="-" sys="-"
+    local scpu="-" ccpu="-" sys="-" sysmb="-"
     [ -n "$spid" ] && scpu=$(awk -v t=$((s1 - s0)) -v hz="$hz" -v gb="$gb" 'BEGIN{printf "%.2f", t / hz / gb}')
     [ -n "$cpids" ] && ccpu=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v gb="$gb" 'BEGIN{printf "%.2f", t / hz / gb}')
     if [ -f "$work/perf.$label" ]; then
@@ -108,10 +108,12 @@ measure() {
         local tx
         tx=$(ip netns exec "$S" cat /sys/class/net/${tun:-br0}/statistics/tx_packets)
         sys=$(awk -v c="${calls:-0}" -v p="$pkts" -v tx0="${tx0:-0}" -v tx="$tx" 'BEGIN{n = p + (tx - tx0); if (n > 0) printf "%.2f", c / n; else print "-"}')
+        # per MB moved: comparable with TUN offloads, where a TUN packet is a super-packet
+        sysmb=$(awk -v c="${calls:-0}" -v b="$bytes" 'BEGIN{if (b > 0) printf "%.0f", c / (b / 1e6); else print "-"}')
     fi
-    printf '%-34s %8.1f Mbit/s %9.0f pkt/s  server %6s CPU-s/GB  client %6s CPU-s/GB  %5s syscalls/pkt (server)  %5s TCP retransmits\n' \
+    printf '%-34s %8.1f Mbit/s %9.0f TUN pkt/s  server %6s CPU-s/GB  client %6s CPU-s/GB  server %5s syscalls/TUN pkt, %5s syscalls/MB  %5s TCP retransmits\n' \
         "$label" "$(awk -v b="$bps" 'BEGIN{print b / 1e6}')" "$(awk -v p=$pkts -v s="$SECS" 'BEGIN{print p / s}')" \
-        "$scpu" "$ccpu" "$sys" "$retr"
+        "$scpu" "$ccpu" "$sys" "$sysmb" "$retr"
     echo "$label $(awk -v b="$bps" 'BEGIN{print b / 1e6}')" >>"$work/results"
 }
 
@@ -124,11 +126,14 @@ echo "l2sec throughput, $(nproc) cores, ${SECS} s per run, $(date -u +%Y-%m-%dT%
 tun="" measure "no tunnel, 1 stream" "" "" 192.0.2.1
 tun="" measure "no tunnel, 2 streams" "" "" 192.0.2.1 192.0.2.1
 
-# run_tunnel WORKERS STREAMS
+# run_tunnel WORKERS STREAMS [FLAG...]: FLAGs (--crypto X, --tun-offload) go to
+# both programs and into the label.
 run_tunnel() {
     local workers=$1 streams=$2
+    shift 2
+    local flags=("$@")
     ip netns exec "$S" "$SRV" --listen 192.0.2.1 --psk bench --users "$work/users" --tun l2s0 \
-        --workers "$workers" --json >"$work/server.$workers.json" 2>&1 &
+        --workers "$workers" --json "${flags[@]}" >"$work/server.$workers.json" 2>&1 &
     local spid=$!
     pids+=("$spid")
     sleep 0.5
@@ -137,7 +142,7 @@ run_tunnel() {
         local ns=$C1 user=alice pw=wonderland
         [ "$i" = 2 ] && ns=$C2 user=bob pw=builder
         ip netns exec "$ns" "$CLI" --server 192.0.2.1 --psk bench --user $user --password $pw \
-            --tun l2c0 --hold 600 --json >"$work/client.$workers.$i.json" 2>&1 &
+            --tun l2c0 --hold 600 --json "${flags[@]}" >"$work/client.$workers.$i.json" 2>&1 &
         cp+=($!)
         pids+=($!)
     done
@@ -148,7 +153,10 @@ run_tunnel() {
     local dests=()
     for i in $(seq "$streams"); do dests+=(10.10.0.1); done
     tx0=$(ip netns exec "$S" cat /sys/class/net/l2s0/statistics/tx_packets)
-    tun=l2s0 measure "tunnel, --workers $workers, $streams stream$([ "$streams" = 1 ] || echo s)" "$spid" "${cp[*]}" "${dests[@]}"
+    local suite
+    suite=$(grep -o '"suite":"[^"]*"' "$work/client.$workers.1.json" | head -1 | cut -d'"' -f4)
+    tun=l2s0 measure "tunnel, --workers $workers, $streams stream$([ "$streams" = 1 ] || echo s)${flags[*]:+ ${flags[*]}}" "$spid" "${cp[*]}" "${dests[@]}"
+    [ -n "$suite" ] && echo "    ESP: $suite"
     # Where packets were lost: TUN queues (tx_dropped: the kernel's queue to
     # the program overflowed), socket receive buffers (UDP RcvbufErrors, raw
     # ESP drops in /proc/net/raw).
@@ -168,8 +176,12 @@ run_tunnel() {
     grep -h '"worker"' "$work/server.$workers.json" | grep -o '"event":"ppp_up","worker":[0-9]' | sort | uniq -c | sed 's/^/    /' || true
 }
 run_tunnel 1 1
+run_tunnel 1 1 --tun-offload
+run_tunnel 1 1 --crypto botan
+run_tunnel 1 1 --crypto botan --tun-offload
 run_tunnel 1 2
 run_tunnel 2 2
+run_tunnel 2 2 --tun-offload
 
 echo "ratios (same run):"
 ref1=$(grep '^no tunnel, 1 stream ' "$work/results" | awk '{print $NF}')
@@ -177,6 +189,14 @@ ref2=$(grep '^no tunnel, 2 streams ' "$work/results" | awk '{print $NF}')
 t11=$(grep '^tunnel, --workers 1, 1 stream ' "$work/results" | awk '{print $NF}')
 t12=$(grep '^tunnel, --workers 1, 2 streams ' "$work/results" | awk '{print $NF}')
 t22=$(grep '^tunnel, --workers 2, 2 streams ' "$work/results" | awk '{print $NF}')
+o11=$(grep '^tunnel, --workers 1, 1 stream --tun-offload ' "$work/results" | awk '{print $NF}')
+b11=$(grep '^tunnel, --workers 1, 1 stream --crypto botan ' "$work/results" | awk '{print $NF}')
+bo11=$(grep '^tunnel, --workers 1, 1 stream --crypto botan --tun-offload ' "$work/results" | awk '{print $NF}')
+o22=$(grep '^tunnel, --workers 2, 2 streams --tun-offload ' "$work/results" | awk '{print $NF}')
+awk -v a="$t11" -v o="$o11" -v b="$b11" -v bo="$bo11" -v c="$t22" -v oc="$o22" 'BEGIN{
+  printf "  --tun-offload / without, 1 stream: %.2f (default crypto), %.2f (botan)\n", o / a, bo / b;
+  printf "  --tun-offload / without, --workers 2, 2 streams: %.2f\n", oc / c;
+  printf "  default crypto / botan, 1 stream: %.2f\n", a / b }'
 awk -v r1="$ref1" -v r2="$ref2" -v a="$t11" -v b="$t12" -v c="$t22" 'BEGIN{
   printf "  tunnel/no tunnel, 1 stream:      %.3f\n", a / r1;
   printf "  tunnel/no tunnel, 2 streams:     %.3f (workers 1), %.3f (workers 2)\n", b / r2, c / r2;

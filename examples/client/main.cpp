@@ -7,7 +7,7 @@
 //   l2sec-client --server IP --psk PSK --user NAME --password PW [--auth mschapv2|chap|pap]
 //                [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--hold S]
 //                [--json]
-//                [--local IP] [--keylog FILE] [--config FILE]
+//                [--local IP] [--keylog FILE] [--tun-offload] [--config FILE]
 #include <l2sec/vpn/client.hpp>
 #include <l2sec/vpn/icmp.hpp>
 
@@ -47,9 +47,13 @@ int usage(const char* why) {
         "[--auth mschapv2|chap|pap]\n"
         "         [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--hold S] "
         "[--json]\n"
-        "         [--local IP] [--keylog FILE] [--no-raw-esp] [--crypto %s] [--config FILE]\n"
+        "         [--local IP] [--keylog FILE] [--no-raw-esp] [--crypto %s] [--tun-offload]\n"
+        "         [--config FILE]\n"
         "  --crypto: the crypto library (default %s: the faster AEAD here, and a forged\n"
         "            packet is refused without an exception or allocation)\n"
+        "  --tun-offload: TUN with IFF_VNET_HDR + TSO/USO: the kernel hands over 64 KiB\n"
+        "            super-packets (cut into MTU-sized packets here) and takes coalesced\n"
+        "            ones: fewer system calls and kernel passes per byte\n"
         "  --keylog:  ESP SAs to FILE (tshark -o esp.enable_encryption_decode:TRUE\n"
         "            -o uat:esp_sa:LINE), IKEv1 SAs to FILE.ikev1\n"
         "            (-o uat:ikev1_decryption_table:LINE), one line per SA\n",
@@ -70,7 +74,7 @@ int main(int argc, char** argv) {
 
     std::string server, psk, user, password, auth, tun_name, ping, local = "0.0.0.0", keylog,
                                                                    crypto_name;
-    bool no_tun = false, json = false, no_raw = false;
+    bool no_tun = false, json = false, no_raw = false, tun_offload = false;
     int count = 3, timeout = 30, ike_port = 500, nat_port = 4500, hold = 0;
     examples::options o;
     o.text("--server", server).text("--psk", psk).text("--user", user).text("--password", password);
@@ -78,7 +82,7 @@ int main(int argc, char** argv) {
     o.number("--count", count).number("--timeout", timeout).flag("--json", json);
     o.text("--local", local).text("--keylog", keylog).flag("--no-raw-esp", no_raw);
     o.number("--ike-port", ike_port).number("--nat-port", nat_port).number("--hold", hold);
-    o.text("--crypto", crypto_name);
+    o.text("--crypto", crypto_name).flag("--tun-offload", tun_offload);
     if (!o.parse(static_cast<int>(av.size()), av.data())) return usage("bad arguments");
     if (server.empty()) return usage("--server IP is required");
     if (psk.empty()) return usage("--psk is required (the IPsec pre-shared key)");
@@ -169,7 +173,8 @@ int main(int argc, char** argv) {
     // stops the program before it connects; it gets its address once PPP is up.
     std::optional<transport::linux_tun> tun;
     if (!tun_name.empty()) {
-        auto t = transport::linux_tun::open(tun_name);
+        auto t =
+            transport::linux_tun::open(tun_name, transport::tun_options{.offload = tun_offload});
         if (!t) {
             std::fprintf(stderr, "l2sec-client: cannot create TUN %s: %s\n", tun_name.c_str(),
                          examples::startup_failure(t.error(), 0).c_str());

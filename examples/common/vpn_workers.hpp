@@ -19,10 +19,14 @@
 // through j's mailbox, an AF_UNIX datagram socket pair (the kernel orders and
 // wakes; no lock in userspace), and counted.
 //
-// Batching: UDP is read with recvmmsg (udp_batch); up to `tun_batch` packets
+// Batching: UDP is read with recvmmsg (udp_batch), raw ESP with recvmmsg
+// (raw_esp::receive_batch), and the IP packets a batch delivers go to the TUN
+// device with one write_batch (with TUN offloads, a run of one TCP or UDP
+// flow's segments becomes one super-packet: one write, and one pass of the
+// kernel's receive path per 64 KiB); up to `tun_batch` packets
 // from the TUN queue are each framed and protected in place in their own
-// buffer, then sent with one sendmmsg (GSO for runs of equal-size datagrams
-// to one peer, as a bulk TCP flow makes).
+// buffer, then sent with one sendmmsg (UDP: GSO for runs of equal-size
+// datagrams to one peer, as a bulk TCP flow makes; raw ESP: sendmmsg alone).
 #pragma once
 
 #include "vpn_loop.hpp"
@@ -97,16 +101,34 @@ void run_worker(Stack& stack, worker_io& io, std::size_t self, const pool_slices
     // Allocated once: a buffer per packet of a TUN batch, and the send list.
     auto bufs = std::make_unique<std::array<packet, tun_batch>>();
     auto scratch = std::make_unique<packet>();
-    std::array<transport::tx_datagram, tun_batch> tx{};
+    std::array<transport::tx_datagram, tun_batch> tx{}, rtx{};  // UDP 4500, raw ESP
+    // Raw ESP receives into the same buffers, one slot each.
+    std::array<mutable_bytes, tun_batch> esp_slots{};
+    std::array<transport::esp_received, tun_batch> esp_got{};
+    for (std::size_t i = 0; i < tun_batch; ++i)
+        esp_slots[i] = (*bufs)[i];
 
     auto flush = [&](time_point now) {
         while (auto o = stack.poll(*scratch, now))
             io.send(*o);
     };
+    // IP packets for the TUN device, views of the receive buffers of one
+    // batch: written together before those buffers are read into again.
+    std::array<bytes_view, 2 * tun_batch> to_tun{};
+    std::size_t ntun = 0;
+    auto tun_flush = [&] {
+        if (io.tun && ntun) {
+            auto w = io.tun->write_batch(std::span<const bytes_view>(to_tun.data(), ntun));
+            if (!w || *w < ntun) io.send_errors += ntun - (w ? *w : 0);
+        }
+        ntun = 0;
+    };
     auto deliver = [&](const result<vpn::delivered>& d, time_point now) {
         if (!d || !*d) return;
         if (on_ip(*d, now)) return;
-        if (io.tun) (void)io.tun->write_packet(d->ip);
+        if (!io.tun) return;
+        to_tun[ntun++] = d->ip;
+        if (ntun == to_tun.size()) tun_flush();
     };
     auto udp_in = [&](worker_udp& sock, time_point now) {
         for (int round = 0; round < 4; ++round) {
@@ -115,13 +137,14 @@ void run_worker(Stack& stack, worker_io& io, std::size_t self, const pool_slices
             sock.for_each([&](const transport::rx_datagram& r) {
                 deliver(stack.receive(r.data, sock.local_endpoint(), r.from, now), now);
             });
+            tun_flush();
         }
     };
     // Frames and protects up to tun_batch packets read by `next(buf)` (the
     // packet's length at vpn::headroom, 0 when none is left), then sends the
     // UDP-encapsulated ones with one sendmmsg.
     auto protect_batch = [&](auto next, time_point now) {
-        std::size_t ntx = 0, i = 0;
+        std::size_t ntx = 0, nrtx = 0, i = 0;
         for (; i < tun_batch; ++i) {
             auto& b = (*bufs)[i];
             const std::size_t len = next(b);
@@ -142,22 +165,30 @@ void run_worker(Stack& stack, worker_io& io, std::size_t self, const pool_slices
             }
             auto o = stack.send_ip(b, vpn::headroom, len, now);
             if (!o) continue;
+            if (o->raw_esp && io.esp) {
+                rtx[nrtx++] = transport::tx_datagram{o->data, o->peer, o->local};
+                continue;
+            }
             if (o->raw_esp || o->local.port == io.ike.local_endpoint().port) {
                 io.send(*o);
                 continue;
             }
             tx[ntx++] = transport::tx_datagram{o->data, o->peer, {}};
         }
-        std::size_t done = 0;
-        while (done < ntx) {
-            auto r = io.nat.send_batch(
-                std::span<const transport::tx_datagram>(tx.data() + done, ntx - done));
-            if (!r || *r == 0) {
-                io.send_errors += ntx - done;
-                break;
+        auto send_all = [&](auto& sock, std::span<const transport::tx_datagram> items) {
+            std::size_t done = 0;
+            while (done < items.size()) {
+                auto r = sock.send_batch(items.subspan(done));
+                if (!r || *r == 0) {  // refused: drop it, keep the rest
+                    ++io.send_errors;
+                    ++done;
+                    continue;
+                }
+                done += *r;
             }
-            done += *r;
-        }
+        };
+        send_all(io.nat, std::span<const transport::tx_datagram>(tx.data(), ntx));
+        if (nrtx) send_all(*io.esp, std::span<const transport::tx_datagram>(rtx.data(), nrtx));
         return i;
     };
 
@@ -185,15 +216,18 @@ void run_worker(Stack& stack, worker_io& io, std::size_t self, const pool_slices
         now = vpn_now();
         udp_in(io.ike, now);
         udp_in(io.nat, now);
-        if (io.esp) {
-            auto& buf = (*bufs)[0];
-            for (int i = 0; i < 64; ++i) {
-                auto r = io.esp->receive(buf);
-                if (!r) break;
-                deliver(stack.receive_esp(mutable_bytes(buf.data(), r->size), r->to, r->from, now),
-                        now);
+        if (io.esp)
+            for (int round = 0; round < 4; ++round) {
+                auto got = io.esp->receive_batch(esp_slots, esp_got);
+                if (!got) break;
+                for (std::size_t i = 0; i < *got; ++i)
+                    if (esp_got[i].size)
+                        deliver(stack.receive_esp(esp_slots[i].first(esp_got[i].size),
+                                                  esp_got[i].to, esp_got[i].from, now),
+                                now);
+                tun_flush();
+                if (*got < esp_slots.size()) break;
             }
-        }
         if constexpr (requires { stack.receive_plain_l2tp(bytes_view{}, transport::endpoint{}); })
             if (io.plain) {
                 auto& buf = (*bufs)[0];

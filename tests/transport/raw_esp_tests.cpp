@@ -177,6 +177,27 @@ TEST_SUITE("kernel.raw_esp" * doctest::skip()) {
         REQUIRE(one);
         CHECK(*one == 1);
         CHECK(out[0].size == 200);
+
+        // send_batch: three packets with one sendmmsg arrive in order.
+        auto p0 = esp_like(64, 0x200), p1 = esp_like(1400, 0x201), p2 = esp_like(300, 0x202);
+        const endpoint to = b->local_endpoint();
+        tx_datagram items[3] = {{p0, to, {}}, {p1, to, {}}, {p2, to, {}}};
+        result<std::size_t> s = l2sec::error(errc::would_block);
+        allocs = test::allocations_in([&] { s = a->send_batch(items); });
+        CHECK(allocs == 0);
+        REQUIRE(s);
+        CHECK(*s == 3);
+        ::usleep(20000);
+        auto three = b->receive_batch(bufs, out);
+        REQUIRE(three);
+        REQUIRE(*three == 3);
+        CHECK(equal(bytes_view(store[0].data(), out[0].size), p0));
+        CHECK(equal(bytes_view(store[1].data(), out[1].size), p1));
+        CHECK(out[2].size == 0);  // 300 bytes: larger than slot 2's 100
+        CHECK(a->send_batch({}).value() == 0);
+        tx_datagram bad[2] = {{p0, to, {}}, {p0, endpoint::v6({}, 0), {}}};
+        CHECK(a->send_batch(bad).error() == errc::address_invalid);  // nothing sent
+        CHECK(b->receive_batch(bufs, out).error() == errc::would_block);
     }
 
     TEST_CASE("raw_esp: an independent peer (Python sockets) both ways") {

@@ -19,6 +19,7 @@
 #include <l2sec/transport/datagram.hpp>
 #include <l2sec/transport/detail/sys.hpp>
 #include <l2sec/transport/posix_udp.hpp>
+#include <l2sec/transport/udp_batch.hpp>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -126,43 +127,38 @@ class raw_esp {
                                 const endpoint& from = {}) noexcept {
         if (to.family != local_.family || !to.valid())
             return error(errc::address_invalid, 0, "destination (family of the socket)");
-        endpoint dst = to;
-        dst.port = 0;
         sockaddr_storage ss;
-        socklen_t len = detail::to_sockaddr(dst, ss);
-        iovec iov{const_cast<std::byte*>(esp.data()), esp.size()};
+        iovec iov;
+        control_block control;
         msghdr m{};
-        m.msg_name = &ss;
-        m.msg_namelen = len;
-        m.msg_iov = &iov;
-        m.msg_iovlen = 1;
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))];
-        if (from.family == endpoint::family_t::v6 && local_.family == endpoint::family_t::v6) {
-            std::memset(control, 0, sizeof control);
-            m.msg_control = control;
-            m.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
-            cmsghdr* c = CMSG_FIRSTHDR(&m);
-            c->cmsg_level = IPPROTO_IPV6;
-            c->cmsg_type = IPV6_PKTINFO;
-            c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
-            in6_pktinfo pi{};
-            std::memcpy(&pi.ipi6_addr, from.addr.data(), 16);
-            std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
-        } else if (from.family == endpoint::family_t::v4) {
-            std::memset(control, 0, sizeof control);
-            m.msg_control = control;
-            m.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
-            cmsghdr* c = CMSG_FIRSTHDR(&m);
-            c->cmsg_level = IPPROTO_IP;
-            c->cmsg_type = IP_PKTINFO;
-            c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
-            in_pktinfo pi{};
-            std::memcpy(&pi.ipi_spec_dst, from.addr.data(), 4);
-            std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
-        }
+        prepare(m, ss, iov, control, to, esp, from);
         const ssize_t n = ::sendmsg(fd_, &m, 0);
         if (n < 0) return detail::sys_error(errno, "sendmsg");
         return static_cast<std::size_t>(n);
+    }
+
+    /// send_to for up to max_batch packets with one sendmmsg (tx_datagram's
+    /// `to` and `from` as send_to's). Returns how many were sent, a prefix:
+    /// all, or those before the first the kernel refused (call again for the
+    /// rest, or drop it). Errors: as send_to, for the first packet;
+    /// address_invalid also when any packet's destination is of another
+    /// family (nothing is sent then).
+    result<std::size_t> send_batch(std::span<const tx_datagram> items) noexcept {
+        const std::size_t n = items.size() < max_batch ? items.size() : max_batch;
+        if (n == 0) return std::size_t{0};
+        std::array<sockaddr_storage, max_batch> ss;
+        std::array<iovec, max_batch> iov;
+        std::array<control_block, max_batch> control;
+        std::array<mmsghdr, max_batch> mm{};
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& it = items[i];
+            if (it.to.family != local_.family || !it.to.valid())
+                return error(errc::address_invalid, 0, "destination (family of the socket)");
+            prepare(mm[i].msg_hdr, ss[i], iov[i], control[i], it.to, it.data, it.from);
+        }
+        const int sent = ::sendmmsg(fd_, mm.data(), static_cast<unsigned>(n), 0);
+        if (sent < 0) return detail::sys_error(errno, "sendmmsg");
+        return static_cast<std::size_t>(sent);
     }
 
     /// The next ESP packet, its outer IPv4 header stripped, at buf[0, size).
@@ -218,10 +214,7 @@ class raw_esp {
             return k;
         }
         // Per slot: the 20-byte header scratch, two iovecs, the sender and
-        // the IP_PKTINFO control block; all on the stack (~7 KiB).
-        struct alignas(cmsghdr) control_block {
-            char bytes[CMSG_SPACE(sizeof(in_pktinfo))];
-        };
+        // the IP_PKTINFO control block; all on the stack (~9 KiB).
         std::array<std::array<std::byte, 20>, max_batch> hdr;
         std::array<std::array<iovec, 2>, max_batch> iov;
         std::array<sockaddr_storage, max_batch> ss;
@@ -263,6 +256,47 @@ class raw_esp {
     }
 
   private:
+    struct alignas(cmsghdr) control_block {
+        char bytes[CMSG_SPACE(sizeof(in6_pktinfo))];
+    };
+
+    // One outgoing message: destination `to` (port 0), the ESP bytes, and
+    // an IP_PKTINFO / IPV6_PKTINFO source when `from` names one.
+    void prepare(msghdr& m, sockaddr_storage& ss, iovec& iov, control_block& control,
+                 const endpoint& to, bytes_view esp, const endpoint& from) const noexcept {
+        endpoint dst = to;
+        dst.port = 0;
+        m = msghdr{};
+        m.msg_name = &ss;
+        m.msg_namelen = detail::to_sockaddr(dst, ss);
+        iov = {const_cast<std::byte*>(esp.data()), esp.size()};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        if (from.family == endpoint::family_t::v6 && local_.family == endpoint::family_t::v6) {
+            std::memset(control.bytes, 0, sizeof control.bytes);
+            m.msg_control = control.bytes;
+            m.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
+            cmsghdr* c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = IPPROTO_IPV6;
+            c->cmsg_type = IPV6_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+            in6_pktinfo pi{};
+            std::memcpy(&pi.ipi6_addr, from.addr.data(), 16);
+            std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        } else if (from.family == endpoint::family_t::v4) {
+            std::memset(control.bytes, 0, sizeof control.bytes);
+            m.msg_control = control.bytes;
+            m.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+            cmsghdr* c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = IPPROTO_IP;
+            c->cmsg_type = IP_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+            in_pktinfo pi{};
+            std::memcpy(&pi.ipi_spec_dst, from.addr.data(), 4);
+            std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        }
+    }
+
     // receive()'s checks of one IPv4 message: `got` bytes (MSG_TRUNC: the
     // whole length), the first 20 in `hdr`, the rest in `buf`.
     static result<esp_received> finish_v4(const std::array<std::byte, 20>& hdr, std::size_t got,
