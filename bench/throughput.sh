@@ -179,6 +179,8 @@ run_tunnel 1 1
 run_tunnel 1 1 --tun-offload
 run_tunnel 1 1 --crypto botan
 run_tunnel 1 1 --crypto botan --tun-offload
+run_tunnel 1 1 --esp-proposals aes128-gcm
+run_tunnel 1 1 --esp-proposals aes128-gcm --tun-offload
 run_tunnel 1 2
 run_tunnel 2 2
 run_tunnel 2 2 --tun-offload
@@ -193,10 +195,13 @@ o11=$(grep '^tunnel, --workers 1, 1 stream --tun-offload ' "$work/results" | awk
 b11=$(grep '^tunnel, --workers 1, 1 stream --crypto botan ' "$work/results" | awk '{print $NF}')
 bo11=$(grep '^tunnel, --workers 1, 1 stream --crypto botan --tun-offload ' "$work/results" | awk '{print $NF}')
 o22=$(grep '^tunnel, --workers 2, 2 streams --tun-offload ' "$work/results" | awk '{print $NF}')
-awk -v a="$t11" -v o="$o11" -v b="$b11" -v bo="$bo11" -v c="$t22" -v oc="$o22" 'BEGIN{
+g11=$(grep '^tunnel, --workers 1, 1 stream --esp-proposals aes128-gcm ' "$work/results" | awk '{print $NF}')
+go11=$(grep '^tunnel, --workers 1, 1 stream --esp-proposals aes128-gcm --tun-offload ' "$work/results" | awk '{print $NF}')
+awk -v a="$t11" -v o="$o11" -v b="$b11" -v bo="$bo11" -v c="$t22" -v oc="$o22" -v g="$g11" -v go="$go11" 'BEGIN{
   printf "  --tun-offload / without, 1 stream: %.2f (default crypto), %.2f (botan)\n", o / a, bo / b;
   printf "  --tun-offload / without, --workers 2, 2 streams: %.2f\n", oc / c;
-  printf "  default crypto / botan, 1 stream: %.2f\n", a / b }'
+  printf "  default crypto / botan, 1 stream: %.2f\n", a / b;
+  printf "  AES-128-GCM / the default CBC suite, 1 stream: %.2f, with --tun-offload %.2f\n", g / a, go / o }'
 awk -v r1="$ref1" -v r2="$ref2" -v a="$t11" -v b="$t12" -v c="$t22" 'BEGIN{
   printf "  tunnel/no tunnel, 1 stream:      %.3f\n", a / r1;
   printf "  tunnel/no tunnel, 2 streams:     %.3f (workers 1), %.3f (workers 2)\n", b / r2, c / r2;

@@ -7,13 +7,15 @@
 //   l2sec-client --server IP --psk PSK --user NAME --password PW [--auth mschapv2|chap|pap]
 //                [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--hold S]
 //                [--json]
-//                [--local IP] [--keylog FILE] [--tun-offload] [--config FILE]
+//                [--local IP] [--keylog FILE] [--tun-offload] [--ike-proposals LIST]
+//                [--esp-proposals LIST] [--config FILE]
 #include <l2sec/vpn/client.hpp>
 #include <l2sec/vpn/icmp.hpp>
 
 #include "common/crypto.hpp"
 #include "common/keylog_file.hpp"
 #include "common/options.hpp"
+#include "common/proposal_text.hpp"
 #include "common/settings.hpp"
 #include "common/udp_loop.hpp"
 #include "common/vpn_loop.hpp"
@@ -48,7 +50,9 @@ int usage(const char* why) {
         "         [--tun NAME | --no-tun] [--ping IP] [--count N] [--timeout S] [--hold S] "
         "[--json]\n"
         "         [--local IP] [--keylog FILE] [--no-raw-esp] [--crypto %s] [--tun-offload]\n"
-        "         [--config FILE]\n"
+        "         [--ike-proposals LIST] [--esp-proposals LIST] [--config FILE]\n"
+        "  --ike-proposals, --esp-proposals: what to offer, in order, e.g.\n"
+        "            aes256-sha1-modp2048 and aes128-gcm,aes256-cbc-sha1\n"
         "  --crypto: the crypto library (default %s: the faster AEAD here, and a forged\n"
         "            packet is refused without an exception or allocation)\n"
         "  --tun-offload: TUN with IFF_VNET_HDR + TSO/USO: the kernel hands over 64 KiB\n"
@@ -73,7 +77,7 @@ int main(int argc, char** argv) {
         av.push_back(a.data());
 
     std::string server, psk, user, password, auth, tun_name, ping, local = "0.0.0.0", keylog,
-                                                                   crypto_name;
+                                                                   crypto_name, ike_list, esp_list;
     bool no_tun = false, json = false, no_raw = false, tun_offload = false;
     int count = 3, timeout = 30, ike_port = 500, nat_port = 4500, hold = 0;
     examples::options o;
@@ -83,6 +87,7 @@ int main(int argc, char** argv) {
     o.text("--local", local).text("--keylog", keylog).flag("--no-raw-esp", no_raw);
     o.number("--ike-port", ike_port).number("--nat-port", nat_port).number("--hold", hold);
     o.text("--crypto", crypto_name).flag("--tun-offload", tun_offload);
+    o.text("--ike-proposals", ike_list).text("--esp-proposals", esp_list);
     if (!o.parse(static_cast<int>(av.size()), av.data())) return usage("bad arguments");
     if (server.empty()) return usage("--server IP is required");
     if (psk.empty()) return usage("--psk is required (the IPsec pre-shared key)");
@@ -115,6 +120,18 @@ int main(int argc, char** argv) {
     else if (!auth.empty())
         return usage("--auth: mschapv2, chap or pap");
     cfg.l2tp.host_name = "l2sec-client";
+    // Offered in this order (the server picks); the defaults start with what
+    // Windows-era servers take.
+    std::vector<ike::v1::phase1_proposal> ikes;
+    std::vector<ike::v1::esp_proposal> esps;
+    if (!ike_list.empty()) {
+        if (!examples::parse_ike_proposals(ike_list, ikes, err)) return usage(err.c_str());
+        cfg.ike.ike_proposals = ikes;
+    }
+    if (!esp_list.empty()) {
+        if (!examples::parse_esp_proposals(esp_list, esps, err)) return usage(err.c_str());
+        cfg.ike.esp_proposals = esps;
+    }
     cfg.connect_timeout = std::chrono::seconds(timeout);
 
     // The same batched sockets (recvmmsg/sendmmsg) and loop as the server's.

@@ -255,6 +255,29 @@ TEST_CASE("no common proposal: NO-PROPOSAL-CHOSEN, nothing allocated") {
     CHECK(f[0].reason == v1::engine_errc::notified);
 }
 
+TEST_CASE("Quick Mode with no common ESP suite: the responder says NO-PROPOSAL-CHOSEN at once") {
+    v1::config cc;
+    static const v1::esp_proposal only_sha512[] = {{*esp::parse_suite("aes256-cbc-sha512")}};
+    cc.esp_proposals = only_sha512;  // not in the server's defaults
+    auto client = make_engine(14, cc);
+    auto server = make_engine(15);
+    network<engine_t<>> net;
+    auto c = net.add(*client);
+    auto s = net.add(*server);
+    const endpoint client_ep = ep(192, 0, 2, 10, 500);
+    net.hosts[c].addrs = {client_ep};
+    net.hosts[s].addrs = {server_ep};
+    REQUIRE(client->connect(l2tp_connection(client_ep, server_ep), net.now).has_value());
+    const auto t0 = net.now;
+    net.pump();
+    CHECK(server->stats().no_proposal == 1);
+    CHECK(net.of(s, v1::event_kind::child_up).empty());
+    auto f = net.of(c, v1::event_kind::failed);
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].reason == v1::engine_errc::no_proposal_chosen);  // not a timeout
+    CHECK(net.now - t0 < milliseconds(1000));
+}
+
 TEST_CASE("config validation names the field") {
     v1::config c;
     c.ike_proposals = {};

@@ -152,7 +152,7 @@ run_case() {
     if [ $initiator = charon ] && [ "$mode" = transport ]; then
         grep -q "parsed QUICK_MODE response" "$d/charon.log" || { echo "FAIL: $what: charon did not accept our QM2"; rc=1; }
         grep -q "unable to install" "$d/charon.log" && echo "$what: charon accepted QM2, then could not install (no kernel ESP)"
-        grep -q 'event failed.*notification' "$d/l2sec.log" || { echo "FAIL: $what: l2sec did not report charon's notification"; rc=1; }
+        grep -q 'event failed.*\(notification\|no acceptable proposal\)' "$d/l2sec.log" || { echo "FAIL: $what: l2sec did not report charon's notification"; rc=1; }
     else
         check_ours "$d/l2sec.log" "$what" "$nat" "$mode"
     fi

@@ -282,6 +282,32 @@ else
     show dp
 fi
 
+# The client's own proposal list: AES-128-GCM offered alone is what the SA gets;
+# a name that is no suite is refused before anything is sent.
+if client "$N1" gcm --user bob --password builder --esp-proposals aes128-gcm --ping 10.10.0.1 \
+    --count 2 --json && grep -q '"suite":"aes128-gcm"' "$work/gcm.out"; then
+    ok "client --esp-proposals aes128-gcm: the ESP SA is AES-128-GCM, 2/2 echo replies"
+else
+    fail "client --esp-proposals aes128-gcm"
+    show gcm
+fi
+# A suite the server does not take: its NO-PROPOSAL-CHOSEN ends the attempt
+# at once (not the 20 s connect timeout), with a message saying so.
+rc=0
+t0=$(date +%s)
+client "$N1" noprop --user bob --password builder --esp-proposals aes256-cbc-sha512 --timeout 20 || rc=$?
+t1=$(date +%s)
+if [ $rc -ne 0 ] && [ $((t1 - t0)) -lt 10 ] && grep -q 'no acceptable proposal' "$work/noprop.err"; then
+    ok "client offering only AES-256-CBC + SHA-512 (not the server's): refused in $((t1 - t0)) s, exit $rc, \"$(head -n 1 "$work/noprop.err")\""
+else
+    fail "client offering only AES-256-CBC + SHA-512: exit $rc after $((t1 - t0)) s"
+    show noprop
+fi
+rc=0
+client "$N1" badp --user bob --password builder --esp-proposals rot13 || rc=$?
+[ $rc -eq 2 ] && grep -q 'rot13' "$work/badp.err" && ok "client --esp-proposals rot13: exit 2, \"$(head -n 1 "$work/badp.err")\"" ||
+    { fail "client --esp-proposals rot13 (exit $rc)"; show badp; }
+
 # (f) wrong PSK, wrong password: non-zero exit, a message naming the cause.
 rc=0
 client "$D" f1 --psk wrong --user alice --password wonderland --timeout 6 || rc=$?

@@ -71,12 +71,13 @@ inline constexpr std::array<phase1_proposal, 10> weak_ike_list{{
     {v1_encr::des3_cbc, 192, v1_hash::md5, crypto::dh_id::modp1024},
     {v1_encr::des_cbc, 64, v1_hash::md5, crypto::dh_id::modp1024},
 }};
-inline constexpr std::array<esp_proposal, 5> default_esp_list{{
+inline constexpr std::array<esp_proposal, 6> default_esp_list{{
     {{esp::encryption::aes_cbc, 32, esp::integrity::hmac_sha2_256_128}},
     {{esp::encryption::aes_cbc, 32, esp::integrity::hmac_sha1_96}},
     {{esp::encryption::aes_cbc, 16, esp::integrity::hmac_sha2_256_128}},
     {{esp::encryption::aes_cbc, 16, esp::integrity::hmac_sha1_96}},
     {{esp::encryption::aes_gcm_16, 32, esp::integrity::none}},
+    {{esp::encryption::aes_gcm_16, 16, esp::integrity::none}},  // strongSwan's aes128gcm16
 }};
 inline constexpr std::array<esp_proposal, 6> weak_esp_list{{
     {{esp::encryption::aes_cbc, 32, esp::integrity::hmac_md5_96}},

@@ -74,7 +74,10 @@ void L2SEC_IKE_V1_CORE_T::on_error_notify(sa_t& s, const notification& n) noexce
         e.kind = event_kind::failed;
         e.ike = handle(index_of(s));
         e.peer = s.peer;
-        e.reason = make_error_code(engine_errc::notified);
+        // NO-PROPOSAL-CHOSEN is the one a user can act on (the suites): name it.
+        e.reason = make_error_code(n.kind() == notify_type::no_proposal_chosen
+                                       ? engine_errc::no_proposal_chosen
+                                       : engine_errc::notified);
         push_event(std::move(e));
     }
 }

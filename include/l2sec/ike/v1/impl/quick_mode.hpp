@@ -305,6 +305,16 @@ auto L2SEC_IKE_V1_CORE_T::on_qm1(sa_t& s, mutable_bytes buf, std::uint64_t fp,
     }
     if (!chosen_t) {
         ++st.no_proposal;
+        // Say so (protected, RFC 2408 5.5): the initiator stops retransmitting
+        // QM1 and can tell its user the suites did not meet, instead of timing out.
+        send_informational(s, payload_type::notification, [&](writer& w) {
+            notification{doi_ipsec,
+                         static_cast<std::uint8_t>(protocol_id::esp),
+                         static_cast<std::uint16_t>(notify_type::no_proposal_chosen),
+                         {},
+                         {}}
+                .encode(w);
+        });
         return error(engine_errc::no_proposal_chosen, q->sap->body_offset(), "Quick Mode SA");
     }
     child_slot c;
