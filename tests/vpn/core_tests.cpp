@@ -194,3 +194,62 @@ TEST_CASE("vpn core: L2TP outside ESP, unknown SPIs and forged packets change no
     CHECK(r.server->stats().dropped_auth == 1);
     CHECK(r.server->sessions_up() == 1);
 }
+
+TEST_CASE("vpn core: after a rekey the new inbound SA and its predecessor both open packets") {
+    rig r;
+    r.run_until([&] { return r.server->sessions_up() == 1 && r.client->sessions_up() == 1; });
+    REQUIRE(r.server->sessions_up() == 1);
+    std::array<std::byte, vpn::packet_buffer_size> buf{};
+    auto seal = [&] {
+        auto n = make_ping(buf, 0x0a000064, 0x0a000001);
+        auto o = r.client->send_ip(1, buf, vpn::headroom, n);
+        REQUIRE(o);
+        return std::vector<std::byte>(o->data.begin(), o->data.end());
+    };
+    auto old1 = seal(), old2 = seal();
+    auto h = r.server->find_peer(client_ep);
+    REQUIRE(h);
+    // on_esp picks the SA from the slot's copy (in_live, in_spi): it follows in[].
+    auto mirrors = [&](std::uint8_t live, std::uint32_t spi0, std::uint32_t spi1) {
+        const auto* p = r.server->peer(*h);
+        REQUIRE(p);
+        CHECK(p->in_live == live);
+        CHECK(p->in_spi[0] == spi0);
+        CHECK(p->in_spi[1] == spi1);
+        CHECK(bool(p->in[0]) == bool(live & 1));
+        CHECK(bool(p->in[1]) == bool(live & 2));
+    };
+    mirrors(1, 0x1001, 0);
+
+    auto sp = pair_for(true, 0x1003, 0x2004);
+    sp.replaces_spi_in = 0x1001;
+    REQUIRE(r.server->install(sp));
+    auto cp = pair_for(false, 0x1003, 0x2004);
+    cp.replaces_spi_in = 0x2002;
+    REQUIRE(r.client->install(cp));
+    mirrors(3, 0x1003, 0x1001);
+
+    auto fresh = seal();
+    CHECK(load_be32(fresh.data()) == 0x1003);
+    auto d = r.server->on_esp(fresh, r.now);
+    REQUIRE(d);
+    CHECK(*d);
+    d = r.server->on_esp(old1, r.now);  // the previous SA, during the overlap
+    REQUIRE(d);
+    CHECK(*d);
+
+    r.server->remove_sa(0x1001, r.now);
+    mirrors(1, 0x1003, 0);
+    auto e = r.server->on_esp(old2, r.now);
+    REQUIRE(!e);
+    CHECK(e.error() == vpn::errc::unknown_spi);
+
+    // A new SA that replaces nothing: the current one goes, nothing is kept.
+    REQUIRE(r.server->install(pair_for(true, 0x1005, 0x2006)));
+    mirrors(1, 0x1005, 0);
+    REQUIRE(r.client->install(pair_for(false, 0x1005, 0x2006)));
+    auto last = seal();
+    d = r.server->on_esp(last, r.now);
+    REQUIRE(d);
+    CHECK(*d);
+}

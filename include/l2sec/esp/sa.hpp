@@ -63,7 +63,7 @@ struct inbound_packet {
 };
 
 template <class Crypto, std::size_t MaxWindow = 4096>
-class sa {
+class alignas(64) sa {
     static_assert(crypto::datapath_backend<Crypto>,
                   "esp::sa needs a crypto backend with AEAD, CBC and HMAC contexts "
                   "(crypto::datapath_backend), such as crypto::botan");
@@ -311,18 +311,22 @@ class sa {
         mac_->final(icv);
     }
 
+    // What every packet reads first, in the first cache line (the SA is
+    // 64-aligned): with thousands of SAs each packet finds its SA cold, and
+    // these fields spread over the object cost a miss each. The window's
+    // size and top follow them; its bit blocks and the crypto contexts come after.
+    std::uint32_t cfg_spi_ = 0;
+    std::array<std::byte, 4> salt_{};
+    std::size_t iv_ = 0, icv_ = 0, block_ = 4;
+    std::uint64_t seq_ = 0;
+    bool esn_ = false;
+    esp::mode mode_ = esp::mode::transport;
+    replay_window<MaxWindow> window_{};
     std::optional<typename Crypto::aead> aead_;
     std::optional<typename Crypto::cipher> cipher_;
     std::optional<typename Crypto::mac> mac_;
-    std::array<std::byte, 4> salt_{};
     std::array<std::byte, 8> iv_prefix_{};
-    replay_window<MaxWindow> window_{};
-    std::uint64_t seq_ = 0;
     suite suite_{};
-    std::uint32_t cfg_spi_ = 0;
-    std::size_t iv_ = 0, icv_ = 0, block_ = 4;
-    bool esn_ = false;
-    esp::mode mode_ = esp::mode::transport;
 };
 
 }  // namespace l2sec::esp

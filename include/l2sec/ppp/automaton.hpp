@@ -371,8 +371,8 @@ class automaton {
         timer_running_ = true;
     }
 
+    state state_ = state::initial;  // first: read per data packet (control_protocol)
     automaton_config cfg_{};
-    state state_ = state::initial;
     std::uint8_t counter_ = 0;
     std::uint8_t naks_ = 0;
     bool timer_running_ = false;

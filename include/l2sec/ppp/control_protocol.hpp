@@ -58,11 +58,13 @@ class control_protocol {
 
   public:
     control_protocol() noexcept = default;
-    control_protocol(Policy p, automaton_config cfg) noexcept : policy(p), fsm(cfg) {}
+    control_protocol(Policy p, automaton_config cfg) noexcept : fsm(cfg), policy(p) {}
 
-    Policy policy{};
-    automaton fsm{};
+    // The flags and the automaton's state first: the link's data fast path
+    // reads them for every packet (see link_engine::data_payload).
     layer_flags flags{};
+    automaton fsm{};
+    Policy policy{};
     std::uint32_t magic = 0;  ///< LCP: our magic number (for Echo and Discard)
     std::size_t peer_mru = 1500;
 

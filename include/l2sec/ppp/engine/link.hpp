@@ -187,15 +187,18 @@ class link_engine {
         return std::bit_cast<std::uint32_t>(f) == 0;
     }
 
-    link_config cfg_;
-    Random rng_;
-    queue_type q_{};
+    // What data_payload reads per packet first: the phase, then each control
+    // protocol's flags and state at the head of its object (LCP's in the same
+    // cache line as the phase). The frame queue and the configuration after them.
+    ppp::phase phase_ = phase::dead;
     control_protocol<lcp_policy<Random>, queue_type> lcp_{};
     control_protocol<ipcp_policy, queue_type> ipcp_{};
     control_protocol<ipv6cp_policy<Random>, queue_type> ipv6cp_{};
+    link_config cfg_;
+    Random rng_;
+    queue_type q_{};
     authenticator<Crypto, Random, Credentials, queue_type> server_auth_{};
     auth_peer<Crypto, Random, queue_type> client_auth_{};
-    ppp::phase phase_ = phase::dead;
     time_point next_echo_{};
     std::uint8_t echo_outstanding_ = 0;
     ring_queue<link_event, 32> events_{};

@@ -48,10 +48,12 @@ result<peer_handle> L2SEC_VPN_CORE_T::install(const esp_pair& p) noexcept {
         else {
             s.in[1] = std::move(s.in[0]);
             s.in[0].reset();
+            sync_in(s);
         }
     }
     if (!spi_index_.insert(p.in.spi, idx)) return error(errc::capacity_exceeded, 0, "SPIs");
     s.in[0] = std::move(*in);
+    sync_in(s);
     s.out = std::move(*out);
     return peer_handle{idx + 1, s.generation};
 }
@@ -231,6 +233,7 @@ void L2SEC_VPN_CORE_T::end_link(std::uint16_t sid, time_point now) noexcept {
     s.ip = 0;
     s.has_template = false;
     if (timers_.contains(sid)) timers_.erase(sid);
+    s.started = false;  // on_l2tp: started implies a link
     s.link.reset();
 }
 
