@@ -248,8 +248,34 @@ TEST_CASE("vpn core: after a rekey the new inbound SA and its predecessor both o
     REQUIRE(r.server->install(pair_for(true, 0x1005, 0x2006)));
     mirrors(1, 0x1005, 0);
     REQUIRE(r.client->install(pair_for(false, 0x1005, 0x2006)));
-    auto last = seal();
+    auto last = seal(), on1005 = seal();
     d = r.server->on_esp(last, r.now);
     REQUIRE(d);
     CHECK(*d);
+
+    // Two rekeys crossing: 0x1007 replaces 0x1005, then 0x1009 replaces
+    // 0x1005 too (now the previous SA). The two newest stay open; 0x1005, the
+    // oldest, goes and leaves the SPI index.
+    auto x = pair_for(true, 0x1007, 0x2008);
+    x.replaces_spi_in = 0x1005;
+    REQUIRE(r.server->install(x));
+    mirrors(3, 0x1007, 0x1005);
+    x = pair_for(true, 0x1009, 0x200a);
+    x.replaces_spi_in = 0x1005;
+    REQUIRE(r.server->install(x));
+    mirrors(3, 0x1009, 0x1007);
+    auto gone = r.server->on_esp(on1005, r.now);
+    REQUIRE(!gone);
+    CHECK(gone.error() == vpn::errc::unknown_spi);
+    // Again and again: the index (16 SPIs here) never fills. It did when the
+    // overwritten current SA stayed in it.
+    std::uint32_t cur = 0x1009, prev = 0x1007;
+    for (std::uint32_t i = 0; i < 40; ++i) {
+        x = pair_for(true, 0x3000 + i, 0x2008);
+        x.replaces_spi_in = prev;
+        REQUIRE(r.server->install(x));
+        mirrors(3, 0x3000 + i, cur);
+        prev = cur;
+        cur = 0x3000 + i;
+    }
 }

@@ -36,14 +36,17 @@ result<peer_handle> L2SEC_VPN_CORE_T::install(const esp_pair& p) noexcept {
     s.local = p.local;
     s.udp_encap = p.udp_encap;
     s.inner_port = p.peer_l2tp_port;
-    // The superseded SA stays as the previous one until it is removed;
-    // anything older goes now.
-    std::size_t keep = 2;
+    // A rekey keeps the two newest SAs open: the new one, and the current one
+    // as the previous until it is removed (packets in flight). That holds when
+    // the new SA replaces the previous one too (two rekeys crossing): the
+    // replaced SA is then the oldest and goes. An SA that replaces neither is
+    // a fresh start: both go. Every SA that goes leaves the SPI index.
+    bool rekey = false;
     for (std::size_t k = 0; k < 2; ++k)
-        if (s.in[k] && p.replaces_spi_in && s.in[k]->spi() == p.replaces_spi_in) keep = k;
-    if (s.in[1] && keep != 1) drop_in(s, 1);
-    if (keep == 0 || (keep == 2 && s.in[0])) {
-        if (keep == 2)
+        if (s.in[k] && p.replaces_spi_in && s.in[k]->spi() == p.replaces_spi_in) rekey = true;
+    if (s.in[1]) drop_in(s, 1);
+    if (s.in[0]) {
+        if (!rekey)
             drop_in(s, 0);
         else {
             s.in[1] = std::move(s.in[0]);
