@@ -122,16 +122,8 @@ int main(int argc, char** argv) {
     cfg.l2tp.host_name = "l2sec-client";
     // Offered in this order (the server picks); the defaults start with what
     // Windows-era servers take.
-    std::vector<ike::v1::phase1_proposal> ikes;
-    std::vector<ike::v1::esp_proposal> esps;
-    if (!ike_list.empty()) {
-        if (!examples::parse_ike_proposals(ike_list, ikes, err)) return usage(err.c_str());
-        cfg.ike.ike_proposals = ikes;
-    }
-    if (!esp_list.empty()) {
-        if (!examples::parse_esp_proposals(esp_list, esps, err)) return usage(err.c_str());
-        cfg.ike.esp_proposals = esps;
-    }
+    examples::proposal_lists proposals;
+    if (!proposals.apply(ike_list, esp_list, cfg.ike, err)) return usage(err.c_str());
     cfg.connect_timeout = std::chrono::seconds(timeout);
 
     // The same batched sockets (recvmmsg/sendmmsg) and loop as the server's.

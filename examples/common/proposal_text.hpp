@@ -3,6 +3,7 @@
 // aes256-gcm,aes128-cbc-sha1" (esp::parse_suite's names).
 #pragma once
 
+#include <l2sec/ike/v1/config.hpp>
 #include <l2sec/ike/v1/proposals.hpp>
 
 #include <sstream>
@@ -94,5 +95,27 @@ inline bool parse_esp_proposals(const std::string& list, std::vector<ike::v1::es
     }
     return !out.empty();
 }
+
+/// The parsed --ike-proposals / --esp-proposals of a program: it owns the
+/// lists that the IKE config's spans point into, so it lives as long as the
+/// server or client. An empty list leaves the config's default.
+struct proposal_lists {
+    std::vector<ike::v1::phase1_proposal> ike;
+    std::vector<ike::v1::esp_proposal> esp;
+
+    /// False, with `error` saying which entry, when a list does not parse.
+    bool apply(const std::string& ike_list, const std::string& esp_list, ike::v1::config& cfg,
+               std::string& error) {
+        if (!ike_list.empty()) {
+            if (!parse_ike_proposals(ike_list, ike, error)) return false;
+            cfg.ike_proposals = ike;
+        }
+        if (!esp_list.empty()) {
+            if (!parse_esp_proposals(esp_list, esp, error)) return false;
+            cfg.esp_proposals = esp;
+        }
+        return true;
+    }
+};
 
 }  // namespace l2sec::examples

@@ -150,16 +150,8 @@ int main(int argc, char** argv) {
         return usage("--auth: mschapv2, chap or pap");
     cfg.link.name = "l2sec";
     cfg.l2tp.host_name = "l2sec-server";
-    std::vector<ike::v1::phase1_proposal> ikes;
-    std::vector<ike::v1::esp_proposal> esps;
-    if (!ike_list.empty()) {
-        if (!examples::parse_ike_proposals(ike_list, ikes, err)) return usage(err.c_str());
-        cfg.ike.ike_proposals = ikes;
-    }
-    if (!esp_list.empty()) {
-        if (!examples::parse_esp_proposals(esp_list, esps, err)) return usage(err.c_str());
-        cfg.ike.esp_proposals = esps;
-    }
+    examples::proposal_lists proposals;
+    if (!proposals.apply(ike_list, esp_list, cfg.ike, err)) return usage(err.c_str());
     cfg.ike.allow_weak = allow_weak;
     cfg.ike.allow_aggressive = aggressive;
     cfg.ike.present_unnatted = unnatted;
