@@ -139,6 +139,45 @@ TEST_CASE("INITIAL-CONTACT: a rebooted client (same address and port) replaces i
     CHECK(r.net.of(r.s, v1::event_kind::child_up).size() == 2);
 }
 
+TEST_CASE("INITIAL-CONTACT among other peers: only the rebooted endpoint's SAs go, every time") {
+    // a and b behind one NAT (same public address, other ports), c public.
+    // a reboots three times; b's and c's SAs must survive each time.
+    auto a = make_engine(21), b = make_engine(22), c = make_engine(23), server = make_engine(24);
+    nat_box nat(ep(203, 0, 113, 5, 0));
+    network<engine_t<>> net;
+    auto ia = net.add(*a, &nat), ib = net.add(*b, &nat), ic = net.add(*c);
+    auto s = net.add(*server);
+    const endpoint a_ep = ep(192, 168, 1, 10, 500), b_ep = ep(192, 168, 1, 11, 500);
+    net.hosts[ia].addrs = {a_ep};
+    net.hosts[ib].addrs = {b_ep};
+    net.hosts[ic].addrs = {client_ep};
+    net.hosts[s].addrs = {server_ep};
+    REQUIRE(a->connect(l2tp_connection(a_ep, server_ep), net.now).has_value());
+    REQUIRE(b->connect(l2tp_connection(b_ep, server_ep), net.now).has_value());
+    REQUIRE(c->connect(l2tp_connection(client_ep, server_ep), net.now).has_value());
+    net.pump();
+    REQUIRE(server->established() == 3);
+    REQUIRE(live(net, s).size() == 3);
+    // a's SA as the server sees it: the NAT's public port for a's 4500 (NAT-T floated).
+    const endpoint a_public = nat.translate_out(ep(192, 168, 1, 10, 4500));
+    std::vector<std::unique_ptr<engine_t<>>> reboots;
+    for (std::size_t round = 1; round <= 3; ++round) {
+        reboots.push_back(make_engine(100 + round));
+        net.hosts[ia].e = reboots.back().get();
+        REQUIRE(reboots.back()->connect(l2tp_connection(a_ep, server_ep), net.now).has_value());
+        net.pump();
+        auto pd = net.of(s, v1::event_kind::phase1_down);
+        REQUIRE(pd.size() == round);
+        CHECK(pd.back().reason == v1::engine_errc::replaced);
+        CHECK(pd.back().peer == a_public);
+        CHECK(server->established() == 3);
+        CHECK(live(net, s).size() == 3);
+    }
+    CHECK(net.of(ib, v1::event_kind::phase1_down).empty());
+    CHECK(net.of(ic, v1::event_kind::phase1_down).empty());
+    CHECK(net.of(ib, v1::event_kind::child_down).empty());
+}
+
 TEST_CASE(
     "Quick Mode rekey by the initiator: child_up with old_spi_in, the old SA goes after the "
     "overlap") {

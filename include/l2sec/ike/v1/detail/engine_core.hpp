@@ -82,6 +82,7 @@ class engine_core {
     static constexpr bool spi_indexed = slots * children < 65535;
     hash_index<spi_indexed ? slots * children : 1> by_spi;
     hash_index<slots> by_cky;
+    hash_index<slots> by_peer;  // established SAs by peer endpoint (INITIAL-CONTACT)
     std::uint64_t hash_key = 0;
     // Slots by state, so no step scans the table: the free ones, and the
     // half-open ones oldest first with their peers beside them (admission
@@ -170,6 +171,8 @@ class engine_core {
     std::uint64_t key_hash(std::uint64_t v) const noexcept;
     void index_sa(sa_t& s) noexcept;
     void unindex_sa(sa_t& s) noexcept;
+    void index_peer(sa_t& s) noexcept;
+    void unindex_peer(sa_t& s) noexcept;
     void index_child(sa_t& s, child_slot& c) noexcept;
     void unindex_child(sa_t& s, child_slot& c) noexcept;
     template <class Pred>

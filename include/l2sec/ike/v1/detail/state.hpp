@@ -103,6 +103,7 @@ struct ike_sa {
     std::uint32_t generation = 1;
     std::uint64_t cky_i = 0, cky_r = 0;
     bool indexed = false;             ///< in engine_core::by_cky (under cky_i)
+    bool peer_indexed = false;        ///< in engine_core::by_peer (established, under peer)
     std::uint8_t keyed_failures = 0;  ///< MM5/MM6 that failed under our keys
     transport::endpoint local, peer;
     time_point created{}, established_at{}, expires_at = never, soft_at = never;

@@ -160,6 +160,7 @@ void L2SEC_IKE_V1_CORE_T::reset(sa_t& s) noexcept {
     for (auto& c : s.children)
         if (c.st == child_slot::state::installed) unindex_child(s, c);
     unindex_sa(s);
+    unindex_peer(s);
     s.wipe();
     const auto gen = s.generation;
     s.~sa_t();
@@ -368,6 +369,25 @@ void L2SEC_IKE_V1_CORE_T::unindex_sa(sa_t& s) noexcept {
     (void)by_cky.erase(static_cast<std::uint16_t>(index_of(s) + 1), key_hash(s.cky_i),
                        [this](std::uint16_t id) { return key_hash(tab[id - 1u].cky_i); });
     s.indexed = false;
+}
+
+// An established SA is indexed by its peer endpoint until reset(), so that
+// INITIAL-CONTACT finds the others of a rebooted peer without a scan of every
+// slot (Windows sends it on every connect). The endpoint does not change
+// once established: NAT-T floats to 4500 at MM5 / AM3, before.
+L2SEC_IKE_V1_CORE
+void L2SEC_IKE_V1_CORE_T::index_peer(sa_t& s) noexcept {
+    if (s.peer_indexed) return;
+    s.peer_indexed =
+        by_peer.insert(static_cast<std::uint16_t>(index_of(s) + 1), key_hash(s.peer.hash()));
+}
+
+L2SEC_IKE_V1_CORE
+void L2SEC_IKE_V1_CORE_T::unindex_peer(sa_t& s) noexcept {
+    if (!s.peer_indexed) return;
+    (void)by_peer.erase(static_cast<std::uint16_t>(index_of(s) + 1), key_hash(s.peer.hash()),
+                        [this](std::uint16_t id) { return key_hash(tab[id - 1u].peer.hash()); });
+    s.peer_indexed = false;
 }
 
 L2SEC_IKE_V1_CORE

@@ -228,11 +228,13 @@ auto L2SEC_IKE_V1_CORE_T::on_mm5_answer(sa_t& s, mutable_bytes buf, std::uint32_
 
 L2SEC_IKE_V1_CORE
 void L2SEC_IKE_V1_CORE_T::initial_contact(sa_t& keep) noexcept {
-    for (std::size_t i = 0; i < slots; ++i) {
-        auto& o = tab[i];
-        if (&o == &keep || o.st != p1_state::established) continue;
-        if (o.peer == keep.peer) remove_sa(o, make_error_code(engine_errc::replaced));
-    }
+    // Through by_peer (O(1) per SA found): remove_sa unindexes each one.
+    const auto h = key_hash(keep.peer.hash());
+    while (auto id = by_peer.find(h, [&](std::uint16_t i) {
+        const auto& o = tab[i - 1u];
+        return &o != &keep && o.st == p1_state::established && o.peer == keep.peer;
+    }))
+        remove_sa(tab[*id - 1u], make_error_code(engine_errc::replaced));
 }
 
 L2SEC_IKE_V1_CORE
@@ -242,6 +244,7 @@ void L2SEC_IKE_V1_CORE_T::established(sa_t& s, time_point now) noexcept {
     (void)half_list.erase(hook_of(), id_of(index_of(s)));
     s.kx.reset();  // the DH private value is not needed again
     s.st = p1_state::established;
+    index_peer(s);
     s.established_at = now;
     s.retx_at = never;
     s.expires_at = now + std::chrono::seconds(s.life_s);
