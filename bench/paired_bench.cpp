@@ -123,6 +123,22 @@ class aead_ref {
                           bytes_view(work + p.size() - 16, 16));
     }
 
+    // The reference halves of run_paired.
+    auto sealer(std::byte* buf) noexcept {
+        return [this, buf](std::size_t k) {
+            bool ok = seal(k, buf);
+            benchmark::DoNotOptimize(buf);
+            return ok;
+        };
+    }
+    auto opener(std::byte* work) noexcept {
+        return [this, work](std::size_t k) {
+            bool ok = open(k, work);
+            benchmark::DoNotOptimize(ok);
+            return ok;
+        };
+    }
+
   private:
     static std::vector<std::byte> key_of(std::size_t n) {
         std::vector<std::byte> k(n);
@@ -176,11 +192,7 @@ void esp_seal_paired(benchmark::State& st, const char* suite, std::string which)
             benchmark::DoNotOptimize(r);
             return r.has_value();
         },
-        [&](std::size_t k) {
-            bool ok = ref.seal(k, rbuf.data());
-            benchmark::DoNotOptimize(rbuf.data());
-            return ok;
-        });
+        ref.sealer(rbuf.data()));
 }
 
 template <class B>
@@ -211,11 +223,7 @@ void esp_open_paired(benchmark::State& st, const char* suite, std::string which)
             benchmark::DoNotOptimize(r);
             return r.has_value();
         },
-        [&](std::size_t k) {
-            bool ok = ref.open(k, work.data());
-            benchmark::DoNotOptimize(ok);
-            return ok;
-        });
+        ref.opener(work.data()));
 }
 
 template <class B>
@@ -241,11 +249,7 @@ void stack_encap_paired(benchmark::State& st, const char* suite, std::string whi
             benchmark::DoNotOptimize(o);
             return o.has_value();
         },
-        [&](std::size_t k) {
-            bool ok = ref.seal(k, rbuf.data());
-            benchmark::DoNotOptimize(rbuf.data());
-            return ok;
-        });
+        ref.sealer(rbuf.data()));
 }
 
 template <class B>
@@ -278,11 +282,7 @@ void stack_decap_paired(benchmark::State& st, const char* suite, std::string whi
             benchmark::DoNotOptimize(d);
             return d && *d;
         },
-        [&](std::size_t k) {
-            bool ok = ref.open(k, work.data());
-            benchmark::DoNotOptimize(ok);
-            return ok;
-        });
+        ref.opener(work.data()));
 }
 
 template <class B>
