@@ -95,12 +95,10 @@ void run_paired(benchmark::State& st, Ours&& ours, Ref&& ref) {
 template <class B>
 class aead_ref {
   public:
-    static constexpr std::size_t overhead = esp::header_size + 8 + 16;
-
     aead_ref(const esp::suite& s, const std::vector<std::size_t>& ct_sizes)
         : aead_(std::move(*B::make_aead(aead_of(s), key_of(s.enc_key_size)))), ct_(ct_sizes) {
         for (auto n : ct_) {
-            sealed_.emplace_back(n + overhead, std::byte{0x5a});
+            sealed_.emplace_back(n + esp_shaped_overhead, std::byte{0x5a});
             (void)seal_into(sealed_.back().data(), n, 1);
         }
     }
@@ -114,13 +112,7 @@ class aead_ref {
     bool open(std::size_t k, std::byte* work) noexcept {
         const auto& p = sealed_[k % sealed_.size()];
         std::memcpy(work, p.data(), p.size());
-        std::array<std::byte, 12> nonce;
-        std::memcpy(nonce.data(), salt_.data(), 4);
-        std::memcpy(nonce.data() + 4, work + esp::header_size, 8);
-        const std::size_t ct = p.size() - overhead;
-        return aead_.open(nonce, bytes_view(work, esp::header_size),
-                          mutable_bytes(work + esp::header_size + 8, ct),
-                          bytes_view(work + p.size() - 16, 16));
+        return esp_shaped_open(aead_, salt_, work, p.size());
     }
 
     // The reference halves of run_paired.
@@ -151,12 +143,7 @@ class aead_ref {
         store_be32(p, 0x1234);
         store_be32(p + 4, static_cast<std::uint32_t>(seq));
         store_be64(p + esp::header_size, seq);
-        std::array<std::byte, 12> nonce;
-        std::memcpy(nonce.data(), salt_.data(), 4);
-        std::memcpy(nonce.data() + 4, p + esp::header_size, 8);
-        return aead_.seal(nonce, bytes_view(p, esp::header_size),
-                          mutable_bytes(p + esp::header_size + 8, ct),
-                          mutable_bytes(p + esp::header_size + 8 + ct, 16));
+        return esp_shaped_seal(aead_, salt_, p, ct + esp_shaped_overhead);
     }
 
     typename B::aead aead_;
