@@ -19,12 +19,8 @@
 #if defined(L2SEC_BENCH_OPENSSL)
 #include <l2sec/crypto/openssl.hpp>
 #endif
-#include <l2sec/testing/insecure_random.hpp>
-#include <l2sec/testing/vpn_fleet.hpp>
-#include <l2sec/vpn/client.hpp>
-#include <l2sec/vpn/server.hpp>
 
-#include "support/users.hpp"
+#include "fleet_rig.hpp"
 
 #include <malloc.h>
 #include <time.h>
@@ -36,9 +32,7 @@
 namespace {
 
 using namespace l2sec;
-using rnd = testing::insecure_deterministic_random;
 constexpr std::size_t capacity = 1024;
-constexpr std::uint32_t server_ip = 0xc0000201, ppp_server_ip = 0x0a0a0001;
 
 // Heap in use, large (mmapped) blocks included.
 std::size_t heap_in_use() {
@@ -97,42 +91,22 @@ struct timed_dh : B {
 template <class Backend>
 void vpn_fleet(benchmark::State& st) {
     using B = timed_dh<Backend>;
-    using server_t = vpn::server<B, test::users, capacity, rnd, ike::v1::single_psk>;
-    using client_t = vpn::client<B, rnd, ike::v1::single_psk>;
+    using types = bench::fleet_types<B, capacity>;
     const auto n = static_cast<std::size_t>(st.range(0));
     for (auto _ : st) {
         test::users users;
-        vpn::server_config sc;
-        sc.link.require = ppp::auth_method::mschapv2;
-        sc.link.local_ip = ppp_server_ip;
-        sc.pool_first = 0x0a0b0000;
-        sc.pool_last = sc.pool_first + 2 * capacity - 1;
-        // All n connect in the same instant: room for as many L2TP tunnels
-        // waiting for SCCCN (the default, 32, makes the rest retry).
-        sc.l2tp.max_half_open = capacity;
         const auto h0 = heap_in_use();
-        auto srv = server_t::make(sc, rnd(7919),
-                                  ike::v1::single_psk(as_bytes(std::string_view("secret"))), users);
+        auto srv = bench::make_fleet_server<B, capacity>(users);
         if (!srv) {
             st.SkipWithError(srv.error().message().c_str());
             return;
         }
         const auto server_fixed = heap_in_use() - h0;
-        testing::vpn_fleet<server_t, client_t> f(std::move(*srv), server_ip, ppp_server_ip);
-        for (std::size_t i = 0; i < n; ++i) {
-            const auto ip = 0x0a630000u + static_cast<std::uint32_t>(i) + 1;
-            vpn::client_config cfg;
-            cfg.connection.local = transport::endpoint::v4(ip, 500);
-            cfg.connection.peer = transport::endpoint::v4(server_ip, 500);
-            cfg.link.user = "alice";
-            cfg.link.password = "wonderland";
-            auto c = client_t::make(cfg, rnd(31 + i),
-                                    ike::v1::single_psk(as_bytes(std::string_view("secret"))));
-            if (!c) {
-                st.SkipWithError(c.error().message().c_str());
-                return;
-            }
-            f.add(std::move(*c), ip);
+        typename types::fleet f(std::move(*srv), bench::fleet_server_ip,
+                                bench::fleet_ppp_server_ip);
+        if (auto e = bench::add_fleet_clients<B, capacity>(f, n); !e.empty()) {
+            st.SkipWithError(e.c_str());
+            return;
         }
         const auto h1 = heap_in_use();
         dh_cpu = 0;
