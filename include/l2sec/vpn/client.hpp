@@ -74,7 +74,7 @@ class client {
 
     using core_type = detail::stack_core<Crypto, Random, ppp::no_credentials, 1, 1, 1>;
     using rng_ref = crypto::random_ref<Random>;
-    using ike_type = ike::v1::engine<Crypto, rng_ref, ike::v1::default_limits, Secrets>;
+    using ike_type = ike::v1::engine<Crypto, rng_ref, ike::v1::client_limits, Secrets>;
 
   public:
     /// Errors: bad_config (no user name), the IKE engine's configuration errors.

@@ -34,6 +34,11 @@ struct limits {
     static constexpr std::size_t slots = MaxSas + MaxHalfOpen;
 };
 using default_limits = limits<64, 64>;
+/// A client of one server (vpn::client): its IKE SA and the one replacing it
+/// while they overlap, either end's rekey half-open beside them. Each slot
+/// holds its message buffers, so the 128 of default_limits cost a client
+/// about 3 MB of heap; these cost a few dozen KB.
+using client_limits = limits<4, 4>;
 /// A server for `Clients` peers: as many half-open slots as a burst of
 /// reconnecting clients needs, capped at 1024.
 template <std::size_t Clients>
