@@ -155,8 +155,8 @@ void vpn_fleet_packets(benchmark::State& st, std::size_t n, order o) {
     for (auto _ : st) {
         for (std::size_t j = 0; j < rx_batch; ++j) {
             who[j] = j % burst == 0 ? (k++ * 7919) % n : who[j - 1];
+            if (next[who[j]] == per) return st.SkipWithError("ran out of sealed packets");
             src[j] = base + (who[j] * per + next[who[j]]++) * slot_stride;
-            if (next[who[j]] > per) return st.SkipWithError("ran out of sealed packets");
             if (o != order::cold) std::memcpy(ring + j * slot_stride, src[j], len);
         }
         auto t0 = std::chrono::steady_clock::now();
