@@ -11,6 +11,7 @@
 namespace l2sec::test {
 
 extern std::atomic<std::size_t> g_allocations;
+extern std::atomic<std::size_t> g_allocated_bytes;  // asked of operator new, never decreased
 
 class alloc_guard {
   public:
@@ -29,6 +30,16 @@ std::size_t allocations_in(F&& f) {
     alloc_guard g;
     f();
     return g.count();
+}
+
+/// Runs f and returns how many bytes it asked of operator new (freed ones
+/// included: an upper bound of what it keeps). Works under sanitizers,
+/// whose allocators mallinfo2() does not see.
+template <class F>
+std::size_t allocated_bytes_in(F&& f) {
+    const std::size_t start = g_allocated_bytes.load(std::memory_order_relaxed);
+    f();
+    return g_allocated_bytes.load(std::memory_order_relaxed) - start;
 }
 
 }  // namespace l2sec::test

@@ -6,7 +6,7 @@
 
 #include <l2sec/testing/vpn_fleet.hpp>
 
-#include <malloc.h>
+#include "support/alloc_counter.hpp"
 
 #include <doctest/doctest.h>
 
@@ -94,20 +94,18 @@ TEST_CASE("vpn fleet: 100 clients each ping once and get one reply") {
 TEST_CASE("vpn fleet: a client's fixed state stays under 1 MB (client_limits, not a server's)") {
     // With ike::v1::default_limits (128 IKE slots) a client took about 3 MB
     // of heap, and 10,000 simulated clients did not fit in 24 GB.
-    auto heap = [] {
-        const auto m = mallinfo2();
-        return m.uordblks + m.hblkhd;
-    };
-    const auto h0 = heap();
     vpn::client_config cfg;
     cfg.connection.local = transport::endpoint::v4(0x0a630001, 500);
     cfg.connection.peer = transport::endpoint::v4(test::server_ip, 500);
     cfg.link.user = "alice";
     cfg.link.password = "wonderland";
-    auto c = fleet_client::make(cfg, test::world_random(31),
-                                ike::v1::single_psk(as_bytes(std::string_view("secret"))));
-    REQUIRE(c);
-    const auto used = heap() - h0;
+    std::unique_ptr<fleet_client> c;
+    const auto used = test::allocated_bytes_in([&] {
+        auto made = fleet_client::make(cfg, test::world_random(31),
+                                       ike::v1::single_psk(as_bytes(std::string_view("secret"))));
+        REQUIRE(made);
+        c = std::move(*made);
+    });
     CHECK(used > sizeof(fleet_client));
     CHECK(used < std::size_t{1} << 20);
 }
