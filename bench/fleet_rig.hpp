@@ -11,6 +11,8 @@
 
 #include "support/users.hpp"
 
+#include <malloc.h>
+
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -28,6 +30,13 @@ struct fleet_types {
     using client = vpn::client<B, fleet_rnd, ike::v1::single_psk>;
     using fleet = testing::vpn_fleet<server, client>;
 };
+
+// Heap in use, large (mmapped) blocks included (glibc's allocator: the
+// benches run without sanitizers).
+inline std::size_t heap_in_use() {
+    const auto m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+}
 
 inline ike::v1::single_psk fleet_psk() {
     return ike::v1::single_psk(as_bytes(std::string_view("secret")));

@@ -22,7 +22,6 @@
 
 #include "fleet_rig.hpp"
 
-#include <malloc.h>
 #include <time.h>
 
 #include <chrono>
@@ -33,12 +32,6 @@ namespace {
 
 using namespace l2sec;
 constexpr std::size_t capacity = 1024;
-
-// Heap in use, large (mmapped) blocks included.
-std::size_t heap_in_use() {
-    const auto m = mallinfo2();
-    return m.uordblks + m.hblkhd;
-}
 
 // CPU time of this thread: the shares below stay meaningful on a machine
 // shared with other work (wall time would count their slices too).
@@ -95,20 +88,20 @@ void vpn_fleet(benchmark::State& st) {
     const auto n = static_cast<std::size_t>(st.range(0));
     for (auto _ : st) {
         test::users users;
-        const auto h0 = heap_in_use();
+        const auto h0 = bench::heap_in_use();
         auto srv = bench::make_fleet_server<B, capacity>(users);
         if (!srv) {
             st.SkipWithError(srv.error().message().c_str());
             return;
         }
-        const auto server_fixed = heap_in_use() - h0;
+        const auto server_fixed = bench::heap_in_use() - h0;
         typename types::fleet f(std::move(*srv), bench::fleet_server_ip,
                                 bench::fleet_ppp_server_ip);
         if (auto e = bench::add_fleet_clients<B, capacity>(f, n); !e.empty()) {
             st.SkipWithError(e.c_str());
             return;
         }
-        const auto h1 = heap_in_use();
+        const auto h1 = bench::heap_in_use();
         dh_cpu = 0;
         const double t0 = cpu_seconds();
         f.start_all();
@@ -116,7 +109,7 @@ void vpn_fleet(benchmark::State& st) {
         const double setup = cpu_seconds() - t0;
         const double dh = dh_cpu;
         const auto sim_setup = f.now().time_since_epoch();
-        const auto h2 = heap_in_use();
+        const auto h2 = bench::heap_in_use();
         if (f.up() != n) {
             st.SkipWithError(("only " + std::to_string(f.up()) + " clients came up").c_str());
             return;

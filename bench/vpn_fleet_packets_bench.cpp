@@ -31,8 +31,6 @@
 
 #include "fleet_rig.hpp"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -51,11 +49,6 @@ constexpr std::size_t slot_stride = 1536;  // 1400 + ESP and L2TP overhead, 64-a
 constexpr ike::v1::esp_proposal gcm_only[] = {
     {{esp::encryption::aes_gcm_16, 16, esp::integrity::none}}};
 
-std::size_t heap_in_use() {
-    const auto m = mallinfo2();
-    return m.uordblks + m.hblkhd;
-}
-
 // The fleet, up, once per process and type (Google Benchmark may call a
 // benchmark several times; bringing 10,000 clients up takes minutes).
 template <class B, std::size_t Capacity>
@@ -68,18 +61,18 @@ struct fleet_up {
     std::size_t n = 0;
 
     explicit fleet_up(std::size_t clients) : n(clients) {
-        const auto h0 = heap_in_use();
+        const auto h0 = bench::heap_in_use();
         auto srv = bench::make_fleet_server<B, Capacity>(users);
         if (!srv) {
             error = srv.error().message();
             return;
         }
-        server_bytes_per_slot = static_cast<double>(heap_in_use() - h0) / Capacity;
+        server_bytes_per_slot = static_cast<double>(bench::heap_in_use() - h0) / Capacity;
         f = std::make_unique<typename types::fleet>(std::move(*srv), bench::fleet_server_ip,
                                                     bench::fleet_ppp_server_ip);
         error = bench::add_fleet_clients<B, Capacity>(*f, n, gcm_only);
         if (!error.empty()) return;
-        const auto h1 = heap_in_use();
+        const auto h1 = bench::heap_in_use();
         // In waves of 1,000: the server admits max_half_open (at most 1,024)
         // IKE SAs in Main Mode at a time, and 10,000 clients starting in the
         // same instant would mostly give up waiting (connect_timeout).
@@ -93,7 +86,7 @@ struct fleet_up {
             error = "only " + std::to_string(f->up()) + " clients came up";
             return;
         }
-        heap_per_client = static_cast<double>(heap_in_use() - h1) / static_cast<double>(n);
+        heap_per_client = static_cast<double>(bench::heap_in_use() - h1) / static_cast<double>(n);
     }
     static fleet_up& get(std::size_t clients) {
         static fleet_up u(clients);
