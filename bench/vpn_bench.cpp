@@ -21,6 +21,7 @@
 #include <l2sec/vpn/detail/stack_core.hpp>
 #include <l2sec/vpn/icmp.hpp>
 
+#include "packet_arena.hpp"
 #include "stack_rig.hpp"
 
 #include <cstdlib>
@@ -174,25 +175,6 @@ void stack_aead(benchmark::State& st, const char* suite, std::string which, bool
 constexpr std::size_t clients_ip_len = 1400;
 // ESP header + IV (8) + ciphertext (UDP, L2TP, PPP, IP, pad, trailer) + ICV.
 const std::size_t clients_pkt_len = esp::header_size + 8 + ct_size(clients_ip_len, 4) + 16;
-
-// The pre-sealed packets, one per client, back to back at a cache-line stride
-// in one allocation: the bench's own data layout is the same in both benches
-// and is not what is measured (separate vectors would add a heap walk each).
-class packet_arena {
-  public:
-    packet_arena(std::size_t n, std::size_t len)
-        : len_(len), stride_((len + 63) / 64 * 64), mem_(n * stride_ + 64) {}
-    std::byte* at(std::size_t i) noexcept {
-        auto base = reinterpret_cast<std::uintptr_t>(mem_.data());
-        auto aligned = (base + 63) / 64 * 64;
-        return mem_.data() + (aligned - base) + i * stride_;
-    }
-    std::size_t len() const noexcept { return len_; }
-
-  private:
-    std::size_t len_, stride_;
-    std::vector<std::byte> mem_;
-};
 
 // Client i, visited at step k: 7919 is prime, so every client comes once per
 // n steps, in an order no cache line or prefetcher is lucky with.
@@ -359,9 +341,8 @@ constexpr std::size_t rx_batch = 32;
 template <class Fixture>
 void decap_batches(benchmark::State& st, Fixture& f, std::size_t n, std::size_t burst) {
     if (f.error) return st.SkipWithError(f.error);
-    const std::size_t len = f.pkts.len(), stride = (len + 63) / 64 * 64;
-    std::vector<std::byte> ring(rx_batch * stride + 64);
-    std::byte* base = ring.data() + (64 - reinterpret_cast<std::uintptr_t>(ring.data()) % 64) % 64;
+    const std::size_t len = f.pkts.len();
+    packet_arena ring(rx_batch, len);
     std::array<std::size_t, rx_batch> who{};
     std::size_t k = 0;
     std::int64_t ns = 0;
@@ -372,12 +353,12 @@ void decap_batches(benchmark::State& st, Fixture& f, std::size_t n, std::size_t 
                 who[j] = scattered(k++, n);
             else
                 who[j] = who[j - 1];
-            std::memcpy(base + j * stride, f.pkts.at(who[j]), len);
+            std::memcpy(ring.at(j), f.pkts.at(who[j]), len);
         }
         auto t0 = std::chrono::steady_clock::now();
         bool ok = true;
         for (std::size_t j = 0; j < rx_batch; ++j)
-            ok &= f.open(who[j], base + j * stride, now);
+            ok &= f.open(who[j], ring.at(j), now);
         auto t1 = std::chrono::steady_clock::now();
         if (!ok) return st.SkipWithError("a packet did not open");
         st.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());

@@ -30,6 +30,7 @@
 #include <l2sec/vpn/icmp.hpp>
 
 #include "fleet_rig.hpp"
+#include "packet_arena.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -43,7 +44,7 @@ namespace {
 using namespace l2sec;
 
 constexpr std::size_t ip_len = 1400, rx_batch = 32, batches = 4096;
-constexpr std::size_t slot_stride = 1536;  // 1400 + ESP and L2TP overhead, 64-aligned
+constexpr std::size_t slot_len = 1536;  // room for 1400 + ESP and L2TP overhead
 // The suite of bench/vpn_bench.cpp's stack_decap_clients, so the two compare
 // (the clients' default list starts with AES-256-CBC + HMAC-SHA-256).
 constexpr ike::v1::esp_proposal gcm_only[] = {
@@ -106,9 +107,7 @@ void vpn_fleet_packets(benchmark::State& st, std::size_t n, order o) {
     // Every packet this run will use, sealed now by its client in sequence:
     // per client `per` slots of the arena, `len` bytes each.
     const std::size_t total = batches * rx_batch, per = total / n + 17;
-    std::vector<std::byte> arena(n * per * slot_stride + 64);
-    std::byte* base =
-        arena.data() + (64 - reinterpret_cast<std::uintptr_t>(arena.data()) % 64) % 64;
+    bench::packet_arena arena(n * per, slot_len);
     std::vector<transport::endpoint> from(n), to(n);
     std::vector<std::size_t> next(n, 0);
     std::size_t len = 0;
@@ -121,18 +120,16 @@ void vpn_fleet_packets(benchmark::State& st, std::size_t n, order o) {
                                    bench::fleet_ppp_server_ip, 7, static_cast<std::uint16_t>(k),
                                    ip_len);
             auto out = cl.send_ip(buf, vpn::headroom, ip_len, now);
-            if (!out || out->data.size() > slot_stride || (len && out->data.size() != len))
+            if (!out || out->data.size() > slot_len || (len && out->data.size() != len))
                 return st.SkipWithError("a client could not seal its packet");
             len = out->data.size();
             raw = out->raw_esp;
             from[c] = out->local;
             to[c] = out->peer;
-            std::memcpy(base + (c * per + k) * slot_stride, out->data.data(), len);
+            std::memcpy(arena.at(c * per + k), out->data.data(), len);
         }
     }
-    std::vector<std::byte> ring_mem(rx_batch * slot_stride + 64);
-    std::byte* ring =
-        ring_mem.data() + (64 - reinterpret_cast<std::uintptr_t>(ring_mem.data()) % 64) % 64;
+    bench::packet_arena ring(rx_batch, slot_len);
     const std::size_t burst = o == order::batch16 ? 16 : 1;
     std::array<std::size_t, rx_batch> who{};
     std::array<const std::byte*, rx_batch> src{};
@@ -140,7 +137,7 @@ void vpn_fleet_packets(benchmark::State& st, std::size_t n, order o) {
     std::int64_t ns = 0;
     std::size_t ok = 0;
     auto receive = [&](std::size_t j) {
-        auto d = mutable_bytes(ring + j * slot_stride, len);
+        auto d = mutable_bytes(ring.at(j), len);
         auto r = raw ? srv.receive_esp(d, to[who[j]], from[who[j]], now)
                      : srv.receive(d, to[who[j]], from[who[j]], now);
         ok += r && *r;
@@ -149,12 +146,12 @@ void vpn_fleet_packets(benchmark::State& st, std::size_t n, order o) {
         for (std::size_t j = 0; j < rx_batch; ++j) {
             who[j] = j % burst == 0 ? (k++ * 7919) % n : who[j - 1];
             if (next[who[j]] == per) return st.SkipWithError("ran out of sealed packets");
-            src[j] = base + (who[j] * per + next[who[j]]++) * slot_stride;
-            if (o != order::cold) std::memcpy(ring + j * slot_stride, src[j], len);
+            src[j] = arena.at(who[j] * per + next[who[j]]++);
+            if (o != order::cold) std::memcpy(ring.at(j), src[j], len);
         }
         auto t0 = std::chrono::steady_clock::now();
         for (std::size_t j = 0; j < rx_batch; ++j) {
-            if (o == order::cold) std::memcpy(ring + j * slot_stride, src[j], len);
+            if (o == order::cold) std::memcpy(ring.at(j), src[j], len);
             receive(j);
         }
         auto t1 = std::chrono::steady_clock::now();

@@ -19,6 +19,16 @@ using fleet_server = test::world_server<128>;
 using fleet_client = test::world_client<>;
 using fleet = testing::vpn_fleet<fleet_server, fleet_client>;
 
+// Client at `ip` (host order) for the fleet's server, as alice.
+vpn::client_config client_config(std::uint32_t ip) {
+    vpn::client_config cfg;
+    cfg.connection.local = transport::endpoint::v4(ip, 500);
+    cfg.connection.peer = transport::endpoint::v4(test::server_ip, 500);
+    cfg.link.user = "alice";
+    cfg.link.password = "wonderland";
+    return cfg;
+}
+
 std::unique_ptr<fleet> make_fleet(std::size_t n, test::users& users) {
     auto srv = fleet_server::make(test::world<128>::default_server(), test::world_random(7919),
                                   ike::v1::single_psk(as_bytes(std::string_view("secret"))), users);
@@ -26,12 +36,7 @@ std::unique_ptr<fleet> make_fleet(std::size_t n, test::users& users) {
     auto f = std::make_unique<fleet>(std::move(*srv), test::server_ip, test::ppp_server_ip);
     for (std::size_t i = 0; i < n; ++i) {
         const auto ip = 0x0a630000u + static_cast<std::uint32_t>(i) + 1;  // 10.99.0.x
-        vpn::client_config cfg;
-        cfg.connection.local = transport::endpoint::v4(ip, 500);
-        cfg.connection.peer = transport::endpoint::v4(test::server_ip, 500);
-        cfg.link.user = "alice";
-        cfg.link.password = "wonderland";
-        auto c = fleet_client::make(cfg, test::world_random(31 + i),
+        auto c = fleet_client::make(client_config(ip), test::world_random(31 + i),
                                     ike::v1::single_psk(as_bytes(std::string_view("secret"))));
         REQUIRE(c);
         f->add(std::move(*c), ip);
@@ -94,14 +99,9 @@ TEST_CASE("vpn fleet: 100 clients each ping once and get one reply") {
 TEST_CASE("vpn fleet: a client's fixed state stays under 1 MB (client_limits, not a server's)") {
     // With ike::v1::default_limits (128 IKE slots) a client took about 3 MB
     // of heap, and 10,000 simulated clients did not fit in 24 GB.
-    vpn::client_config cfg;
-    cfg.connection.local = transport::endpoint::v4(0x0a630001, 500);
-    cfg.connection.peer = transport::endpoint::v4(test::server_ip, 500);
-    cfg.link.user = "alice";
-    cfg.link.password = "wonderland";
     std::unique_ptr<fleet_client> c;
     const auto used = test::allocated_bytes_in([&] {
-        auto made = fleet_client::make(cfg, test::world_random(31),
+        auto made = fleet_client::make(client_config(0x0a630001), test::world_random(31),
                                        ike::v1::single_psk(as_bytes(std::string_view("secret"))));
         REQUIRE(made);
         c = std::move(*made);
