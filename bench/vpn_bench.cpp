@@ -237,6 +237,8 @@ struct stack_clients {
         benchmark::DoNotOptimize(d);
         return d && *d;
     }
+    // server::warm's work (core/warm.hpp): the batch's state loaded first.
+    void warm(std::span<const bytes_view> batch) const { s->server->warm_esp(batch); }
     void counters(benchmark::State& st) const {
         st.counters["server_bytes_per_client"] =
             static_cast<double>(sizeof(typename bench_stack<B, N>::server_core)) / N;
@@ -275,6 +277,7 @@ struct aead_clients {
     bool open(std::size_t i, std::byte* work, time_point) {
         return esp_shaped_open(sas[i].aead, sas[i].salt, work, pkts.len());
     }
+    void warm(std::span<const bytes_view>) const {}
     void counters(benchmark::State&) const {}
 };
 
@@ -336,13 +339,18 @@ void stack_aead_open_clients(benchmark::State& st) {
 // a TCP flow or a GRO'd burst brings. What the cold packet cost the unbatched
 // bench is gone here in both the stack and its reference: the difference
 // between 10 and 10,000 clients is the per-client state alone.
+// stack_decap_clients_batch_warm/...: the same, the batch's state loaded first
+// (stack_core::warm_esp, what server::warm does), inside the timed region.
 constexpr std::size_t rx_batch = 32;
 
 template <class Fixture>
-void decap_batches(benchmark::State& st, Fixture& f, std::size_t n, std::size_t burst) {
+void decap_batches(benchmark::State& st, Fixture& f, std::size_t n, std::size_t burst, bool warm) {
     if (f.error) return st.SkipWithError(f.error);
     const std::size_t len = f.pkts.len();
     packet_arena ring(rx_batch, len);
+    std::array<bytes_view, rx_batch> views{};
+    for (std::size_t j = 0; j < rx_batch; ++j)
+        views[j] = bytes_view(ring.at(j), len);
     std::array<std::size_t, rx_batch> who{};
     std::size_t k = 0;
     std::int64_t ns = 0;
@@ -356,6 +364,7 @@ void decap_batches(benchmark::State& st, Fixture& f, std::size_t n, std::size_t 
             std::memcpy(ring.at(j), f.pkts.at(who[j]), len);
         }
         auto t0 = std::chrono::steady_clock::now();
+        if (warm) f.warm(views);
         bool ok = true;
         for (std::size_t j = 0; j < rx_batch; ++j)
             ok &= f.open(who[j], ring.at(j), now);
@@ -374,13 +383,13 @@ void decap_batches(benchmark::State& st, Fixture& f, std::size_t n, std::size_t 
 }
 
 template <class B, std::size_t N>
-void stack_decap_clients_batch(benchmark::State& st, std::size_t burst) {
-    decap_batches(st, fixture<stack_clients<B, N>>(), N, burst);
+void stack_decap_clients_batch(benchmark::State& st, std::size_t burst, bool warm) {
+    decap_batches(st, fixture<stack_clients<B, N>>(), N, burst, warm);
 }
 
 template <class B, std::size_t N>
 void stack_aead_open_clients_batch(benchmark::State& st, std::size_t burst) {
-    decap_batches(st, fixture<aead_clients<B, N>>(), N, burst);
+    decap_batches(st, fixture<aead_clients<B, N>>(), N, burst, false);
 }
 
 template <class B, std::size_t N>
@@ -393,7 +402,10 @@ void register_clients(const std::string& bn) {
     for (std::size_t b : {std::size_t{1}, std::size_t{4}, std::size_t{16}}) {
         const std::string tail = bn + "/" + n + "/" + std::to_string(b);
         benchmark::RegisterBenchmark(("stack_decap_clients_batch/" + tail).c_str(),
-                                     stack_decap_clients_batch<B, N>, b)
+                                     stack_decap_clients_batch<B, N>, b, false)
+            ->UseManualTime();
+        benchmark::RegisterBenchmark(("stack_decap_clients_batch_warm/" + tail).c_str(),
+                                     stack_decap_clients_batch<B, N>, b, true)
             ->UseManualTime();
         benchmark::RegisterBenchmark(("stack_aead_open_clients_batch/" + tail).c_str(),
                                      stack_aead_open_clients_batch<B, N>, b)

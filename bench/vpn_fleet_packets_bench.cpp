@@ -14,6 +14,8 @@
 //                                            cache), every packet another client
 //   vpn_fleet_packets/<backend>/aes128gcm/<n>/batch16  the same, 16 packets of one client
 //                                            in a row (a TCP flow's train)
+//   .../batch1_warm, .../batch16_warm        the same, server::warm over the batch first
+//                                            (timed: the example server's loop does it)
 // The clients come in the scattered order (7919 k mod n), every client's
 // packets in sequence (the real anti-replay window accepts each once).
 // Counters: ns_per_packet (timed region / packets), and from the bring-up,
@@ -98,7 +100,7 @@ struct fleet_up {
 enum class order { cold, batch1, batch16 };
 
 template <class B, std::size_t Capacity>
-void vpn_fleet_packets(benchmark::State& st, std::size_t n, order o) {
+void vpn_fleet_packets(benchmark::State& st, std::size_t n, order o, bool warm) {
     auto& up = fleet_up<B, Capacity>::get(n);
     if (!up.error.empty()) return st.SkipWithError(up.error.c_str());
     auto& f = *up.f;
@@ -130,6 +132,9 @@ void vpn_fleet_packets(benchmark::State& st, std::size_t n, order o) {
         }
     }
     bench::packet_arena ring(rx_batch, slot_len);
+    std::array<bytes_view, rx_batch> views{};
+    for (std::size_t j = 0; j < rx_batch; ++j)
+        views[j] = bytes_view(ring.at(j), len);
     const std::size_t burst = o == order::batch16 ? 16 : 1;
     std::array<std::size_t, rx_batch> who{};
     std::array<const std::byte*, rx_batch> src{};
@@ -150,6 +155,7 @@ void vpn_fleet_packets(benchmark::State& st, std::size_t n, order o) {
             if (o != order::cold) std::memcpy(ring.at(j), src[j], len);
         }
         auto t0 = std::chrono::steady_clock::now();
+        if (warm) srv.warm(views);
         for (std::size_t j = 0; j < rx_batch; ++j) {
             if (o == order::cold) std::memcpy(ring.at(j), src[j], len);
             receive(j);
@@ -173,12 +179,20 @@ void vpn_fleet_packets(benchmark::State& st, std::size_t n, order o) {
 
 template <class B, std::size_t Capacity>
 void register_fleet(const std::string& bn, std::size_t n) {
-    const std::pair<const char*, order> orders[] = {
-        {"cold", order::cold}, {"batch1", order::batch1}, {"batch16", order::batch16}};
-    for (auto [name, o] : orders)
+    struct variant {
+        const char* name;
+        order o;
+        bool warm;
+    };
+    const variant variants[] = {{"cold", order::cold, false},
+                                {"batch1", order::batch1, false},
+                                {"batch1_warm", order::batch1, true},
+                                {"batch16", order::batch16, false},
+                                {"batch16_warm", order::batch16, true}};
+    for (auto [name, o, warm] : variants)
         benchmark::RegisterBenchmark(
             ("vpn_fleet_packets/" + bn + "/aes128gcm/" + std::to_string(n) + "/" + name).c_str(),
-            vpn_fleet_packets<B, Capacity>, n, o)
+            vpn_fleet_packets<B, Capacity>, n, o, warm)
             ->Iterations(batches)
             ->UseManualTime();
 }

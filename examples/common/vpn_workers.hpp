@@ -130,10 +130,28 @@ void run_worker(Stack& stack, worker_io& io, std::size_t self, const pool_slices
         to_tun[ntun++] = d->ip;
         if (ntun == to_tun.size()) tun_flush();
     };
+    // With many clients a batch's packets find their peers' state out of
+    // cache: the server loads it for the whole batch first (server::warm),
+    // the first 64 datagrams of it (GRO may hand over more). The client
+    // has one peer and no warm().
+    constexpr bool has_warm = requires {
+        stack.warm(std::span<const bytes_view>{});
+    };
+    std::array<bytes_view, 64> warm_views{};
+    auto warm = [&](std::size_t k) {
+        if constexpr (has_warm) stack.warm(std::span<const bytes_view>(warm_views.data(), k));
+    };
     auto udp_in = [&](worker_udp& sock, time_point now) {
         for (int round = 0; round < 4; ++round) {
             auto n = sock.receive_batch();
             if (!n || *n == 0) break;
+            if (has_warm && &sock == &io.nat) {
+                std::size_t k = 0;
+                sock.for_each([&](const transport::rx_datagram& r) {
+                    if (k < warm_views.size()) warm_views[k++] = r.data;
+                });
+                warm(k);
+            }
             sock.for_each([&](const transport::rx_datagram& r) {
                 deliver(stack.receive(r.data, sock.local_endpoint(), r.from, now), now);
             });
@@ -220,6 +238,12 @@ void run_worker(Stack& stack, worker_io& io, std::size_t self, const pool_slices
             for (int round = 0; round < 4; ++round) {
                 auto got = io.esp->receive_batch(esp_slots, esp_got);
                 if (!got) break;
+                if (has_warm) {
+                    std::size_t k = 0;
+                    for (; k < *got && k < warm_views.size(); ++k)
+                        warm_views[k] = esp_slots[k].first(esp_got[k].size);
+                    warm(k);
+                }
                 for (std::size_t i = 0; i < *got; ++i)
                     if (esp_got[i].size)
                         deliver(stack.receive_esp(esp_slots[i].first(esp_got[i].size),

@@ -16,6 +16,7 @@
 #include "support/hex.hpp"
 
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -552,6 +553,30 @@ TEST_CASE("esp: packet codec") {
     CHECK(esp::padding_for(0, 4) == 2);
     CHECK(esp::padding_for(2, 4) == 0);
     CHECK(esp::padding_for(1400, 16) == 6);
+}
+
+TEST_CASE("esp::for_each_new_spi visits each train of a receive batch once, and only ESP") {
+    auto pkt = [](std::uint32_t spi, std::uint32_t seq, std::size_t len = 40) {
+        std::vector<std::byte> v(len, std::byte{0x5a});
+        if (len >= 8) {
+            store_be32(v.data(), spi);
+            store_be32(v.data() + 4, seq);
+        }
+        return v;
+    };
+    std::vector<std::vector<std::byte>> wire = {
+        pkt(7, 1),         pkt(7, 2), pkt(7, 3),  // a train: visited once, at its first packet
+        pkt(0, 9),                                // IKE behind the non-ESP marker
+        pkt(9, 5, 7),                             // too short for the header
+        pkt(8, 4),         pkt(7, 4),             // another SA, then the first again
+        {std::byte{0xff}},                        // NAT keepalive
+        pkt(8, 5)};
+    std::vector<bytes_view> views(wire.begin(), wire.end());
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> seen;
+    esp::for_each_new_spi(views, [&](esp::header h) { seen.emplace_back(h.spi, h.seq); });
+    const std::vector<std::pair<std::uint32_t, std::uint32_t>> want = {
+        {7, 1}, {8, 4}, {7, 4}, {8, 5}};
+    CHECK(seen == want);
 }
 
 TEST_CASE("esp: tunnel mode, IPv4 and IPv6 inner and outer packets") {

@@ -6,7 +6,8 @@
 //   2: a raw ESP packet                 3: L2TP sealed with the client's SA (UDP 1701 inside)
 //   4: an IP packet from the TUN        5: time passes (the next byte, in 100 ms)
 // Records are [door][len hi][len lo][bytes]. Every failure must be a clean
-// error; afterwards the server must still carry a valid packet.
+// error; afterwards the server must still carry a valid packet. Doors 1-3
+// warm() the datagram first, as a receive batch of one (warming always).
 #include <l2sec/crypto/botan.hpp>
 #include <l2sec/testing/insecure_random.hpp>
 #include <l2sec/vpn/server.hpp>
@@ -56,6 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cfg.link.local_ip = 0x0a000001;
     cfg.pool_first = 0x0a000064;
     cfg.pool_last = 0x0a000067;
+    cfg.warm_min_clients = 0;
     auto srv = server_t::make(cfg, rnd(1), ike::v1::single_psk(as_bytes(std::string_view("k"))), u);
     if (!srv) __builtin_trap();
     auto& s = **srv;
@@ -73,6 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     time_point now{};
     std::array<std::byte, vpn::packet_buffer_size> buf{}, scratch{};
+    auto warm = [&](bytes_view d) { s.warm(std::span<const bytes_view>(&d, 1)); };
     std::size_t i = 0;
     while (i + 3 <= size) {
         unsigned door = data[i] % 6;
@@ -87,11 +90,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 std::copy_n(in, n, buf.begin());
                 auto local = server_ep;
                 local.port = door == 0 ? 500 : 4500;
+                if (door == 1) warm(bytes_view(buf.data(), n));
                 (void)s.receive(mutable_bytes(buf.data(), n), local, client_ep, now);
                 break;
             }
             case 2:
                 std::copy_n(in, n, buf.begin());
+                warm(bytes_view(buf.data(), n));
                 (void)s.receive_esp(mutable_bytes(buf.data(), n), server_ep, client_ep, now);
                 break;
             case 3: {
@@ -100,6 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 if (!u8) break;
                 auto pkt = client_sa->protect(buf, *u8, n + 8, esp::proto::udp);
                 if (!pkt) break;
+                warm(*pkt);
                 (void)s.receive(*pkt, server_ep, client_ep, now);
                 break;
             }

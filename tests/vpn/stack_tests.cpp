@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <set>
 
 using namespace l2sec;
@@ -158,6 +159,75 @@ TEST_CASE_TEMPLATE_DEFINE("vpn stack: the datapath allocates nothing per packet,
 }
 
 TEST_CASE_TEMPLATE_APPLY(zero_alloc_suite, test::full_backends);
+
+TEST_CASE_TEMPLATE_DEFINE(
+    "vpn stack: server::warm over a receive batch reads, changes and allocates nothing", B,
+    warm_suite) {
+    auto cfg = world<64, B>::default_server();
+    cfg.warm_min_clients = 0;  // one client: warm for real
+    world<64, B> w(1, 0, cfg);
+    auto& c = w.add_client(0xc6336407, false);  // raw ESP
+    w.start_all();
+    REQUIRE(w.run([&] { return w.all_up(); }));
+    REQUIRE(w.ping(c, 0));  // the server learns the session of the peer's data
+    REQUIRE(w.run([&] { return c.echo_replies == 1; }, 2s));
+    auto up = std::find_if(w.server_reports.begin(), w.server_reports.end(),
+                           [](auto& r) { return r.kind == vpn::report_kind::ppp_up; });
+    REQUIRE(up != w.server_reports.end());
+    const auto* slot = w.server->core().peer(up->peer);
+    REQUIRE(slot);
+    CHECK(slot->session == up->session);  // what warm loads the session by
+
+    // A batch as recvmmsg hands it over: eight sealed packets and every kind
+    // of datagram warm must skip (too short, keepalive, IKE's non-ESP
+    // marker, an unknown SPI, a known SPI with nothing after it).
+    constexpr std::size_t n = 8;
+    std::vector<std::vector<std::byte>> wire;
+    std::array<std::byte, vpn::packet_buffer_size> b{};
+    vpn::outbound last{};
+    for (std::uint16_t i = 0; i < n; ++i) {
+        auto len = vpn::make_echo_request(mutable_bytes(b).subspan(vpn::headroom, 1400),
+                                          c.client->address(), test::ppp_server_ip, 1, i, 1400);
+        auto o = c.client->send_ip(b, vpn::headroom, len, w.now);
+        REQUIRE(o);
+        last = *o;
+        wire.emplace_back(o->data.begin(), o->data.end());
+    }
+    const std::uint32_t spi = load_be32(wire[0].data());
+    wire.push_back({std::byte{1}, std::byte{2}, std::byte{3}});
+    wire.push_back({std::byte{0xff}});
+    wire.push_back(std::vector<std::byte>(40, std::byte{0}));
+    wire.push_back(std::vector<std::byte>(40, std::byte{0x5a}));
+    wire.push_back(std::vector<std::byte>(wire[0].begin(), wire[0].begin() + 8));
+    std::vector<bytes_view> views(wire.begin(), wire.end());
+    CHECK(load_be32(wire.back().data()) == spi);
+
+    const auto stats0 = w.server->stats();
+    const auto drops0 = w.server->drops();
+    const auto copy = wire;
+    auto allocs = test::heap_allocations_in([&] { w.server->warm(views); });
+    CHECK(allocs == 0);
+    CHECK(wire == copy);
+    const auto stats1 = w.server->stats();
+    const auto drops1 = w.server->drops();
+    CHECK(std::memcmp(&stats0, &stats1, sizeof stats0) == 0);
+    CHECK(std::memcmp(&drops0, &drops1, sizeof drops0) == 0);
+
+    // Every packet of the batch still opens, once.
+    for (std::size_t i = 0; i < n; ++i) {
+        auto d = w.server->receive_esp(wire[i], last.peer, last.local, w.now);
+        REQUIRE(d);
+        REQUIRE(*d);
+        CHECK(d->ip.size() == 1400);
+    }
+    CHECK(w.server->stats().ip_in == stats0.ip_in + n);
+    w.server->warm(views);
+    auto replay = copy[0];
+    auto again = w.server->receive_esp(replay, last.peer, last.local, w.now);
+    CHECK(!again);  // replayed: warm reset no window
+}
+
+TEST_CASE_TEMPLATE_APPLY(warm_suite, test::full_backends);
 
 TEST_CASE("vpn stack: forty clients behind one NAT, starting at once, all connect") {
     world<64> w;

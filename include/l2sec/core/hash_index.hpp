@@ -4,6 +4,8 @@
 // Linear probing, backward-shift deletion, fixed size, no allocation.
 #pragma once
 
+#include <l2sec/core/warm.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -51,6 +53,9 @@ class hash_index {
         }
         return std::nullopt;
     }
+
+    /// Load the slot where find(hash) starts (core/warm.hpp).
+    void warm(std::uint64_t hash) const noexcept { l2sec::warm(&table_[slot(hash)]); }
 
     /// Index `id` under `hash`. False when `id` is 0 or the index is full;
     /// inserting an ID already there under the same hash changes nothing.

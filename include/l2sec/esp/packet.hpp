@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace l2sec::esp {
 
@@ -47,6 +48,22 @@ inline result<header> parse_header(bytes_view packet) noexcept {
     h.seq = r.u32();
     if (!r) return r.fail(errc::truncated, "ESP header");
     return h;
+}
+
+/// f(header) for each view of a receive batch that can be ESP (8 bytes or
+/// more, SPI not 0: IKE's non-ESP marker is 0) and whose SPI is not that of
+/// the ESP view before it: a train of one SA's packets is visited once. What
+/// warming a batch (vpn::server::warm) walks over.
+template <class F>
+void for_each_new_spi(std::span<const bytes_view> batch, F&& f) noexcept {
+    std::uint32_t prev = 0;
+    for (const auto& d : batch) {
+        if (d.size() < header_size) continue;
+        const header h{load_be32(d.data()), load_be32(d.data() + 4)};
+        if (h.spi == 0 || h.spi == prev) continue;
+        prev = h.spi;
+        f(h);
+    }
 }
 
 /// An ESP packet split into its fields (still encrypted).

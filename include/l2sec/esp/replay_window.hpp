@@ -5,6 +5,8 @@
 // ICV has verified.
 #pragma once
 
+#include <l2sec/core/warm.hpp>
+
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -37,6 +39,9 @@ class replay_window {
         return (bits_[(seq >> 6) & mask] >> (seq & 63)) & 1u ? replay_verdict::duplicate
                                                              : replay_verdict::ok;
     }
+
+    /// Load the block check(seq) reads (core/warm.hpp).
+    void warm(std::uint64_t seq) const noexcept { l2sec::warm(&bits_[(seq >> 6) & mask]); }
 
     /// Record seq as received. Precondition: check(seq) == ok.
     constexpr void update(std::uint64_t seq) noexcept {

@@ -20,6 +20,7 @@
 
 #include <l2sec/core/bytes.hpp>
 #include <l2sec/core/result.hpp>
+#include <l2sec/core/warm.hpp>
 #include <l2sec/crypto/concepts.hpp>
 #include <l2sec/crypto/constant_time.hpp>
 #include <l2sec/esp/algorithms.hpp>
@@ -270,6 +271,22 @@ class alignas(64) sa {
         in.pad_length = t->pad_length;
         in.seq = seq;
         return in;
+    }
+
+    /// Before unprotect() of a packet whose header carries `seq` (its low 32
+    /// bits), in two passes (core/warm.hpp): pass 0 loads this SA's first
+    /// two lines, the window's block for seq and the cipher's handle; pass 1,
+    /// reading what pass 0 loaded, the cipher's context behind the handle.
+    void warm(std::uint32_t seq, unsigned pass) const noexcept {
+        static_assert(sizeof(sa) >= 128, "two lines of the SA are read");
+        if (pass == 0) {
+            l2sec::warm(this, 2);
+            window_.warm(seq);
+            l2sec::warm(&aead_);
+            return;
+        }
+        if constexpr (requires(const typename Crypto::aead& a) { a.warm_open(); })
+            if (aead_) aead_->warm_open();
     }
 
     sa(sa&&) noexcept = default;

@@ -28,6 +28,7 @@
 #include <l2sec/core/intrusive_list.hpp>
 #include <l2sec/core/result.hpp>
 #include <l2sec/core/ring_queue.hpp>
+#include <l2sec/core/warm.hpp>
 #include <l2sec/crypto/concepts.hpp>
 #include <l2sec/l2tp/control_channel.hpp>
 #include <l2sec/l2tp/engine_error.hpp>
@@ -96,6 +97,14 @@ class engine {
     std::optional<tunnel_view> tunnel_info(std::uint16_t id) const noexcept;
     /// What a user may know of session `id`, if it is in use.
     std::optional<session_view> session_info(std::uint16_t id) const noexcept;
+
+    /// Before handle_datagram() of a data message for local tunnel `tunnel`
+    /// and session `session`: load the two records it reads (core/warm.hpp).
+    /// IDs out of range are ignored.
+    void warm_data(std::uint16_t tunnel, std::uint16_t session) const noexcept {
+        if (tunnel != 0 && tunnel <= max_tunnels) l2sec::warm(&tunnels_[tunnel - 1]);
+        if (session != 0 && session <= max_sessions) l2sec::warm(&sessions_[session - 1]);
+    }
 
     /// The internal record of tunnel `id`, if it is in use. Kept for source
     /// compatibility and white-box tests; its fields are not an API (use

@@ -42,6 +42,10 @@ struct server_config {
     /// At most this many `dropped` reports per second (the rest are counted
     /// in drops() and in the next report's `suppressed`); 0 = none.
     unsigned drop_reports_per_second = 5;
+    /// warm() does nothing below this many clients: the per-packet state of
+    /// all of them (about 1 KB each) stays in cache and warming would
+    /// only cost (27 ns a packet measured with 10). 0: always warm.
+    std::size_t warm_min_clients = 256;
 };
 
 /// Capacity: `MaxClients` peers (each one IKE SA, its ESP SAs, an L2TP tunnel
@@ -91,6 +95,7 @@ class server {
         cc.l2tp.accept_tunnels = true;
         cc.link = c.link;
         cc.link.server = true;
+        cc.warm_min_peers = c.warm_min_clients;
         s->core_ = std::make_unique<core_type>(cc, s->rng_, &users, *pool);
         auto ike = ike_type::make(c.ike, rng_ref(s->rng_), std::move(secrets));
         if (!ike) return ike.error();
@@ -119,6 +124,19 @@ class server {
         }
         return esp_in(d, peer, now);
     }
+    /// A hint before receive() or receive_esp() of each datagram of a
+    /// receive batch (UDP 4500 payloads or raw ESP packets, as recvmmsg
+    /// handed them over): with many clients, it loads the state those
+    /// packets will read, all of them at once, so that the cache misses
+    /// overlap (core/warm.hpp; docs/performance.md measures it). Does nothing
+    /// below server_config::warm_min_clients clients. IKE and keepalives in
+    /// the batch are skipped; nothing changes.
+    void warm(std::span<const bytes_view> batch) const noexcept {
+        if (clients() < cfg_.warm_min_clients) return;
+        core_->warm_esp(batch);
+        ike_->warm_esp_traffic(batch);
+    }
+
     /// A raw ESP packet (IP protocol 50, the IP header removed).
     result<delivered> receive_esp(mutable_bytes d, const transport::endpoint&,
                                   const transport::endpoint& peer, time_point now) noexcept {

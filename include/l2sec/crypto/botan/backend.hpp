@@ -16,6 +16,7 @@
 
 #include <l2sec/core/bytes.hpp>
 #include <l2sec/core/result.hpp>
+#include <l2sec/core/warm.hpp>
 #include <l2sec/crypto/algorithms.hpp>
 #include <l2sec/crypto/concepts.hpp>
 #include <l2sec/crypto/error.hpp>
@@ -201,6 +202,12 @@ struct botan : botan_dh {
                 dec_->reset();
                 return false;
             }
+        }
+
+        /// Before open(): load the head of the decryption mode object
+        /// (core/warm.hpp); Botan's key schedule lies further behind it.
+        void warm_open() const noexcept {
+            if (dec_) l2sec::warm(dec_.get());
         }
 
       private:

@@ -29,6 +29,7 @@
 
 #include <l2sec/core/bytes.hpp>
 #include <l2sec/core/result.hpp>
+#include <l2sec/core/warm.hpp>
 #include <l2sec/crypto/algorithms.hpp>
 #include <l2sec/crypto/concepts.hpp>
 #include <l2sec/crypto/error.hpp>
@@ -117,6 +118,14 @@ struct openssl : openssl_dh {
                 return false;
             unsigned char sink[16];
             return EVP_DecryptFinal_ex(c, sink, &n) == 1;
+        }
+
+        /// Before open(): load the decryption context's first 160 bytes
+        /// (every OpenSSL 3 EVP_CIPHER_CTX is larger: its IV, buffer and
+        /// final-block arrays alone are 96; core/warm.hpp). The provider's
+        /// key schedule behind it is opaque and not reached.
+        void warm_open() const noexcept {
+            if (dec_) l2sec::warm(dec_.get(), 3);
         }
 
       private:

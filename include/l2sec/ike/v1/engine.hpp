@@ -89,6 +89,13 @@ class engine {
     void note_esp_traffic(std::uint32_t spi_in, std::size_t bytes, time_point now) noexcept {
         c_->note_esp_traffic(spi_in, bytes, now);
     }
+    /// Before note_esp_traffic() of each ESP packet of a receive batch: load
+    /// what it reads, in two passes over the batch (core/warm.hpp) and the
+    /// views esp::for_each_new_spi visits; nothing changes.
+    void warm_esp_traffic(std::span<const bytes_view> batch) const noexcept {
+        for (unsigned pass = 0; pass < 2; ++pass)
+            esp::for_each_new_spi(batch, [&](esp::header h) { c_->warm_traffic(h.spi, pass); });
+    }
     /// IKE SAs in use (half-open and established).
     std::size_t size() const noexcept { return c_->n_half + c_->n_est; }
     std::size_t half_open() const noexcept { return c_->n_half; }

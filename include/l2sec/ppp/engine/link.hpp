@@ -20,6 +20,7 @@
 #include <l2sec/core/clock.hpp>
 #include <l2sec/core/result.hpp>
 #include <l2sec/core/ring_queue.hpp>
+#include <l2sec/core/warm.hpp>
 #include <l2sec/crypto/concepts.hpp>
 #include <l2sec/ppp/auth.hpp>
 #include <l2sec/ppp/automaton.hpp>
@@ -111,6 +112,14 @@ class link_engine {
     /// they do not belong to are ignored, unsupported protocols
     /// Protocol-Rejected (RFC 1661 5.7), neither is an error.
     result<std::optional<bytes_view>> handle_frame(bytes_view frame, time_point now) noexcept;
+
+    /// Before data_payload(): load the lines it reads, the phase and each
+    /// control protocol's head (core/warm.hpp).
+    void warm_data() const noexcept {
+        l2sec::warm(&phase_);
+        l2sec::warm(&ipcp_);
+        l2sec::warm(&ipv6cp_);
+    }
 
     /// The data fast path: when `frame` is an IPv4 or IPv6 frame (FF 03 or
     /// not, 1- or 2-octet protocol field) on its opened NCP, in a quiet link

@@ -4,6 +4,8 @@
 // endpoint -> peer tables: O(1) per packet, no allocation.
 #pragma once
 
+#include <l2sec/core/warm.hpp>
+
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -26,6 +28,8 @@ class flat_index {
             if (e.key == key) return e.value;
         }
     }
+    /// Load the slot where find(key) starts (core/warm.hpp).
+    void warm(std::uint64_t key) const noexcept { l2sec::warm(&table_[home(key)]); }
     /// Insert or overwrite. False when MaxEntries are already held.
     bool insert(std::uint64_t key, std::uint32_t value) noexcept {
         std::size_t i = home(key);

@@ -26,6 +26,7 @@
 #include <array>
 #include <cstring>
 #include <optional>
+#include <span>
 
 namespace l2sec::vpn::detail {
 
@@ -61,6 +62,9 @@ class stack_core {
         /// lost and costs the 3 s restart timer. The peer's first LCP frame
         /// proves it listens: the link starts on it at once, or after this.
         duration first_frame_wait = std::chrono::seconds(1);
+        /// warm_esp does nothing below this many peers (see
+        /// vpn::server_config::warm_min_clients); 0: always.
+        std::size_t warm_min_peers = 256;
     };
 
     // 64-aligned, what a packet reads first in one cache line: the endpoints,
@@ -68,18 +72,19 @@ class stack_core {
     // packet finds its slot cold; each further line read is another miss.
     struct alignas(64) peer_slot {
         bool used = false;
-        std::uint32_t generation = 0;
-        transport::endpoint local{}, peer{};
         bool udp_encap = false;
-        std::uint16_t inner_port = l2tp_port;  ///< the peer's L2TP port (server side)
         /// in[] as the datapath reads it (bit k: in[k] is engaged; its SPI),
         /// kept by sync_in: on_esp picks the SA without reading the end of
         /// two 2 KB SA objects (std::optional's flag, the SPI).
         std::uint8_t in_live = 0;
+        std::uint32_t generation = 0;
+        transport::endpoint local{}, peer{};
+        std::uint16_t inner_port = l2tp_port;  ///< the peer's L2TP port (server side)
+        std::uint16_t tunnel = 0;
+        std::uint16_t session = 0;  ///< of its last data message: what warm_esp loads
         std::array<std::uint32_t, 2> in_spi{};
         std::optional<esp_type> out;
         std::array<std::optional<esp_type>, 2> in;  ///< current, previous (rekey overlap)
-        std::uint16_t tunnel = 0;
     };
 
     stack_core(const config& c, Random& rng, Credentials* creds,
@@ -151,6 +156,7 @@ class stack_core {
         if (s.tunnel && s.tunnel <= tunnel_peer_.size()) tunnel_peer_[s.tunnel - 1] = 0;
         s.used = false;
         s.tunnel = 0;
+        s.session = 0;
         free_peers_[n_free_peers_++] = h.slot;
     }
 
@@ -192,6 +198,20 @@ class stack_core {
         }
         if (cfg_.server) s.inner_port = u->src_port;
         return on_l2tp(*i, u->data, now);
+    }
+
+    /// Before on_esp() of each packet of a receive batch: load what they
+    /// will read (core/warm.hpp) in four passes over the batch, each reading
+    /// only what the one before loaded (the SPI's index slot; the peer slot;
+    /// the SA, the L2TP records and the session slot; the cipher's context
+    /// and the PPP link), so that one pass's misses overlap one another instead
+    /// of each following a cipher call. It visits the views
+    /// esp::for_each_new_spi does (ESP, each train once); an unknown SPI is
+    /// skipped. Changes nothing.
+    void warm_esp(std::span<const bytes_view> batch) const noexcept {
+        if (peer_count() < cfg_.warm_min_peers) return;
+        for (unsigned pass = 0; pass < 4; ++pass)
+            esp::for_each_new_spi(batch, [&](esp::header h) { warm_one(h.spi, h.seq, pass); });
     }
 
     /// Frame and protect an IP packet at buf[off, off + len) for `session`.
@@ -391,6 +411,7 @@ class stack_core {
         if (!in->data) return delivered{};
         auto sid = in->session;
         if (sid == 0 || sid > MaxSessions) return delivered{};
+        if (s.session != sid) s.session = sid;
         auto& ss = sessions_[sid];
         // An IP frame on a started, opened link changes none of its state (no
         // event, no frame, the same deadline): the link's data fast path finds
@@ -408,6 +429,25 @@ class stack_core {
         if (!ip) return ip.error();
         if (!*ip) return delivered{};
         return deliver(sid, l2tp_bytes, **ip);
+    }
+
+    void warm_one(std::uint32_t spi, std::uint32_t seq, unsigned pass) const noexcept {
+        if (pass == 0) return spi_index_.warm(spi);
+        auto i = spi_index_.find(spi);
+        if (!i) return;
+        const auto& s = peers_[*i];
+        if (pass == 1) return l2sec::warm(&s);
+        const std::uint16_t sid = s.session <= MaxSessions ? s.session : 0;
+        for (std::size_t k = 0; k < 2; ++k)
+            if ((s.in_live >> k & 1u) && s.in_spi[k] == spi) s.in[k]->warm(seq, pass - 2);
+        if (pass == 2) {
+            l2tp_.warm_data(s.tunnel, sid);
+            if (s.tunnel && s.tunnel <= tunnel_peer_.size())
+                l2sec::warm(&tunnel_peer_[s.tunnel - 1]);
+            if (sid) l2sec::warm(&sessions_[sid]);
+        } else if (sid && sessions_[sid].started) {
+            sessions_[sid].link->warm_data();
+        }
     }
 
     delivered deliver(std::uint16_t sid, mutable_bytes l2tp_bytes, bytes_view ip) noexcept {

@@ -381,6 +381,23 @@ class engine_core {
     std::optional<time_point> next_deadline() const noexcept;
 
     void note_esp_traffic(std::uint32_t spi_in, std::size_t bytes, time_point now) noexcept;
+
+    // Before note_esp_traffic(spi_in): pass 0 loads the SPI's index slot,
+    // pass 1 the child SA (find's compare reads it) and its IKE SA's lines.
+    void warm_traffic(std::uint32_t spi_in, unsigned pass) const noexcept {
+        if constexpr (spi_indexed) {
+            const auto h = key_hash(spi_in);
+            if (pass == 0) return by_spi.warm(h);
+            auto id = by_spi.find(h, [&](std::uint16_t i) {
+                const auto& c = tab[(i - 1u) / children].children[(i - 1u) % children];
+                return c.spi_in == spi_in;
+            });
+            if (!id) return;
+            const auto& s = tab[(*id - 1u) / children];
+            l2sec::warm(&s.st);
+            l2sec::warm(&s.last_rx);
+        }
+    }
 };
 
 }  // namespace l2sec::ike::v1::detail

@@ -30,6 +30,7 @@ result<peer_handle> L2SEC_VPN_CORE_T::install(const esp_pair& p) noexcept {
         ++s.generation;
         s.peer = p.peer;
         s.tunnel = 0;
+        s.session = 0;
         peer_index_.insert(endpoint_key(p.peer), idx);
     }
     auto& s = peers_[idx];
