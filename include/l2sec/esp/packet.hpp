@@ -58,11 +58,10 @@ template <class F>
 void for_each_new_spi(std::span<const bytes_view> batch, F&& f) noexcept {
     std::uint32_t prev = 0;
     for (const auto& d : batch) {
-        if (d.size() < header_size) continue;
-        const header h{load_be32(d.data()), load_be32(d.data() + 4)};
-        if (h.spi == 0 || h.spi == prev) continue;
-        prev = h.spi;
-        f(h);
+        auto h = parse_header(d);
+        if (!h || h->spi == 0 || h->spi == prev) continue;
+        prev = h->spi;
+        f(*h);
     }
 }
 

@@ -178,6 +178,7 @@ class engine_core {
     template <class Pred>
     sa_t* find_sa(std::uint64_t cky_i, Pred&& is_it) noexcept;
     std::optional<std::pair<sa_t*, child_slot*>> find_child(std::uint32_t spi_in) noexcept;
+    std::optional<std::uint16_t> indexed_child(std::uint32_t spi_in) const noexcept;
 
     void remove_sa(sa_t& s, std::error_code why) noexcept;
     void child_down(sa_t& s, child_slot& c, std::error_code why) noexcept;
@@ -386,12 +387,8 @@ class engine_core {
     // pass 1 the child SA (find's compare reads it) and its IKE SA's lines.
     void warm_traffic(std::uint32_t spi_in, unsigned pass) const noexcept {
         if constexpr (spi_indexed) {
-            const auto h = key_hash(spi_in);
-            if (pass == 0) return by_spi.warm(h);
-            auto id = by_spi.find(h, [&](std::uint16_t i) {
-                const auto& c = tab[(i - 1u) / children].children[(i - 1u) % children];
-                return c.spi_in == spi_in;
-            });
+            if (pass == 0) return by_spi.warm(key_hash(spi_in));
+            auto id = indexed_child(spi_in);
             if (!id) return;
             const auto& s = tab[(*id - 1u) / children];
             l2sec::warm(&s.st);

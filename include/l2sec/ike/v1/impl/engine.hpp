@@ -428,13 +428,21 @@ auto L2SEC_IKE_V1_CORE_T::find_child(std::uint32_t spi_in) noexcept
                     return std::pair{&tab[i], &c};
         return std::nullopt;
     }
-    auto id = by_spi.find(key_hash(spi_in), [&](std::uint16_t i) {
-        const auto& c = tab[(i - 1u) / children].children[(i - 1u) % children];
-        return c.st == child_slot::state::installed && c.spi_in == spi_in;
-    });
+    auto id = indexed_child(spi_in);
     if (!id) return std::nullopt;
     auto& s = tab[(*id - 1u) / children];
     return std::pair{&s, &s.children[(*id - 1u) % children]};
+}
+
+/// The SPI index's ID (IKE SA slot * children + child + 1) of the installed
+/// child whose inbound SPI is `spi_in`. Only when spi_indexed.
+L2SEC_IKE_V1_CORE
+std::optional<std::uint16_t> L2SEC_IKE_V1_CORE_T::indexed_child(
+    std::uint32_t spi_in) const noexcept {
+    return by_spi.find(key_hash(spi_in), [&](std::uint16_t i) {
+        const auto& c = tab[(i - 1u) / children].children[(i - 1u) % children];
+        return c.st == child_slot::state::installed && c.spi_in == spi_in;
+    });
 }
 
 // ---- sending fragments ----------------------------------------------------
